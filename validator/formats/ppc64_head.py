@@ -1,0 +1,155 @@
+"""ppc64 kernel head (first 256 bytes of _stext): the twin of ``specs/ppc64_head.ksy``.
+
+As in pyelftools' ``structs.py``, the struct is declared once and instantiated per
+byte order. The byte order comes from the bytes themselves (FIXUP_ENDIAN), exactly as
+the spec's calculated endianness does; the spec's instances are ``Computed`` fields.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import struct
+
+from construct import (
+    Bytes,
+    Computed,
+    Const,
+    Container,
+    ExprValidator,
+    If,
+    Int32ub,
+    Int32ul,
+    Int64ub,
+    Int64ul,
+    OneOf,
+    Peek,
+    Struct,
+    this,
+)
+
+HEAD_SIZE = 0x100
+RUN_AT_LOAD_OFFSET = 0x5C
+SECONDARY_ENTRY_OFFSET = 0x60
+
+TDI_FIXUP = 0x08000048  # tdi 0,0,0x48 in the kernel's byte order
+TDI_OTHER_ORDER = 0x48000008  # the same bytes read in the other order: b .+8
+SKIP_SHORT = 0x48000024  # 10-word FIXUP_ENDIAN
+SKIP_LONG = 0x4800002C  # 12-word FIXUP_ENDIAN
+TRAP = 0x7FE00008
+RUN0 = 0x72756E30  # "run0"
+
+
+class RunAtLoad(enum.IntEnum):
+    zero = 0
+    run_where_loaded = 1
+    run0 = RUN0
+
+
+class Layout(enum.IntEnum):
+    plain_branch = 0
+    fixup_endian_short = 1
+    fixup_endian_long = 2
+
+
+def _is_branch(value: int) -> bool:
+    """An unconditional, relative, non-linking ``b`` (I-form, AA=0, LK=0)."""
+    return (value & 0xFC000003) == 0x48000000
+
+
+def _sign26(value: int) -> int:
+    return ((value & 0x03FFFFFC) ^ 0x02000000) - 0x02000000
+
+
+def _layout(this) -> int:
+    if not this.has_fixup_endian:
+        return Layout.plain_branch
+    return Layout.fixup_endian_long if this.fixup_endian.skip_branch == SKIP_LONG else (
+        Layout.fixup_endian_short
+    )
+
+
+@functools.cache
+def head_struct(endian: str) -> Struct:
+    """The head as a construct ``Struct`` for ``endian`` ("big" or "little")."""
+    u4 = Int32ub if endian == "big" else Int32ul
+    u8 = Int64ub if endian == "big" else Int64ul
+    order = "big" if endian == "big" else "little"
+
+    fixup_endian = Struct(
+        "tdi" / Const(TDI_FIXUP, u4),
+        "skip_branch" / OneOf(u4, (SKIP_SHORT, SKIP_LONG)),
+        "trampoline" / Bytes(lambda this: (this.skip_branch & 0x03FFFFFC) - 4),
+    )
+    return Struct(
+        "first_word_be" / Peek(Int32ub),
+        "is_le" / Computed(endian == "little"),
+        "has_fixup_endian" / Computed(
+            lambda this: this.first_word_be in (TDI_FIXUP, TDI_OTHER_ORDER)
+        ),
+        "fixup_endian" / If(this.has_fixup_endian, fixup_endian),
+        "main_branch" / ExprValidator(u4, lambda obj, ctx: _is_branch(obj)),
+        "trap" / Const(TRAP, u4),
+        "secondary_hold_spinloop" / u8,
+        "secondary_hold_acknowledge" / u8,
+        "main_branch_offset" / Computed(
+            lambda this: 8 + len(this.fixup_endian.trampoline) if this.has_fixup_endian else 0
+        ),
+        "low_fill" / Bytes(lambda this: RUN_AT_LOAD_OFFSET - this.main_branch_offset - 0x18),
+        "run_at_load" / u4,
+        "secondary_hold" / Bytes(HEAD_SIZE - SECONDARY_ENTRY_OFFSET),
+        "layout" / Computed(_layout),
+        "main_branch_target" / Computed(
+            lambda this: this.main_branch_offset + _sign26(this.main_branch)
+        ),
+        # 0x18 and 0x20 lie in low_fill when there is no FIXUP_ENDIAN (main branch at 0).
+        "kdump_flag" / Computed(
+            lambda this: None if this.has_fixup_endian
+            else int.from_bytes(this.low_fill[0:8], order)
+        ),
+        "iseries_pointer" / Computed(
+            lambda this: None if this.has_fixup_endian
+            else int.from_bytes(this.low_fill[8:16], order)
+        ),
+        "secondary_entry" / Computed(
+            lambda this: int.from_bytes(this.secondary_hold[0:4], order)
+        ),
+    )
+
+
+#: Fields read from the bytes, in order (the spec's ``seq``).
+SEQ_FIELDS = (
+    "fixup_endian", "main_branch", "trap", "secondary_hold_spinloop",
+    "secondary_hold_acknowledge", "low_fill", "run_at_load", "secondary_hold",
+)
+
+
+def endian_of(data: bytes) -> str:
+    """The kernel's byte order as the spec tells it from the first word."""
+    return "little" if data[:4] == struct.pack(">I", TDI_OTHER_ORDER) else "big"
+
+
+def parse(data: bytes) -> Container:
+    """Parse the 256-byte head at the start of ``data``.
+
+    Raises ``construct.ConstructError`` on a short buffer or bytes that are no head.
+    """
+    return head_struct(endian_of(data)).parse(data[:HEAD_SIZE])
+
+
+def build(head: dict, endian: str | None = None) -> bytes:
+    """Build 256 head bytes from a mapping with the ``SEQ_FIELDS``.
+
+    ``endian`` defaults to ``head["is_le"]``; ``fixup_endian`` is None for a
+    plain_branch head.
+    """
+    if endian is None:
+        endian = "little" if head["is_le"] else "big"
+    fields = dict(head)
+    if fields.get("fixup_endian") is not None:
+        fields["first_word_be"] = TDI_OTHER_ORDER if endian == "little" else TDI_FIXUP
+    else:
+        if endian == "little":
+            raise ValueError("a little-endian head always starts with FIXUP_ENDIAN")
+        fields["first_word_be"] = fields["main_branch"]
+    return head_struct(endian).build(fields)

@@ -1,0 +1,147 @@
+"""arm64 Image header: decode the spec's fields, say what they mean, derive the facts."""
+
+from __future__ import annotations
+
+from construct import ConstructError
+
+from validator.formats import arm64_image as spec
+from validator.handlers import Decoded, human_size
+from validator.layers import View
+from validator.model import Field
+from validator.rules.registry import finding
+
+FORMAT = "arm64-image"
+
+_CODE0 = {
+    0xFA405A4D: 'EFI stub "MZ" (ccmp x18, #0, #0xd, pl; 5.x and later)',
+    0x91005A4D: 'EFI stub "MZ" (add x13, x18, #0x16; before the ccmp form)',
+    0xD503201F: "nop (no EFI stub)",
+}
+
+
+def probe(view: View) -> bool:
+    return spec.looks_like(view.read(0, spec.HEADER_SIZE))
+
+
+def decode(view: View) -> Decoded:
+    data = view.read(0, spec.HEADER_SIZE)
+    if len(data) < spec.HEADER_SIZE:
+        return Decoded(findings=[finding(
+            "arm64/truncated-header",
+            f"the Image header needs 64 bytes, the file has {len(data)}", offset=len(data))])
+    try:
+        h = spec.parse(data)
+    except ConstructError as exc:  # looks_like() already saw the magic
+        return Decoded(findings=[finding("layer/unknown-format", f"arm64 header: {exc}")])
+    flags = h.flags
+    page_size = spec.PageSize(flags.page_size)
+    header = {
+        "code0": h.code0,
+        "code1": h.code1,
+        "text_offset": h.text_offset,
+        "image_size": h.image_size,
+        "flags": {
+            "be": flags.be,
+            "page_size": page_size.name,
+            "phys_base": flags.phys_base,
+            "reserved": flags.reserved,
+            "page_size_bytes": flags.page_size_bytes,
+        },
+        "res2": h.res2,
+        "res3": h.res3,
+        "res4": h.res4,
+        "magic": h.magic.decode("latin-1"),
+        "pe_offset": h.pe_offset,
+        "has_efi_stub": h.has_efi_stub,
+        "is_pre_3_17": h.is_pre_3_17,
+        "effective_text_offset": h.effective_text_offset,
+        "code1_branch_target": h.code1_branch_target,
+    }
+    return Decoded(header=header, fields=_fields(h, data), facts=_facts(h))
+
+
+def _facts(h) -> dict:
+    legacy = h.is_pre_3_17
+    if legacy:
+        # Before 3.17 only text_offset hints at the byte order (booting.rst: it is in
+        # kernel endianness and the traditional value is 0x80000).
+        endianness = {0x80000: "little", 0x0000080000000000: "big"}.get(h.text_offset)
+        page_size = None
+    else:
+        endianness = "big" if h.flags.be else "little"
+        page_size = h.flags.page_size_bytes or None
+    return {
+        "arch": "arm64",
+        "endianness": endianness,
+        "page_size": page_size,
+        "placement": "anywhere" if (h.flags.phys_base and not legacy) else "dram-base",
+        "text_offset": h.effective_text_offset,
+        "image_size": h.image_size,
+        "efi_stub": h.has_efi_stub,
+    }
+
+
+def _fields(h, data: bytes) -> list[Field]:
+    flags = h.flags
+    raw_flags = int.from_bytes(data[0x18:0x20], "little")
+    legacy = h.is_pre_3_17
+    target = h.code1_branch_target
+    fields = [
+        Field("code0", 0x00, 4, h.code0, h.code0, _code0_meaning(h.code0)),
+        Field("code1", 0x04, 4, h.code1, h.code1,
+              f"b {target:#x} (primary entry)" if target >= 0 else "not a branch"),
+        Field("text_offset", 0x08, 8, h.text_offset, h.text_offset,
+              _text_offset_meaning(h.text_offset, legacy)),
+        Field("image_size", 0x10, 8, h.image_size, h.image_size,
+              "0: kernel older than 3.17 (loaders assume 16 MiB or refuse)" if legacy
+              else f"{human_size(h.image_size)} from image start to _end, BSS included"),
+        Field("flags", 0x18, 8, raw_flags, raw_flags,
+              "reserved before 3.17" if legacy else ""),
+    ]
+    if not legacy:
+        page_size = spec.PageSize(flags.page_size)
+        fields += [
+            Field("flags.be", 0x18, 8, int(flags.be), flags.be,
+                  "big-endian kernel" if flags.be else "little-endian kernel", bits="0"),
+            Field("flags.page_size", 0x18, 8, flags.page_size, page_size.name,
+                  f"{flags.page_size_bytes // 1024} KiB pages" if flags.page_size_bytes
+                  else "page size unspecified", bits="1-2"),
+            Field("flags.phys_base", 0x18, 8, int(flags.phys_base), flags.phys_base,
+                  "2 MiB-aligned base anywhere in physical memory" if flags.phys_base
+                  else "2 MiB-aligned base as low in DRAM as possible", bits="3"),
+            Field("flags.reserved", 0x18, 8, flags.reserved, flags.reserved,
+                  "zero" if not flags.reserved else "reserved bits set", bits="4-63"),
+        ]
+    for name, offset in (("res2", 0x20), ("res3", 0x28), ("res4", 0x30)):
+        value = h[name]
+        fields.append(Field(name, offset, 8, value, value,
+                            "zero" if not value else "reserved, not zero"))
+    fields += [
+        Field("magic", 0x38, 4, bytes(h.magic), h.magic.decode("latin-1"),
+              'ARM\\x64 (0x644d5241)'),
+        Field("pe_offset", 0x3C, 4, h.pe_offset, h.pe_offset,
+              (f"PE header at {h.pe_offset:#x}" if h.pe_offset else "no PE header")
+              if h.has_efi_stub else ("zero (no EFI stub)" if not h.pe_offset
+                                      else "set, but code0 has no MZ")),
+    ]
+    return fields
+
+
+def _code0_meaning(code0: int) -> str:
+    if code0 in _CODE0:
+        return _CODE0[code0]
+    if code0 & 0xFFFF == 0x5A4D:
+        return 'EFI stub "MZ"'
+    if code0 & 0xFC000000 == 0x14000000:
+        return "b (no EFI stub)"
+    return "instruction"
+
+
+def _text_offset_meaning(value: int, legacy: bool) -> str:
+    if legacy:
+        return "in kernel byte order before 3.17; loaders assume 0x80000"
+    if value == 0:
+        return "image at the 2 MiB-aligned base (the norm since 5.8)"
+    if value == 0x80000:
+        return "0x80000 above the 2 MiB-aligned base (the norm before 5.8)"
+    return f"{value:#x} above the 2 MiB-aligned base"

@@ -1,0 +1,145 @@
+"""ppc64 head: decode the first 256 bytes of the kernel, say what they mean, derive facts."""
+
+from __future__ import annotations
+
+from construct import ConstructError
+
+from validator.formats import ppc64_head as spec
+from validator.handlers import Decoded
+from validator.layers import View
+from validator.model import Field
+from validator.rules.registry import finding
+
+FORMAT = "ppc64-head"
+
+_LAYOUT_MEANING = {
+    spec.Layout.plain_branch: "no FIXUP_ENDIAN: kernels up to 3.12, or Book3E",
+    spec.Layout.fixup_endian_short: "10-word FIXUP_ENDIAN (about 3.13 to 4.x)",
+    spec.Layout.fixup_endian_long: "12-word FIXUP_ENDIAN (4.x and later, verified 6.1)",
+}
+
+
+def probe(view: View) -> bool:
+    """A bare head: FIXUP_ENDIAN, or a branch and a trap, that parses as a whole."""
+    data = view.read(0, spec.HEAD_SIZE)
+    if len(data) < spec.HEAD_SIZE:
+        return False
+    try:
+        spec.parse(data)
+    except ConstructError:
+        return False
+    return True
+
+
+def run_at_load_fact(value: int) -> str | int:
+    return "run0" if value == spec.RUN0 else value
+
+
+def decode(view: View, elf_endianness: str | None = None) -> Decoded:
+    data = view.read(0, spec.HEAD_SIZE)
+    if len(data) < spec.HEAD_SIZE:
+        return Decoded(findings=[finding(
+            "ppc64/head-truncated",
+            f"the head needs 256 bytes, the first PT_LOAD has {len(data)}", offset=len(data))])
+    try:
+        h = spec.parse(data)
+    except ConstructError as exc:
+        return Decoded(findings=[finding(
+            "ppc64/head-unrecognised",
+            f"bytes at the start of the first PT_LOAD are not a ppc64 head: "
+            f"{data[:8].hex(' ')} ({_reason(exc)})", offset=0)])
+    layout = spec.Layout(h.layout)
+    header = {
+        "is_le": h.is_le,
+        "has_fixup_endian": h.has_fixup_endian,
+        "fixup_endian": None if h.fixup_endian is None else {
+            "tdi": h.fixup_endian.tdi,
+            "skip_branch": h.fixup_endian.skip_branch,
+            "trampoline": h.fixup_endian.trampoline.hex(),
+        },
+        "main_branch": h.main_branch,
+        "trap": h.trap,
+        "secondary_hold_spinloop": h.secondary_hold_spinloop,
+        "secondary_hold_acknowledge": h.secondary_hold_acknowledge,
+        "low_fill": h.low_fill.hex(),
+        "run_at_load": h.run_at_load,
+        "secondary_hold": h.secondary_hold.hex(),
+        "layout": layout.name,
+        "main_branch_offset": h.main_branch_offset,
+        "main_branch_target": h.main_branch_target,
+        "kdump_flag": h.kdump_flag,
+        "iseries_pointer": h.iseries_pointer,
+        "secondary_entry": h.secondary_entry,
+    }
+    relocatable = {spec.RUN0: True, 1: True, 0: False}.get(h.run_at_load)
+    facts = {
+        "arch": "ppc64",
+        "endianness": elf_endianness or ("little" if h.is_le else "big"),
+        "page_size": None,
+        "relocatable": relocatable,
+        "run_at_load": run_at_load_fact(h.run_at_load),
+        "layout": layout.name,
+    }
+    return Decoded(header=header, fields=_fields(h, layout), facts=facts)
+
+
+def _reason(exc: ConstructError) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:120]
+
+
+def _fields(h, layout: spec.Layout) -> list[Field]:
+    fields = []
+    if h.fixup_endian is not None:
+        fe = h.fixup_endian
+        order = "little" if h.is_le else "big"
+        fields += [
+            Field("fixup_endian.tdi", 0x00, 4, fe.tdi, fe.tdi,
+                  f"tdi 0,0,0x48: FIXUP_ENDIAN, {order}-endian kernel"),
+            Field("fixup_endian.skip_branch", 0x04, 4, fe.skip_branch, fe.skip_branch,
+                  f"b .+{fe.skip_branch & 0x03FFFFFC:#x} over the trampoline "
+                  f"({_LAYOUT_MEANING[layout]})"),
+            Field("fixup_endian.trampoline", 0x08, len(fe.trampoline), None,
+                  fe.trampoline.hex(), f"{len(fe.trampoline) // 4} words that flip MSR[LE]"),
+        ]
+    mb = h.main_branch_offset
+    fields += [
+        Field("main_branch", mb, 4, h.main_branch, h.main_branch,
+              f"b {h.main_branch_target:#x} (__start_initialization_multiplatform)"),
+        Field("trap", mb + 4, 4, h.trap, h.trap, "trap: catches a stray branch to 0"),
+        Field("secondary_hold_spinloop", mb + 8, 8, h.secondary_hold_spinloop,
+              h.secondary_hold_spinloop,
+              "zero: secondaries wait" if not h.secondary_hold_spinloop
+              else "non-zero in the file: secondaries would not wait"),
+        Field("secondary_hold_acknowledge", mb + 0x10, 8, h.secondary_hold_acknowledge,
+              h.secondary_hold_acknowledge,
+              "zero" if not h.secondary_hold_acknowledge else "non-zero in the file"),
+    ]
+    if h.kdump_flag is not None:
+        fields += [
+            Field("kdump_flag", 0x18, 8, h.kdump_flag, h.kdump_flag,
+                  "zero (set to 1 by 2.6.27 kdump purgatory)" if not h.kdump_flag
+                  else "set: a 2.6.27 kdump kernel as loaded"),
+            Field("iseries_pointer", 0x20, 8, h.iseries_pointer, h.iseries_pointer,
+                  "zero (no legacy iSeries)" if not h.iseries_pointer
+                  else f"hvReleaseData at {h.iseries_pointer:#x} (legacy iSeries)"),
+        ]
+    fields += [
+        Field("run_at_load", spec.RUN_AT_LOAD_OFFSET, 4, h.run_at_load,
+              run_at_load_fact(h.run_at_load), _run_at_load_meaning(h.run_at_load)),
+        Field("secondary_entry", spec.SECONDARY_ENTRY_OFFSET, 4, h.secondary_entry,
+              h.secondary_entry,
+              "tdi 0,0,0x48: FIXUP_ENDIAN at __secondary_hold"
+              if h.secondary_entry == spec.TDI_FIXUP else "first instruction of __secondary_hold"),
+    ]
+    return fields
+
+
+def _run_at_load_meaning(value: int) -> str:
+    if value == spec.RUN0:
+        return '"run0": relocatable; relocates to 0 unless a loader writes 1'
+    if value == 1:
+        return "1: runs where loaded (RELOCATABLE_TEST build, or patched by a kdump loader)"
+    if value == 0:
+        return "0: not relocatable (no __run_at_load)"
+    return f"{value:#010x}: unknown; the kernel treats any value but 1 as relocate to 0"

@@ -1,0 +1,122 @@
+"""ELF wrapper (``vmlinux``): the header a loader uses starts at the first PT_LOAD.
+
+kexec-tools copies the ppc64 head from ``phdr[0]``'s data and kexec_file_load from
+``proghdrs[0].p_offset`` (shared/reference/ppc64.md, section 1); arm64 vmlinux keeps the
+Image header at ``_text``, the start of its first PT_LOAD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from validator.layers import View
+from validator.model import Finding, Layer
+from validator.rules.registry import finding
+
+MAGIC = b"\x7fELF"
+
+#: e_machine values kimage knows (ELF gABI / <elf.h>).
+MACHINES = {20: "EM_PPC", 21: "EM_PPC64", 183: "EM_AARCH64", 62: "EM_X86_64", 243: "EM_RISCV"}
+
+
+@dataclass
+class ElfUnwrapped:
+    layer: Layer
+    view: View | None
+    machine: int | None = None
+    endianness: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def probe(view: View) -> bool:
+    return view.read(0, 4) == MAGIC
+
+
+def unwrap(view: View) -> ElfUnwrapped:
+    """Describe the ELF file in ``view`` and hand on its first PT_LOAD."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    ident = view.read(0, 16)
+    layer = Layer("elf", view.base)
+    if len(ident) < 16 or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+        return ElfUnwrapped(layer, None, findings=[
+            finding("elf/malformed", f"ELF identification is invalid or cut short "
+                    f"({len(ident)} bytes, class {ident[4:5].hex() or '-'}, data "
+                    f"{ident[5:6].hex() or '-'})", offset=0)])
+    endianness = "little" if ident[5] == 1 else "big"
+    layer.details.update({"class": 32 if ident[4] == 1 else 64, "endianness": endianness})
+    try:
+        elf = ELFFile(_ViewStream(view))
+        header = elf.header
+        layer.details.update({
+            "machine": header.e_machine,
+            "type": header.e_type,
+            "entry": header.e_entry,
+            "flags": header.e_flags,
+        })
+        loads = []
+        for segment in elf.iter_segments():
+            ph = segment.header
+            if ph.p_type == "PT_LOAD":
+                loads.append({"offset": ph.p_offset, "vaddr": ph.p_vaddr, "paddr": ph.p_paddr,
+                              "filesz": ph.p_filesz, "memsz": ph.p_memsz, "align": ph.p_align})
+    except (ELFError, Exception) as exc:  # pyelftools also raises construct errors
+        return ElfUnwrapped(layer, None, endianness=endianness, findings=[
+            finding("elf/malformed", f"ELF headers cannot be read: {type(exc).__name__}: {exc}",
+                    offset=0)])
+    machine = _machine_number(header.e_machine)
+    layer.details["loads"] = loads
+    result = ElfUnwrapped(layer, None, machine=machine, endianness=endianness)
+    if not loads:
+        result.findings.append(finding("elf/no-load-segment",
+                                       "the ELF file has no PT_LOAD program header", offset=0))
+        return result
+    first = loads[0]
+    available = view.length - first["offset"]
+    if first["offset"] >= view.length or first["filesz"] > available:
+        result.findings.append(finding(
+            "elf/truncated",
+            f"first PT_LOAD wants {first['filesz']:#x} bytes at {first['offset']:#x}, "
+            f"the file has {max(available, 0):#x} there",
+            offset=first["offset"]))
+    length = max(0, min(first["filesz"], available))
+    result.view = View(view.source, view.base + first["offset"], length)
+    layer.details["payload_offset"] = first["offset"]
+    return result
+
+
+def _machine_number(name_or_number) -> int | None:
+    if isinstance(name_or_number, int):
+        return name_or_number
+    for number, name in MACHINES.items():
+        if name == name_or_number:
+            return number
+    return None
+
+
+class _ViewStream:
+    """A seekable, read-only stream over a View, for pyelftools."""
+
+    def __init__(self, view: View):
+        self._view = view
+        self._pos = 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence == 0:
+            self._pos = offset
+        elif whence == 1:
+            self._pos += offset
+        else:
+            self._pos = self._view.length + offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = self._view.length - self._pos
+        data = self._view.read(self._pos, n)
+        self._pos += len(data)
+        return data

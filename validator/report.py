@@ -1,0 +1,209 @@
+"""Reports: the JSON document (``kimage-report/1``), its JSON Schema, and plain text."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from validator import __version__
+from validator.model import Field, ImageResult
+
+SCHEMA_ID = "kimage-report/1"
+
+
+def to_dict(results: list[ImageResult]) -> dict:
+    return {
+        "schema": SCHEMA_ID,
+        "tool": {"name": "kimage", "version": __version__},
+        "images": [_image(r) for r in results],
+    }
+
+
+def _image(r: ImageResult) -> dict:
+    return {
+        "path": r.path,
+        "format": r.format,
+        "layers": [layer.to_dict() for layer in r.layers],
+        "header_offset": r.header_offset,
+        "header": r.header,
+        "fields": [_field(f) for f in r.fields],
+        "facts": r.facts,
+        "findings": [f.to_dict() for f in r.findings],
+        "loaders": r.loaders,
+        "verdict": r.verdict,
+    }
+
+
+def _field(f: Field) -> dict:
+    raw = f.raw.hex() if isinstance(f.raw, bytes) else f.raw
+    out = {"name": f.name, "offset": f.offset, "size": f.size, "raw": raw,
+           "value": f.value, "meaning": f.meaning}
+    if f.bits is not None:
+        out["bits"] = f.bits
+    return out
+
+
+def render_json(results: list[ImageResult]) -> str:
+    return json.dumps(to_dict(results), indent=2, sort_keys=False)
+
+
+# --- text -----------------------------------------------------------------------------
+
+def render_text(results: list[ImageResult], color: bool | None = None) -> str:
+    if color is None:
+        color = sys.stdout.isatty()
+    return "\n".join(_text_image(r, color) for r in results)
+
+
+_COLORS = {"error": "31", "warning": "33", "info": "36", "pass": "32", "warn": "33", "fail": "31"}
+
+
+def _paint(text: str, key: str, color: bool) -> str:
+    return f"\x1b[{_COLORS[key]}m{text}\x1b[0m" if color else text
+
+
+def _text_image(r: ImageResult, color: bool) -> str:
+    lines = [r.path, f"  format   {r.format}"]
+    for layer in r.layers:
+        lines.append(f"  layer    {_layer_line(layer.to_dict())}")
+    if r.fields:
+        where = f" at file offset {r.header_offset:#x}" if r.header_offset else ""
+        lines.append(f"  header{where}")
+        width = max(len(f.name) for f in r.fields)
+        for f in r.fields:
+            lines.append("    " + _field_line(f, width))
+    if r.facts:
+        lines.append("  facts")
+        width = max(len(k) for k in r.facts)
+        for key, value in r.facts.items():
+            lines.append(f"    {key:<{width}}  {_fact(key, value)}")
+    lines.append("  findings" + ("" if r.findings else "  none"))
+    for f in r.findings:
+        where = f" at {f.offset:#x}" if f.offset is not None else ""
+        lines.append(f"    {_paint(f'{f.severity:<7}', f.severity, color)} {f.rule}{where}: "
+                     f"{f.message}")
+    lines.append(f"  verdict  {_paint(r.verdict, r.verdict, color)}")
+    return "\n".join(lines) + "\n"
+
+
+def _layer_line(d: dict) -> str:
+    kind = d.pop("kind")
+    d.pop("loads", None)
+    parts = [f"{k}={_fact(k, v)}" for k, v in d.items()]
+    return f"{kind}: " + " ".join(parts)
+
+
+def _field_line(f: Field, width: int) -> str:
+    where = f"{f.offset:#06x}" + (f" bit {f.bits}" if f.bits else "")
+    if isinstance(f.raw, int) and not isinstance(f.raw, bool):
+        raw = f"{f.raw:#0{2 + 2 * f.size}x}" if f.bits is None else str(f.raw)
+    elif isinstance(f.raw, bytes):
+        raw = f.raw.hex(" ")
+    elif isinstance(f.value, str) and len(f.value) > 24:
+        raw = f.value[:16] + "…"
+    else:
+        raw = "" if f.raw is None else str(f.raw)
+    return f"{where:<16} {f.name:<{width}}  {raw:<18} {f.meaning}".rstrip()
+
+
+def _fact(key: str, value) -> str:
+    if value is None:
+        return "none" if key == "compression" else "unknown"
+    if key == "page_size" and isinstance(value, int):
+        return f"{value} ({value // 1024} KiB)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:#x}" if value >= 0x1000 else str(value)
+    return str(value)
+
+
+# --- JSON Schema ------------------------------------------------------------------------
+
+_NULLABLE_INT = {"type": ["integer", "null"]}
+_SEVERITY = {"enum": ["error", "warning", "info"]}
+
+SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "urn:kimage:report:1",
+    "title": "kimage report",
+    "type": "object",
+    "required": ["schema", "tool", "images"],
+    "additionalProperties": False,
+    "properties": {
+        "schema": {"const": SCHEMA_ID},
+        "tool": {
+            "type": "object",
+            "required": ["name", "version"],
+            "properties": {"name": {"const": "kimage"}, "version": {"type": "string"}},
+        },
+        "images": {"type": "array", "items": {"$ref": "#/$defs/image"}},
+    },
+    "$defs": {
+        "image": {
+            "type": "object",
+            "required": ["path", "format", "layers", "header", "facts", "findings", "loaders",
+                         "verdict"],
+            "additionalProperties": False,
+            "properties": {
+                "path": {"type": "string"},
+                "format": {"enum": ["arm64-image", "ppc64-head", "unknown"]},
+                "layers": {"type": "array", "items": {
+                    "type": "object", "required": ["kind", "offset"],
+                    "properties": {"kind": {"type": "string"}, "offset": {"type": "integer"}},
+                }},
+                "header_offset": _NULLABLE_INT,
+                "header": {"type": "object"},
+                "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}},
+                "facts": {"$ref": "#/$defs/facts"},
+                "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
+                "loaders": {"type": "object"},
+                "verdict": {"enum": ["pass", "warn", "fail"]},
+            },
+        },
+        "field": {
+            "type": "object",
+            "required": ["name", "offset", "size", "raw", "value", "meaning"],
+            "properties": {
+                "name": {"type": "string"},
+                "offset": {"type": "integer", "minimum": 0},
+                "size": {"type": "integer", "minimum": 0},
+                "raw": {"type": ["integer", "string", "null"]},
+                "meaning": {"type": "string"},
+                "bits": {"type": "string"},
+            },
+        },
+        "facts": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "arch": {"enum": ["arm64", "ppc64"]},
+                "endianness": {"enum": ["little", "big", None]},
+                "page_size": {"enum": [4096, 16384, 65536, None]},
+                "placement": {"enum": ["anywhere", "dram-base", None]},
+                "text_offset": _NULLABLE_INT,
+                "image_size": _NULLABLE_INT,
+                "efi_stub": {"type": ["boolean", "null"]},
+                "compression": {"type": ["string", "null"]},
+                "relocatable": {"type": ["boolean", "null"]},
+                "run_at_load": {"anyOf": [{"const": "run0"}, {"type": "integer"}]},
+                "layout": {"enum": ["plain_branch", "fixup_endian_short",
+                                    "fixup_endian_long", None]},
+                "kernel_version": {"type": ["string", "null"]},
+            },
+        },
+        "finding": {
+            "type": "object",
+            "required": ["rule", "severity", "message", "offset", "field", "loaders"],
+            "additionalProperties": False,
+            "properties": {
+                "rule": {"type": "string", "pattern": "^[a-z0-9]+/[a-z0-9-]+$"},
+                "severity": _SEVERITY,
+                "message": {"type": "string"},
+                "offset": _NULLABLE_INT,
+                "field": {"type": ["string", "null"]},
+                "loaders": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+    },
+}

@@ -1,0 +1,1 @@
+"""Rules: every finding kimage can report, with a stable ID and its metadata."""

@@ -1,0 +1,98 @@
+"""Bounded, read-only access to an input file.
+
+Nothing reads a whole image into memory: callers ask for byte ranges, and the only
+full pass (``scan``) streams fixed-size chunks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+
+
+class InputError(Exception):
+    """The input cannot be read as a file (missing, a directory, unreadable)."""
+
+
+class Source:
+    """A regular file opened read-only, with its size fixed at open time."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            raise InputError(f"{self.path}: no such file") from None
+        except IsADirectoryError:
+            raise InputError(f"{self.path}: is a directory") from None
+        except PermissionError:
+            raise InputError(f"{self.path}: permission denied") from None
+        except OSError as exc:
+            raise InputError(f"{self.path}: {exc.strerror or exc}") from None
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            os.close(fd)
+            raise InputError(f"{self.path}: is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise InputError(f"{self.path}: not a regular file")
+        self._file = os.fdopen(fd, "rb", buffering=0)
+        self.size = st.st_size
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes at ``offset``; fewer at the end of the file."""
+        if offset < 0 or length <= 0 or offset >= self.size:
+            return b""
+        length = min(length, self.size - offset)
+        try:
+            data = os.pread(self._file.fileno(), length, offset)
+        except OSError as exc:
+            raise InputError(f"{self.path}: read error at {offset:#x}: {exc.strerror}") from None
+        return data
+
+    def file(self):
+        """The underlying binary file object (for libraries that want a stream)."""
+        return self._file
+
+    def scan(self, pattern: re.Pattern[bytes], max_match: int = 256) -> re.Match[bytes] | None:
+        """First match of ``pattern`` in the file, read in chunks.
+
+        Matches longer than ``max_match`` bytes may be missed at chunk borders.
+        """
+        offset = 0
+        tail = b""
+        while offset < self.size:
+            chunk = self.read(offset, self.CHUNK)
+            buf = tail + chunk
+            m = pattern.search(buf)
+            if m:
+                return _Shifted(m, offset - len(tail))
+            tail = buf[-max_match:]
+            offset += len(chunk)
+        return None
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _Shifted:
+    """A regex match whose ``start`` is a file offset."""
+
+    def __init__(self, match: re.Match[bytes], base: int):
+        self._m = match
+        self._base = base
+
+    def group(self, *args):
+        return self._m.group(*args)
+
+    def start(self, group: int = 0) -> int:
+        return self._base + self._m.start(group)
