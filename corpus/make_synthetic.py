@@ -152,7 +152,7 @@ def _ppc64_head(endian: str, skip: int | None, words: int, run_at_load: int) -> 
     if fixup is not None:
         order = ">" if endian == "big" else "<"
         secondary = struct.pack(order + "II", ppc64_head.TDI_FIXUP, skip) + bytes(0x98)
-    return ppc64_head.build({
+    return ppc64_head.build({"is_le": endian == "little", "body": {
         "fixup_endian": fixup,
         "main_branch": 0x48000000 | (main_target - main_offset),
         "trap": ppc64_head.TRAP,
@@ -161,7 +161,7 @@ def _ppc64_head(endian: str, skip: int | None, words: int, run_at_load: int) -> 
         "low_fill": bytes(ppc64_head.RUN_AT_LOAD_OFFSET - main_offset - 0x18),
         "run_at_load": run_at_load,
         "secondary_hold": secondary,
-    }, endian=endian)
+    }})
 
 
 def _elf64(payload: bytes, endian: str, machine: int, p_offset: int = 0x1000) -> bytes:

@@ -30,7 +30,7 @@ doc-ref:
   - https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "3. Decompress the kernel image" and "4. Call the kernel image"
   - Linux 6.1 arch/arm64/include/asm/image.h
   - Linux 6.1 arch/arm64/kernel/head.S and arch/arm64/kernel/efi-header.S
-  - Linux commit a2c1d73b94ed "arm64: Update the Image header" (3.17)
+  - 'Linux commit a2c1d73b94ed "arm64: Update the Image header" (3.17)'
 seq:
   - id: code0
     type: u4
@@ -57,7 +57,7 @@ seq:
       kernel's byte order.
     doc-ref:
       - https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "Image load offset"
-      - Linux commit cfa7ede20f13 "arm64: set TEXT_OFFSET to 0x0 in preparation for removing it entirely"
+      - 'Linux commit cfa7ede20f13 "arm64: set TEXT_OFFSET to 0x0 in preparation for removing it entirely"'
   - id: image_size
     type: u8
     doc: |
@@ -154,7 +154,7 @@ types:
           physical memory (since 4.6).
         doc-ref:
           - https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "Bit 3"
-          - Linux commit a7f8de168ace "arm64: allow kernel Image to be loaded anywhere in physical memory"
+          - 'Linux commit a7f8de168ace "arm64: allow kernel Image to be loaded anywhere in physical memory"'
       - id: reserved
         type: b60
         doc: Bits 4-63, reserved; booting.rst does not require zero and no loader reads them.

@@ -86,8 +86,8 @@ def ppc64_heads(layout: ppc64_head.Layout | None = None,
                 endian: str | None = None) -> st.SearchStrategy[dict]:
     """ppc64 heads of every layout and byte order, as ``ppc64_head.build`` takes them.
 
-    Little-endian heads always have FIXUP_ENDIAN, as real ones do. The returned mapping
-    carries ``is_le`` so that ``build`` knows the byte order.
+    Little-endian heads always have FIXUP_ENDIAN, as real ones do. The mapping is
+    ``{"is_le": bool, "body": {...}}`` as in the spec.
     """
     layouts = [layout] if layout is not None else list(ppc64_head.Layout)
 
@@ -108,8 +108,7 @@ def ppc64_heads(layout: ppc64_head.Layout | None = None,
             fixup = {"tdi": ppc64_head.TDI_FIXUP, "skip_branch": skip, "trampoline": trampoline}
             main_offset = 8 + len(trampoline)
         fill_size = ppc64_head.RUN_AT_LOAD_OFFSET - main_offset - 0x18
-        return {
-            "is_le": order == "little",
+        return {"is_le": order == "little", "body": {
             "fixup_endian": fixup,
             "main_branch": draw_(_branch()),
             "trap": ppc64_head.TRAP,
@@ -119,7 +118,7 @@ def ppc64_heads(layout: ppc64_head.Layout | None = None,
                               | st.binary(min_size=fill_size, max_size=fill_size)),
             "run_at_load": draw_(st.sampled_from([0, 1, ppc64_head.RUN0]) | _U32),
             "secondary_hold": draw_(st.binary(min_size=0xA0, max_size=0xA0)),
-        }
+        }}
 
     return draw()
 

@@ -25,6 +25,7 @@ from construct import (
     OneOf,
     Peek,
     Struct,
+    Switch,
     this,
 )
 
@@ -62,7 +63,7 @@ def _sign26(value: int) -> int:
 
 
 def _layout(this) -> int:
-    if not this.has_fixup_endian:
+    if not this._.has_fixup_endian:
         return Layout.plain_branch
     return Layout.fixup_endian_long if this.fixup_endian.skip_branch == SKIP_LONG else (
         Layout.fixup_endian_short
@@ -70,8 +71,8 @@ def _layout(this) -> int:
 
 
 @functools.cache
-def head_struct(endian: str) -> Struct:
-    """The head as a construct ``Struct`` for ``endian`` ("big" or "little")."""
+def body_struct(endian: str) -> Struct:
+    """The spec's ``body`` type for ``endian`` ("big" or "little")."""
     u4 = Int32ub if endian == "big" else Int32ul
     u8 = Int64ub if endian == "big" else Int64ul
     order = "big" if endian == "big" else "little"
@@ -82,18 +83,13 @@ def head_struct(endian: str) -> Struct:
         "trampoline" / Bytes(lambda this: (this.skip_branch & 0x03FFFFFC) - 4),
     )
     return Struct(
-        "first_word_be" / Peek(Int32ub),
-        "is_le" / Computed(endian == "little"),
-        "has_fixup_endian" / Computed(
-            lambda this: this.first_word_be in (TDI_FIXUP, TDI_OTHER_ORDER)
-        ),
-        "fixup_endian" / If(this.has_fixup_endian, fixup_endian),
+        "fixup_endian" / If(this._.has_fixup_endian, fixup_endian),
         "main_branch" / ExprValidator(u4, lambda obj, ctx: _is_branch(obj)),
         "trap" / Const(TRAP, u4),
         "secondary_hold_spinloop" / u8,
         "secondary_hold_acknowledge" / u8,
         "main_branch_offset" / Computed(
-            lambda this: 8 + len(this.fixup_endian.trampoline) if this.has_fixup_endian else 0
+            lambda this: 8 + len(this.fixup_endian.trampoline) if this._.has_fixup_endian else 0
         ),
         "low_fill" / Bytes(lambda this: RUN_AT_LOAD_OFFSET - this.main_branch_offset - 0x18),
         "run_at_load" / u4,
@@ -104,11 +100,11 @@ def head_struct(endian: str) -> Struct:
         ),
         # 0x18 and 0x20 lie in low_fill when there is no FIXUP_ENDIAN (main branch at 0).
         "kdump_flag" / Computed(
-            lambda this: None if this.has_fixup_endian
+            lambda this: None if this._.has_fixup_endian
             else int.from_bytes(this.low_fill[0:8], order)
         ),
         "iseries_pointer" / Computed(
-            lambda this: None if this.has_fixup_endian
+            lambda this: None if this._.has_fixup_endian
             else int.from_bytes(this.low_fill[8:16], order)
         ),
         "secondary_entry" / Computed(
@@ -117,8 +113,19 @@ def head_struct(endian: str) -> Struct:
     )
 
 
-#: Fields read from the bytes, in order (the spec's ``seq``).
-SEQ_FIELDS = (
+ppc64_head = Struct(
+    "first_word_be" / Peek(Int32ub),
+    "is_le" / Computed(lambda this: this.first_word_be == TDI_OTHER_ORDER),
+    "has_fixup_endian" / Computed(
+        lambda this: this.first_word_be in (TDI_FIXUP, TDI_OTHER_ORDER)
+    ),
+    # The spec's calculated endianness: the body's byte order follows is_le.
+    "body" / Switch(this.is_le, {True: body_struct("little"), False: body_struct("big")}),
+)
+
+
+#: Fields of ``body`` read from the bytes, in order (the spec's ``seq``).
+BODY_FIELDS = (
     "fixup_endian", "main_branch", "trap", "secondary_hold_spinloop",
     "secondary_hold_acknowledge", "low_fill", "run_at_load", "secondary_hold",
 )
@@ -134,22 +141,19 @@ def parse(data: bytes) -> Container:
 
     Raises ``construct.ConstructError`` on a short buffer or bytes that are no head.
     """
-    return head_struct(endian_of(data)).parse(data[:HEAD_SIZE])
+    return ppc64_head.parse(data[:HEAD_SIZE])
 
 
-def build(head: dict, endian: str | None = None) -> bytes:
-    """Build 256 head bytes from a mapping with the ``SEQ_FIELDS``.
+def build(head: dict) -> bytes:
+    """Build 256 head bytes from ``{"is_le": bool, "body": {BODY_FIELDS...}}``.
 
-    ``endian`` defaults to ``head["is_le"]``; ``fixup_endian`` is None for a
-    plain_branch head.
+    ``body["fixup_endian"]`` is None for a plain_branch head, which is big-endian.
     """
-    if endian is None:
-        endian = "little" if head["is_le"] else "big"
-    fields = dict(head)
-    if fields.get("fixup_endian") is not None:
-        fields["first_word_be"] = TDI_OTHER_ORDER if endian == "little" else TDI_FIXUP
+    body = head["body"]
+    if body.get("fixup_endian") is not None:
+        first = TDI_OTHER_ORDER if head["is_le"] else TDI_FIXUP
+    elif head["is_le"]:
+        raise ValueError("a little-endian head always starts with FIXUP_ENDIAN")
     else:
-        if endian == "little":
-            raise ValueError("a little-endian head always starts with FIXUP_ENDIAN")
-        fields["first_word_be"] = fields["main_branch"]
-    return head_struct(endian).build(fields)
+        first = body["main_branch"]
+    return ppc64_head.build({"first_word_be": first, "body": body})

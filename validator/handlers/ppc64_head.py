@@ -42,16 +42,17 @@ def decode(view: View, elf_endianness: str | None = None) -> Decoded:
             "ppc64/head-truncated",
             f"the head needs 256 bytes, the first PT_LOAD has {len(data)}", offset=len(data))])
     try:
-        h = spec.parse(data)
+        top = spec.parse(data)
     except ConstructError as exc:
         return Decoded(findings=[finding(
             "ppc64/head-unrecognised",
             f"bytes at the start of the first PT_LOAD are not a ppc64 head: "
             f"{data[:8].hex(' ')} ({_reason(exc)})", offset=0)])
+    h = top.body
     layout = spec.Layout(h.layout)
     header = {
-        "is_le": h.is_le,
-        "has_fixup_endian": h.has_fixup_endian,
+        "is_le": top.is_le,
+        "has_fixup_endian": top.has_fixup_endian,
         "fixup_endian": None if h.fixup_endian is None else {
             "tdi": h.fixup_endian.tdi,
             "skip_branch": h.fixup_endian.skip_branch,
@@ -74,13 +75,13 @@ def decode(view: View, elf_endianness: str | None = None) -> Decoded:
     relocatable = {spec.RUN0: True, 1: True, 0: False}.get(h.run_at_load)
     facts = {
         "arch": "ppc64",
-        "endianness": elf_endianness or ("little" if h.is_le else "big"),
+        "endianness": elf_endianness or ("little" if top.is_le else "big"),
         "page_size": None,
         "relocatable": relocatable,
         "run_at_load": run_at_load_fact(h.run_at_load),
         "layout": layout.name,
     }
-    return Decoded(header=header, fields=_fields(h, layout), facts=facts)
+    return Decoded(header=header, fields=_fields(h, top.is_le, layout), facts=facts)
 
 
 def _reason(exc: ConstructError) -> str:
@@ -88,11 +89,11 @@ def _reason(exc: ConstructError) -> str:
     return text[:120]
 
 
-def _fields(h, layout: spec.Layout) -> list[Field]:
+def _fields(h, is_le: bool, layout: spec.Layout) -> list[Field]:
     fields = []
     if h.fixup_endian is not None:
         fe = h.fixup_endian
-        order = "little" if h.is_le else "big"
+        order = "little" if is_le else "big"
         fields += [
             Field("fixup_endian.tdi", 0x00, 4, fe.tdi, fe.tdi,
                   f"tdi 0,0,0x48: FIXUP_ENDIAN, {order}-endian kernel"),
