@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from corpus.materialise import excerpts, materialise
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 
@@ -17,24 +19,7 @@ def synthetic_entries() -> list[dict]:
 
 def real_kernels() -> list[Path]:
     """Directories under corpus/real/ holding an excerpt and its expected facts."""
-    real = CORPUS / "real"
-    if not real.is_dir():
-        return []
-    return sorted(p for p in real.iterdir() if (p / "image.excerpt.json").is_file())
-
-
-def materialise(excerpt: Path, out: Path) -> Path:
-    """Write the excerpt as a sparse file of the original size (zeros outside the ranges)."""
-    doc = json.loads(excerpt.read_text())
-    assert doc["format"] == "kimage-excerpt/1"
-    with open(out, "wb") as f:
-        f.truncate(doc["source"]["size"])
-        for r in doc["ranges"]:
-            data = bytes.fromhex(r["hex"])
-            assert len(data) == r["length"]
-            f.seek(r["offset"])
-            f.write(data)
-    return out
+    return [p.parent for p in excerpts()]
 
 
 @pytest.fixture(scope="session")

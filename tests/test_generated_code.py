@@ -28,9 +28,9 @@ def test_every_field_has_doc_and_doc_ref():
     yaml = pytest.importorskip("yaml")
     for spec in sorted((ROOT / "specs").glob("*.ksy")):
         doc = yaml.safe_load(spec.read_text())
-        missing = []
+        missing: list[str] = []
 
-        def visit(node, where):
+        def visit(node, where, missing=missing):
             for item in node.get("seq", []):
                 if not ("doc" in item and "doc-ref" in item):
                     missing.append(f"{where}/seq/{item['id']}")
@@ -38,7 +38,7 @@ def test_every_field_has_doc_and_doc_ref():
                 if not ("doc" in item and "doc-ref" in item):
                     missing.append(f"{where}/instances/{name}")
             for name, sub in (node.get("types") or {}).items():
-                visit(sub, f"{where}/types/{name}")
+                visit(sub, f"{where}/types/{name}", missing)
 
         assert "doc" in doc and "doc-ref" in doc, spec.name
         visit(doc, spec.stem)

@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kimage",
-        description="Inspect and validate Linux kernel boot-image headers (arm64 Image, ppc64 head).")
+        description="Inspect and validate Linux kernel boot-image headers "
+                    "(arm64 Image, ppc64 head).")
     parser.add_argument("--version", action="version", version=f"kimage {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -104,7 +104,8 @@ def ppc64_heads(layout: ppc64_head.Layout | None = None,
         else:
             skip = (ppc64_head.SKIP_LONG if lay == ppc64_head.Layout.fixup_endian_long
                     else ppc64_head.SKIP_SHORT)
-            trampoline = draw_(st.binary(min_size=(skip & 0xFFFC) - 4, max_size=(skip & 0xFFFC) - 4))
+            size = (skip & 0xFFFC) - 4
+            trampoline = draw_(st.binary(min_size=size, max_size=size))
             fixup = {"tdi": ppc64_head.TDI_FIXUP, "skip_branch": skip, "trampoline": trampoline}
             main_offset = 8 + len(trampoline)
         fill_size = ppc64_head.RUN_AT_LOAD_OFFSET - main_offset - 0x18

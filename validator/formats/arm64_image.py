@@ -11,8 +11,8 @@ import enum
 from construct import (
     BitsInteger,
     BitStruct,
-    ByteSwapped,
     Bytes,
+    ByteSwapped,
     Computed,
     Const,
     Container,
