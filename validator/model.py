@@ -64,6 +64,8 @@ class ImageResult:
     format: str = "unknown"
     layers: list[Layer] = dataclasses.field(default_factory=list)
     header_offset: int | None = None  # file offset of the header when no layer transforms bytes
+    file_size: int | None = None  # size of the input file
+    payload_size: int | None = None  # bytes a loader places: the innermost view's length
     header: dict = dataclasses.field(default_factory=dict)
     fields: list[Field] = dataclasses.field(default_factory=list)
     facts: dict = dataclasses.field(default_factory=dict)

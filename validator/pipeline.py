@@ -30,7 +30,7 @@ def analyse(path: str | os.PathLike) -> ImageResult:
         if source.size < MIN_SIZE:
             raise InputError(f"{source.path}: {source.size} bytes, too short for any kernel "
                              f"image header (an arm64 Image header is 64 bytes)")
-        result = ImageResult(path=os.fspath(path))
+        result = ImageResult(path=os.fspath(path), file_size=source.size)
         _decode(View.whole(source), result)
         if result.format != "unknown":
             result.facts["compression"] = None
@@ -75,6 +75,7 @@ def _apply(result: ImageResult, fmt: str, view: View, decoded: Decoded) -> None:
         return
     result.format = fmt
     result.header_offset = view.base
+    result.payload_size = view.length
     result.header = decoded.header
     result.fields = decoded.fields
     result.facts = decoded.facts

@@ -1,0 +1,1 @@
+"""One module per ``kimage`` subcommand (see ``validator.cli``)."""
