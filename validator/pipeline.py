@@ -11,7 +11,7 @@ from validator.handlers import ppc64_head as ppc64
 from validator.layers import View
 from validator.layers import elf as elf_layer
 from validator.model import ImageResult
-from validator.rules.registry import finding
+from validator.rules.registry import ALL_LOADERS, finding, rule
 from validator.source import InputError, Source
 
 #: No kernel header fits in fewer bytes (the arm64 magic ends at 0x3c).
@@ -19,6 +19,15 @@ MIN_SIZE = 0x3C
 
 EM_PPC64 = 21
 EM_AARCH64 = 183
+
+
+rule("layer/unknown-format", "error",
+     "no kernel image header was found",
+     "Neither an arm64 Image header (magic ARM\\x64 at 0x38), a ppc64 head (FIXUP_ENDIAN or "
+     "a branch and a trap at 0), nor an ELF vmlinux for either architecture was found, so no "
+     "loader kimage knows would accept the file as a kernel.",
+     "shared/reference/arm64.md section 6; shared/reference/ppc64.md section 1",
+     ALL_LOADERS)
 
 
 def analyse(path: str | os.PathLike) -> ImageResult:

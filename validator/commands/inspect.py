@@ -6,6 +6,8 @@ import sys
 
 from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
+ORDER = 10
+
 
 def register(sub) -> None:
     p = sub.add_parser("inspect", help="decode every layer and header field of an image")

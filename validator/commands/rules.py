@@ -6,6 +6,8 @@ import sys
 
 from validator.cli import EXIT_OK, EXIT_USAGE
 
+ORDER = 80
+
 
 def register(sub) -> None:
     p = sub.add_parser("rules", help="list the rules, or explain one")
@@ -14,7 +16,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from validator.rules.registry import RULES
+    from validator.rules.registry import load_all
+
+    RULES = load_all()
 
     if args.rule:
         rule = RULES.get(args.rule)

@@ -6,6 +6,8 @@ import json
 
 from validator.cli import EXIT_OK
 
+ORDER = 90
+
 
 def register(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the report")

@@ -8,7 +8,7 @@ from validator.formats import arm64_image as spec
 from validator.handlers import Decoded, human_size
 from validator.layers import View
 from validator.model import Field
-from validator.rules.registry import finding
+from validator.rules.registry import finding, rule
 
 FORMAT = "arm64-image"
 
@@ -17,6 +17,14 @@ _CODE0 = {
     0x91005A4D: 'EFI stub "MZ" (add x13, x18, #0x16; before the ccmp form)',
     0xD503201F: "nop (no EFI stub)",
 }
+
+
+rule("arm64/truncated-header", "error",
+     "the arm64 Image header is shorter than 64 bytes",
+     "kexec_file_load's probe requires at least 64 bytes before it compares the magic; "
+     "kexec-tools and U-Boot read all 64.",
+     "Linux 6.1 arch/arm64/kernel/kexec_image.c image_probe; booting.rst 'Image header'",
+     ("kexec-tools", "kexec-file", "u-boot"))
 
 
 def probe(view: View) -> bool:

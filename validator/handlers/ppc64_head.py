@@ -8,7 +8,7 @@ from validator.formats import ppc64_head as spec
 from validator.handlers import Decoded
 from validator.layers import View
 from validator.model import Field
-from validator.rules.registry import finding
+from validator.rules.registry import finding, rule
 
 FORMAT = "ppc64-head"
 
@@ -17,6 +17,21 @@ _LAYOUT_MEANING = {
     spec.Layout.fixup_endian_short: "10-word FIXUP_ENDIAN (about 3.13 to 4.x)",
     spec.Layout.fixup_endian_long: "12-word FIXUP_ENDIAN (4.x and later, verified 6.1)",
 }
+
+
+rule("ppc64/head-truncated", "error",
+     "the ppc64 head is shorter than 256 bytes",
+     "kexec-tools and kexec_file_load copy the first 256 bytes of the first PT_LOAD into "
+     "purgatory; the kernel copies them to physical 0.",
+     "kexec-tools kexec/arch/ppc64/kexec-elf-ppc64.c; Linux 6.1 arch/powerpc/kexec/file_load_64.c",
+     ("kexec-tools", "kexec-file"))
+rule("ppc64/head-unrecognised", "error",
+     "the ppc64 ELF's first PT_LOAD does not start with a kernel head",
+     "A ppc64 kernel starts with FIXUP_ENDIAN (Book3S since about 3.13) or a branch to the "
+     "start-up code followed by a trap; anything else is not a kernel the loaders can start "
+     "at offset 0 with secondaries held at 0x60.",
+     "Linux 6.1 arch/powerpc/kernel/head_64.S first_256B",
+     ("kexec-tools", "kexec-file"))
 
 
 def probe(view: View) -> bool:

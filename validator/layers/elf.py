@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from validator.layers import View
 from validator.model import Finding, Layer
-from validator.rules.registry import finding
+from validator.rules.registry import ALL_LOADERS, finding, rule
 
 MAGIC = b"\x7fELF"
 
@@ -26,6 +26,32 @@ class ElfUnwrapped:
     machine: int | None = None
     endianness: str | None = None
     findings: list[Finding] = field(default_factory=list)
+
+
+rule("elf/malformed", "error",
+     "the ELF headers cannot be read",
+     "kexec-tools and kexec_file_load parse the ELF and program headers before anything else; "
+     "a file whose headers are cut short or inconsistent is refused.",
+     "Linux 6.1 kernel/kexec_elf.c elf_read_ehdr; kexec-tools kexec/kexec-elf.c",
+     ("kexec-tools", "kexec-file"))
+rule("elf/no-load-segment", "error",
+     "the ELF file has no PT_LOAD segment",
+     "Loaders place PT_LOAD segments and take the kernel head from the first one; without "
+     "one there is nothing to load.",
+     "Linux 6.1 arch/powerpc/kexec/elf_64.c; kexec-tools kexec/arch/ppc64/kexec-elf-ppc64.c",
+     ("kexec-tools", "kexec-file"))
+rule("elf/truncated", "error",
+     "the first PT_LOAD extends past the end of the file",
+     "A loader copies p_filesz bytes from p_offset; a file that ends early was cut short "
+     "in transfer or by a broken build step.",
+     "ELF gABI, program header p_offset/p_filesz",
+     ("kexec-tools", "kexec-file"))
+rule("elf/unsupported-machine", "error",
+     "the ELF file is for an architecture kimage does not describe",
+     "kimage describes arm64 (EM_AARCH64) and ppc64 (EM_PPC64) kernels; another e_machine "
+     "is no kernel of either.",
+     "ELF gABI e_machine",
+     ALL_LOADERS)
 
 
 def probe(view: View) -> bool:
