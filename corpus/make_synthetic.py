@@ -29,12 +29,18 @@ EFI_CODE0 = 0xFA405A4D  # 6.1 "MZ" ccmp (efi-header.S)
 OLD_EFI_CODE0 = 0x91005A4D  # "MZ" add x13, x18, #0x16 (3.16 - 5.x)
 NOP = 0xD503201F
 PE_SIGNATURE = b"PE\0\0"
+#: "PE\0\0" and COFF Machine IMAGE_FILE_MACHINE_ARM64, where res5 points.
+PE_HEADER_START = PE_SIGNATURE + (0xAA64).to_bytes(2, "little")
+#: code1 = b 0x1000 from offset 4, and the file long enough to hold the target.
+ENTRY = 0x1000
+BRANCH = 0x14000000 | ((ENTRY - 4) // 4)
+FILE_SIZE = ENTRY + 0x10
 
 
 def arm64_items():
     """(name, bytes, facts) for every era and flag combination."""
     image_size = 0x01AA0000  # Debian 6.1.0-50-cloud-arm64 (shared/reference/peers.md)
-    branch = 0x14054BC7  # b 0x152f20 at offset 4, as in a measured 6.1 Image
+    branch = BRANCH
 
     # 3.17 and later: flags present; text_offset 0x80000 before 5.8, 0 since.
     for era, text_offset in (("v4.6", 0x80000), ("v5.8", 0)):
@@ -95,7 +101,10 @@ def arm64_items():
 
 def _arm64_bytes(header: dict, efi: bool) -> bytes:
     data = arm64_image.build(header)
-    return data + PE_SIGNATURE if efi else data
+    if efi:
+        data += PE_HEADER_START
+    # The entry code1 branches to: a nop, so that the entry lies inside the file.
+    return data.ljust(ENTRY, b"\0") + (0xD503201F).to_bytes(4, "little").ljust(0x10, b"\0")
 
 
 def _trampoline(words: int, endian: str) -> bytes:

@@ -67,6 +67,7 @@ class ImageResult:
     file_size: int | None = None  # size of the input file
     payload_size: int | None = None  # bytes a loader places: the innermost view's length
     header: dict = dataclasses.field(default_factory=dict)
+    derived: dict = dataclasses.field(default_factory=dict)  # read beside the header, not in it
     fields: list[Field] = dataclasses.field(default_factory=list)
     facts: dict = dataclasses.field(default_factory=dict)
     findings: list[Finding] = dataclasses.field(default_factory=list)

@@ -65,7 +65,7 @@ def _decode(view: View, result: ImageResult) -> None:
                 f"ELF e_machine {unwrapped.layer.details.get('machine')} is neither "
                 f"EM_AARCH64 nor EM_PPC64", offset=0x12))
         return
-    if arm64.probe(view):
+    if arm64.probe(view) or arm64.probe_without_magic(view):
         _apply(result, arm64.FORMAT, view, arm64.decode(view))
     elif ppc64.probe(view):
         _apply(result, ppc64.FORMAT, view, ppc64.decode(view))
@@ -86,5 +86,6 @@ def _apply(result: ImageResult, fmt: str, view: View, decoded: Decoded) -> None:
     result.header_offset = view.base
     result.payload_size = view.length
     result.header = decoded.header
+    result.derived = decoded.derived
     result.fields = decoded.fields
     result.facts = decoded.facts

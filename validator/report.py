@@ -28,6 +28,7 @@ def _image(r: ImageResult) -> dict:
         "file_size": r.file_size,
         "payload_size": r.payload_size,
         "header": r.header,
+        "derived": r.derived,
         "fields": [_field(f) for f in r.fields],
         "facts": r.facts,
         "findings": [f.to_dict() for f in r.findings],
@@ -120,6 +121,36 @@ def _fact(key: str, value) -> str:
     return str(value)
 
 
+def render_check_text(results: list[ImageResult], color: bool | None = None) -> str:
+    """The short form for check and lint: findings, loader verdicts, verdict."""
+    if color is None:
+        color = sys.stdout.isatty()
+    blocks = []
+    for r in results:
+        facts = r.facts
+        summary = [r.format]
+        for key in ("kernel_version", "endianness", "page_size", "compression"):
+            value = facts.get(key)
+            if value is not None:
+                summary.append(_fact(key, value) if key != "endianness" else f"{value}-endian")
+        lines = [f"{r.path}: {', '.join(summary)}"]
+        width = max((len(f.rule) for f in r.findings), default=0)
+        for f in r.findings:
+            where = f" @{f.offset:#x}" if f.offset is not None else ""
+            lines.append(f"  {_paint(f'{f.severity:<7}', f.severity, color)} "
+                         f"{f.rule:<{width}}  {f.message}{where}")
+        if r.loaders:
+            parts = []
+            for name, v in r.loaders.items():
+                mark = {"accept": "accepts", "reject": "REJECTS", "n/a": "n/a"}[v["verdict"]]
+                why = f" ({', '.join(v['reasons'])})" if v["reasons"] else ""
+                parts.append(f"{name} {mark}{why}")
+            lines.append("  loaders  " + "; ".join(parts))
+        lines.append(f"  verdict  {_paint(r.verdict, r.verdict, color)}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks) + "\n"
+
+
 # --- JSON Schema ------------------------------------------------------------------------
 
 _NULLABLE_INT = {"type": ["integer", "null"]}
@@ -158,10 +189,18 @@ SCHEMA: dict = {
                 "file_size": _NULLABLE_INT,
                 "payload_size": _NULLABLE_INT,
                 "header": {"type": "object"},
+                "derived": {"type": "object"},
                 "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}},
                 "facts": {"$ref": "#/$defs/facts"},
                 "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
-                "loaders": {"type": "object"},
+                "loaders": {"type": "object", "additionalProperties": {
+                    "type": "object", "required": ["verdict", "reasons", "notes"],
+                    "properties": {
+                        "verdict": {"enum": ["accept", "reject", "n/a"]},
+                        "reasons": {"type": "array", "items": {"type": "string"}},
+                        "notes": {"type": "array", "items": {"type": "string"}},
+                    },
+                }},
                 "verdict": {"enum": ["pass", "warn", "fail"]},
             },
         },
@@ -211,3 +250,82 @@ SCHEMA: dict = {
         },
     },
 }
+
+
+# --- SARIF 2.1.0 -----------------------------------------------------------------------
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def to_sarif(results: list[ImageResult]) -> dict:
+    from validator.rules.registry import load_all
+
+    rules = sorted(load_all().values(), key=lambda r: r.id)
+    index = {r.id: i for i, r in enumerate(rules)}
+    out_results = []
+    for r in results:
+        uri = _uri(r.path)
+        for f in r.findings:
+            location: dict = {"physicalLocation": {"artifactLocation": uri}}
+            offset = _file_offset(r, f.offset)
+            if offset is not None:
+                location["physicalLocation"]["region"] = {"byteOffset": offset}
+            item = {
+                "ruleId": f.rule,
+                "level": _SARIF_LEVEL[f.severity],
+                "message": {"text": f.message},
+                "locations": [location],
+                "properties": {"loaders": list(f.loaders), "format": r.format},
+            }
+            if f.rule in index:
+                item["ruleIndex"] = index[f.rule]
+            if f.field:
+                item["properties"]["field"] = f.field
+            out_results.append(item)
+    driver = {
+        "name": "kimage",
+        "version": __version__,
+        "semanticVersion": __version__,
+        "rules": [{
+            "id": r.id,
+            "name": r.id.replace("/", "-"),
+            "shortDescription": {"text": r.summary},
+            "fullDescription": {"text": r.rationale},
+            "help": {"text": f"{r.rationale}\nReference: {r.reference}"},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
+            "properties": {"tags": list(r.loaders)},
+        } for r in rules],
+    }
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": driver},
+            "invocations": [{"executionSuccessful": True}],
+            "artifacts": [{"location": _uri(r.path)} for r in results],
+            "results": out_results,
+        }],
+    }
+
+
+def _uri(path: str) -> dict:
+    from pathlib import PurePath
+
+    p = PurePath(path)
+    if p.is_absolute():
+        return {"uri": p.as_uri()}
+    return {"uri": p.as_posix(), "uriBaseId": "%SRCROOT%"}
+
+
+def _file_offset(r: ImageResult, offset: int | None) -> int | None:
+    """A finding's offset in the file, when the header's bytes are the file's bytes."""
+    if offset is None or r.header_offset is None:
+        return None
+    if any(layer.kind not in ("elf",) for layer in r.layers):
+        return None  # the header was decompressed or unwrapped: no file offset
+    return r.header_offset + offset
+
+
+def render_sarif(results: list[ImageResult]) -> str:
+    return json.dumps(to_sarif(results), indent=2)

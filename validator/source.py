@@ -41,6 +41,7 @@ class Source:
             raise InputError(f"{self.path}: not a regular file")
         self._file = os.fdopen(fd, "rb", buffering=0)
         self.size = st.st_size
+        self.bytes_read = 0  # bytes read from the file so far (for budgets and benchmarks)
 
     def read(self, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes at ``offset``; fewer at the end of the file."""
@@ -51,6 +52,7 @@ class Source:
             data = os.pread(self._file.fileno(), length, offset)
         except OSError as exc:
             raise InputError(f"{self.path}: read error at {offset:#x}: {exc.strerror}") from None
+        self.bytes_read += len(data)
         return data
 
     def file(self):

@@ -14,6 +14,7 @@ from validator.model import Field, Finding
 @dataclass
 class Decoded:
     header: dict = field(default_factory=dict)
+    derived: dict = field(default_factory=dict)
     fields: list[Field] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)

@@ -19,6 +19,15 @@ _CODE0 = {
 }
 
 
+rule("arm64/bad-magic", "error",
+     "the arm64 Image magic ARM\\x64 is missing at 0x38",
+     "kexec-tools (arm64_header_check_magic), kexec_file_load (image_probe), U-Boot booti "
+     "('Bad Linux ARM64 Image magic!') and GRUB up to 2.06 refuse an Image without it; the "
+     "file was recognised as an arm64 EFI image by its MZ and arm64 PE header. A zboot PE "
+     "(vmlinuz.efi) handed to a loader that wants a raw Image fails the same way.",
+     "booting.rst 'Magic number'; kexec-tools kexec/arch/arm64/image-header.h; "
+     "U-Boot arch/arm/lib/image.c booti_setup; Linux 6.1 arch/arm64/kernel/kexec_image.c",
+     ("kexec-tools", "kexec-file", "u-boot", "grub"))
 rule("arm64/truncated-header", "error",
      "the arm64 Image header is shorter than 64 bytes",
      "kexec_file_load's probe requires at least 64 bytes before it compares the magic; "
@@ -27,8 +36,23 @@ rule("arm64/truncated-header", "error",
      ("kexec-tools", "kexec-file", "u-boot"))
 
 
+PE_SIGNATURE = b"PE\0\0"
+IMAGE_FILE_MACHINE_ARM64 = 0xAA64
+
+
 def probe(view: View) -> bool:
     return spec.looks_like(view.read(0, spec.HEADER_SIZE))
+
+
+def probe_without_magic(view: View) -> bool:
+    """An EFI-stub arm64 Image whose magic is wrong: "MZ", and an arm64 PE header at res5."""
+    data = view.read(0, spec.HEADER_SIZE)
+    if len(data) < spec.HEADER_SIZE or data[:2] != b"MZ":
+        return False
+    pe_offset = int.from_bytes(data[0x3C:0x40], "little")
+    pe = view.read(pe_offset, 6)
+    return (pe[:4] == PE_SIGNATURE
+            and int.from_bytes(pe[4:6], "little") == IMAGE_FILE_MACHINE_ARM64)
 
 
 def decode(view: View) -> Decoded:
@@ -37,10 +61,18 @@ def decode(view: View) -> Decoded:
         return Decoded(findings=[finding(
             "arm64/truncated-header",
             f"the Image header needs 64 bytes, the file has {len(data)}", offset=len(data))])
+    findings = []
+    magic = data[spec.MAGIC_OFFSET:spec.MAGIC_OFFSET + 4]
+    if magic != spec.MAGIC:
+        findings.append(finding(
+            "arm64/bad-magic",
+            f"0x38 holds {magic.hex(' ')} ({magic!r}), not ARM\\x64 (41 52 4d 64)",
+            offset=spec.MAGIC_OFFSET, field="magic"))
+        data = data[:spec.MAGIC_OFFSET] + spec.MAGIC + data[spec.MAGIC_OFFSET + 4:]
     try:
         h = spec.parse(data)
-    except ConstructError as exc:  # looks_like() already saw the magic
-        return Decoded(findings=[finding("layer/unknown-format", f"arm64 header: {exc}")])
+    except ConstructError as exc:  # the magic is in place, so only a short read is left
+        return Decoded(findings=[finding("arm64/truncated-header", f"arm64 header: {exc}")])
     flags = h.flags
     page_size = spec.PageSize(flags.page_size)
     header = {
@@ -58,14 +90,24 @@ def decode(view: View) -> Decoded:
         "res2": h.res2,
         "res3": h.res3,
         "res4": h.res4,
-        "magic": h.magic.decode("latin-1"),
+        "magic": magic.decode("latin-1"),
         "pe_offset": h.pe_offset,
         "has_efi_stub": h.has_efi_stub,
         "is_pre_3_17": h.is_pre_3_17,
         "effective_text_offset": h.effective_text_offset,
         "code1_branch_target": h.code1_branch_target,
     }
-    return Decoded(header=header, fields=_fields(h, data), facts=_facts(h))
+    pe = view.read(h.pe_offset, 6) if h.pe_offset else b""
+    derived = {
+        "pe_signature_at_pe_offset": pe[:4] == PE_SIGNATURE,
+        "pe_machine": int.from_bytes(pe[4:6], "little") if pe[:4] == PE_SIGNATURE else None,
+    }
+    fields = _fields(h, data)
+    if magic != spec.MAGIC:
+        fields = [Field("magic", 0x38, 4, magic, magic.decode("latin-1"), "not ARM\\x64")
+                  if f.name == "magic" else f for f in fields]
+    return Decoded(header=header, derived=derived, fields=fields, facts=_facts(h),
+                   findings=findings)
 
 
 def _facts(h) -> dict:

@@ -42,6 +42,14 @@ ALL_LOADERS = ("kexec-tools", "kexec-file", "u-boot", "grub", "efi")
 
 #: Modules that declare rules, imported by ``load_all`` (for listing and SARIF).
 RULE_MODULES = (
+    "validator.checker",
+    "validator.rules.engine",
+    "validator.rules.layer",
+    "validator.rules.arm64",
+    "validator.rules.ppc64",
+    "validator.rules.config",
+    "validator.rules.symbols",
+    "validator.rules.target",
     "validator.pipeline",
     "validator.layers.elf",
     "validator.handlers.arm64_image",

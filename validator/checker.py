@@ -1,0 +1,94 @@
+"""decode → rules → loader verdicts → selection: one image, judged."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from validator import loaders
+from validator.kconfig import KernelConfig
+from validator.model import Finding, ImageResult, severity_rank
+from validator.pipeline import analyse
+from validator.rules.engine import Context, run_checks
+from validator.rules.registry import ALL_LOADERS, finding, rule
+from validator.source import InputError
+from validator.sysmap import SymbolMap
+from validator.targets import Target
+
+rule("loader/rejects", "error",
+     "a loader named with --loader would refuse the image",
+     "You asked for this loader's verdict; it would not accept the image for the reasons "
+     "listed (see `kimage rules` for each).",
+     "validator/loaders/ (one module per loader, with the code each check mirrors)",
+     ALL_LOADERS)
+rule("layer/unreadable", "error",
+     "the file cannot be read",
+     "A missing, unreadable or too-short path cannot be a kernel image.",
+     "-",
+     ())
+
+
+@dataclass
+class Selection:
+    """Which rules are reported (ruff-style: IDs or prefixes such as ``arm64`` or ``arm64/``)."""
+
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)  # rule ID -> severity override
+
+    def wants(self, rule_id: str) -> bool:
+        if self.select and not any(_matches(rule_id, p) for p in self.select):
+            return False
+        return not any(_matches(rule_id, p) for p in self.ignore)
+
+    def apply(self, findings: list[Finding]) -> list[Finding]:
+        out = []
+        for f in findings:
+            if not self.wants(f.rule):
+                continue
+            if f.rule in self.severity:
+                f.severity = self.severity[f.rule]
+            out.append(f)
+        return out
+
+
+def _matches(rule_id: str, pattern: str) -> bool:
+    pattern = pattern.strip()
+    if pattern in ("ALL", "*"):
+        return True
+    return rule_id == pattern or rule_id.startswith(pattern.rstrip("/") + "/")
+
+
+@dataclass
+class Options:
+    config: KernelConfig | None = None
+    symbols: SymbolMap | None = None
+    target: Target | None = None
+    loaders: set[str] = field(default_factory=set)
+    selection: Selection = field(default_factory=Selection)
+
+
+def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
+    """Decode and judge one image. Raises ``InputError`` when it cannot be read."""
+    result = analyse(path)
+    ctx = Context(result, options.config, options.symbols, options.target)
+    result.findings += run_checks(ctx)
+    verdicts = loaders.judge(ctx, result.findings, options.loaders or None)
+    result.loaders = {name: v.to_dict() for name, v in verdicts.items()}
+    for name in sorted(options.loaders):
+        v = verdicts.get(name)
+        if v is not None and v.verdict == "reject":
+            result.findings.append(finding(
+                "loader/rejects", f"{name} would refuse the image: {', '.join(v.reasons)}"))
+    result.findings = options.selection.apply(result.findings)
+    return result
+
+
+def unreadable(path: str | os.PathLike, error: InputError) -> ImageResult:
+    """The result for a path that cannot be read (lint reports it and goes on)."""
+    return ImageResult(path=os.fspath(path),
+                       findings=[finding("layer/unreadable", str(error))])
+
+
+def exceeds(result: ImageResult, fail_on: str) -> bool:
+    return any(severity_rank(f.severity) >= severity_rank(fail_on) for f in result.findings)

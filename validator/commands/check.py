@@ -1,0 +1,109 @@
+"""kimage check IMAGE... : judge images against the spec, their config and symbols, loaders."""
+
+from __future__ import annotations
+
+import sys
+
+from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+
+ORDER = 20
+
+
+def add_check_options(p) -> None:
+    p.add_argument("--config", metavar="F", help="the kernel .config (plain or gzip)")
+    p.add_argument("--system-map", metavar="F",
+                   help="System.map, or a vmlinux ELF whose symbol table to use")
+    p.add_argument("--target", metavar="T",
+                   help="the machine: ARCH[:PAGES], e.g. arm64:4k,64k or ppc64le")
+    p.add_argument("--loader", metavar="L", action="append", default=[],
+                   help="report only this loader's verdict and fail when it refuses "
+                        "(repeatable): kexec-tools, kexec-file, u-boot, grub, efi")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--fail-on", choices=("error", "warning", "info"), default=None,
+                   help="lowest severity that makes the exit status 1 (default: error)")
+    p.add_argument("--select", metavar="IDS", default=None,
+                   help="comma-separated rule IDs or prefixes to report (default: all)")
+    p.add_argument("--ignore", metavar="IDS", default=None,
+                   help="comma-separated rule IDs or prefixes not to report")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("check", help="check images against the spec, config, symbols and "
+                                     "loaders")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    add_check_options(p)
+    p.set_defaults(run=run)
+
+
+class UsageError(Exception):
+    pass
+
+
+def build_options(args, config_path=None, symbols_path=None):
+    """Options for checker.check_image from the command line and [tool.kimage]."""
+    from validator import checker, kconfig, loaders, settings, sysmap, targets
+
+    try:
+        project = settings.load()
+    except settings.SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    options = checker.Options()
+    config_path = config_path or getattr(args, "config", None)
+    symbols_path = symbols_path or getattr(args, "system_map", None)
+    try:
+        if config_path:
+            options.config = kconfig.load(config_path)
+        if symbols_path:
+            options.symbols = sysmap.load(symbols_path)
+        target = args.target or project.target
+        if target:
+            options.target = targets.parse_target(target)
+    except (kconfig.ConfigError, sysmap.SymbolsError, targets.TargetError) as exc:
+        raise UsageError(str(exc)) from None
+    wanted = set(args.loader or project.loaders)
+    unknown = wanted - set(loaders.names())
+    if unknown:
+        raise UsageError(f"unknown loader {', '.join(sorted(unknown))}; expected "
+                         f"{', '.join(loaders.names())}")
+    options.loaders = wanted
+    options.selection = checker.Selection(
+        select=_ids(args.select) if args.select is not None else project.select,
+        ignore=_ids(args.ignore) if args.ignore is not None else project.ignore,
+        severity=project.severity)
+    fail_on = args.fail_on or project.fail_on or "error"
+    return options, fail_on
+
+
+def _ids(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def render(results, fmt: str) -> str:
+    from validator import report
+
+    if fmt == "json":
+        return report.render_json(results)
+    if fmt == "sarif":
+        return report.render_sarif(results)
+    return report.render_check_text(results)
+
+
+def run(args) -> int:
+    from validator import checker
+    from validator.source import InputError
+
+    try:
+        options, fail_on = build_options(args)
+    except UsageError as exc:
+        print(f"kimage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    results = []
+    for path in args.images:
+        try:
+            results.append(checker.check_image(path, options))
+        except InputError as exc:
+            print(f"kimage: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    out = render(results, args.format)
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return EXIT_FINDINGS if any(checker.exceeds(r, fail_on) for r in results) else EXIT_OK

@@ -1,0 +1,60 @@
+"""Per-loader verdicts: would this loader accept the image, and which findings decide it.
+
+One module per real loader. Each declares ``NAME``, ``VERSIONS`` (what was read or run),
+``applies(ctx)`` (does the loader handle this kind of kernel at all), ``REJECTS`` (the
+rule IDs whose findings make that loader refuse the image, each with the loader code that
+does it) and, where a loader's behaviour depends on more than findings, ``special(ctx)``
+returning extra (rule ID or None, note, rejects) entries.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from validator.model import Finding
+from validator.rules.engine import Context
+
+LOADER_MODULES = ("kexec_tools", "kexec_file", "u_boot", "grub", "efi")
+
+
+@dataclass
+class Verdict:
+    loader: str
+    verdict: str  # "accept" | "reject" | "n/a"
+    reasons: list[str] = field(default_factory=list)  # rule IDs that decide a rejection
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"verdict": self.verdict, "reasons": self.reasons, "notes": self.notes}
+
+
+def modules():
+    return [importlib.import_module(f"validator.loaders.{name}") for name in LOADER_MODULES]
+
+
+def names() -> list[str]:
+    return [m.NAME for m in modules()]
+
+
+def judge(ctx: Context, findings: list[Finding], only: set[str] | None = None) -> dict:
+    """``{loader name: Verdict}`` for every loader (or those in ``only``)."""
+    out = {}
+    found = {f.rule for f in findings}
+    for module in modules():
+        if only and module.NAME not in only:
+            continue
+        if not module.applies(ctx):
+            out[module.NAME] = Verdict(module.NAME, "n/a",
+                                       notes=[getattr(module, "NOT_APPLICABLE", "")])
+            continue
+        reasons = sorted(rule for rule in found if rule in module.REJECTS)
+        notes = []
+        special = getattr(module, "special", None)
+        for rule_id, note, rejects in (special(ctx) if special else ()):
+            if rejects and rule_id and rule_id not in reasons:
+                reasons.append(rule_id)
+            notes.append(note)
+        out[module.NAME] = Verdict(module.NAME, "reject" if reasons else "accept", reasons,
+                                   [n for n in notes if n])
+    return out

@@ -1,0 +1,35 @@
+"""UEFI firmware and systemd-boot starting the kernel as a PE application.
+
+EDK2 PeCoffLoaderGetPeHeader and systemd src/boot/pe.c: "MZ", e_lfanew (res5) pointing at
+"PE\\0\\0", Machine 0xaa64, a PE32+ optional header, sections inside the file. The Linux
+header fields are not read; a compressed Image is not a PE file; a zboot image is.
+"""
+
+from __future__ import annotations
+
+from validator.rules.engine import Context
+
+NAME = "efi"
+VERSIONS = "EDK2 and systemd-boot (read)"
+NOT_APPLICABLE = "ppc64 kernels are not EFI applications"
+
+REJECTS = {
+    "layer/unknown-format": "not a PE image",
+    "layer/compressed": "a compressed Image is not a PE file",
+    "arm64/no-efi-stub": "no MZ: not a PE image",
+    "arm64/pe-offset-invalid": "e_lfanew does not point at PE\\0\\0",
+    "arm64/pe-machine": "PE Machine is not 0xaa64",
+    "arm64/truncated-header": "cannot read the DOS header",
+    "arm64/entry-outside-image": "the kernel entry is not in the loaded image",
+    "target/arch-mismatch": "firmware starts applications of its own machine type",
+    "target/page-size": "the kernel cannot run on this CPU",
+}
+
+
+def applies(ctx: Context) -> bool:
+    return ctx.result.format != "ppc64-head"
+
+
+def special(ctx: Context):
+    if ctx.result.format == "arm64-image" and ctx.layer("elf") is not None:
+        yield ("layer/unknown-format", "a vmlinux ELF is not a PE application", True)

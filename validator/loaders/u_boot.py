@@ -1,0 +1,48 @@
+"""U-Boot ``booti`` (arch/arm/lib/image.c booti_setup, cmd/booti.c, boot/image.c).
+
+The magic is required ("Bad Linux ARM64 Image magic!"); image_size 0 means 16 MiB at
+text_offset 0x80000; flags bit 3 = 0 (or force_reloc) moves the image to the start of
+DRAM bank 0; endianness and page size are not read; compressed kernels (gzip, bzip2, lzma,
+lzo, lz4, zstd by their first bytes) need kernel_comp_addr_r and kernel_comp_size.
+Versions: U-Boot 2023.01 (run), 6073c36 v2026.10-rc2+ (read).
+"""
+
+from __future__ import annotations
+
+from validator.rules.engine import Context
+
+NAME = "u-boot"
+VERSIONS = "U-Boot 2023.01 (run) to v2026.10-rc2 (read)"
+NOT_APPLICABLE = "booti starts arm64 Images only"
+
+REJECTS = {
+    "layer/unknown-format": "booti_setup: no ARM\\x64 magic",
+    "layer/zboot": "booti_setup: a zboot PE has no ARM\\x64 magic (use bootefi)",
+    "arm64/bad-magic": "booti_setup: 'Bad Linux ARM64 Image magic!'",
+    "arm64/truncated-header": "booti_setup reads the 64-byte header",
+    "arm64/entry-outside-image": "the kernel entry is not in the loaded image",
+    "target/arch-mismatch": "booti is arm64 only",
+}
+
+#: Codecs boot/image.c image_comp recognises by their first two bytes.
+DECOMPRESSES = {"gzip", "bzip2", "lzma", "lzo", "lz4", "zstd"}
+
+
+def applies(ctx: Context) -> bool:
+    return ctx.result.format != "ppc64-head"
+
+
+def special(ctx: Context):
+    if ctx.result.format == "arm64-image" and ctx.layer("elf") is not None:
+        yield ("layer/unknown-format", "booti takes an Image, not a vmlinux ELF", True)
+    compression = ctx.facts.get("compression")
+    if compression and ctx.layer("zboot") is None:
+        if compression in DECOMPRESSES:
+            yield (None, f"{compression}: needs kernel_comp_addr_r and kernel_comp_size", False)
+        else:
+            yield ("layer/compressed", f"booti does not undo {compression}", True)
+    h = ctx.header
+    if h.get("image_size") == 0:
+        yield (None, "image_size 0: assumes 16 MiB at text_offset 0x80000", False)
+    elif h and not h["flags"]["phys_base"]:
+        yield (None, "flags bit 3 is 0: the image is moved to the start of DRAM", False)

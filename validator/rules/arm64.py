@@ -1,0 +1,179 @@
+"""arm64 Image header rules: what the header alone says a loader will do with it.
+
+Facts and loader behaviour: shared/reference/arm64.md sections 1, 2 and 5
+(booting.rst; kexec-tools kexec/arch/arm64; Linux 6.1 arch/arm64/kernel/kexec_image.c;
+U-Boot arch/arm/lib/image.c).
+"""
+
+from __future__ import annotations
+
+from validator.rules.engine import Context, check
+from validator.rules.registry import finding, rule
+
+FORMAT = ("arm64-image",)
+LEGACY_TEXT_OFFSET = 0x80000
+#: Page size loaders align segment bases to when the host's is unknown.
+BASE_PAGE = 4096
+
+rule("arm64/image-size-zero", "warning",
+     "image_size is 0: a kernel older than 3.17, or a broken header",
+     "booting.rst: image_size 0 marks a pre-3.17 kernel whose text_offset is in kernel byte "
+     "order. kexec_file_load refuses it (-EINVAL, it needs an unambiguous header); "
+     "kexec-tools and U-Boot assume text_offset 0x80000 and a 16 MiB image, which is too small "
+     "for any modern kernel.",
+     "booting.rst 'Header notes'; Linux 6.1 arch/arm64/kernel/kexec_image.c image_load; "
+     "kexec-tools kexec/arch/arm64/kexec-arm64.c arm64_process_image_header",
+     ("kexec-file", "kexec-tools", "u-boot"))
+rule("arm64/text-offset-unaligned", "warning",
+     "text_offset is not a multiple of the page size",
+     "Loaders put the image at a 2 MiB-aligned base plus text_offset as one segment: "
+     "kexec-tools refuses a base that is not page aligned ('Base address ... is not page "
+     "aligned') and kexec_file_load returns -EADDRNOTAVAIL. U-Boot does not check.",
+     "kexec-tools kexec/kexec.c add_segment; Linux 6.1 kernel/kexec_core.c "
+     "sanity_check_segment_list; shared/reference/arm64.md section 5 (loader-truth 0x1234)",
+     ("kexec-tools", "kexec-file"))
+rule("arm64/text-offset-unusual", "info",
+     "text_offset is neither 0 (5.8 and later) nor 0x80000 (before 5.8)",
+     "Any page-aligned text_offset is legal, but Linux has only ever emitted 0x80000 and, "
+     "since 5.8, 0; another value suggests a hand-made or corrupted header.",
+     "booting.rst 'Image load offset'; Linux commit cfa7ede20f13",
+     ("kexec-tools", "kexec-file", "u-boot"))
+rule("arm64/reserved-flags", "info",
+     "reserved flag bits 4-63 are set",
+     "booting.rst reserves bits 4-63 without requiring zero and no loader reads them, but "
+     "binwalk v3 refuses such images and a future kernel may give the bits a meaning.",
+     "booting.rst 'Bits 4-63'",
+     ())
+rule("arm64/reserved-fields", "info",
+     "res2, res3 or res4 is not zero",
+     "The reserved fields are zero in every kernel; no loader reads them today.",
+     "booting.rst 'Header notes'",
+     ())
+rule("arm64/page-size-unspecified", "info",
+     "flags give no page size",
+     "Kernels before the page-size field (about 4.4) leave it 0; kexec_file_load then cannot "
+     "check that the CPU supports the kernel's granule.",
+     "booting.rst 'Bits 1-2'; Linux 6.1 arch/arm64/kernel/kexec_image.c",
+     ("kexec-file",))
+rule("arm64/no-efi-stub", "info",
+     "code0 has no \"MZ\": the Image has no EFI stub",
+     "GRUB 2.12 refuses a plain Image ('plain image kernel not supported') and UEFI firmware "
+     "cannot start it; kexec and U-Boot booti do not care.",
+     "GRUB loader/efi/linux.c; systemd src/boot/pe.c verify_dos",
+     ("grub", "efi"))
+rule("arm64/pe-offset-invalid", "warning",
+     "code0 says \"MZ\" but res5 does not point at a \"PE\\0\\0\" signature",
+     "An EFI-stub Image keeps the PE header offset in res5 (e_lfanew); firmware and GRUB "
+     "read the PE header there and refuse the image when it is missing.",
+     "Linux 6.1 arch/arm64/kernel/efi-header.S; EDK2 PeCoffLoaderGetPeHeader; GRUB "
+     "loader/efi/linux.c",
+     ("grub", "efi"))
+rule("arm64/pe-machine", "warning",
+     "the PE header is not for arm64 (Machine is not 0xaa64)",
+     "UEFI firmware and systemd-boot only start PE images of their own machine type.",
+     "PE/COFF IMAGE_FILE_MACHINE_ARM64; systemd src/boot/pe.c verify_pe",
+     ("grub", "efi"))
+rule("arm64/pe-offset-without-mz", "info",
+     "res5 is set although code0 has no \"MZ\"",
+     "res5 is the PE header offset only in EFI-stub Images; elsewhere it is reserved and 0.",
+     "booting.rst 'Header notes'",
+     ())
+rule("arm64/image-size-smaller-than-file", "warning",
+     "the file holds more bytes than image_size says the kernel occupies",
+     "kexec_file_load places the whole file in a segment of image_size + text_offset bytes "
+     "and refuses a buffer larger than its segment (-EINVAL); kexec-tools silently drops the "
+     "bytes beyond image_size. A signature appended after the image counts too.",
+     "Linux 6.1 kernel/kexec_core.c sanity_check_segment_list; kexec-tools kexec/kexec.c",
+     ("kexec-file", "kexec-tools"))
+rule("arm64/entry-outside-image", "error",
+     "code1 branches outside the image",
+     "In every kernel since 3.12 with a branch in code1 it jumps to the primary entry inside "
+     "the image; a target before the header's end or past the file means the kernel cannot "
+     "start.",
+     "Linux 6.1 arch/arm64/kernel/head.S",
+     ("kexec-tools", "kexec-file", "u-boot", "grub", "efi"))
+
+
+@check(formats=FORMAT)
+def image_size(ctx: Context):
+    h = ctx.header
+    if h["image_size"] == 0:
+        yield finding("arm64/image-size-zero",
+                      "image_size is 0: kexec_file_load refuses the image, kexec-tools and "
+                      "U-Boot assume 16 MiB at text_offset 0x80000", offset=0x10,
+                      field="image_size")
+        return
+    payload = ctx.result.payload_size
+    memsz = h["image_size"] + h["text_offset"]
+    if payload is not None and payload > memsz:
+        yield finding("arm64/image-size-smaller-than-file",
+                      f"the image is {payload:#x} bytes but image_size + text_offset is "
+                      f"{memsz:#x}", offset=0x10, field="image_size")
+
+
+@check(formats=FORMAT)
+def text_offset(ctx: Context):
+    h = ctx.header
+    if h["image_size"] == 0:
+        return  # loaders ignore text_offset then
+    value = h["text_offset"]
+    if value % BASE_PAGE:
+        yield finding("arm64/text-offset-unaligned",
+                      f"text_offset {value:#x} is not a multiple of {BASE_PAGE:#x}",
+                      offset=0x08, field="text_offset")
+    elif value not in (0, LEGACY_TEXT_OFFSET):
+        yield finding("arm64/text-offset-unusual", f"text_offset is {value:#x}",
+                      offset=0x08, field="text_offset")
+
+
+@check(formats=FORMAT)
+def reserved(ctx: Context):
+    h = ctx.header
+    if h["image_size"] and h["flags"]["reserved"]:
+        yield finding("arm64/reserved-flags",
+                      f"flags bits 4-63 are {h['flags']['reserved']:#x}", offset=0x18,
+                      field="flags.reserved")
+    for name, offset in (("res2", 0x20), ("res3", 0x28), ("res4", 0x30)):
+        if h[name]:
+            yield finding("arm64/reserved-fields", f"{name} is {h[name]:#x}", offset=offset,
+                          field=name)
+
+
+@check(formats=FORMAT)
+def page_size(ctx: Context):
+    h = ctx.header
+    if h["image_size"] and h["flags"]["page_size"] == "unspecified":
+        yield finding("arm64/page-size-unspecified", "flags bits 1-2 are 0", offset=0x18,
+                      field="flags.page_size")
+
+
+@check(formats=FORMAT)
+def efi_stub(ctx: Context):
+    h, derived = ctx.header, ctx.result.derived
+    if not h["has_efi_stub"]:
+        yield finding("arm64/no-efi-stub", f"code0 is {h['code0']:#010x}", offset=0,
+                      field="code0")
+        if h["pe_offset"]:
+            yield finding("arm64/pe-offset-without-mz", f"res5 is {h['pe_offset']:#x}",
+                          offset=0x3C, field="pe_offset")
+        return
+    if not derived.get("pe_signature_at_pe_offset"):
+        yield finding("arm64/pe-offset-invalid",
+                      f"no \"PE\\0\\0\" at res5 = {h['pe_offset']:#x}", offset=0x3C,
+                      field="pe_offset")
+    elif derived.get("pe_machine") != 0xAA64:
+        yield finding("arm64/pe-machine",
+                      f"PE Machine is {derived.get('pe_machine'):#06x}, not 0xaa64",
+                      offset=h["pe_offset"] + 4, field="pe_offset")
+
+
+@check(formats=FORMAT)
+def entry(ctx: Context):
+    target = ctx.header["code1_branch_target"]
+    if target < 0:
+        return  # not a branch: 3.12-era headers keep code1 0 and branch from code0
+    limit = ctx.result.payload_size
+    if target < 0x40 or (limit is not None and target >= limit):
+        where = "into the header" if target < 0x40 else f"past the end ({limit:#x})"
+        yield finding("arm64/entry-outside-image",
+                      f"code1 branches to {target:#x}, {where}", offset=4, field="code1")

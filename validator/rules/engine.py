@@ -1,0 +1,101 @@
+"""Run the checks on a decoded image: each check sees a ``Context`` and yields findings.
+
+A check that raises is a bug in kimage: its exception becomes a ``kimage/internal-error``
+finding naming the check, and the other checks still run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from validator.kconfig import KernelConfig
+from validator.model import Finding, ImageResult
+from validator.rules.registry import finding, rule
+from validator.sysmap import SymbolMap
+from validator.targets import Target
+
+rule("kimage/internal-error", "error",
+     "a check failed inside kimage",
+     "A check raised an exception instead of judging the image; the image was not fully "
+     "checked. This is a bug in kimage: please report it with the image's header bytes.",
+     "kimage issue tracker")
+
+
+@dataclass
+class Context:
+    result: ImageResult
+    config: KernelConfig | None = None
+    symbols: SymbolMap | None = None
+    target: Target | None = None
+
+    @property
+    def facts(self) -> dict:
+        return self.result.facts
+
+    @property
+    def header(self) -> dict:
+        return self.result.header
+
+    def layer(self, kind: str) -> dict | None:
+        for layer in self.result.layers:
+            if layer.kind == kind:
+                return layer.to_dict()
+        return None
+
+
+Check = Callable[[Context], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Registered:
+    func: Check
+    formats: frozenset[str]  # empty: every format, "unknown" included
+    needs: frozenset[str]  # of "config", "symbols", "target"
+
+
+CHECKS: list[Registered] = []
+
+
+def check(*, formats: Iterable[str] = (), needs: Iterable[str] = ()):
+    """Register a check for the given formats that runs only when ``needs`` are given."""
+    def register(func: Check) -> Check:
+        CHECKS.append(Registered(func, frozenset(formats), frozenset(needs)))
+        return func
+    return register
+
+
+#: Modules that register checks.
+CHECK_MODULES = (
+    "validator.rules.layer",
+    "validator.rules.arm64",
+    "validator.rules.ppc64",
+    "validator.rules.config",
+    "validator.rules.symbols",
+    "validator.rules.target",
+)
+
+
+def load_checks() -> list[Registered]:
+    import importlib
+
+    for name in CHECK_MODULES:
+        importlib.import_module(name)
+    return CHECKS
+
+
+def run_checks(ctx: Context) -> list[Finding]:
+    given = {name for name in ("config", "symbols", "target") if getattr(ctx, name) is not None}
+    findings: list[Finding] = []
+    for registered in load_checks():
+        if registered.formats and ctx.result.format not in registered.formats:
+            continue
+        if not registered.needs <= given:
+            continue
+        try:
+            findings.extend(registered.func(ctx))
+        except Exception as exc:  # a check's bug must not hide the other checks' findings
+            name = f"{registered.func.__module__}.{registered.func.__name__}"
+            findings.append(finding("kimage/internal-error",
+                                    f"check {name} raised {type(exc).__name__}: {exc}"))
+    return findings
