@@ -59,7 +59,8 @@ rule("config/zboot-mismatch", "error",
      "an EFI zboot image, but the config has no CONFIG_EFI_ZBOOT",
      "Only CONFIG_EFI_ZBOOT builds make vmlinuz.efi; a zboot wrapper around a kernel whose "
      "config lacks it comes from another build.",
-     "Linux 6.1 drivers/firmware/efi/Kconfig EFI_ZBOOT; drivers/firmware/efi/libstub/Makefile.zboot",
+     "Linux 6.1 drivers/firmware/efi/Kconfig EFI_ZBOOT; "
+     "drivers/firmware/efi/libstub/Makefile.zboot",
      ())
 rule("config/version-mismatch", "warning",
      "the kernel banner and the .config name different kernel versions",
