@@ -131,8 +131,14 @@ def render_check_text(results: list[ImageResult], color: bool | None = None) -> 
         summary = [r.format]
         for key in ("kernel_version", "endianness", "page_size", "compression"):
             value = facts.get(key)
-            if value is not None:
-                summary.append(_fact(key, value) if key != "endianness" else f"{value}-endian")
+            if value is None:
+                continue
+            if key == "endianness":
+                summary.append(f"{value}-endian")
+            elif key == "page_size":
+                summary.append(f"{value // 1024} KiB pages")
+            else:
+                summary.append(str(value))
         lines = [f"{r.path}: {', '.join(summary)}"]
         width = max((len(f.rule) for f in r.findings), default=0)
         for f in r.findings:

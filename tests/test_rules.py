@@ -1,0 +1,242 @@
+"""Every rule: an image (made with the construct twins) that triggers it and one that does not.
+
+The trigger images change one field of a clean image, so each case also shows that the
+rule is about that field and nothing else.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+
+import pytest
+
+from corpus.make_synthetic import _elf64, _ppc64_head
+from tests.conftest import CORPUS
+from validator import checker, kconfig, sysmap
+from validator.formats import arm64_image, ppc64_head
+from validator.rules.registry import load_all
+from validator.targets import parse_target
+
+ARM64_BASE = (CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-efi.img").read_bytes()
+RUN0 = ppc64_head.RUN0
+
+
+def arm64(**changes) -> bytes:
+    """The clean EFI Image with header fields changed (flags.* for flag bits)."""
+    h = arm64_image.parse(ARM64_BASE)
+    header = {k: h[k] for k in arm64_image.SEQ_FIELDS}
+    header["flags"] = {k: h.flags[k] for k in arm64_image.FLAG_FIELDS}
+    for key, value in changes.items():
+        if key.startswith("flags_"):
+            header["flags"][key[6:]] = value
+        else:
+            header[key] = value
+    return arm64_image.build(header) + ARM64_BASE[64:]
+
+
+def patch(data: bytes, offset: int, raw: bytes) -> bytes:
+    return data[:offset] + raw + data[offset + len(raw):]
+
+
+def ppc64_elf(endian="little", run_at_load=RUN0, elf_endian=None, **body) -> bytes:
+    head = _ppc64_head(endian, ppc64_head.SKIP_LONG, 10, run_at_load)
+    if body:
+        top = ppc64_head.parse(head)
+        fields = {k: top.body[k] for k in ppc64_head.BODY_FIELDS}
+        fields["fixup_endian"] = {k: top.body.fixup_endian[k]
+                                  for k in ("tdi", "skip_branch", "trampoline")}
+        fields.update(body)
+        head = ppc64_head.build({"is_le": endian == "little", "body": fields})
+    return _elf64(head, elf_endian or endian, machine=21)
+
+
+def plain_head(**words) -> bytes:
+    head = bytearray(_ppc64_head("big", None, 0, words.get("run_at_load", RUN0)))
+    if "kdump_flag" in words:
+        head[0x18:0x20] = struct.pack(">Q", words["kdump_flag"])
+    if "iseries" in words:
+        head[0x20:0x28] = struct.pack(">Q", words["iseries"])
+    return _elf64(bytes(head), "big", machine=21)
+
+
+def _elf32_ppc64(head: bytes) -> bytes:
+    """An ELFCLASS32 file with EM_PPC64 and one PT_LOAD holding ``head`` (ELF gABI)."""
+    ident = b"\x7fELF" + bytes([1, 2, 1, 0]) + bytes(8)
+    ehdr = ident + struct.pack(">HHIIIIIHHHHHH", 2, 21, 1, 0xC0000000, 52, 0, 0, 52, 32, 1,
+                               40, 0, 0)
+    phdr = struct.pack(">IIIIIIII", 1, 0x1000, 0xC0000000, 0, len(head), len(head), 7, 0x10000)
+    return (ehdr + phdr).ljust(0x1000, b"\0") + head
+
+
+ARM64_CONFIG = ("# Linux/arm64 6.1.176 Kernel Configuration\nCONFIG_ARM64=y\n"
+                "CONFIG_ARM64_4K_PAGES=y\n# CONFIG_CPU_BIG_ENDIAN is not set\nCONFIG_EFI=y\n"
+                "CONFIG_EFI_STUB=y\nCONFIG_RELOCATABLE=y\nCONFIG_RANDOMIZE_BASE=y\n")
+PPC64_CONFIG = ("# Linux/powerpc 6.1.176 Kernel Configuration\nCONFIG_PPC64=y\n"
+                "CONFIG_CPU_LITTLE_ENDIAN=y\nCONFIG_RELOCATABLE=y\nCONFIG_CRASH_DUMP=y\n")
+PPC64_MAP = ("c000000000000000 T _stext\nc000000000000000 T _text\n"
+             "c00000000000005c T __run_at_load\nc000000000000060 T __secondary_hold\n")
+ARM64_MAP = ("ffff800008000000 T _text\nffff800008001000 T primary_entry\n"
+             "ffff800009aa0000 B _end\n")
+
+
+def cfg(text: str) -> dict:
+    return {"config": kconfig.parse(text, "test.config")}
+
+
+def smap(text: str) -> dict:
+    return {"symbols": sysmap.parse(text, "System.map")}
+
+
+def tgt(text: str) -> dict:
+    return {"target": parse_target(text)}
+
+
+# rule -> (triggering image, options), (clean image, options)
+CASES = {
+    "layer/unknown-format": ((b"hello, world\n" * 10, {}), (ARM64_BASE, {})),
+    "arm64/bad-magic": ((patch(ARM64_BASE, 0x38, b"ARMD"), {}), (ARM64_BASE, {})),
+    "arm64/truncated-header": ((ARM64_BASE[:62], {}), (ARM64_BASE, {})),
+    "arm64/image-size-zero": ((arm64(image_size=0), {}), (ARM64_BASE, {})),
+    "arm64/text-offset-unaligned": ((arm64(text_offset=0x1234), {}),
+                                    (arm64(text_offset=0x80000), {})),
+    "arm64/text-offset-unusual": ((arm64(text_offset=0x200000), {}),
+                                  (arm64(text_offset=0x80000), {})),
+    "arm64/reserved-flags": ((arm64(flags_reserved=1 << 10), {}), (ARM64_BASE, {})),
+    "arm64/reserved-fields": ((arm64(res3=5), {}), (ARM64_BASE, {})),
+    "arm64/page-size-unspecified": ((arm64(flags_page_size=0), {}), (ARM64_BASE, {})),
+    "arm64/no-efi-stub": ((arm64(code0=0xD503201F, pe_offset=0), {}), (ARM64_BASE, {})),
+    "arm64/pe-offset-invalid": ((arm64(pe_offset=0x80), {}), (ARM64_BASE, {})),
+    "arm64/pe-machine": ((patch(ARM64_BASE, 0x44, b"\x64\x86"), {}), (ARM64_BASE, {})),
+    "arm64/pe-offset-without-mz": ((arm64(code0=0xD503201F), {}),
+                                   (arm64(code0=0xD503201F, pe_offset=0), {})),
+    "arm64/image-size-smaller-than-file": ((arm64(image_size=0x800), {}), (ARM64_BASE, {})),
+    "arm64/entry-outside-image": ((arm64(code1=0x14000000 | 0x40000), {}), (ARM64_BASE, {})),
+    "ppc64/run-at-load-unknown": ((ppc64_elf(run_at_load=0xDEADBEEF), {}), (ppc64_elf(), {})),
+    "ppc64/run-at-load-preset": ((ppc64_elf(run_at_load=1), {}), (ppc64_elf(), {})),
+    "ppc64/not-relocatable": ((ppc64_elf(run_at_load=0), {}), (ppc64_elf(), {})),
+    "ppc64/endian-mismatch": ((ppc64_elf(elf_endian="big"), {}), (ppc64_elf(), {})),
+    "ppc64/legacy-layout": ((plain_head(), {}), (ppc64_elf(), {})),
+    "ppc64/iseries-pointer": ((plain_head(iseries=0x4000), {}), (plain_head(), {})),
+    "ppc64/kdump-flag-set": ((plain_head(kdump_flag=1), {}), (plain_head(), {})),
+    "ppc64/secondary-entry": ((ppc64_elf(secondary_hold=bytes(0xA0)), {}), (ppc64_elf(), {})),
+    "ppc64/spinloop-set": ((ppc64_elf(secondary_hold_spinloop=5), {}), (ppc64_elf(), {})),
+    "ppc64/raw-head": (((CORPUS / "synthetic/ppc64/fixup_endian_long-le-run0.head")
+                        .read_bytes(), {}), (ppc64_elf(), {})),
+    "ppc64/elf-not-elf64": ((_elf32_ppc64(_ppc64_head("big", ppc64_head.SKIP_LONG, 10, RUN0)),
+                             {}), (ppc64_elf(endian="big"), {})),
+    "ppc64/head-truncated": ((_elf64(_ppc64_head("little", ppc64_head.SKIP_LONG, 10, RUN0)[:200],
+                                     "little", 21), {}), (ppc64_elf(), {})),
+    "ppc64/head-unrecognised": ((_elf64(bytes(256), "little", 21), {}), (ppc64_elf(), {})),
+    "elf/malformed": ((ppc64_elf()[:0x3E], {}), (ppc64_elf(), {})),
+    "elf/truncated": ((ppc64_elf()[:0x1080], {}), (ppc64_elf(), {})),
+    "elf/unsupported-machine": ((patch(ppc64_elf(), 0x12, b"\x3e\x00"), {}), (ppc64_elf(), {})),
+    "elf/no-load-segment": ((patch(ppc64_elf(), 0x38, b"\x00\x00"), {}), (ppc64_elf(), {})),
+    "config/malformed-line": ((ARM64_BASE, cfg(ARM64_CONFIG + "CONFIG_FOO\nrubbish\n")),
+                              (ARM64_BASE, cfg(ARM64_CONFIG))),
+    "config/arch-mismatch": ((ppc64_elf(), cfg(ARM64_CONFIG)), (ppc64_elf(), cfg(PPC64_CONFIG))),
+    "config/page-size-mismatch": ((arm64(flags_page_size=3), cfg(ARM64_CONFIG)),
+                                  (ARM64_BASE, cfg(ARM64_CONFIG))),
+    "config/endianness-mismatch": ((arm64(flags_be=True), cfg(ARM64_CONFIG)),
+                                   (ARM64_BASE, cfg(ARM64_CONFIG))),
+    "config/efi-stub-mismatch": ((arm64(code0=0xD503201F, pe_offset=0), cfg(ARM64_CONFIG)),
+                                 (ARM64_BASE, cfg(ARM64_CONFIG))),
+    "config/randomize-base-without-relocatable": (
+        (ARM64_BASE, cfg(ARM64_CONFIG.replace("CONFIG_RELOCATABLE=y\n", ""))),
+        (ARM64_BASE, cfg(ARM64_CONFIG))),
+    "config/relocatable-mismatch": ((ppc64_elf(run_at_load=0), cfg(PPC64_CONFIG)),
+                                    (ppc64_elf(), cfg(PPC64_CONFIG))),
+    "config/run-at-load-patched": ((ppc64_elf(run_at_load=1), cfg(PPC64_CONFIG)),
+                                   (ppc64_elf(run_at_load=1),
+                                    cfg(PPC64_CONFIG + "CONFIG_RELOCATABLE_TEST=y\n"))),
+    "config/crash-dump-not-relocatable": (
+        (ppc64_elf(run_at_load=0), cfg(PPC64_CONFIG.replace("CONFIG_RELOCATABLE=y\n", ""))),
+        (ppc64_elf(), cfg(PPC64_CONFIG))),
+    "config/version-mismatch": (
+        (ARM64_BASE + b"Linux version 6.6.0-1-arm64 (x@y) #1\0", cfg(ARM64_CONFIG)),
+        (ARM64_BASE + b"Linux version 6.1.0-50-arm64 (x@y) #1\0", cfg(ARM64_CONFIG))),
+    "symbols/malformed-line": ((ppc64_elf(), smap(PPC64_MAP + "not a symbol line\n")),
+                               (ppc64_elf(), smap(PPC64_MAP))),
+    "symbols/stub": ((ppc64_elf(), smap("ffffffffffffffff B The real System.map is in the "
+                                        "linux-image-6.1.0-50-arm64-dbg package\n")),
+                     (ppc64_elf(), smap(PPC64_MAP))),
+    "symbols/no-base": ((ppc64_elf(), smap("c000000000000060 T __secondary_hold\n")),
+                        (ppc64_elf(), smap(PPC64_MAP))),
+    "symbols/run-at-load-offset": (
+        (ppc64_elf(), smap(PPC64_MAP.replace("c00000000000005c", "c000000000000058"))),
+        (ppc64_elf(), smap(PPC64_MAP))),
+    "symbols/secondary-hold-offset": (
+        (ppc64_elf(), smap(PPC64_MAP.replace("c000000000000060", "c000000000000064"))),
+        (ppc64_elf(), smap(PPC64_MAP))),
+    "symbols/run-at-load-mismatch": ((ppc64_elf(run_at_load=0), smap(PPC64_MAP)),
+                                     (ppc64_elf(), smap(PPC64_MAP))),
+    "symbols/image-size-mismatch": ((arm64(image_size=0x1AB0000), smap(ARM64_MAP)),
+                                    (ARM64_BASE, smap(ARM64_MAP))),
+    "symbols/entry-mismatch": ((arm64(code1=0x14000000 | (0x800 - 4) // 4), smap(ARM64_MAP)),
+                               (ARM64_BASE, smap(ARM64_MAP))),
+    "target/arch-mismatch": ((ppc64_elf(), tgt("arm64")), (ppc64_elf(), tgt("ppc64le"))),
+    "target/endianness": ((arm64(flags_be=True), tgt("arm64")), (ARM64_BASE, tgt("arm64"))),
+    "target/page-size": ((arm64(flags_page_size=2), tgt("arm64:4k,64k")),
+                         (ARM64_BASE, tgt("arm64:4k,64k"))),
+    "loader/rejects": ((arm64(image_size=0), {"loaders": {"kexec-file"}}),
+                       (arm64(image_size=0), {"loaders": {"kexec-tools"}})),
+}
+
+
+def zboot(payload: bytes, method: bytes = b"gzip") -> bytes:
+    """An EFI zboot file as zboot-header.S lays it out: MZ, "zimg", payload offset and
+    size, the method name at 0x18, the PE offset at 0x3c; the compressed Image after it."""
+    blob = gzip.compress(payload, mtime=0)
+    header = bytearray(0x200)
+    header[0:8] = b"MZ\0\0zimg"
+    header[8:16] = struct.pack("<II", 0x200, len(blob))
+    header[0x18:0x18 + len(method)] = method
+    header[0x3C:0x40] = struct.pack("<I", 0x40)
+    header[0x40:0x46] = b"PE\0\0" + struct.pack("<H", 0xAA64)
+    return bytes(header) + blob
+
+
+CASES.update({
+    "layer/compressed": ((gzip.compress(ARM64_BASE, mtime=0), {}), (ARM64_BASE, {})),
+    "layer/zboot": ((zboot(ARM64_BASE), {}), (ARM64_BASE, {})),
+    "config/zboot-mismatch": ((zboot(ARM64_BASE), cfg(ARM64_CONFIG)),
+                              (zboot(ARM64_BASE), cfg(ARM64_CONFIG + "CONFIG_EFI_ZBOOT=y\n"))),
+})
+#: Cases that need the compression and zboot layers, which are being written.
+NEEDS_LAYERS = {"layer/compressed", "layer/zboot", "config/zboot-mismatch"}
+
+# Rules whose trigger needs more than an image and options; tested where named.
+ELSEWHERE = {
+    "kimage/internal-error": "test_check_cli.py::test_a_check_that_raises_is_reported",
+    "layer/unreadable": "test_check_cli.py::test_lint_reports_unreadable_paths",
+}
+
+
+def findings(data: bytes, options: dict, tmp_path) -> list[str]:
+    path = tmp_path / "image"
+    path.write_bytes(data)
+    result = checker.check_image(path, checker.Options(**options))
+    return [f.rule for f in result.findings]
+
+
+@pytest.mark.parametrize("rule_id", [
+    pytest.param(r, marks=pytest.mark.xfail(strict=True, reason="needs the layers"))
+    if r in NEEDS_LAYERS else r for r in sorted(CASES)])
+def test_rule_triggers_and_stays_quiet(rule_id, tmp_path):
+    (bad, bad_options), (good, good_options) = CASES[rule_id]
+    assert rule_id in findings(bad, bad_options, tmp_path)
+    assert rule_id not in findings(good, good_options, tmp_path)
+
+
+def test_every_rule_has_a_case():
+    rules = set(load_all())
+    untested = rules - set(CASES) - set(ELSEWHERE)
+    assert not untested, f"rules without a trigger test: {sorted(untested)}"
+    assert not (set(CASES) | set(ELSEWHERE)) - rules
+
+
+def test_every_rule_is_documented():
+    for r in load_all().values():
+        assert r.severity in ("error", "warning", "info")
+        assert r.summary and r.rationale and r.reference, r.id
+        assert r.id == r.id.lower() and "/" in r.id, r.id
