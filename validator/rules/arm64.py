@@ -103,7 +103,7 @@ def image_size(ctx: Context):
                       "U-Boot assume 16 MiB at text_offset 0x80000", offset=0x10,
                       field="image_size")
         return
-    payload = ctx.result.payload_size
+    payload = ctx.loaded_size()
     memsz = h["image_size"] + h["text_offset"]
     if payload is not None and payload > memsz:
         yield finding("arm64/image-size-smaller-than-file",
@@ -172,7 +172,7 @@ def entry(ctx: Context):
     target = ctx.header["code1_branch_target"]
     if target < 0:
         return  # not a branch: 3.12-era headers keep code1 0 and branch from code0
-    limit = ctx.result.payload_size
+    limit = ctx.loaded_size()
     if target < 0x40 or (limit is not None and target >= limit):
         where = "into the header" if target < 0x40 else f"past the end ({limit:#x})"
         yield finding("arm64/entry-outside-image",

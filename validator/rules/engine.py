@@ -37,6 +37,17 @@ class Context:
     def header(self) -> dict:
         return self.result.header
 
+    def loaded_size(self) -> int | None:
+        """Bytes of the image a loader copies, from its start: the payload, or for an ELF
+        vmlinux the span of its PT_LOAD segments' file contents (a non-relocatable arm64
+        vmlinux has several)."""
+        elf = self.layer("elf")
+        loads = elf.get("loads") if elf else None
+        if loads:
+            base = loads[0]["vaddr"]
+            return max(load["vaddr"] + load["filesz"] for load in loads) - base
+        return self.result.payload_size
+
     def layer(self, kind: str) -> dict | None:
         for layer in self.result.layers:
             if layer.kind == kind:
