@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from validator.kconfig import KernelConfig
 from validator.model import Finding, ImageResult
-from validator.rules.registry import finding, rule
+from validator.rules.registry import CHECK_MODULES, finding, rule
 from validator.sysmap import SymbolMap
 from validator.targets import Target
 
@@ -74,17 +74,6 @@ def check(*, formats: Iterable[str] = (), needs: Iterable[str] = ()):
         CHECKS.append(Registered(func, frozenset(formats), frozenset(needs)))
         return func
     return register
-
-
-#: Modules that register checks.
-CHECK_MODULES = (
-    "validator.rules.layer",
-    "validator.rules.arm64",
-    "validator.rules.ppc64",
-    "validator.rules.config",
-    "validator.rules.symbols",
-    "validator.rules.target",
-)
 
 
 def load_checks() -> list[Registered]:

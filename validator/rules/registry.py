@@ -40,16 +40,21 @@ def finding(rule_id: str, message: str, offset: int | None = None,
 
 ALL_LOADERS = ("kexec-tools", "kexec-file", "u-boot", "grub", "efi")
 
-#: Modules that declare rules, imported by ``load_all`` (for listing and SARIF).
-RULE_MODULES = (
-    "validator.checker",
-    "validator.rules.engine",
+#: Modules whose checks ``kimage check`` runs (validator.rules.engine imports them).
+CHECK_MODULES = (
     "validator.rules.layer",
     "validator.rules.arm64",
     "validator.rules.ppc64",
     "validator.rules.config",
     "validator.rules.symbols",
     "validator.rules.target",
+)
+
+#: Modules that declare rules, imported by ``load_all`` (for listing and SARIF).
+RULE_MODULES = (
+    "validator.checker",
+    "validator.rules.engine",
+    *CHECK_MODULES,
     "validator.pipeline",
     "validator.layers.elf",
     "validator.handlers.arm64_image",
