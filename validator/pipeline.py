@@ -1,4 +1,18 @@
-"""read → unwrap layers → identify → parse → facts: one image, one ``ImageResult``."""
+"""read → unwrap layers → identify → parse → facts: one image, one ``ImageResult``.
+
+The unwrap chain takes off, in a loop, every wrapper a loader takes off: Debian package
+(ar → data.tar.* → boot/vmlinu[xz]-*), U-Boot uImage, Android boot image, EFI zboot,
+compression (by magic), until a header format (arm64 Image, ppc64 head, ELF vmlinux) is
+found. Each wrapper adds a ``Layer``; a wrapper that fails stops the chain with its
+findings. Decoding is streamed and bounded by ``Limits``.
+
+``payload_size`` is the length of the innermost view: the bytes a loader places. For a
+decoded view it is the decoded length when kimage decoded to the end (always with
+``Limits(decode_all=True)``; for inspect, when the banner search reached the end), else
+None. ``kernel_version`` comes from the banner: a raw file is scanned whole; through a
+decoding layer the search stops after ``Limits.scan_read`` bytes of the input file, and
+a banner beyond that gives null.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +22,13 @@ from validator import banner
 from validator.handlers import Decoded
 from validator.handlers import arm64_image as arm64
 from validator.handlers import ppc64_head as ppc64
-from validator.layers import View
+from validator.layers import Context, Limits, View
 from validator.layers import elf as elf_layer
 from validator.model import ImageResult
 from validator.rules.registry import ALL_LOADERS, finding, rule
 from validator.source import InputError, Source
+
+__all__ = ["Limits", "analyse", "InputError"]
 
 #: No kernel header fits in fewer bytes (the arm64 magic ends at 0x3c).
 MIN_SIZE = 0x3C
@@ -28,26 +44,84 @@ rule("layer/unknown-format", "error",
      "loader kimage knows would accept the file as a kernel.",
      "shared/reference/arm64.md section 6; shared/reference/ppc64.md section 1",
      ALL_LOADERS)
+rule("layer/nesting-limit", "error",
+     "wrappers are nested deeper than kimage unwraps",
+     "No loader unwraps more than a few layers (a package, a container, zboot, one "
+     "compression); kimage stops after Limits.max_depth (8) so that a file wrapped in "
+     "itself over and over cannot make it work without end.",
+     "kimage DESIGN.md 'Performance and resources'",
+     ())
 
 
-def analyse(path: str | os.PathLike) -> ImageResult:
+def analyse(path: str | os.PathLike, limits: Limits | None = None) -> ImageResult:
     """Decode every layer and header field of the image at ``path``.
 
     Raises ``InputError`` when the path cannot be read as an image at all.
     """
+    limits = limits or Limits()
     with Source(path) as source:
         if source.size < MIN_SIZE:
             raise InputError(f"{source.path}: {source.size} bytes, too short for any kernel "
                              f"image header (an arm64 Image header is 64 bytes)")
         result = ImageResult(path=os.fspath(path), file_size=source.size)
-        _decode(View.whole(source), result)
-        if result.format != "unknown":
-            result.facts["compression"] = None
-            result.facts["kernel_version"] = banner.kernel_version(source)
+        ctx = Context(limits)
+        compression: str | None = None
+        view = View.whole(source)
+        try:
+            view, compression = _unwrap(view, result, ctx)
+            if view is not None:
+                _decode(view, result, ctx)
+            if result.format != "unknown":
+                result.facts["compression"] = compression
+                result.facts["kernel_version"] = _kernel_version(view, source, limits)
+        finally:
+            result.findings += ctx.finish()
+        if result.format != "unknown" and view is not None and view.transformed:
+            result.payload_size = view.known_length
         return result
 
 
-def _decode(view: View, result: ImageResult) -> None:
+def _wrappers():
+    """(probe, unwrap) of every wrapper layer, in the order they are tried."""
+    from validator.layers import android, compression, deb, uimage, zboot
+
+    return (
+        (zboot.probe, zboot.unwrap),
+        (deb.probe, deb.unwrap),
+        (deb.tar_probe, deb.tar_unwrap),
+        (uimage.probe, uimage.unwrap),
+        (android.probe, android.unwrap),
+        (compression.probe, compression.unwrap),
+    )
+
+
+def _unwrap(view, result: ImageResult, ctx: Context):
+    """Take off wrappers until none matches; (innermost view or None, compression)."""
+    compression = None
+    depth = 0
+    while True:
+        if elf_layer.probe(view) or arm64.probe(view):
+            return view, compression
+        unwrap = next((u for probe, u in _wrappers() if probe(view)), None)
+        if unwrap is None:
+            return view, compression
+        if depth >= ctx.limits.max_depth:
+            result.findings.append(finding(
+                "layer/nesting-limit", f"more than {ctx.limits.max_depth} wrappers; the "
+                f"next one starts with {view.read(0, 8).hex(' ')}"))
+            return None, compression
+        unwrapped = unwrap(view, ctx)
+        result.layers.append(unwrapped.layer)
+        result.findings += unwrapped.findings
+        if "compression" in unwrapped.facts:
+            compression = unwrapped.facts["compression"]
+        if unwrapped.view is None:
+            return None, compression
+        view = unwrapped.view
+        depth += 1
+
+
+def _decode(view, result: ImageResult, ctx: Context) -> None:
     if elf_layer.probe(view):
         unwrapped = elf_layer.unwrap(view)
         result.layers.append(unwrapped.layer)
@@ -67,8 +141,17 @@ def _decode(view: View, result: ImageResult) -> None:
         return
     if arm64.probe(view) or arm64.probe_without_magic(view):
         _apply(result, arm64.FORMAT, view, arm64.decode(view))
+        if result.header.get("has_efi_stub"):
+            _describe_pe(view, result)
     elif ppc64.probe(view):
         _apply(result, ppc64.FORMAT, view, ppc64.decode(view))
+    elif any(v.failed for _, v in ctx.decoded):
+        return  # a decoder stopped before the header: its finding says why
+    elif any(layer.kind == "zboot" for layer in result.layers):
+        result.findings.append(finding(
+            "zboot/no-arm64-image", f"the decompressed payload starts with "
+            f"{view.read(0, 8).hex(' ')} and has {view.read(0x38, 4).hex(' ') or 'nothing'} "
+            f"at 0x38, not ARM\\x64", offset=0))
     else:
         start = view.read(0, 8)
         result.findings.append(finding(
@@ -78,13 +161,45 @@ def _decode(view: View, result: ImageResult) -> None:
             f"at 0x38", offset=0))
 
 
-def _apply(result: ImageResult, fmt: str, view: View, decoded: Decoded) -> None:
+def _describe_pe(view, result: ImageResult) -> None:
+    """The EFI stub's PE headers, beside the header (``derived["pe"]``): the Image is its
+    own PE file, no wrapper is taken off."""
+    from validator.layers import pe
+
+    details, findings = pe.describe(view)
+    image_size = result.header.get("image_size")
+    if "size_of_image" in details and image_size is not None:
+        details["size_of_image_matches_image_size"] = details["size_of_image"] == image_size
+    result.derived["pe"] = details
+    result.findings += findings
+
+
+def _kernel_version(view, source: Source, limits: Limits) -> str | None:
+    if view is None:
+        return None
+    if not view.transformed:
+        return banner.kernel_version(source)
+    return banner.kernel_version(_Budgeted(view, limits.scan_read))
+
+
+class _Budgeted:
+    """A view whose ``scan`` stops after ``budget`` bytes of the input file were read."""
+
+    def __init__(self, view, budget: int):
+        self._view = view
+        self._budget = budget
+
+    def scan(self, pattern, max_match: int = 256):
+        return self._view.scan(pattern, max_match, budget=self._budget)
+
+
+def _apply(result: ImageResult, fmt: str, view, decoded: Decoded) -> None:
     result.findings += decoded.findings
     if not decoded.header:
         return
     result.format = fmt
     result.header_offset = view.base
-    result.payload_size = view.length
+    result.payload_size = view.known_length
     result.header = decoded.header
     result.derived = decoded.derived
     result.fields = decoded.fields

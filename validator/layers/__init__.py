@@ -404,10 +404,31 @@ class Context:
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self.decoded: list[DecodedView] = []
+        self.decoded: list[tuple[Layer | None, DecodedView]] = []
 
-    def decoded_view(self, factory, parent, what: str,
+    def decoded_view(self, factory, parent, what: str, layer: Layer | None = None,
                      declared_length: int | None = None) -> DecodedView:
+        """A new decoded view; ``layer`` gets ``decoded_size`` (and ``trailing_bytes``)
+        in its details once they are known (see ``finish``)."""
         view = DecodedView(factory, parent, self.limits, what, declared_length)
-        self.decoded.append(view)
+        self.decoded.append((layer, view))
         return view
+
+    def finish(self) -> list[Finding]:
+        """Decode to the end when the limits ask for it; record what became known;
+        return the decoders' findings, innermost last."""
+        findings: list[Finding] = []
+        for layer, view in self.decoded:
+            if self.limits.decode_all and not view.failed:
+                view.finish()
+            if layer is not None:
+                if view.total is not None and not view.failed:
+                    layer.details["decoded_size"] = view.total
+                if view.trailing:
+                    layer.details["trailing_bytes"] = view.trailing
+                    magic = view.parent.read(view.consumed, 4)
+                    layer.details["trailing_magic"] = magic.hex()
+                    if magic == b"\xd0\x0d\xfe\xed":
+                        layer.details["appended_dtb"] = True  # Image.gz-dtb
+            findings += view.findings
+        return findings

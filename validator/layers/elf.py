@@ -15,6 +15,8 @@ from validator.rules.registry import ALL_LOADERS, finding, rule
 
 MAGIC = b"\x7fELF"
 
+MAX_PHNUM = 4096
+
 #: e_machine values kimage knows (ELF gABI / <elf.h>).
 MACHINES = {20: "EM_PPC", 21: "EM_PPC64", 183: "EM_AARCH64", 62: "EM_X86_64", 243: "EM_RISCV"}
 
@@ -58,36 +60,58 @@ def probe(view: View) -> bool:
     return view.read(0, 4) == MAGIC
 
 
-def unwrap(view: View) -> ElfUnwrapped:
-    """Describe the ELF file in ``view`` and hand on its first PT_LOAD."""
-    from elftools.common.exceptions import ELFError
-    from elftools.elf.elffile import ELFFile
+def unwrap(view) -> ElfUnwrapped:
+    """Describe the ELF file in ``view`` and hand on its first PT_LOAD.
+
+    Only the ELF header and the program headers are read (pyelftools' structs, as its
+    ``ELFFile`` would also read the section headers at the end of the file, which for a
+    vmlinux inside a compressed archive means decoding all of it).
+    """
+    from elftools.elf.structs import ELFStructs
 
     ident = view.read(0, 16)
-    layer = Layer("elf", view.base)
+    layer = Layer("elf", view.base if view.base is not None else 0)
     if len(ident) < 16 or ident[4] not in (1, 2) or ident[5] not in (1, 2):
         return ElfUnwrapped(layer, None, findings=[
             finding("elf/malformed", f"ELF identification is invalid or cut short "
                     f"({len(ident)} bytes, class {ident[4:5].hex() or '-'}, data "
                     f"{ident[5:6].hex() or '-'})", offset=0)])
     endianness = "little" if ident[5] == 1 else "big"
-    layer.details.update({"class": 32 if ident[4] == 1 else 64, "endianness": endianness})
+    elfclass = 32 if ident[4] == 1 else 64
+    layer.details.update({"class": elfclass, "endianness": endianness})
     try:
-        elf = ELFFile(_ViewStream(view))
-        header = elf.header
+        structs = ELFStructs(little_endian=endianness == "little", elfclass=elfclass)
+        structs.create_basic_structs()
+        ehdr_size = structs.Elf_Ehdr.sizeof()
+        raw = view.read(0, ehdr_size)
+        if len(raw) < ehdr_size:
+            raise ValueError(f"ELF header needs {ehdr_size} bytes, the file has {len(raw)}")
+        header = structs.Elf_Ehdr.parse(raw)
+        structs.create_advanced_structs(header.e_type, header.e_machine,
+                                        header.e_ident.EI_OSABI)
         layer.details.update({
             "machine": header.e_machine,
             "type": header.e_type,
             "entry": header.e_entry,
             "flags": header.e_flags,
         })
+        phsize = structs.Elf_Phdr.sizeof()
+        if header.e_phnum and header.e_phentsize < phsize:
+            raise ValueError(f"e_phentsize {header.e_phentsize} is smaller than a program "
+                             f"header ({phsize})")
+        if header.e_phnum > MAX_PHNUM:
+            raise ValueError(f"e_phnum {header.e_phnum} is beyond any kernel's")
+        table = view.read(header.e_phoff, header.e_phnum * header.e_phentsize)
+        if len(table) < header.e_phnum * header.e_phentsize:
+            raise ValueError(f"{header.e_phnum} program headers at {header.e_phoff:#x} run "
+                             f"past the end of the file")
         loads = []
-        for segment in elf.iter_segments():
-            ph = segment.header
+        for i in range(header.e_phnum):
+            ph = structs.Elf_Phdr.parse(table[i * header.e_phentsize:][:phsize])
             if ph.p_type == "PT_LOAD":
                 loads.append({"offset": ph.p_offset, "vaddr": ph.p_vaddr, "paddr": ph.p_paddr,
                               "filesz": ph.p_filesz, "memsz": ph.p_memsz, "align": ph.p_align})
-    except (ELFError, Exception) as exc:  # pyelftools also raises construct errors
+    except Exception as exc:  # construct errors and the checks above
         return ElfUnwrapped(layer, None, endianness=endianness, findings=[
             finding("elf/malformed", f"ELF headers cannot be read: {type(exc).__name__}: {exc}",
                     offset=0)])
@@ -99,15 +123,18 @@ def unwrap(view: View) -> ElfUnwrapped:
                                        "the ELF file has no PT_LOAD program header", offset=0))
         return result
     first = loads[0]
-    available = view.length - first["offset"]
-    if first["offset"] >= view.length or first["filesz"] > available:
-        result.findings.append(finding(
-            "elf/truncated",
-            f"first PT_LOAD wants {first['filesz']:#x} bytes at {first['offset']:#x}, "
-            f"the file has {max(available, 0):#x} there",
-            offset=first["offset"]))
-    length = max(0, min(first["filesz"], available))
-    result.view = View(view.source, view.base + first["offset"], length)
+    length = view.known_length
+    size = first["filesz"]
+    if length is not None:  # (a decoded stream of unknown length is read as far as it goes)
+        available = length - first["offset"]
+        if first["offset"] >= length or first["filesz"] > available:
+            result.findings.append(finding(
+                "elf/truncated",
+                f"first PT_LOAD wants {first['filesz']:#x} bytes at {first['offset']:#x}, "
+                f"the file has {max(available, 0):#x} there",
+                offset=first["offset"]))
+        size = max(0, min(first["filesz"], available))
+    result.view = view.slice(first["offset"], size)
     layer.details["payload_offset"] = first["offset"]
     return result
 
@@ -119,30 +146,3 @@ def _machine_number(name_or_number) -> int | None:
         if name == name_or_number:
             return number
     return None
-
-
-class _ViewStream:
-    """A seekable, read-only stream over a View, for pyelftools."""
-
-    def __init__(self, view: View):
-        self._view = view
-        self._pos = 0
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        if whence == 0:
-            self._pos = offset
-        elif whence == 1:
-            self._pos += offset
-        else:
-            self._pos = self._view.length + offset
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def read(self, n: int = -1) -> bytes:
-        if n is None or n < 0:
-            n = self._view.length - self._pos
-        data = self._view.read(self._pos, n)
-        self._pos += len(data)
-        return data

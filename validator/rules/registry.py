@@ -57,6 +57,12 @@ RULE_MODULES = (
     *CHECK_MODULES,
     "validator.pipeline",
     "validator.layers.elf",
+    "validator.layers.compression",
+    "validator.layers.pe",
+    "validator.layers.zboot",
+    "validator.layers.uimage",
+    "validator.layers.android",
+    "validator.layers.deb",
     "validator.handlers.arm64_image",
     "validator.handlers.ppc64_head",
 )

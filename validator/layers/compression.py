@@ -1,0 +1,318 @@
+"""Compressed kernels: detect the codec by magic, decode streaming and bounded.
+
+Loaders that take a compressed kernel recognise it by its leading bytes (U-Boot's
+``image_comp``, kexec-tools' ``slurp_decompress_file``, GRUB's gzio/xzio) and undo it
+before they look for a header; so does this layer. Decoding uses the standard library
+(zlib, lzma, bz2) and the ``lz4`` and ``zstandard`` bindings, imported only when a stream
+of theirs is present; it is pulled on demand by a ``DecodedView`` (bounded memory, capped
+output). lzo has no decoder here (``python-lzo`` ships no wheel for this platform): it
+is reported as ``layer/unsupported-compression``.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from validator.layers import Context, DecodeError, Unwrapped
+from validator.model import Layer
+from validator.rules.registry import ALL_LOADERS, finding, rule
+
+#: (codec, magic). The kernel's `lz4 -l` legacy frame and the lz4 frame format are both
+#: "lz4"; lzma is the legacy .lzma ("LZMA alone") header of `lzma -9`.
+MAGICS = (
+    ("gzip", b"\x1f\x8b\x08"),
+    ("xz", b"\xfd7zXZ\x00"),
+    ("zstd", b"\x28\xb5\x2f\xfd"),
+    ("lz4", b"\x02\x21\x4c\x18"),
+    ("lz4", b"\x04\x22\x4d\x18"),
+    ("bzip2", b"BZh"),
+    ("lzo", b"\x89LZO"),
+    ("lzma", b"\x5d\x00\x00"),
+)
+
+LZ4_LEGACY = b"\x02\x21\x4c\x18"
+LZ4_LEGACY_BLOCK = 8 << 20  # the legacy frame's fixed block size (lz4 -l)
+CHUNK = 64 * 1024
+
+rule("layer/truncated", "error",
+     "a compressed stream or an archive ends before its end marker",
+     "A loader decompresses the whole kernel before it starts it (U-Boot bootm/booti, "
+     "kexec-tools slurp_decompress_file, the EFI zboot stub); a stream cut short fails there "
+     "or leaves the kernel incomplete.",
+     "U-Boot boot/image.c image_decomp; kexec-tools kexec/kexec.c slurp_decompress_file",
+     ALL_LOADERS)
+rule("layer/corrupt", "error",
+     "a compressed stream cannot be decoded (bad data or checksum)",
+     "The loader's decompressor fails on the same bytes, so the kernel is never placed.",
+     "RFC 1952 (gzip CRC32/ISIZE); xz, zstd and lz4 frame checksums",
+     ALL_LOADERS)
+rule("layer/decompression-limit", "error",
+     "decoding stopped at kimage's cap on output size or compression ratio",
+     "kimage bounds every decoder (default 64 MiB of output and a 256:1 ratio once past "
+     "4 MiB): a decompression bomb or an absurdly large payload stops the chain here, and "
+     "kimage can vouch for nothing beyond. A real kernel larger than the cap needs a larger "
+     "limit.",
+     "kimage DESIGN.md 'Performance and resources'",
+     ())
+rule("layer/unsupported-compression", "error",
+     "the kernel is compressed with a codec kimage cannot decode here",
+     "Without decoding the stream kimage cannot reach the kernel header, so it cannot vouch "
+     "for the image. lzo needs the python-lzo module, which has no wheel for this platform.",
+     "U-Boot include/image.h IH_COMP_*; Linux scripts/Makefile.lib cmd_lzo",
+     ())
+rule("layer/lying-size", "error",
+     "a declared size or offset disagrees with the data it describes",
+     "A container or stream states a size (uImage ih_size, Android kernel_size, zboot payload "
+     "size, ar/tar member size, gzip ISIZE, zstd/lz4 content size) that points past the end "
+     "of the file or differs from what the data decodes to; loaders that trust the field read "
+     "garbage or refuse the image.",
+     "U-Boot include/image.h; AOSP bootimg.h; drivers/firmware/efi/libstub/zboot-header.S",
+     ALL_LOADERS)
+
+
+def codec_of(head: bytes) -> str | None:
+    for codec, magic in MAGICS:
+        if head.startswith(magic):
+            if codec == "bzip2" and not (len(head) > 3 and 0x31 <= head[3] <= 0x39):
+                continue
+            return codec
+    return None
+
+
+def probe(view) -> bool:
+    return codec_of(view.read(0, 8)) is not None
+
+
+def unwrap(view, ctx: Context, codec: str | None = None, offset: int = 0) -> Unwrapped:
+    """Describe the compressed stream in ``view`` and hand on its decoded bytes."""
+    head = view.read(0, 32)
+    found = codec_of(head)
+    codec = codec or found
+    layer = Layer(codec or "compressed", offset if view.base is None else view.base)
+    details = layer.details
+    details["codec"] = codec
+    if codec == "lz4":
+        details["frame"] = "legacy" if head.startswith(LZ4_LEGACY) else "lz4f"
+    result = Unwrapped(layer, None, facts={"compression": codec})
+    compressed = view.known_length
+    if compressed is not None:
+        details["compressed_size"] = compressed
+    if codec == "lzo":
+        result.findings.append(finding(
+            "layer/unsupported-compression",
+            "lzo (lzop) stream: no lzo decoder is installed (python-lzo has no wheel here)",
+            offset=0))
+        return result
+    factory, declared = _decoder(codec, view, head, ctx)
+    if declared is not None:
+        details["declared_size"] = declared
+    result.view = ctx.decoded_view(factory, view, f"{codec} stream", layer=layer)
+    return result
+
+
+def _decoder(codec, view, head, ctx):
+    """(factory of a Decoder over ``view``, declared decoded size or None)."""
+    if codec == "gzip":
+        import zlib
+        return (lambda: _ObjDecoder(view, zlib.decompressobj(31), zlib=True)), None
+    if codec in ("xz", "lzma"):
+        import lzma
+        fmt = lzma.FORMAT_XZ if codec == "xz" else lzma.FORMAT_ALONE
+        declared = None
+        if codec == "lzma" and len(head) >= 13:
+            size = struct.unpack_from("<Q", head, 5)[0]
+            declared = None if size == (1 << 64) - 1 else size
+        return (lambda: _ObjDecoder(view, lzma.LZMADecompressor(fmt, memlimit=256 << 20))), \
+            declared
+    if codec == "bzip2":
+        import bz2
+        return (lambda: _ObjDecoder(view, bz2.BZ2Decompressor())), None
+    if codec == "lz4" and head.startswith(LZ4_LEGACY):
+        return (lambda: _Lz4Legacy(view)), None
+    if codec == "lz4":
+        import lz4.frame
+        declared = None
+        try:
+            info = lz4.frame.get_frame_info(head[:19])
+            declared = info.get("content_size") or None
+        except Exception:
+            pass
+        return (lambda: _ObjDecoder(view, lz4.frame.LZ4FrameDecompressor())), declared
+    if codec == "zstd":
+        import zstandard
+        declared = None
+        try:
+            size = zstandard.get_frame_parameters(head[:18]).content_size
+            declared = None if size == zstandard.CONTENTSIZE_UNKNOWN else size
+        except zstandard.ZstdError:
+            pass
+        return (lambda: _Zstd(view)), declared
+    raise ValueError(codec)
+
+
+class _ObjDecoder:
+    """zlib/lzma/bz2/lz4.frame decompressor objects, pulled with a bounded max_length."""
+
+    def __init__(self, parent, obj, zlib: bool = False):
+        self.parent = parent
+        self.obj = obj
+        self.zlib = zlib
+        self.in_pos = 0
+        self.consumed = 0
+        self.finished = False
+        self.trailing: int | None = None
+        self._pending = b""
+
+    def read(self, n: int) -> bytes:
+        obj = self.obj
+        while not self.finished:
+            if self.zlib:
+                data = obj.unconsumed_tail
+                need_more = not data
+            else:
+                data = b""
+                need_more = obj.needs_input
+            if need_more:
+                data = self.parent.read(self.in_pos, CHUNK)
+                self.in_pos += len(data)
+            try:
+                out = obj.decompress(data, n)
+            except Exception as exc:
+                raise _translate(exc) from None
+            self.consumed = self.in_pos
+            if obj.eof:
+                self.finished = True
+                self.consumed = self.in_pos - len(obj.unused_data)
+                total = getattr(self.parent, "known_length", None)
+                self.trailing = None if total is None else total - self.consumed
+            if out:
+                return out
+            if need_more and not data:
+                return b""  # input exhausted before the end marker
+        return b""
+
+
+def _translate(exc: Exception) -> DecodeError:
+    text = str(exc)
+    if "incorrect length check" in text:
+        return DecodeError("layer/lying-size", "the gzip ISIZE field does not match the "
+                           "decoded length")
+    if "Memory usage limit" in text or "memory" in text.lower():
+        return DecodeError("layer/decompression-limit", f"decoder memory limit: {text}")
+    return DecodeError("layer/corrupt", f"{type(exc).__name__}: {text}")
+
+
+class _Lz4Legacy:
+    """The kernel's `lz4 -l` legacy frame: magic, then (u32 LE size, LZ4 block)* ; each
+    block decodes to at most 8 MiB. The kernel may append a 4-byte size after the last
+    block (size_append); exactly four remaining bytes are taken as that trailer."""
+
+    def __init__(self, parent):
+        import lz4.block
+
+        self._block = lz4.block
+        self.parent = parent
+        self.in_pos = 4
+        self.consumed = 4
+        self.finished = False
+        self.trailing: int | None = None
+
+    def read(self, n: int) -> bytes:
+        parent = self.parent
+        total = getattr(parent, "known_length", None)
+        while True:
+            word = parent.read(self.in_pos, 4)
+            if len(word) == 0 or (total is not None and total - self.in_pos == 4):
+                self.finished = True  # end of input (or the 4-byte size trailer)
+                self.trailing = len(word) and 4
+                return b""
+            if len(word) < 4:
+                raise DecodeError("layer/truncated", "lz4 legacy frame: block size cut short")
+            size = struct.unpack("<I", word)[0]
+            if word == LZ4_LEGACY:  # a concatenated legacy stream: skip its magic
+                self.in_pos += 4
+                continue
+            if size == 0 or size > LZ4_LEGACY_BLOCK + LZ4_LEGACY_BLOCK // 255 + 16:
+                raise DecodeError("layer/corrupt", f"lz4 legacy block size {size:#x} at "
+                                  f"{self.in_pos:#x} is impossible")
+            block = parent.read(self.in_pos + 4, size)
+            if len(block) < size:
+                raise DecodeError("layer/truncated", f"lz4 legacy block at {self.in_pos:#x} "
+                                  f"wants {size:#x} bytes, {len(block):#x} remain")
+            self.in_pos += 4 + size
+            self.consumed = self.in_pos
+            try:
+                out = self._block.decompress(block, uncompressed_size=LZ4_LEGACY_BLOCK)
+            except Exception as exc:
+                raise DecodeError("layer/corrupt", f"lz4 legacy block: {exc}") from None
+            if out:
+                return out  # at most 8 MiB: the caller's cap applies after
+
+
+class _Zstd:
+    """zstandard's stream_reader (bounded reads); at its end the frame's block headers
+    are walked to tell a complete frame from one cut short."""
+
+    def __init__(self, parent):
+        import zstandard
+
+        from validator.layers import ViewFile
+
+        self.parent = parent
+        self._file = ViewFile(parent)
+        self._reader = zstandard.ZstdDecompressor().stream_reader(
+            self._file, read_size=CHUNK, read_across_frames=False)
+        self.finished = False
+        self.trailing: int | None = None
+
+    @property
+    def consumed(self) -> int:
+        return self._file.tell()
+
+    def read(self, n: int) -> bytes:
+        if self.finished:
+            return b""
+        try:
+            out = self._reader.read(n)
+        except Exception as exc:
+            raise _translate(exc) from None
+        if out:
+            return out
+        end = zstd_frame_end(self.parent)
+        if end is None:
+            return b""  # not finished: the caller reports layer/truncated
+        self.finished = True
+        total = getattr(self.parent, "known_length", None)
+        self.trailing = None if total is None else total - end
+        return b""
+
+
+def zstd_frame_end(view) -> int | None:
+    """Offset just past the first zstd frame in ``view``, or None if it is cut short.
+
+    Reads the frame header and each 3-byte block header (RFC 8878 section 3.1.1)."""
+    hdr = view.read(0, 18)
+    if len(hdr) < 6:
+        return None
+    fhd = hdr[4]
+    dict_id = (0, 1, 2, 4)[fhd & 3]
+    checksum = (fhd >> 2) & 1
+    single = (fhd >> 5) & 1
+    fcs = (0 if not single else 1, 2, 4, 8)[fhd >> 6]
+    pos = 5 + (0 if single else 1) + dict_id + fcs
+    while True:
+        bh = view.read(pos, 3)
+        if len(bh) < 3:
+            return None
+        word = int.from_bytes(bh, "little")
+        last, btype, size = word & 1, (word >> 1) & 3, word >> 3
+        pos += 3 + (1 if btype == 1 else size)
+        if btype == 3:
+            return None
+        if last:
+            break
+    pos += 4 * checksum
+    length = getattr(view, "known_length", None)
+    if length is not None and pos > length:
+        return None
+    return pos

@@ -1,0 +1,84 @@
+"""U-Boot legacy image (``uImage``): a 64-byte big-endian header, then the payload.
+
+U-Boot include/image.h ``struct legacy_img_hdr``: ih_magic 0x27051956 at 0, ih_hcrc (CRC32
+of the header with this field zeroed) at 4, ih_time 8, ih_size 12, ih_load 16, ih_ep 20,
+ih_dcrc 24, ih_os 28, ih_arch 29, ih_type 30, ih_comp 31, ih_name[32] at 32. The payload
+(ih_size bytes) starts at 64 and is decompressed by U-Boot as ih_comp says. The header CRC
+is checked here (64 bytes); the data CRC would need the whole payload and is left to a full
+check.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from validator.layers import Context, Unwrapped, compression
+from validator.model import Layer
+from validator.rules.registry import finding, rule
+
+MAGIC = b"\x27\x05\x19\x56"
+HEADER_SIZE = 64
+
+COMP = {0: None, 1: "gzip", 2: "bzip2", 3: "lzma", 4: "lzo", 5: "lz4", 6: "zstd"}
+OS = {5: "linux"}
+ARCH = {2: "arm", 3: "i386", 7: "powerpc", 22: "arm64", 26: "riscv"}
+TYPE = {2: "kernel", 14: "kernel_noload", 3: "ramdisk", 4: "multi", 8: "flat_dt"}
+
+rule("uimage/bad-header-crc", "error",
+     "the uImage header CRC does not match the header",
+     "U-Boot's bootm checks ih_hcrc before anything else ('Bad Header Checksum') and refuses "
+     "the image.",
+     "U-Boot boot/image-legacy.c image_check_hcrc; include/image.h legacy_img_hdr",
+     ("u-boot", "kexec-tools"))
+rule("uimage/compression-mismatch", "error",
+     "the uImage payload does not match the compression its header names",
+     "U-Boot decompresses the payload with the codec ih_comp names (or copies it when it "
+     "names none); a payload of another kind fails to decompress or is started as garbage.",
+     "U-Boot boot/image.c image_decomp",
+     ("u-boot", "kexec-tools"))
+
+
+def probe(view) -> bool:
+    return view.read(0, 4) == MAGIC
+
+
+def unwrap(view, ctx: Context) -> Unwrapped:
+    head = view.read(0, HEADER_SIZE)
+    layer = Layer("uimage", 0 if view.base is None else view.base)
+    result = Unwrapped(layer, None, facts={"compression": None})
+    if len(head) < HEADER_SIZE:
+        result.findings.append(finding("layer/truncated", f"uImage header needs 64 bytes, "
+                                       f"the file has {len(head)}", offset=len(head)))
+        return result
+    (magic, hcrc, time, size, load, ep, dcrc, os_, arch, type_, comp) = struct.unpack_from(
+        ">IIIIIIIBBBB", head)
+    name = head[32:64].split(b"\0", 1)[0].decode("latin-1")
+    crc = zlib.crc32(head[:4] + b"\0\0\0\0" + head[8:]) & 0xFFFFFFFF
+    codec = COMP.get(comp, f"unknown-{comp}")
+    layer.details.update({
+        "header_crc": hcrc, "header_crc_ok": crc == hcrc, "time": time, "data_size": size,
+        "load_address": load, "entry_point": ep, "data_crc": dcrc,
+        "os": OS.get(os_, os_), "arch": ARCH.get(arch, arch), "type": TYPE.get(type_, type_),
+        "compression": codec, "name": name,
+    })
+    if crc != hcrc:
+        result.findings.append(finding("uimage/bad-header-crc",
+                                       f"ih_hcrc {hcrc:#010x}, the header's CRC32 is "
+                                       f"{crc:#010x}", offset=4, field="ih_hcrc"))
+    length = view.known_length
+    if length is not None and HEADER_SIZE + size > length:
+        result.findings.append(finding(
+            "layer/lying-size", f"uImage ih_size {size:#x} but only "
+            f"{length - HEADER_SIZE:#x} bytes follow the header", offset=12, field="ih_size"))
+        return result
+    payload = view.slice(HEADER_SIZE, size)
+    found = compression.codec_of(payload.read(0, 8))
+    if found != codec and not (codec is None and found is None):
+        result.findings.append(finding(
+            "uimage/compression-mismatch",
+            f"ih_comp says {codec or 'none'}, the payload starts with "
+            f"{payload.read(0, 4).hex(' ')} ({found or 'no known codec'})", offset=31,
+            field="ih_comp"))
+    result.view = payload
+    return result

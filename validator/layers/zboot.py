@@ -1,0 +1,113 @@
+"""EFI zboot (``vmlinuz.efi``, CONFIG_EFI_ZBOOT, Linux 6.1+): a PE application whose
+DOS header says "zimg" and where the compressed Image lies.
+
+drivers/firmware/efi/libstub/zboot-header.S: "MZ\\0\\0" (MZ_MAGIC stored as a u32),
+"zimg" at 4, payload offset (u32 LE) at 8, payload size (u32 LE) at 0xc, the compression
+name (NUL-terminated) at 0x18, the PE header offset at 0x3c. kexec-tools (v2.0.27+,
+kexec-pe-zboot.c) and the stub itself decompress exactly
+``[payload_offset, payload_offset + payload_size)``; so does this layer, with the codec the
+name gives, and the result must be an arm64 Image (ARM\\x64 at 0x38). After the payload
+6.1 appends a 4-byte size for non-gzip codecs (gzip carries ISIZE inside); it is read as
+``trailer_size`` and not interpreted further (shared/reference/arm64.md section 4).
+"""
+
+from __future__ import annotations
+
+import struct
+
+from validator.layers import Context, Unwrapped, compression, pe
+from validator.model import Layer
+from validator.rules.registry import finding, rule
+
+MAGIC = b"MZ\0\0zimg"
+HEADER_SIZE = 0x40
+
+#: header name -> codec. 6.1-6.12.10 write gzip lz4 lzma lzo xzkern zstd22; 6.13+ gzip|zstd.
+NAMES = {"gzip": "gzip", "lz4": "lz4", "lzma": "lzma", "lzo": "lzo", "xzkern": "xz",
+         "zstd22": "zstd", "zstd": "zstd"}
+#: kexec-tools' check: the first 4 bytes of the name in {gzip, zstd, lzma} (kexec-pe-zboot.c)
+KEXEC_TOOLS_PREFIXES = ("gzip", "zstd", "lzma")
+
+rule("zboot/payload-outside-file", "error",
+     "the zboot payload offset and size point outside the file",
+     "The EFI stub and kexec-tools read the compressed Image from [payload_offset, "
+     "payload_offset + payload_size); a range past the end of the file is a cut-short or "
+     "corrupt image.",
+     "Linux 6.1 drivers/firmware/efi/libstub/zboot-header.S; kexec-tools kexec-pe-zboot.c",
+     ("kexec-tools", "efi"))
+rule("zboot/unknown-compression", "error",
+     "the zboot compression name is not one the kernel writes",
+     "Linux writes gzip, lz4, lzma, lzo, xzkern or zstd22 (6.1 to 6.12.10) and gzip or zstd "
+     "(6.13 and later) at 0x18; any other name is no zboot image a loader knows.",
+     "Linux 6.1 drivers/firmware/efi/libstub/Makefile.zboot comp-type-y",
+     ("kexec-tools", "efi"))
+rule("zboot/compression-mismatch", "error",
+     "the zboot payload does not start with the magic of the codec its header names",
+     "The stub decompresses with the codec built into it, which the header names; a payload "
+     "of another codec fails to decompress at boot.",
+     "Linux 6.1 drivers/firmware/efi/libstub/Makefile.zboot",
+     ("kexec-tools", "efi"))
+rule("zboot/no-arm64-image", "error",
+     "the decompressed zboot payload is not an arm64 Image",
+     "kexec-tools requires ARM\\x64 at 0x38 of the decompressed payload "
+     "(kexec-image-arm64.c via kexec-vmlinuz-arm64.c); the stub starts the payload as a PE "
+     "image, which an arm64 Image is.",
+     "kexec-tools kexec/arch/arm64/kexec-vmlinuz-arm64.c",
+     ("kexec-tools", "efi"))
+
+
+def probe(view) -> bool:
+    return view.read(0, 8) == MAGIC
+
+
+def unwrap(view, ctx: Context) -> Unwrapped:
+    head = view.read(0, HEADER_SIZE)
+    layer = Layer("zboot", 0 if view.base is None else view.base)
+    result = Unwrapped(layer, None)
+    d = layer.details
+    if len(head) < HEADER_SIZE:
+        result.findings.append(finding("layer/truncated", f"zboot header needs 0x40 bytes, "
+                                       f"the file has {len(head):#x}", offset=len(head)))
+        return result
+    offset, size = struct.unpack_from("<II", head, 8)
+    name = head[0x18:0x38].split(b"\0", 1)[0].decode("latin-1")
+    linux_pe_magic, pe_offset = struct.unpack_from("<II", head, 0x38)
+    codec = NAMES.get(name)
+    d.update({
+        "payload_offset": offset,
+        "payload_size": size,
+        "compression": name,
+        "codec": codec,
+        "kexec_tools_accepts_name": name[:4] in KEXEC_TOOLS_PREFIXES,
+        "linux_pe_magic": linux_pe_magic,
+        "pe_offset": pe_offset,
+    })
+    d["pe"], pe_findings = pe.describe(view)
+    result.findings += pe_findings
+    length = view.known_length
+    if length is not None and offset + size > length:
+        result.findings.append(finding(
+            "zboot/payload-outside-file",
+            f"payload [{offset:#x}, {offset + size:#x}) but the file has {length:#x} bytes",
+            offset=8, field="payload_size"))
+        return result
+    if length is not None and name != "gzip":  # gzip's ISIZE is inside the payload
+        trailer = view.read(offset + size, 4)
+        if len(trailer) == 4:
+            d["trailer_size"] = struct.unpack("<I", trailer)[0]
+    if codec is None:
+        result.findings.append(finding(
+            "zboot/unknown-compression",
+            f"compression name {name!r} is none of {', '.join(NAMES)}", offset=0x18))
+        return result
+    payload = view.slice(offset, size)
+    found = compression.codec_of(payload.read(0, 8))
+    if found != codec:
+        result.findings.append(finding(
+            "zboot/compression-mismatch",
+            f"header names {name!r} but the payload starts with "
+            f"{payload.read(0, 4).hex(' ')} ({found or 'no known codec'})", offset=offset))
+        return result
+    result.facts["compression"] = codec
+    result.view = payload
+    return result
