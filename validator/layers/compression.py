@@ -182,7 +182,7 @@ class _ObjDecoder:
             self.consumed = self.in_pos
             if obj.eof:
                 self.finished = True
-                self.consumed = self.in_pos - len(obj.unused_data)
+                self.consumed = self.in_pos - len(obj.unused_data or b"")
                 total = getattr(self.parent, "known_length", None)
                 self.trailing = None if total is None else total - self.consumed
             if out:
