@@ -361,7 +361,7 @@ def _scan(view, pattern: re.Pattern[bytes], max_match: int, budget: int | None):
     start_read = getattr(source, "bytes_read", 0)
     offset = 0
     tail = b""
-    step = 256 * 1024
+    step = 64 * 1024  # small, so that a budget is overrun by little
     while True:
         chunk = view.read(offset, step)
         if not chunk:
