@@ -1,0 +1,77 @@
+"""kimage preflight IMAGE: will this crash kernel load into this host's region, and run?"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+
+from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+
+ORDER = 40
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "preflight",
+        help="kdump pre-flight: would `kexec -p IMAGE` load on this host and run?",
+        description="Read the host from /proc and /sys (or --sysroot) and decide, step by "
+                    "step with evidence, whether IMAGE would load as a crash kernel and run. "
+                    "Writes nothing; needs no root. Exit 0: would load and run (pass or "
+                    "warn); 1: would not; 2: unreadable input or usage error.")
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--initrd", metavar="F", help="the initramfs that will be loaded with it")
+    p.add_argument("--crashkernel", metavar="SIZE[@BASE]",
+                   help="decide for this region instead of the host's (e.g. 512M@0xa0000000)")
+    p.add_argument("--sysroot", metavar="DIR", default="/",
+                   help="read the host from DIR laid out like / (default: /)")
+    p.add_argument("--loader", choices=("kexec-tools", "kexec-file"),
+                   help="kexec-tools: kexec -p (kexec_load); kexec-file: kexec -p -s "
+                        "(kexec_file_load); default: decide both, report the better")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from validator import preflight
+    from validator.host import HostError, read_host
+    from validator.pipeline import analyse
+    from validator.source import InputError
+
+    try:
+        host = read_host(args.sysroot, args.crashkernel)
+    except HostError as exc:
+        print(f"kimage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    initrd = None
+    if args.initrd is not None:
+        try:
+            st = os.stat(args.initrd)
+            if not stat.S_ISREG(st.st_mode):
+                raise IsADirectoryError
+            with open(args.initrd, "rb"):
+                pass
+        except FileNotFoundError:
+            print(f"kimage: {args.initrd}: no such file", file=sys.stderr)
+            return EXIT_USAGE
+        except IsADirectoryError:
+            print(f"kimage: {args.initrd}: not a regular file", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as exc:
+            print(f"kimage: {args.initrd}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+        initrd = (args.initrd, st.st_size)
+    try:
+        result = analyse(args.image)
+    except InputError as exc:
+        print(f"kimage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    loaders = (args.loader,) if args.loader else preflight.LOADERS
+    report = preflight.run(result, host, loaders, initrd)
+    if args.format == "json":
+        out = json.dumps(report.to_dict(), indent=2) + "\n"
+    else:
+        out = preflight.render_text(report)
+    sys.stdout.write(out)
+    return EXIT_FINDINGS if report.verdict == "fail" else EXIT_OK
