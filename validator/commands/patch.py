@@ -1,0 +1,48 @@
+"""kimage patch IMAGE --run-at-load 1|run0 -o OUT: write the 0x5c word as a loader does."""
+
+from __future__ import annotations
+
+import sys
+
+from validator.cli import EXIT_OK, EXIT_USAGE
+
+ORDER = 50
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "patch",
+        help="write ppc64 __run_at_load (0x5c) as a kdump loader does, into a copy",
+        description="Write the ppc64 __run_at_load word (first PT_LOAD + 0x5c, in the "
+                    "kernel's byte order) as kexec-tools and kexec_file_load do for a crash "
+                    "kernel. The input is never modified; OUT is written to a temporary file "
+                    "beside it, fsynced, re-parsed and renamed into place. Exit 2 when the "
+                    "image has no __run_at_load.")
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--run-at-load", required=True, choices=("1", "run0"), metavar="1|run0",
+                   help="1: run where loaded (what a kdump loader writes); run0: the value "
+                        "a relocatable kernel is built with")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("-o", "--output", metavar="OUT", help="write the patched copy here")
+    where.add_argument("--in-place", action="store_true",
+                       help="replace IMAGE itself (atomically, through a temporary file)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from validator.patch import VALUES, PatchError, write_run_at_load
+    from validator.source import InputError
+
+    try:
+        plan, dest = write_run_at_load(args.image, VALUES[args.run_at_load], args.output,
+                                       in_place=args.in_place, force=args.force)
+    except (PatchError, InputError) as exc:
+        print(f"kimage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        where = exc.filename or args.output or args.image
+        print(f"kimage: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{dest}: {plan.describe()}")
+    return EXIT_OK

@@ -1,0 +1,242 @@
+"""Write ``__run_at_load`` as a loader does, and nothing else.
+
+A ppc64 kdump loader turns the 32-bit word at 0x5c of the kernel head ("run0" in a
+relocatable kernel) into 1 so that the kernel runs where it is loaded
+(shared/reference/ppc64.md, sections 4-5). ``write_run_at_load`` does the same to a
+file: the word at first-PT_LOAD + 0x5c of a ppc64 ELF vmlinux (or 0x5c of a bare head),
+in the kernel's byte order (the ELF's EI_DATA).
+
+Safety: the input is opened read-only and never modified. The output is written to a
+temporary file in the destination's directory (``.<name>.<random>.kimage-tmp``), copied
+with ``copy_file_range`` (the kernel copies; nothing is read whole into memory), patched,
+fsynced, re-parsed to check that the word reads back and nothing else in the head moved,
+and only then renamed over the destination (atomic on POSIX file systems), after which
+the directory is fsynced. A crash at any point leaves the destination either absent or
+as it was, never half-written; at worst a temporary file remains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from validator.formats.ppc64_head import HEAD_SIZE, RUN0, RUN_AT_LOAD_OFFSET
+from validator.rules.registry import rule
+
+VALUES = {"1": 1, "run0": RUN0}
+TEMP_SUFFIX = ".kimage-tmp"
+CHUNK = 8 << 20
+
+#: Test hook: pause (sleep) at a stage so a test can SIGKILL the writer there.
+#: ``copy:N`` (after at least N bytes of the copy), ``patched``, ``verified``.
+PAUSE_ENV = "KIMAGE_TEST_PAUSE"
+
+rule("patch/no-run-at-load", "error",
+     "the image has no __run_at_load word to patch",
+     "Only a relocatable ppc64 kernel has __run_at_load ('run0' at 0x5c of the head); a "
+     "non-relocatable one has 0 there and loaders leave it alone; other architectures have "
+     "no such word. kimage patch refuses rather than write bytes a loader would not.",
+     "shared/reference/ppc64.md sections 4-5; kexec-tools kexec/arch/ppc64/kexec-elf-ppc64.c",
+     ("kexec-tools", "kexec-file"))
+rule("patch/verify-failed", "error",
+     "the patched copy did not read back as intended",
+     "After writing, kimage re-parses the copy; a value that does not read back, or any "
+     "other change in the head, means the copy is discarded and the destination untouched.",
+     "validator/patch.py",
+     ())
+
+
+class PatchError(Exception):
+    """kimage patch refuses: the message is one line for the user."""
+
+
+@dataclass
+class Plan:
+    path: str
+    offset: int  # file offset of the word
+    endianness: str  # byte order it is written in
+    old: int
+    new: int
+    head_offset: int  # file offset of the head (first PT_LOAD, or 0)
+
+    @property
+    def new_bytes(self) -> bytes:
+        return self.new.to_bytes(4, self.endianness)
+
+    def describe(self) -> str:
+        return (f"__run_at_load at file offset {self.offset:#x} ({self.endianness}-endian): "
+                f"{_show(self.old)} -> {_show(self.new)} ({self.new_bytes.hex(' ')})")
+
+
+def _show(value: int) -> str:
+    return "'run0'" if value == RUN0 else str(value) if value < 0x1000 else f"{value:#010x}"
+
+
+def plan(path: str | os.PathLike, value: int) -> Plan:
+    """Where and how the word is written; ``PatchError`` when there is none to write."""
+    from validator.pipeline import analyse
+
+    path = os.fspath(path)
+    result = analyse(path)  # InputError for an unreadable file
+    if result.format != "ppc64-head":
+        what = result.facts.get("arch") or result.format
+        raise PatchError(f"{path}: not a ppc64 kernel ({what}): there is no __run_at_load "
+                         f"to write")
+    old = result.header.get("run_at_load")
+    if old == 0:
+        raise PatchError(f"{path}: __run_at_load is 0: the kernel is not relocatable, and a "
+                         f"loader leaves the word alone")
+    if old not in (RUN0, 1):
+        raise PatchError(f"{path}: __run_at_load holds {old:#010x}, neither 'run0' nor 1: "
+                         f"not a kernel head kimage would patch")
+    elf = next((layer for layer in result.layers if layer.kind == "elf"), None)
+    order = elf.details["endianness"] if elf is not None else result.facts["endianness"]
+    offset = result.header_offset + RUN_AT_LOAD_OFFSET
+    from validator.source import Source
+    with Source(path) as src:
+        raw = src.read(offset, 4)
+    if len(raw) != 4 or int.from_bytes(raw, order) != old:
+        raise PatchError(f"{path}: the word at {offset:#x} ({raw.hex(' ')}) does not read as "
+                         f"{_show(old)} in the ELF's {order}-endian order: the ELF and the "
+                         f"head disagree on byte order")
+    return Plan(path, offset, order, old, value, result.header_offset)
+
+
+def write_run_at_load(path: str | os.PathLike, value: int, out: str | os.PathLike | None = None,
+                      in_place: bool = False, force: bool = False) -> tuple[Plan, str]:
+    """Write the word into a copy of ``path`` at ``out`` (or over ``path`` with in_place).
+
+    Returns (plan, destination). Raises PatchError (refusal), InputError (unreadable).
+    """
+    path = os.fspath(path)
+    if in_place == (out is not None):
+        raise PatchError("give exactly one of -o OUT and --in-place")
+    p = plan(path, value)
+    if in_place:
+        dest = os.path.realpath(path)
+    else:
+        dest = os.fspath(out)
+        if os.path.isdir(dest):
+            raise PatchError(f"{dest}: is a directory")
+        if os.path.lexists(dest):
+            if os.path.exists(dest) and os.path.samefile(dest, path):
+                raise PatchError(f"{dest}: is the input; use --in-place to patch it")
+            if not force:
+                raise PatchError(f"{dest}: exists; use --force to replace it")
+    directory = os.path.dirname(os.path.abspath(dest))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(dest)}.", suffix=TEMP_SUFFIX,
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "r+b", buffering=0) as f:
+            src_stat = _copy(path, f.fileno())
+            os.pwrite(f.fileno(), p.new_bytes, p.offset)
+            os.fchmod(f.fileno(), stat.S_IMODE(src_stat.st_mode))
+            os.fsync(f.fileno())
+        _pause("patched")
+        _verify(p, path, tmp, src_stat)
+        _pause("verified")
+        os.replace(tmp, dest)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    _fsync_dir(directory)
+    return p, dest
+
+
+def _copy(src_path: str, dst_fd: int) -> os.stat_result:
+    """Copy the file into ``dst_fd`` by the kernel (copy_file_range, else sendfile)."""
+    pause_at = _pause_bytes()
+    with open(src_path, "rb", buffering=0) as src:
+        before = os.fstat(src.fileno())
+        size, done = before.st_size, 0
+        while done < size:
+            n = min(CHUNK, size - done)
+            copied = _copy_chunk(src.fileno(), dst_fd, done, n)
+            if copied == 0:
+                raise PatchError(f"{src_path}: ended early while copying ({done} of {size})")
+            done += copied
+            if pause_at is not None and done >= pause_at:
+                _pause(f"copy:{done}", force=True)
+                pause_at = None
+        after = os.fstat(src.fileno())
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise PatchError(f"{src_path}: changed while it was being copied")
+    return before
+
+
+def _copy_chunk(src: int, dst: int, offset: int, n: int) -> int:
+    try:
+        return os.copy_file_range(src, dst, n, offset, offset)
+    except OSError:  # EXDEV on old kernels, ENOSYS, EINVAL on some file systems
+        pass
+    os.lseek(dst, offset, os.SEEK_SET)
+    try:
+        return os.sendfile(dst, src, offset, n)
+    except OSError:
+        data = os.pread(src, n, offset)
+        return os.write(dst, data)
+
+
+def _verify(p: Plan, src_path: str, tmp: str, src_stat: os.stat_result) -> None:
+    from validator.pipeline import analyse
+    from validator.source import Source
+
+    result = analyse(tmp)
+    problems = []
+    if result.format != "ppc64-head" or result.header_offset != p.head_offset:
+        problems.append(f"the head is not where it was ({result.format}, "
+                        f"{result.header_offset})")
+    elif result.header.get("run_at_load") != p.new:
+        problems.append(f"reads {result.header.get('run_at_load')!r}, not {p.new}")
+    if result.file_size != src_stat.st_size:
+        problems.append(f"{result.file_size} bytes, not {src_stat.st_size}")
+    with Source(src_path) as a, Source(tmp) as b:
+        old_head = a.read(p.head_offset, HEAD_SIZE)
+        new_head = b.read(p.head_offset, HEAD_SIZE)
+    word = p.offset - p.head_offset
+    expected = old_head[:word] + p.new_bytes + old_head[word + 4:]
+    if new_head != expected:
+        problems.append("other bytes of the head differ")
+    if problems:
+        raise PatchError(f"patch/verify-failed: {tmp}: " + "; ".join(problems)
+                         + "; nothing was renamed")
+
+
+def _fsync_dir(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _pause_bytes() -> int | None:
+    stage = os.environ.get(PAUSE_ENV, "")
+    if stage.startswith("copy:"):
+        return int(stage[5:])
+    return None
+
+
+def _pause(stage: str, force: bool = False) -> None:
+    """The test hook: announce the stage on stderr and wait to be killed."""
+    wanted = os.environ.get(PAUSE_ENV)
+    if not wanted or not (force or wanted == stage):
+        return
+    sys.stderr.write(f"kimage-test-paused {stage}\n")
+    sys.stderr.flush()
+    time.sleep(3600)
