@@ -63,7 +63,7 @@ class View:
     base: int
     length: int
 
-    #: True for views whose bytes are the input file's bytes.
+    #: False: a View's bytes are the input file's bytes (DecodedView and SliceView: True).
     transformed = False
 
     def read(self, offset: int, length: int) -> bytes:
