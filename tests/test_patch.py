@@ -23,6 +23,7 @@ from corpus.materialise import materialise
 from tests.conftest import CORPUS, ROOT
 
 PPC64_REAL = "debian-6.1.0-50-powerpc64le"
+KERNELS = CORPUS / "kernels"
 BE_ELF = CORPUS / "synthetic/ppc64/vmlinux-fixup_endian_long-be-run0.elf"
 LE_ELF = CORPUS / "synthetic/ppc64/vmlinux-fixup_endian_long-le-run0.elf"
 LE_HEAD = CORPUS / "synthetic/ppc64/fixup_endian_long-le-run0.head"
@@ -86,6 +87,25 @@ def test_real_ppc64le_vmlinux_differs_in_exactly_the_4_bytes(real_images, tmp_pa
     assert sha256(src) == before
     assert "0x1005c" in p.stdout and "'run0' -> 1" in p.stdout
     assert sorted(os.listdir(tmp_path)) == ["vmlinux.patched"]  # no temporary file left
+
+
+def test_real_big_endian_vmlinux_differs_in_exactly_the_4_bytes(tmp_path):
+    """A real 6.1 ppc64 BE vmlinux cross-built for corpus/kernels (ppc64-be-reloc)."""
+    src = materialise(KERNELS / "ppc64-be-reloc/vmlinux.excerpt.json", tmp_path / "vmlinux")
+    out = tmp_path / "vmlinux.patched"
+    p = kimage("patch", src, "--run-at-load", "1", "-o", out)
+    assert p.returncode == 0, p.stderr
+    word = first_load_offset(src) + 0x5C
+    assert differences(src, out) == [word, word + 1, word + 2, word + 3]
+    assert out.read_bytes()[word:word + 4] == b"\x00\x00\x00\x01"
+    assert inspect(out)["facts"]["run_at_load"] == 1
+
+
+def test_real_non_relocatable_vmlinux_is_refused(tmp_path):
+    src = materialise(KERNELS / "ppc64-be-noreloc/vmlinux.excerpt.json", tmp_path / "vmlinux")
+    p = kimage("patch", src, "--run-at-load", "1", "-o", tmp_path / "out")
+    assert p.returncode == 2 and "not relocatable" in p.stderr
+    assert os.listdir(tmp_path) == ["vmlinux"]
 
 
 def test_big_endian_elf_gets_a_big_endian_word(tmp_path):

@@ -24,11 +24,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from corpus.materialise import materialise
 from tests.conftest import CORPUS, ROOT
 from validator import host as hostmod
 
 SYSROOTS = ROOT / "tests" / "sysroots"
 SYN = CORPUS / "synthetic"
+KERNELS = CORPUS / "kernels"
+PPC64_BE_HOST = {"proc/sys/kernel/arch": "ppc64\n"}
 ARM64_REAL = "debian-6.1.0-50-arm64"
 PPC64_REAL = "debian-6.1.0-50-powerpc64le"
 MiB = 1 << 20
@@ -95,6 +98,12 @@ def images(real_images, tmp_path_factory) -> dict[str, Path]:
         struct.pack_into("<I", data, 0x1000 + 0x5C, word)
         (out / name).write_bytes(bytes(data))
         imgs[name] = out / name
+    # Real 6.1 kernels cross-built for corpus/kernels/ (BE ppc64, zboot, .deb).
+    for name in ("ppc64-be-reloc", "ppc64-be-noreloc", "ppc64-be-reloc-test"):
+        imgs[name] = materialise(KERNELS / name / "vmlinux.excerpt.json", out / name)
+    imgs["zboot-gzip"] = KERNELS / "arm64-4k-le-zboot-gzip/vmlinuz.efi"
+    imgs["image-gz"] = KERNELS / "arm64-4k-le-efi/Image.gz"
+    imgs["deb"] = KERNELS / "arm64-4k-le-efi/linux-image-6.1.176-tiny_6.1.176-1_arm64.deb"
     initrd = out / "initrd.img"
     with open(initrd, "wb") as f:
         f.truncate(40 * MiB)
@@ -270,6 +279,23 @@ CASES = {
                             "preflight/image-not-loadable"),
     "ppc64-bare-head": ("ppc64le-crash1g", {}, "ppc64-head", (), "fail", "image",
                         "preflight/image-not-loadable"),
+    # Real cross-built 6.1 kernels (corpus/kernels) on a big-endian ppc64 host.
+    "real-ppc64-be-reloc": ("ppc64le-crash1g", PPC64_BE_HOST, "ppc64-be-reloc", (), "pass",
+                            "relocatable", None),
+    "real-ppc64-be-noreloc": ("ppc64le-crash1g", PPC64_BE_HOST, "ppc64-be-noreloc", (),
+                              "fail", "relocatable", "preflight/not-relocatable"),
+    "real-ppc64-be-reloc-test": ("ppc64le-crash1g", PPC64_BE_HOST, "ppc64-be-reloc-test", (),
+                                 "pass", "relocatable", None),
+    "real-ppc64-be-on-le-host": ("ppc64le-crash1g", {}, "ppc64-be-reloc", (), "fail", "arch",
+                                 "preflight/endian-unsupported"),
+    "zboot-kexec-tools": ("arm64-4k-crash512m", {}, "zboot-gzip", ("--loader", "kexec-tools"),
+                          "pass", "image", None),
+    "zboot-kexec-file": ("arm64-4k-crash512m", {"boot/config-6.1.0-50-arm64": None},
+                         "zboot-gzip", ("--loader", "kexec-file"), "fail", "image",
+                         "preflight/image-not-loadable"),
+    "image-gz-kexec-tools": ("arm64-4k-crash512m", {}, "image-gz", (), "pass", "image", None),
+    "deb": ("arm64-4k-crash512m", {}, "deb", (), "fail", "image",
+            "preflight/image-not-loadable"),
 }
 
 
