@@ -472,3 +472,11 @@ def test_no_traceback_on_any_prefix_of_a_wrapped_image(tmp_path):
     for cut in list(range(60, 200, 7)) + [len(data) // 2, len(data) - 3]:
         result = analyse(write(tmp_path, data[:cut], f"cut{cut}"), Limits(decode_all=True))
         assert result.verdict == "fail" or result.format == "arm64-image"
+
+
+def test_lz4_legacy_blocks_larger_than_the_window(tmp_path):
+    """An 8 MiB legacy block is handed out in pieces: bytes past the first MiB of the
+    stream (here the banner at 3 MiB) are still read."""
+    data = IMAGE.replace(BANNER, bytes(len(BANNER))).ljust(3 * MiB, b"\1") + BANNER
+    result = analyse(write(tmp_path, lz4_legacy(data)))
+    assert result.facts["kernel_version"] == "6.1.99-test"

@@ -216,8 +216,14 @@ class _Lz4Legacy:
         self.consumed = 4
         self.finished = False
         self.trailing: int | None = None
+        self._out = b""  # the current block's output, handed out n bytes at a time
+        self._at = 0
 
     def read(self, n: int) -> bytes:
+        if self._at < len(self._out):
+            data = self._out[self._at:self._at + n]
+            self._at += len(data)
+            return data
         parent = self.parent
         total = getattr(parent, "known_length", None)
         while True:
@@ -246,7 +252,8 @@ class _Lz4Legacy:
             except Exception as exc:
                 raise DecodeError("layer/corrupt", f"lz4 legacy block: {exc}") from None
             if out:
-                return out  # at most 8 MiB: the caller's cap applies after
+                self._out, self._at = out, 0  # at most 8 MiB, held while it is read
+                return self.read(n)
 
 
 class _Zstd:
