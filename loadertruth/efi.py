@@ -1,0 +1,140 @@
+"""UEFI firmware (Debian qemu-efi-aarch64, EDK2) under qemu-system-aarch64.
+
+The image is the only file on a FAT disk (QEMU's vvfat over a scratch directory), as
+``\\EFI\\BOOT\\BOOTAA64.EFI``: the removable-media path that EDK2's boot manager
+(BdsDxe) tries on its own, so no shell script is involved. Verdict:
+
+==============================================  =====================================
+console                                         verdict
+==============================================  =====================================
+``BdsDxe: starting Boot0001 ...``               accepted: LoadImage() took the PE and
+                                                StartImage() is called; ``observed``
+                                                says whether the kernel's EFI stub then
+                                                printed ``EFI stub: ...``
+``BdsDxe: failed to load Boot0001 ...: STATUS``  rejected, with EDK2's status
+                                                (``Unsupported``, ``Load Error``, ...)
+neither within the time limit                   None
+==============================================  =====================================
+
+A materialised corpus excerpt is sparse (zeros outside the header ranges): the
+firmware loads it, but its stub is zeros, so ``stub_ran`` is false there; only full
+kernels (``variants --full-debian``, cross-built ones) can show the stub.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .common import CACHE, Verdict, sha256_file, tail, versions, which
+from .console import Console
+
+FIRMWARE = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
+RAM_MIB = 2048
+TIMEOUT = 40.0
+#: after "starting", how long to wait for the stub's first line
+STUB_WAIT = 8.0
+
+_ANSI = re.compile(r"\x1b\[[0-9;?=]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
+STARTING = re.compile(r"BdsDxe: starting (Boot\w+)")
+FAILED = re.compile(r"BdsDxe: failed to load (Boot\w+) .*?: (.+)$")
+STUB = "EFI stub: "
+#: "starting" for our disk: the vvfat disk is "UEFI Misc Device" (virtio-blk-device)
+OUR_DEVICE = "UEFI Misc Device"
+
+
+def qemu() -> str | None:
+    return which("qemu-system-aarch64")
+
+
+def available(arch: str = "arm64") -> tuple[bool, str]:
+    if arch != "arm64":
+        return False, "the EDK2 build here is arm64 (qemu-efi-aarch64)"
+    if qemu() is None:
+        return False, "qemu-system-aarch64 not installed (qemu-system-arm)"
+    if not FIRMWARE.is_file():
+        return False, f"{FIRMWARE} missing (qemu-efi-aarch64)"
+    return True, ""
+
+
+def version() -> str:
+    return f"qemu-efi-aarch64 {versions().get('host', {}).get('qemu-efi-aarch64', 'unknown')}"
+
+
+def command(fatdir: Path) -> list[str]:
+    return [
+        qemu() or "qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a57",
+        "-m", str(RAM_MIB), "-nographic", "-nic", "none", "-monitor", "none",
+        "-serial", "stdio", "-no-reboot", "-bios", str(FIRMWARE),
+        "-drive", f"if=none,id=d0,format=raw,readonly=on,file=fat:{fatdir}",
+        "-device", "virtio-blk-device,drive=d0",
+    ]
+
+
+def clean(text: str) -> list[str]:
+    return [ln for ln in _ANSI.sub("", text).splitlines()]
+
+
+def classify(lines: list[str]) -> tuple[bool | None, str, dict]:
+    observed: dict = {}
+    for ln in lines:
+        m = FAILED.search(ln)
+        if m and OUR_DEVICE in ln:
+            observed["status"] = m.group(2).strip()
+            return False, ln.strip(), observed
+        if STARTING.search(ln) and OUR_DEVICE in ln:
+            stub = [x.strip() for x in lines if x.startswith(STUB)]
+            observed["stub_ran"] = bool(stub)
+            return True, (stub[0] if stub else ln.strip()), observed
+    return None, "", observed
+
+
+def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> Verdict:
+    v = Verdict(image=rel, sha256=sha or sha256_file(image), loader="efi",
+                loader_version=version(), arch=arch, accept=None, message="")
+    ok, why = available(arch)
+    if not ok:
+        v.message = f"harness: {why}"
+        return v
+    CACHE.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="efi-", dir=CACHE))
+    try:
+        boot = scratch / "EFI" / "BOOT"
+        boot.mkdir(parents=True)
+        target = boot / "BOOTAA64.EFI"
+        try:
+            os.link(image, target)
+        except OSError:
+            shutil.copyfile(image, target)
+        con = Console(command(scratch), env=dict(os.environ, LC_ALL="C"))
+        deadline = time.monotonic() + TIMEOUT
+        try:
+            hit = con.wait_for(["BdsDxe: starting", "BdsDxe: failed to load"], deadline)
+            if hit == "BdsDxe: starting":
+                stub_deadline = min(deadline, time.monotonic() + STUB_WAIT)
+                if con.wait_for([STUB], stub_deadline):
+                    # the whole first stub line, not a part of it
+                    while time.monotonic() < stub_deadline:
+                        t = con.text()
+                        if "\n" in t[t.index(STUB):]:
+                            break
+                        time.sleep(0.02)
+            lines = clean(con.text())
+            v.accept, v.message, v.observed = classify(lines)
+            if v.accept is None:
+                v.message = f"harness: no boot-manager verdict within {TIMEOUT:.0f} s"
+            else:
+                # cut at the deciding line: later output depends on timing
+                last = next(i for i, ln in enumerate(lines) if ln.strip() == v.message)
+                lines = lines[: last + 1]
+            v.log_tail = tail([ln for ln in lines if "UEFI firmware (version" not in ln])
+        finally:
+            v.seconds = round(con.elapsed(), 3)
+            con.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return v
