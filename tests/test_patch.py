@@ -145,8 +145,9 @@ def test_mode_is_kept(tmp_path):
 # --- refusals: one line, exit 2, nothing written --------------------------------------
 
 @pytest.mark.parametrize("image, needle", [
-    (NOREL_HEAD, "not relocatable"),
-    (ARM64, "not a ppc64 kernel"),
+    (NOREL_HEAD, "not relocatable, and a loader leaves the word alone (patch/no-run-at-load)"),
+    (ARM64, "not a ppc64 kernel (arm64): there is no __run_at_load to write "
+            "(patch/no-run-at-load)"),
     (Path("/nonexistent/vmlinux"), "no such file"),
 ])
 def test_refuses_without_run_at_load(image, needle, tmp_path):
@@ -233,3 +234,26 @@ def test_sigkill_never_leaves_a_half_written_file(stage, mode, tmp_path):
         assert out.read_bytes() == b"the previous OUT"
     leftovers = set(os.listdir(tmp_path)) - {"vmlinux", "out"}
     assert all(n.startswith(".") and n.endswith(".kimage-tmp") for n in leftovers), leftovers
+
+
+def test_a_copy_that_does_not_read_back_is_discarded(tmp_path):
+    """Change the temporary file while the writer waits after patching: the verification
+    must refuse it, remove it and leave OUT absent (patch/verify-failed)."""
+    src = tmp_path / "vmlinux"
+    src.write_bytes(LE_ELF.read_bytes())
+    out = tmp_path / "out"
+    env = dict(os.environ, **{PAUSE_ENV: "patched", PAUSE_ENV + "_SECONDS": "2"})
+    proc = subprocess.Popen([sys.executable, "-m", "validator", "patch", str(src),
+                             "--run-at-load", "1", "-o", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    first = proc.stderr.readline()
+    assert first.startswith(b"kimage-test-paused patched"), first
+    (tmp,) = [n for n in os.listdir(tmp_path) if n.endswith(".kimage-tmp")]
+    with open(tmp_path / tmp, "r+b") as f:
+        f.seek(0x1000 + 0x5C)
+        f.write(b"\x02\x00\x00\x00")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert b"patch/verify-failed" in err and b"reads 2 at 0x5c, not 1" in err
+    assert sorted(os.listdir(tmp_path)) == ["vmlinux"]
+    assert src.read_bytes() == LE_ELF.read_bytes()

@@ -404,18 +404,33 @@ def test_unreadable_image_exits_2(tmp_path):
     assert p.returncode == 2 and "no such file" in p.stderr
 
 
-def test_every_preflight_rule_has_a_case():
+#: Where each preflight/ and patch/ rule is triggered (the rules kimage declares in
+#: validator.preflight and validator.patch; see tests/test_rules.py ELSEWHERE).
+RULE_TESTS = {
+    **{c[6]: f"test_preflight.py::test_case[{name}]" for name, c in sorted(CASES.items())
+       if c[6]},
+    "preflight/page-size-unsupported":
+        "test_preflight.py::test_arm64_64k_only_cpu_refuses_a_4k_kernel",
+    "preflight/kexec-load-disabled":
+        "test_preflight.py::test_locked_down_host_fails_for_both_loaders_with_every_reason",
+    "preflight/signature-unverified":
+        "test_preflight.py::test_lockdown_needs_kexec_file_and_a_signed_image",
+    "preflight/lockdown-unsigned":
+        "test_preflight.py::test_lockdown_needs_kexec_file_and_a_signed_image",
+    "preflight/no-crash-region": "test_preflight.py::test_host_without_reservation_fails",
+    "patch/no-run-at-load": "test_patch.py::test_refuses_without_run_at_load",
+    "patch/verify-failed": "test_patch.py::test_a_copy_that_does_not_read_back_is_discarded",
+}
+
+
+def test_every_preflight_and_patch_rule_is_triggered_somewhere():
     declared = json.loads(subprocess.run(
-        [sys.executable, "-c", "import json, validator.preflight; "
+        [sys.executable, "-c", "import json, validator.preflight, validator.patch; "
          "from validator.rules.registry import RULES; "
-         "print(json.dumps(sorted(r for r in RULES if r.startswith('preflight/'))))"],
+         "print(json.dumps(sorted(r for r in RULES if r.split('/')[0] in "
+         "('preflight', 'patch'))))"],
         cwd=ROOT, capture_output=True, text=True, check=True).stdout)
-    covered = {c[6] for c in CASES.values() if c[6]} | {
-        "preflight/page-size-unsupported", "preflight/kexec-load-disabled",
-        "preflight/lockdown-kexec-load", "preflight/signature-unverified",
-        "preflight/lockdown-unsigned", "preflight/no-crash-region",
-        "preflight/loader-unavailable"}
-    assert set(declared) == covered
+    assert set(declared) == set(RULE_TESTS)
 
 
 # --- the host reader, in-process (it declares no rules) ----------------------------------

@@ -32,8 +32,9 @@ VALUES = {"1": 1, "run0": RUN0}
 TEMP_SUFFIX = ".kimage-tmp"
 CHUNK = 8 << 20
 
-#: Test hook: pause (sleep) at a stage so a test can SIGKILL the writer there.
-#: ``copy:N`` (after at least N bytes of the copy), ``patched``, ``verified``.
+#: Test hook: pause (sleep) at a stage so a test can SIGKILL the writer there, or change
+#: the temporary file: ``copy:N`` (after at least N bytes of the copy), ``patched``,
+#: ``verified``; for ``KIMAGE_TEST_PAUSE_SECONDS`` (default an hour).
 PAUSE_ENV = "KIMAGE_TEST_PAUSE"
 
 rule("patch/no-run-at-load", "error",
@@ -86,14 +87,14 @@ def plan(path: str | os.PathLike, value: int) -> Plan:
     if result.format != "ppc64-head":
         what = result.facts.get("arch") or result.format
         raise PatchError(f"{path}: not a ppc64 kernel ({what}): there is no __run_at_load "
-                         f"to write")
+                         f"to write (patch/no-run-at-load)")
     old = result.header.get("run_at_load")
     if old == 0:
         raise PatchError(f"{path}: __run_at_load is 0: the kernel is not relocatable, and a "
-                         f"loader leaves the word alone")
+                         f"loader leaves the word alone (patch/no-run-at-load)")
     if old not in (RUN0, 1):
         raise PatchError(f"{path}: __run_at_load holds {old:#010x}, neither 'run0' nor 1: "
-                         f"not a kernel head kimage would patch")
+                         f"not a kernel head kimage would patch (patch/no-run-at-load)")
     elf = next((layer for layer in result.layers if layer.kind == "elf"), None)
     order = elf.details["endianness"] if elf is not None else result.facts["endianness"]
     offset = result.header_offset + RUN_AT_LOAD_OFFSET
@@ -189,22 +190,22 @@ def _verify(p: Plan, src_path: str, tmp: str, src_stat: os.stat_result) -> None:
     result = analyse(tmp)
     problems = []
     if result.format != "ppc64-head" or result.header_offset != p.head_offset:
-        problems.append(f"the head is not where it was ({result.format}, "
+        problems.append(f"has no head where the input has one ({result.format}, "
                         f"{result.header_offset})")
     elif result.header.get("run_at_load") != p.new:
-        problems.append(f"reads {result.header.get('run_at_load')!r}, not {p.new}")
+        problems.append(f"reads {result.header.get('run_at_load')!r} at 0x5c, not {p.new}")
     if result.file_size != src_stat.st_size:
-        problems.append(f"{result.file_size} bytes, not {src_stat.st_size}")
+        problems.append(f"has {result.file_size} bytes, not {src_stat.st_size}")
     with Source(src_path) as a, Source(tmp) as b:
         old_head = a.read(p.head_offset, HEAD_SIZE)
         new_head = b.read(p.head_offset, HEAD_SIZE)
     word = p.offset - p.head_offset
     expected = old_head[:word] + p.new_bytes + old_head[word + 4:]
     if new_head != expected:
-        problems.append("other bytes of the head differ")
+        problems.append("differs from the input in other bytes of the head")
     if problems:
-        raise PatchError(f"patch/verify-failed: {tmp}: " + "; ".join(problems)
-                         + "; nothing was renamed")
+        raise PatchError(f"{tmp}: the patched copy " + "; ".join(problems)
+                         + "; it was removed and nothing renamed (patch/verify-failed)")
 
 
 def _fsync_dir(directory: str) -> None:
@@ -239,4 +240,4 @@ def _pause(stage: str, force: bool = False) -> None:
         return
     sys.stderr.write(f"kimage-test-paused {stage}\n")
     sys.stderr.flush()
-    time.sleep(3600)
+    time.sleep(float(os.environ.get(PAUSE_ENV + "_SECONDS", 3600)))
