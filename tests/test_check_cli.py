@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import CORPUS, ROOT, real_kernels
 from tests.test_rules import ARM64_BASE, arm64, ppc64_elf
-from validator import checker
+from validator import checker, kconfig, sysmap
 from validator.report import SCHEMA
 from validator.rules import engine
 
@@ -185,3 +185,40 @@ def test_rules_command_lists_every_rule():
     p = kimage("rules")
     listed = {line.split()[0] for line in p.stdout.splitlines()}
     assert listed == set(load_all())
+
+
+def _kernel_entries():
+    from tests.test_layers_corpus import ENTRIES
+    return ENTRIES
+
+
+@pytest.mark.parametrize(("variant", "image"), _kernel_entries(),
+                         ids=[f"{v}/{i['file']}" for v, i in _kernel_entries()])
+def test_cross_built_kernels_with_their_config_and_map_are_clean(variant, image, tmp_path):
+    """No warning or error on a real build checked against its own config and System.map
+    (each wrapper too: Image.gz, zboot, uImage, Android boot images, the .deb)."""
+    from tests.test_layers_corpus import KERNELS, _path
+    path = _path(variant, image, tmp_path)
+    kernel = KERNELS / variant
+    options = checker.Options(config=kconfig.load(str(kernel / "config")),
+                              symbols=sysmap.load(str(kernel / "symbols")))
+    result = checker.check_image(path, options)
+    serious = [(f.rule, f.message) for f in result.findings if f.severity != "info"]
+    assert serious == []
+
+
+def test_a_deb_is_checked_against_the_config_it_carries(monkeypatch):
+    deb = next((CORPUS / "kernels").glob("*/linux-image-*.deb"))
+    seen = []
+    real_run_checks = checker.run_checks
+
+    def spy(ctx):
+        seen.append(ctx.config)
+        return real_run_checks(ctx)
+
+    monkeypatch.setattr(checker, "run_checks", spy)
+    result = checker.check_image(deb, checker.Options())
+    (config,) = seen
+    assert config is not None and config.arch == "arm64" and config.enabled("EFI_STUB")
+    assert config.path.endswith("boot/config-6.1.176-tiny")
+    assert [f.rule for f in result.findings if f.severity != "info"] == []

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from validator import loaders
+from validator import kconfig, loaders
 from validator.kconfig import KernelConfig
+from validator.layers import Limits
 from validator.model import Finding, ImageResult, severity_rank
 from validator.pipeline import analyse
 from validator.rules.engine import Context, run_checks
@@ -66,12 +67,18 @@ class Options:
     target: Target | None = None
     loaders: set[str] = field(default_factory=set)
     selection: Selection = field(default_factory=Selection)
+    #: check decodes every stream to its end (bounded) to catch truncation and learn sizes
+    limits: Limits = field(default_factory=lambda: Limits(decode_all=True))
 
 
 def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
     """Decode and judge one image. Raises ``InputError`` when it cannot be read."""
-    result = analyse(path)
-    ctx = Context(result, options.config, options.symbols, options.target)
+    result = analyse(path, options.limits)
+    config = options.config
+    if config is None and "config" in result.companions:
+        config = kconfig.parse(result.companions["config"].decode("utf-8", "replace"),
+                               f"{result.path}:{_companion_name(result, 'config_member')}")
+    ctx = Context(result, config, options.symbols, options.target)
     result.findings += run_checks(ctx)
     verdicts = loaders.judge(ctx, result.findings, options.loaders or None)
     result.loaders = {name: v.to_dict() for name, v in verdicts.items()}
@@ -82,6 +89,13 @@ def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
                 "loader/rejects", f"{name} would refuse the image: {', '.join(v.reasons)}"))
     result.findings = options.selection.apply(result.findings)
     return result
+
+
+def _companion_name(result: ImageResult, key: str) -> str:
+    for layer in result.layers:
+        if key in layer.details:
+            return layer.details[key]
+    return key
 
 
 def unreadable(path: str | os.PathLike, error: InputError) -> ImageResult:

@@ -72,6 +72,9 @@ class ImageResult:
     facts: dict = dataclasses.field(default_factory=dict)
     findings: list[Finding] = dataclasses.field(default_factory=list)
     loaders: dict = dataclasses.field(default_factory=dict)
+    #: files found beside the kernel inside a wrapper (a .deb's config): name -> bytes;
+    #: not part of the report
+    companions: dict[str, bytes] = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def verdict(self) -> str:

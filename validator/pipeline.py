@@ -113,6 +113,7 @@ def _unwrap(view, result: ImageResult, ctx: Context):
         unwrapped = unwrap(view, ctx)
         result.layers.append(unwrapped.layer)
         result.findings += unwrapped.findings
+        result.companions.update(unwrapped.companions)
         if "compression" in unwrapped.facts:
             compression = unwrapped.facts["compression"]
         if unwrapped.view is None:

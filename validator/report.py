@@ -91,7 +91,8 @@ def _text_image(r: ImageResult, color: bool) -> str:
 
 def _layer_line(d: dict) -> str:
     kind = d.pop("kind")
-    d.pop("loads", None)
+    for bulky in ("loads", "pe", "members", "sections"):
+        d.pop(bulky, None)
     parts = [f"{k}={_fact(k, v)}" for k, v in d.items()]
     return f"{kind}: " + " ".join(parts)
 
@@ -325,11 +326,10 @@ def _uri(path: str) -> dict:
 
 
 def _file_offset(r: ImageResult, offset: int | None) -> int | None:
-    """A finding's offset in the file, when the header's bytes are the file's bytes."""
+    """A finding's offset in the file; None when the header's bytes were decoded (the
+    pipeline leaves header_offset None then)."""
     if offset is None or r.header_offset is None:
         return None
-    if any(layer.kind not in ("elf",) for layer in r.layers):
-        return None  # the header was decompressed or unwrapped: no file offset
     return r.header_offset + offset
 
 

@@ -391,12 +391,14 @@ class _Match:
 @dataclass
 class Unwrapped:
     """What a wrapper layer hands back: its ``Layer``, the next view (None: the chain
-    stops), findings, and facts it establishes (e.g. ``compression``)."""
+    stops), findings, facts it establishes (e.g. ``compression``) and companion files
+    found beside the kernel (e.g. a package's ``config``: name -> bytes)."""
 
     layer: Layer
     view: object | None
     findings: list[Finding] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
+    companions: dict[str, bytes] = field(default_factory=dict)
 
 
 class Context:

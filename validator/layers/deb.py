@@ -6,7 +6,8 @@ place, ``data.tar.*`` is decoded by the compression layer as a stream, and the t
 archive is walked with ``tarfile`` in streaming mode ("r|") over that stream; member data
 is skipped, never extracted. The first ``boot/vmlinuz-*`` or ``boot/vmlinux-*`` member is
 taken (Debian's packages hold one; the choice is recorded), and the ``boot/config-*``
-member met before it is named in the layer so that a check can read it.
+member met before it is named in the layer and handed on as the ``config`` companion,
+which ``check`` uses when no ``--config`` is given.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ MAX_MEMBERS = 64  # a .deb has three; more is no package
 KERNEL = re.compile(r"^(?:\./)?boot/vmlinu[xz]-")
 CONFIG = re.compile(r"^(?:\./)?boot/config-")
 TAR_MAX_MEMBERS = 100_000
+#: Largest boot/config-* kept for check (Debian's are about 300 KB).
+MAX_COMPANION = 8 << 20
 
 rule("deb/no-kernel", "error",
      "the package holds no kernel image (boot/vmlinuz-* or boot/vmlinux-*)",
@@ -114,6 +117,9 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
             if CONFIG.match(member.name) and "config_member" not in d:
                 d["config_member"] = member.name
                 d["config_size"] = member.size
+                if member.size <= MAX_COMPANION:
+                    stream = tf.extractfile(member)  # the current member: streaming allows it
+                    result.companions["config"] = stream.read(MAX_COMPANION) if stream else b""
             if KERNEL.match(member.name):
                 d.update({"member": member.name, "member_size": member.size,
                           "member_offset": member.offset_data,

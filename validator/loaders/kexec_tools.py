@@ -43,8 +43,8 @@ def special(ctx: Context):
     compression = ctx.facts.get("compression")
     zboot = ctx.layer("zboot")
     if zboot is not None:
-        method = str(zboot.get("compression") or zboot.get("method") or "")
-        if not method.startswith(ZBOOT_METHODS):
+        method = str(zboot.get("compression") or "")
+        if not zboot.get("kexec_tools_accepts_name", method.startswith(ZBOOT_METHODS)):
             yield ("layer/zboot", f"zboot payload {method!r}: pez_arm64_probe takes only "
                    "gzip, zstd and lzma", True)
         else:

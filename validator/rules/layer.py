@@ -28,6 +28,6 @@ def wrappers(ctx: Context):
     zboot = ctx.layer("zboot")
     if zboot is not None:
         yield finding("layer/zboot", f"payload compressed with "
-                      f"{zboot.get('compression') or zboot.get('method') or 'unknown'}")
+                      f"{zboot.get('compression') or 'an unnamed method'}")
     elif ctx.facts.get("compression"):
         yield finding("layer/compressed", f"{ctx.facts['compression']}-compressed kernel")
