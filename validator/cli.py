@@ -3,30 +3,62 @@
 Each subcommand lives in ``validator.commands.<name>`` with ``register(subparsers)``,
 which adds its parser and sets ``run``, and an ``ORDER`` number for ``--help``. Command
 modules import their heavy parts only when they run.
+
+Start-up time is part of the interface (bench/coldstart.py): when the first argument
+names a command, only that command's module is imported; ``kimage``, ``kimage --help``
+and anything else import them all. Modules are found by listing the package directory
+(``pkgutil.iter_modules`` would import ``inspect``), and argparse's help formatter is
+one that does not import ``shutil`` (see ``_Formatter``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
+import os
+import sys
 
 from validator import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-def _command_modules():
-    """Every module in validator.commands, in the order of their ``ORDER`` attribute."""
+def _command_names() -> list[str]:
+    """Module names in validator.commands, found without importing them."""
     from validator import commands
 
-    modules = [importlib.import_module(f"validator.commands.{m.name}")
-               for m in pkgutil.iter_modules(commands.__path__)]
+    names = set()
+    for directory in commands.__path__:
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for entry in entries:
+            name, ext = os.path.splitext(entry)
+            if name.startswith("_") or not name.isidentifier():
+                continue
+            if ext == ".py" or (not ext and os.path.isfile(
+                    os.path.join(directory, entry, "__init__.py"))):
+                names.add(name)
+    if not names:  # not a directory on disk (a zip): ask the import system
+        import pkgutil
+
+        names = {m.name for m in pkgutil.iter_modules(commands.__path__)}
+    return sorted(names)
+
+
+def _command_modules(only: str | None = None):
+    """The command modules in ``ORDER``; just ``only``'s when that names one."""
+    names = _command_names()
+    if only is not None and only in names:
+        names = [only]
+    modules = [importlib.import_module(f"validator.commands.{name}") for name in names]
     return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv and not argv[0].startswith("-") else None)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -36,13 +68,50 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, which imports ``shutil`` for the terminal width; argparse
+    makes one for every ``add_argument``, so this one asks ``os`` instead (the same
+    rules as ``shutil.get_terminal_size``: $COLUMNS, then the terminal, then 80)."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        if width is None:
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", 0))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser (and sub-parsers) with ``_Formatter`` unless told otherwise."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or only ``command``'s (falls back to every command
+    when no module registers that name)."""
+    parser = _Parser(
         prog="kimage",
         description="Inspect and validate Linux kernel boot-image headers "
                     "(arm64 Image, ppc64 head).")
     parser.add_argument("--version", action="version", version=f"kimage {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in _command_modules():
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                prog=parser.prog)
+    for module in _command_modules(command):
         module.register(sub)
+    if command is not None and command not in sub.choices:
+        return build_parser()
     return parser
