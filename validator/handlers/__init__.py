@@ -1,7 +1,9 @@
 """One handler per header format: decode the spec's fields, say what they mean, derive facts.
 
-A handler reads through the construct twin in ``validator.formats``; it judges nothing
-(rules do), except that it reports a header it cannot decode at all.
+A handler parses with the code generated from the spec (``validator._kaitai``; the
+construct twins in ``validator.formats`` parse and build the same fields and serve the
+tests, strategies and fuzzers); it judges nothing (rules do), except that it reports a
+header it cannot decode at all.
 """
 
 from __future__ import annotations
@@ -25,3 +27,14 @@ def human_size(n: int) -> str:
         if n >= scale:
             return f"{n / scale:.1f} {unit}".replace(".0 ", " ")
     return f"{n} bytes"
+
+
+def kaitai_parse(cls, data: bytes):
+    """``(object, None)`` for the generated parser ``cls`` over ``data``, or ``(None,
+    error)`` when the spec rejects the bytes (a failed ``valid`` or a short read)."""
+    from kaitaistruct import BytesIO, KaitaiStream, KaitaiStructError
+
+    try:
+        return cls(KaitaiStream(BytesIO(data))), None
+    except (KaitaiStructError, EOFError) as exc:
+        return None, exc

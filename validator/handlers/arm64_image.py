@@ -1,16 +1,24 @@
-"""arm64 Image header: decode the spec's fields, say what they mean, derive the facts."""
+"""arm64 Image header: decode the spec's fields, say what they mean, derive the facts.
+
+The bytes are parsed by the parser generated from ``specs/arm64_image.ksy``
+(``validator._kaitai``): the spec's own code, and a fraction of the construct twin's
+import and parse time (bench/). tests/test_kaitai_differential.py holds the two equal.
+"""
 
 from __future__ import annotations
 
-from construct import ConstructError
-
-from validator.formats import arm64_image as spec
-from validator.handlers import Decoded, human_size
+from validator.handlers import Decoded, human_size, kaitai_parse
 from validator.layers import View
 from validator.model import Field
 from validator.rules.registry import finding, rule
 
 FORMAT = "arm64-image"
+
+#: The spec's sizes and constants (as in ``validator.formats.arm64_image``, which imports
+#: construct; tests/test_imports.py checks that the two agree).
+HEADER_SIZE = 64
+MAGIC = b"ARMd"
+MAGIC_OFFSET = 0x38
 
 _CODE0 = {
     0xFA405A4D: 'EFI stub "MZ" (ccmp x18, #0, #0xd, pl; 5.x and later)',
@@ -41,13 +49,14 @@ IMAGE_FILE_MACHINE_ARM64 = 0xAA64
 
 
 def probe(view: View) -> bool:
-    return spec.looks_like(view.read(0, spec.HEADER_SIZE))
+    """True when the magic sits at 0x38 (``looks_like`` of the spec)."""
+    return view.read(MAGIC_OFFSET, 4) == MAGIC
 
 
 def probe_without_magic(view: View) -> bool:
     """An EFI-stub arm64 Image whose magic is wrong: "MZ", and an arm64 PE header at res5."""
-    data = view.read(0, spec.HEADER_SIZE)
-    if len(data) < spec.HEADER_SIZE or data[:2] != b"MZ":
+    data = view.read(0, HEADER_SIZE)
+    if len(data) < HEADER_SIZE or data[:2] != b"MZ":
         return False
     pe_offset = int.from_bytes(data[0x3C:0x40], "little")
     pe = view.read(pe_offset, 6)
@@ -56,25 +65,24 @@ def probe_without_magic(view: View) -> bool:
 
 
 def decode(view: View) -> Decoded:
-    data = view.read(0, spec.HEADER_SIZE)
-    if len(data) < spec.HEADER_SIZE:
+    data = view.read(0, HEADER_SIZE)
+    if len(data) < HEADER_SIZE:
         return Decoded(findings=[finding(
             "arm64/truncated-header",
             f"the Image header needs 64 bytes, the file has {len(data)}", offset=len(data))])
     findings = []
-    magic = data[spec.MAGIC_OFFSET:spec.MAGIC_OFFSET + 4]
-    if magic != spec.MAGIC:
+    magic = data[MAGIC_OFFSET:MAGIC_OFFSET + 4]
+    if magic != MAGIC:
         findings.append(finding(
             "arm64/bad-magic",
             f"0x38 holds {magic.hex(' ')} ({magic!r}), not ARM\\x64 (41 52 4d 64)",
-            offset=spec.MAGIC_OFFSET, field="magic"))
-        data = data[:spec.MAGIC_OFFSET] + spec.MAGIC + data[spec.MAGIC_OFFSET + 4:]
-    try:
-        h = spec.parse(data)
-    except ConstructError as exc:  # the magic is in place, so only a short read is left
-        return Decoded(findings=[finding("arm64/truncated-header", f"arm64 header: {exc}")])
+            offset=MAGIC_OFFSET, field="magic"))
+        data = data[:MAGIC_OFFSET] + MAGIC + data[MAGIC_OFFSET + 4:]
+    h, error = kaitai_parse(_parser(), data)
+    if error is not None:  # the magic is in place, so only a short read is left
+        return Decoded(findings=[finding("arm64/truncated-header", f"arm64 header: {error}")])
     flags = h.flags
-    page_size = spec.PageSize(flags.page_size)
+    page_size = flags.page_size
     header = {
         "code0": h.code0,
         "code1": h.code1,
@@ -103,14 +111,22 @@ def decode(view: View) -> Decoded:
         "pe_machine": int.from_bytes(pe[4:6], "little") if pe[:4] == PE_SIGNATURE else None,
     }
     fields = _fields(h, data)
-    if magic != spec.MAGIC:
+    if magic != MAGIC:
         fields = [Field("magic", 0x38, 4, magic, magic.decode("latin-1"), "not ARM\\x64")
                   if f.name == "magic" else f for f in fields]
-    return Decoded(header=header, derived=derived, fields=fields, facts=_facts(h),
+    return Decoded(header=header, derived=derived, fields=fields, facts=facts_of(h),
                    findings=findings)
 
 
-def _facts(h) -> dict:
+def _parser():
+    from validator._kaitai.arm64_image import Arm64Image
+
+    return Arm64Image
+
+
+def facts_of(h) -> dict:
+    """The facts of a parsed header (a construct twin ``Container`` or the generated
+    Kaitai parser's object: both have the spec's names)."""
     legacy = h.is_pre_3_17
     if legacy:
         # Before 3.17 only text_offset hints at the byte order (booting.rst: it is in
@@ -149,11 +165,11 @@ def _fields(h, data: bytes) -> list[Field]:
               "reserved before 3.17" if legacy else ""),
     ]
     if not legacy:
-        page_size = spec.PageSize(flags.page_size)
+        page_size = flags.page_size
         fields += [
             Field("flags.be", 0x18, 8, int(flags.be), flags.be,
                   "big-endian kernel" if flags.be else "little-endian kernel", bits="0"),
-            Field("flags.page_size", 0x18, 8, flags.page_size, page_size.name,
+            Field("flags.page_size", 0x18, 8, int(page_size), page_size.name,
                   f"{flags.page_size_bytes // 1024} KiB pages" if flags.page_size_bytes
                   else "page size unspecified", bits="1-2"),
             Field("flags.phys_base", 0x18, 8, int(flags.phys_base), flags.phys_base,
@@ -163,7 +179,7 @@ def _fields(h, data: bytes) -> list[Field]:
                   "zero" if not flags.reserved else "reserved bits set", bits="4-63"),
         ]
     for name, offset in (("res2", 0x20), ("res3", 0x28), ("res4", 0x30)):
-        value = h[name]
+        value = getattr(h, name)
         fields.append(Field(name, offset, 8, value, value,
                             "zero" if not value else "reserved, not zero"))
     fields += [

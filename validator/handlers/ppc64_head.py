@@ -1,21 +1,47 @@
-"""ppc64 head: decode the first 256 bytes of the kernel, say what they mean, derive facts."""
+"""ppc64 head: decode the first 256 bytes of the kernel, say what they mean, derive facts.
+
+The bytes are parsed by the parser generated from ``specs/ppc64_head.ksy``
+(``validator._kaitai``): the spec's own code, and a fraction of the construct twin's
+import and parse time (bench/). tests/test_kaitai_differential.py holds the two equal.
+"""
 
 from __future__ import annotations
 
-from construct import ConstructError
+import enum
 
-from validator.formats import ppc64_head as spec
-from validator.handlers import Decoded
+from validator.handlers import Decoded, kaitai_parse
 from validator.layers import View
 from validator.model import Field
 from validator.rules.registry import finding, rule
 
 FORMAT = "ppc64-head"
 
+#: The spec's sizes and constants (as in ``validator.formats.ppc64_head``, which imports
+#: construct; tests/test_imports.py checks that the two agree).
+HEAD_SIZE = 0x100
+RUN_AT_LOAD_OFFSET = 0x5C
+SECONDARY_ENTRY_OFFSET = 0x60
+TDI_FIXUP = 0x08000048  # tdi 0,0,0x48 in the kernel's byte order
+RUN0 = 0x72756E30  # "run0"
+
+
+class Layout(enum.IntEnum):
+    plain_branch = 0
+    fixup_endian_short = 1
+    fixup_endian_long = 2
+
+
+#: The ``seq`` fields of the spec's types, to name a field the parser rejects.
+_SEQ = {
+    "body": ("fixup_endian", "main_branch", "trap", "secondary_hold_spinloop",
+             "secondary_hold_acknowledge", "low_fill", "run_at_load", "secondary_hold"),
+    "fixup_endian": ("tdi", "skip_branch", "trampoline"),
+}
+
 _LAYOUT_MEANING = {
-    spec.Layout.plain_branch: "no FIXUP_ENDIAN: kernels up to 3.12, or Book3E",
-    spec.Layout.fixup_endian_short: "10-word FIXUP_ENDIAN (about 3.13 to 4.x)",
-    spec.Layout.fixup_endian_long: "12-word FIXUP_ENDIAN (4.x and later, verified 6.1)",
+    Layout.plain_branch: "no FIXUP_ENDIAN: kernels up to 3.12, or Book3E",
+    Layout.fixup_endian_short: "10-word FIXUP_ENDIAN (about 3.13 to 4.x)",
+    Layout.fixup_endian_long: "12-word FIXUP_ENDIAN (4.x and later, verified 6.1)",
 }
 
 
@@ -36,49 +62,52 @@ rule("ppc64/head-unrecognised", "error",
 
 def probe(view: View) -> bool:
     """A bare head: FIXUP_ENDIAN, or a branch and a trap, that parses as a whole."""
-    data = view.read(0, spec.HEAD_SIZE)
-    if len(data) < spec.HEAD_SIZE:
+    data = view.read(0, HEAD_SIZE)
+    if len(data) < HEAD_SIZE:
         return False
-    try:
-        spec.parse(data)
-    except ConstructError:
-        return False
-    return True
+    return kaitai_parse(_parser(), data)[1] is None
+
+
+def _parser():
+    from validator._kaitai.ppc64_head import Ppc64Head
+
+    return Ppc64Head
 
 
 def run_at_load_fact(value: int) -> str | int:
-    return "run0" if value == spec.RUN0 else value
+    return "run0" if value == RUN0 else value
 
 
 def decode(view: View, elf_endianness: str | None = None) -> Decoded:
-    data = view.read(0, spec.HEAD_SIZE)
-    if len(data) < spec.HEAD_SIZE:
+    data = view.read(0, HEAD_SIZE)
+    if len(data) < HEAD_SIZE:
         return Decoded(findings=[finding(
             "ppc64/head-truncated",
             f"the head needs 256 bytes, the first PT_LOAD has {len(data)}", offset=len(data))])
-    try:
-        top = spec.parse(data)
-    except ConstructError as exc:
+    top, error = kaitai_parse(_parser(), data)
+    if error is not None:
         return Decoded(findings=[finding(
             "ppc64/head-unrecognised",
             f"bytes at the start of the first PT_LOAD are not a ppc64 head: "
-            f"{data[:8].hex(' ')} ({_reason(exc)})", offset=0)])
+            f"{data[:8].hex(' ')} ({_reason(error)})", offset=0)])
     h = top.body
-    layout = spec.Layout(h.layout)
+    layout = Layout(h.layout)
+    fe = _fixup_endian(h)
+    run_at_load = int(h.run_at_load)
     header = {
         "is_le": top.is_le,
         "has_fixup_endian": top.has_fixup_endian,
-        "fixup_endian": None if h.fixup_endian is None else {
-            "tdi": h.fixup_endian.tdi,
-            "skip_branch": h.fixup_endian.skip_branch,
-            "trampoline": h.fixup_endian.trampoline.hex(),
+        "fixup_endian": None if fe is None else {
+            "tdi": fe.tdi,
+            "skip_branch": fe.skip_branch,
+            "trampoline": fe.trampoline.hex(),
         },
         "main_branch": h.main_branch,
         "trap": h.trap,
         "secondary_hold_spinloop": h.secondary_hold_spinloop,
         "secondary_hold_acknowledge": h.secondary_hold_acknowledge,
         "low_fill": h.low_fill.hex(),
-        "run_at_load": h.run_at_load,
+        "run_at_load": run_at_load,
         "secondary_hold": h.secondary_hold.hex(),
         "layout": layout.name,
         "main_branch_offset": h.main_branch_offset,
@@ -87,27 +116,52 @@ def decode(view: View, elf_endianness: str | None = None) -> Decoded:
         "iseries_pointer": h.iseries_pointer,
         "secondary_entry": h.secondary_entry,
     }
-    relocatable = {spec.RUN0: True, 1: True, 0: False}.get(h.run_at_load)
-    facts = {
+    return Decoded(header=header, fields=_fields(h, top.is_le, layout),
+                   facts=facts_of(top, elf_endianness))
+
+
+def facts_of(top, elf_endianness: str | None = None) -> dict:
+    """The facts of a parsed head (a construct twin ``Container`` or the generated Kaitai
+    parser's object: both have the spec's names)."""
+    h = top.body
+    run_at_load = int(h.run_at_load)
+    return {
         "arch": "ppc64",
         "endianness": elf_endianness or ("little" if top.is_le else "big"),
         "page_size": None,
-        "relocatable": relocatable,
-        "run_at_load": run_at_load_fact(h.run_at_load),
-        "layout": layout.name,
+        "relocatable": {RUN0: True, 1: True, 0: False}.get(run_at_load),
+        "run_at_load": run_at_load_fact(run_at_load),
+        "layout": Layout(h.layout).name,
     }
-    return Decoded(header=header, fields=_fields(h, top.is_le, layout), facts=facts)
 
 
-def _reason(exc: ConstructError) -> str:
+def _fixup_endian(h):
+    """The fixup_endian field, or None (Kaitai leaves a field whose ``if`` fails unset;
+    the construct twin sets it to None)."""
+    return getattr(h, "fixup_endian", None)
+
+
+def _reason(exc: Exception) -> str:
+    """Which field the spec rejected, as "Error in path (parsing) -> body -> trap"."""
+    src = getattr(exc, "src_path", None) or ""
+    parts = src.strip("/").split("/")
+    names = []
+    for kind, name in zip(parts[::2], parts[1::2], strict=False):
+        if kind == "types":
+            names.append(name)
+        elif kind == "seq" and names and name.isdigit() and int(name) < len(_SEQ.get(
+                names[-1], ())):
+            names.append(_SEQ[names[-1]][int(name)])
+    if names:
+        return ("Error in path (parsing) -> " + " -> ".join(names))[:120]
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:120]
 
 
-def _fields(h, is_le: bool, layout: spec.Layout) -> list[Field]:
+def _fields(h, is_le: bool, layout: Layout) -> list[Field]:
     fields = []
-    if h.fixup_endian is not None:
-        fe = h.fixup_endian
+    fe = _fixup_endian(h)
+    if fe is not None:
         order = "little" if is_le else "big"
         fields += [
             Field("fixup_endian.tdi", 0x00, 4, fe.tdi, fe.tdi,
@@ -141,18 +195,18 @@ def _fields(h, is_le: bool, layout: spec.Layout) -> list[Field]:
                   else f"hvReleaseData at {h.iseries_pointer:#x} (legacy iSeries)"),
         ]
     fields += [
-        Field("run_at_load", spec.RUN_AT_LOAD_OFFSET, 4, h.run_at_load,
-              run_at_load_fact(h.run_at_load), _run_at_load_meaning(h.run_at_load)),
-        Field("secondary_entry", spec.SECONDARY_ENTRY_OFFSET, 4, h.secondary_entry,
+        Field("run_at_load", RUN_AT_LOAD_OFFSET, 4, int(h.run_at_load),
+              run_at_load_fact(int(h.run_at_load)), _run_at_load_meaning(int(h.run_at_load))),
+        Field("secondary_entry", SECONDARY_ENTRY_OFFSET, 4, h.secondary_entry,
               h.secondary_entry,
               "tdi 0,0,0x48: FIXUP_ENDIAN at __secondary_hold"
-              if h.secondary_entry == spec.TDI_FIXUP else "first instruction of __secondary_hold"),
+              if h.secondary_entry == TDI_FIXUP else "first instruction of __secondary_hold"),
     ]
     return fields
 
 
 def _run_at_load_meaning(value: int) -> str:
-    if value == spec.RUN0:
+    if value == RUN0:
         return '"run0": relocatable; relocates to 0 unless a loader writes 1'
     if value == 1:
         return "1: runs where loaded (RELOCATABLE_TEST build, or patched by a kdump loader)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from validator.formats import ppc64_head
+from validator.handlers import ppc64_head
 from validator.rules.engine import Context, check
 from validator.rules.registry import finding, rule
 

@@ -7,7 +7,7 @@ arch/powerpc/kexec/file_load_64.c).
 
 from __future__ import annotations
 
-from validator.formats import ppc64_head as spec
+from validator.handlers import ppc64_head as spec
 from validator.rules.engine import Context, check
 from validator.rules.registry import finding, rule
 

