@@ -65,6 +65,8 @@ RULE_MODULES = (
     "validator.layers.deb",
     "validator.handlers.arm64_image",
     "validator.handlers.ppc64_head",
+    "validator.preflight",
+    "validator.patch",
 )
 
 
