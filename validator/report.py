@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from validator import __version__
@@ -47,6 +46,8 @@ def _field(f: Field) -> dict:
 
 
 def render_json(results: list[ImageResult]) -> str:
+    import json  # here: the text report, what check prints by default, needs no json
+
     return json.dumps(to_dict(results), indent=2, sort_keys=False)
 
 
@@ -334,4 +335,6 @@ def _file_offset(r: ImageResult, offset: int | None) -> int | None:
 
 
 def render_sarif(results: list[ImageResult]) -> str:
+    import json
+
     return json.dumps(to_sarif(results), indent=2)

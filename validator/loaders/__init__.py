@@ -29,8 +29,15 @@ class Verdict:
         return {"verdict": self.verdict, "reasons": self.reasons, "notes": self.notes}
 
 
+_MODULES: list = []
+
+
 def modules():
-    return [importlib.import_module(f"validator.loaders.{name}") for name in LOADER_MODULES]
+    """The loader modules, imported once (lint asks for them for every image)."""
+    if not _MODULES:
+        _MODULES.extend(importlib.import_module(f"validator.loaders.{name}")
+                        for name in LOADER_MODULES)
+    return _MODULES
 
 
 def names() -> list[str]:

@@ -76,11 +76,17 @@ def check(*, formats: Iterable[str] = (), needs: Iterable[str] = ()):
     return register
 
 
-def load_checks() -> list[Registered]:
-    import importlib
+_LOADED: list[bool] = []
 
-    for name in CHECK_MODULES:
-        importlib.import_module(name)
+
+def load_checks() -> list[Registered]:
+    """Import the modules that register checks (once: lint asks for every image)."""
+    if not _LOADED:
+        import importlib
+
+        for name in CHECK_MODULES:
+            importlib.import_module(name)
+        _LOADED.append(True)
     return CHECKS
 
 
