@@ -1,0 +1,138 @@
+"""``make bench``: the four benchmarks in one run, printed as ratios and saved with the
+machine's description to ``bench/results.json``.
+
+    python -m bench.run [--only coldstart,throughput,inprocess,memory] [--quick]
+                        [--out bench/results.json] [--no-regular-install]
+                        [--revisions REV,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import coldstart, common, inprocess, memory, throughput
+
+PARTS = ("coldstart", "throughput", "inprocess", "memory")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run",
+                                     description="kimage benchmarks against file(1) and "
+                                                 "the struct.unpack floor")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help="comma-separated parts to run (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer rounds and only the 1,000-image set (a smoke run)")
+    parser.add_argument("--rounds", type=int, default=coldstart.ROUNDS,
+                        help="cold-start rounds (default: %(default)s)")
+    parser.add_argument("--no-regular-install", action="store_true",
+                        help="skip the pip install . venv in the cold-start part")
+    parser.add_argument("--revisions", default="", metavar="REV,...",
+                        help="also time kimage check as installed from these git "
+                             "revisions (cold start only), e.g. to compare commits")
+    parser.add_argument("--out", type=Path, default=common.ROOT / "bench" / "results.json")
+    args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+
+    results: dict = {"schema": "kimage-bench/1", "machine": common.machine()}
+    old = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    common.compile_bytecode(common.ROOT / "validator")
+    with tempfile.TemporaryDirectory(prefix="kimage-bench-") as tmp:
+        work = Path(tmp)
+        if "coldstart" in parts:
+            from corpus.materialise import excerpts, materialise
+
+            images = {}
+            for e in excerpts():
+                label = ("raw arm64 Image" if "arm64" in e.parent.name
+                         else "ppc64 vmlinux")
+                images[f"{label} ({e.parent.name})"] = materialise(e, work / e.parent.name)
+            # kimage's fixed cost: a 4 KiB header-only Image without EFI stub (no PE
+            # headers to describe, no banner to find)
+            images["synthetic arm64 Image, no EFI stub (4 KiB)"] = (
+                common.ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-noefi.img")
+            build = common.ROOT / "build" / "bench"
+            regular = None
+            if not args.no_regular_install:
+                regular = coldstart.install(build / "venv-worktree", common.ROOT)
+            revisions = {}
+            for rev in filter(None, (r.strip() for r in args.revisions.split(","))):
+                short, bin_dir = coldstart.install_revision(rev, build)
+                if bin_dir is not None:
+                    revisions[short] = bin_dir
+            rounds = 5 if args.quick else args.rounds
+            results["coldstart"] = coldstart.measure(images, work, rounds, regular,
+                                                     revisions)
+            _print_coldstart(results["coldstart"])
+        if "throughput" in parts:
+            sizes = (1000,) if args.quick else (1000, 10000)
+            results["throughput"] = throughput.measure(sizes, work, 1 if args.quick else 3)
+            _print_throughput(results["throughput"])
+        if "inprocess" in parts:
+            results["inprocess"] = inprocess.measure()
+            _print_inprocess(results["inprocess"])
+        if "memory" in parts:
+            results["memory"] = memory.measure(work, 1 if args.quick else 3)
+            _print_memory(results["memory"])
+    results["machine"]["loadavg_at_end"] = list(os.getloadavg())
+    for part in PARTS:  # keep the parts not run this time
+        if part not in results and part in old:
+            results[part] = old[part]
+            results.setdefault("kept_from_earlier_run", []).append(part)
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nwritten {args.out}")
+    return 0
+
+
+def _print_coldstart(r: dict) -> None:
+    print(f"\n== cold start (median of {r['rounds']} interleaved runs, wall ms; cpu ms)")
+    for label, img in r["images"].items():
+        print(f"-- {label}, {img['size']:,} bytes")
+        for name, t in img["commands"].items():
+            w, c = t["wall_ms"], t["cpu_ms"]
+            print(f"  {name:38s} {w['median']:7.1f}  (IQR {w['q1']:.1f}-{w['q3']:.1f}; "
+                  f"cpu {c['median']:.1f})")
+        for name, v in img["ratios"].items():
+            print(f"  {name:50s} {v}")
+
+
+def _print_throughput(r: dict) -> None:
+    print(f"\n== throughput (median of {r['rounds']} interleaved runs)")
+    for n, s in r["sets"].items():
+        print(f"-- {int(n):,} files, {s['bytes']:,} bytes")
+        for name, t in s["commands"].items():
+            print(f"  {name:24s} {t['wall_ms']['median']:9.0f} ms  "
+                  f"{t['per_image_us']:8.1f} us/image  (cpu {t['cpu_ms']['median']:.0f} ms)")
+        for name, v in s["ratios"].items():
+            print(f"  {name:36s} {v}")
+
+
+def _print_inprocess(r: dict) -> None:
+    print("\n== in-process, per header (best of 7; x struct.unpack)")
+    for fmt, rows in r.items():
+        print(f"-- {fmt}")
+        for name, row in rows.items():
+            print(f"  {name:28s} {row['best_us']:8.2f} us  {row['x_struct']:6.1f}x")
+
+
+def _print_memory(r: dict) -> None:
+    print(f"\n== memory: peak RSS of kimage check (target {r['target_mib']} MiB)")
+    for name, kib in r["baseline_kib"].items():
+        print(f"  {name:40s} {kib / 1024:6.1f} MiB")
+    for name, row in r["images"].items():
+        print(f"  {name:40s} {row['maxrss_mib']:6.1f} MiB  (+{row['over_tiny_image_mib']} "
+              f"over a 4 KiB image; {row['wall_ms']} ms)")
+    for note in r["notes"]:
+        print(f"  note: {note}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Part 2, throughput: ``kimage lint`` over 1,000 and 10,000 image files against one
+``file -b`` process over the same files, as a user would run each.
+
+The files are the synthetic corpus (arm64 Images, ppc64 heads and ELF files) and header
+variants of them (other text_offset, flags, image_size, run_at_load values, a broken
+magic), named as in /boot so that lint finds them, plus one real-size sparse kernel in
+a hundred (the Debian arm64 Image and ppc64el vmlinux materialised from their excerpts).
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from pathlib import Path
+
+from bench.common import FILE, ROOT, VENV_BIN, interleave, ratio, summary
+
+CORPUS = ROOT / "corpus"
+REAL_EVERY = 100
+
+
+def _bases() -> list[tuple[str, bytes]]:
+    bases = []
+    for path in sorted((CORPUS / "synthetic").glob("*/*")):
+        bases.append((path.parent.name + "-" + path.suffix.lstrip("."), path.read_bytes()))
+    return bases
+
+
+def _variant(kind: str, data: bytes, rng: random.Random) -> bytes:
+    """A header variant of ``data``: same format, other field values."""
+    b = bytearray(data)
+    if kind == "arm64-img" and len(b) >= 64:
+        choice = rng.randrange(5)
+        if choice == 0:
+            struct.pack_into("<Q", b, 0x08, rng.choice((0, 0x80000, 0x1000 * rng.randrange(512))))
+        elif choice == 1:
+            struct.pack_into("<Q", b, 0x18, rng.randrange(16))  # be, page size, phys_base
+        elif choice == 2:
+            struct.pack_into("<Q", b, 0x10, rng.randrange(1 << 26))
+        elif choice == 3:
+            b[0x38:0x3C] = b"ARMD"  # broken magic
+    elif kind == "ppc64-head" and len(b) >= 0x60:
+        order = "<" if b[:4] == bytes.fromhex("48000008") else ">"
+        value = rng.choice((0, 1, 0x72756E30, rng.randrange(1 << 32)))
+        struct.pack_into(order + "I", b, 0x5C, value)
+    return bytes(b)
+
+
+def build_set(directory: Path, n: int, seed: int = 8) -> list[Path]:
+    """``n`` image files in ``directory``; one in ``REAL_EVERY`` is real-size and sparse."""
+    from corpus.materialise import excerpts, materialise
+
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    bases = _bases()
+    reals = excerpts()
+    paths = []
+    for i in range(n):
+        if reals and i % REAL_EVERY == REAL_EVERY - 1:
+            excerpt = reals[(i // REAL_EVERY) % len(reals)]
+            path = directory / f"vmlinux-{i:05d}-{excerpt.parent.name}"
+            materialise(excerpt, path)
+        else:
+            kind, data = bases[i % len(bases)]
+            if i >= len(bases):
+                data = _variant(kind, data, rng)
+            path = directory / f"vmlinuz-{i:05d}-{kind}"
+            path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def measure(sizes: tuple[int, ...], workdir: Path, rounds: int = 3) -> dict:
+    import os
+
+    cores = os.cpu_count() or 1
+    out: dict = {"rounds": rounds, "cores": cores, "real_size_every": REAL_EVERY, "sets": {}}
+    for n in sizes:
+        directory = workdir / f"set-{n}"
+        paths = build_set(directory, n)
+        kimage = str(VENV_BIN / "kimage")
+        commands = {
+            f"kimage lint -j {cores}": [kimage, "lint", "-j", str(cores), str(directory)],
+            "kimage lint -j 1": [kimage, "lint", "-j", "1", str(directory)],
+        }
+        if FILE:
+            commands["file -b"] = [FILE, "-b", *map(str, paths)]
+        runs = interleave(commands, rounds, cwd=workdir)
+        table = {}
+        for name, rs in runs.items():
+            wall = summary([r.wall for r in rs], 1000)
+            table[name] = {"wall_ms": wall, "cpu_ms": summary([r.cpu for r in rs], 1000),
+                           "per_image_us": round(wall["median"] * 1000 / n, 1),
+                           "maxrss_kib": max(r.maxrss for r in rs),
+                           "exit": sorted({r.status for r in rs})}
+        ratios = {}
+        if FILE:
+            f = table["file -b"]["wall_ms"]["median"]
+            for name in commands:
+                if name != "file -b":
+                    ratios[f"{name} / file -b"] = ratio(table[name]["wall_ms"]["median"], f)
+        out["sets"][str(n)] = {"files": n, "bytes": sum(p.stat().st_size for p in paths),
+                               "commands": table, "ratios": ratios}
+    return out
