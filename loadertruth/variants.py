@@ -8,11 +8,12 @@ Bases (each used as-is too):
 - arm64: the Debian 6.1.0-50 arm64 kernel (``corpus/real`` excerpt materialised as a
   sparse file of the real size; with ``--full-debian`` the whole file, downloaded from
   Debian's archive with ``apt-get download`` into the cache and checked against the
-  excerpt's sha256), and every ``Image`` under ``--kbuild`` (cross-built 6.1 kernels:
-  LE 4K EFI, LE 16K no-EFI, BE 64K no-EFI). ``Image.gz``, ``vmlinuz.efi`` (zboot)
-  and ``vmlinux`` found there are added unchanged, plus zboot header variants.
-- ppc64: the Debian 6.1.0-50 powerpc64le vmlinux (excerpt, sparse) and every ppc64
-  ``vmlinux`` under ``--kbuild``: the ``__run_at_load`` word at head+0x5c, head words,
+  excerpt's sha256), and the cross-built 6.1 ``Image`` files of ``corpus/kernels``
+  (LE 4K EFI, LE 16K no-EFI, BE 64K no-EFI): the full file from ``--kbuild`` when it
+  is there with the excerpt's sha256, else the excerpt, sparse. ``Image.gz`` as-is,
+  ``vmlinuz.efi`` (zboot) as-is plus zboot header variants.
+- ppc64: the Debian 6.1.0-50 powerpc64le vmlinux and the ppc64 ``vmlinux`` files of
+  ``corpus/kernels`` (same rule): the ``__run_at_load`` word at head+0x5c, head words,
   and the ELF fields the loaders read.
 
 arm64 header fields are changed through kimage's construct twin
@@ -373,6 +374,39 @@ def fetch_full_debian() -> dict[str, Path]:
     return out
 
 
+def _kernels_bases(kbuild: Path | None, scratch: Path) -> Iterator[Base]:
+    """corpus/kernels: cross-built 6.1 kernels. Image/vmlinux are stored as excerpts;
+    the full file is taken from ``kbuild`` when it is there with the same sha256, else
+    the excerpt is materialised (sparse). Image.gz and vmlinuz.efi are stored whole."""
+    kernels = REPO / "corpus" / "kernels"
+    if not kernels.is_dir():
+        return
+    for d in sorted(p for p in kernels.iterdir() if p.is_dir()):
+        for ex in sorted(d.glob("*.excerpt.json")):
+            fname = ex.name.removesuffix(".excerpt.json")
+            if fname == "Image" and "zboot" in d.name:
+                continue  # the zboot builds' inner Image is the EFI build's
+            arch = "ppc64" if fname == "vmlinux" else "arm64"
+            src = json.loads(ex.read_text())["source"]
+            full = kbuild / d.name / fname if kbuild else None
+            if full and full.is_file() and full.stat().st_size == src["size"] and (
+                    _sha256(full) == src["sha256"]):
+                yield Base(f"kernels-{d.name}", arch, full,
+                           f"corpus/kernels/{d.name} {fname}, full file from {full}")
+            else:
+                scratch.mkdir(parents=True, exist_ok=True)
+                p = materialise(ex, scratch / f"{d.name}-{fname}")
+                yield Base(f"kernels-{d.name}", arch, p,
+                           f"corpus/kernels/{d.name} {fname} excerpt, materialised (sparse)")
+        gz = d / "Image.gz"
+        if gz.is_file():
+            yield Base(f"kernels-{d.name}-Image.gz", "arm64-wrapped", gz, str(gz.relative_to(REPO)))
+        zb = d / "vmlinuz.efi"
+        if zb.is_file():
+            yield Base(f"kernels-{d.name}-vmlinuz.efi", "arm64-zboot", zb,
+                       str(zb.relative_to(REPO)))
+
+
 def bases(kbuild: Path | None, full_debian: bool, scratch: Path) -> Iterator[Base]:
     full = fetch_full_debian() if full_debian else {}
     for ex in excerpts():
@@ -384,24 +418,7 @@ def bases(kbuild: Path | None, full_debian: bool, scratch: Path) -> Iterator[Bas
             scratch.mkdir(parents=True, exist_ok=True)
             p = materialise(ex, scratch / name)
             yield Base(name, arch, p, "corpus/real excerpt, materialised (sparse)")
-    if kbuild is None or not kbuild.is_dir():
-        return
-    for d in sorted(kbuild.iterdir()):
-        if d.name.startswith("arm64"):
-            img = d / "Image"
-            # the zboot builds' inner Image equals the EFI build's; keep one
-            if img.is_file() and "zboot" not in d.name:
-                yield Base(f"kbuild-{d.name}", "arm64", img, f"cross-built 6.1 ({d}/Image)")
-            gz = d / "Image.gz"
-            if gz.is_file():
-                yield Base(f"kbuild-{d.name}-Image.gz", "arm64-wrapped", gz, str(gz))
-            zb = d / "vmlinuz.efi"
-            if zb.is_file():
-                yield Base(f"kbuild-{d.name}-vmlinuz.efi", "arm64-zboot", zb, str(zb))
-        elif d.name.startswith("ppc64"):
-            vm = d / "vmlinux"
-            if vm.is_file():
-                yield Base(f"kbuild-{d.name}", "ppc64", vm, f"cross-built 6.1 ({d}/vmlinux)")
+    yield from _kernels_bases(kbuild, scratch)
 
 
 def generate(out: Path, kbuild: Path | None = KBUILD, full_debian: bool = False) -> list[dict]:
@@ -444,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=CACHE / "variants")
     ap.add_argument("--kbuild", type=Path, default=KBUILD,
-                    help="directory of cross-built kernels (read only; skipped if absent)")
+                    help="full cross-built kernels behind corpus/kernels (read only; "
+                    "used when present and their sha256 matches)")
     ap.add_argument("--no-kbuild", action="store_true")
     ap.add_argument("--full-debian", action="store_true",
                     help="download the full Debian kernels instead of the sparse excerpts")
