@@ -93,6 +93,16 @@ def classify(lines: list[str]) -> tuple[bool | None, str, dict]:
     return None, "", observed
 
 
+def _wait_line_end(con: Console, needle: str, deadline: float) -> None:
+    """Wait until the line holding ``needle`` is complete (or the deadline)."""
+    while time.monotonic() < deadline:
+        t = con.text()
+        i = t.find(needle)
+        if i >= 0 and "\n" in t[i:]:
+            return
+        time.sleep(0.02)
+
+
 def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> Verdict:
     v = Verdict(image=rel, sha256=sha or sha256_file(image), loader="efi",
                 loader_version=version(), arch=arch, accept=None, message="")
@@ -114,16 +124,15 @@ def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> V
         deadline = time.monotonic() + TIMEOUT
         try:
             hit = con.wait_for(["BdsDxe: starting", "BdsDxe: failed to load"], deadline)
+            if hit is not None:
+                # the whole verdict line, not a part of it
+                _wait_line_end(con, hit, deadline)
             if hit == "BdsDxe: starting":
                 stub_deadline = min(deadline, time.monotonic() + STUB_WAIT)
                 if con.wait_for([STUB], stub_deadline):
-                    # the whole first stub line, not a part of it
-                    while time.monotonic() < stub_deadline:
-                        t = con.text()
-                        if "\n" in t[t.index(STUB):]:
-                            break
-                        time.sleep(0.02)
-            lines = clean(con.text())
+                    _wait_line_end(con, STUB, stub_deadline)
+            text = con.text()
+            lines = clean(text[: text.rfind("\n") + 1])
             v.accept, v.message, v.observed = classify(lines)
             if v.accept is None:
                 v.message = f"harness: no boot-manager verdict within {TIMEOUT:.0f} s"

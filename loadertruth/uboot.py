@@ -139,7 +139,8 @@ def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> V
             con.wait_for([ACCEPT, *REJECT, "\n=> "], min(deadline, time.monotonic() + 1.0),
                          start + len(COMMAND))
             after = con.text()[start:]
-            accept, message, observed = classify(after)
+            # complete lines only: a verdict line may still be arriving
+            accept, message, observed = classify(after[: after.rfind("\n") + 1])
             if accept is not None or time.monotonic() >= deadline or con.proc.poll() is not None:
                 break
             if "moved_to" in observed and not extended:
