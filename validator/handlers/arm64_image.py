@@ -31,8 +31,9 @@ rule("arm64/bad-magic", "error",
      "the arm64 Image magic ARM\\x64 is missing at 0x38",
      "kexec-tools (arm64_header_check_magic), kexec_file_load (image_probe), U-Boot booti "
      "('Bad Linux ARM64 Image magic!') and GRUB up to 2.06 refuse an Image without it; the "
-     "file was recognised as an arm64 EFI image by its MZ and arm64 PE header. A zboot PE "
-     "(vmlinuz.efi) handed to a loader that wants a raw Image fails the same way.",
+     "file was recognised as an arm64 EFI image (or an arm64 vmlinux) by other means: its "
+     "MZ and arm64 PE header, or its ELF e_machine. (EFI zboot files are unwrapped as a "
+     "zboot layer and judged by layer/zboot.)",
      "booting.rst 'Magic number'; kexec-tools kexec/arch/arm64/image-header.h; "
      "U-Boot arch/arm/lib/image.c booti_setup; Linux 6.1 arch/arm64/kernel/kexec_image.c",
      ("kexec-tools", "kexec-file", "u-boot", "grub"))
