@@ -9,6 +9,7 @@
 #   record         $CACHE/versions.json: the exact version of every package used
 #
 # CACHE defaults to build/loadertruth under the repository (git-ignored).
+# REFRESH=1 re-resolves the foreign packages and re-unpacks them if a version changed.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${CACHE:-$HERE/../build/loadertruth}
@@ -81,6 +82,10 @@ closure() {
 for a in $ARCHES; do
     root="$CACHE/root-$a"
     stamp="$root/.installed"
+    # already unpacked: keep it unless REFRESH=1 (resolving the closure takes a minute)
+    if [ -f "$stamp" ] && [ "${REFRESH:-0}" != 1 ]; then
+        continue
+    fi
     pkgs=$(closure "$a")
     want=""
     for p in $pkgs; do
