@@ -42,17 +42,21 @@ def _search(buf, start: int, end: int):
     return None
 
 
-def kernel_version(source) -> str | None:
+def kernel_version(source, start: int = 0, end: int | None = None) -> str | None:
     """The release string of the first banner in ``source`` (a ``Source``, or a view
-    with ``scan``), or None."""
+    with ``scan``), or None.
+
+    For a ``Source``, ``start`` and ``end`` bound the search to a byte range of the file
+    (e.g. an ELF vmlinux's .rodata, where linux_banner is); by default the whole file.
+    """
     if isinstance(source, Source):
-        return _scan_file(source)
+        return _scan_file(source, start, source.size if end is None else end)
     m = source.scan(FINDER)
     return m.group(1).decode("ascii") if m else None
 
 
-def _scan_file(source: Source) -> str | None:
-    """The banner search through a whole raw file.
+def _scan_file(source: Source, start: int, end: int) -> str | None:
+    """The banner search through ``[start, end)`` of a raw file.
 
     The banner sits in .rodata, about 40% into a 6.1 Image or vmlinux, so this reads
     that much of the file, and all of a file without a banner. It reads ``CHUNK`` bytes
@@ -64,19 +68,20 @@ def _scan_file(source: Source) -> str | None:
     buf = bytearray(CHUNK + MAX_MATCH)
     view = memoryview(buf)
     keep = 0  # bytes carried over from the previous chunk
-    offset = 0
+    offset = max(0, start)
+    end = min(end, source.size)
     try:
-        while offset < source.size:
-            n = os.preadv(fd, [view[keep:keep + CHUNK]], offset)
+        while offset < end:
+            n = os.preadv(fd, [view[keep:keep + min(CHUNK, end - offset)]], offset)
             if n <= 0:
                 return None
             source.bytes_read += n
-            end = keep + n
-            m = _search(buf, 0, end)
+            filled = keep + n
+            m = _search(buf, 0, filled)
             if m:
                 return m.group(1).decode("ascii")
-            keep = min(MAX_MATCH, end)
-            buf[:keep] = buf[end - keep:end]
+            keep = min(MAX_MATCH, filled)
+            buf[:keep] = buf[filled - keep:filled]
             offset += n
     except OSError as exc:  # as Source.read reports it
         raise InputError(f"{source.path}: read error at {offset:#x}: {exc.strerror}") from None
