@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             results["memory"] = memory.measure(work, 1 if args.quick else 3)
             _print_memory(results["memory"])
     results["machine"]["loadavg_at_end"] = list(os.getloadavg())
+    for part in PARTS:
+        if part in results:
+            results[part]["measured_at"] = results["machine"]["date"]
     for part in PARTS:  # keep the parts not run this time
         if part not in results and part in old:
             results[part] = old[part]
