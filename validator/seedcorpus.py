@@ -1109,8 +1109,8 @@ def _codec_of(data: bytes) -> str | None:
     return None
 
 
-def image_mutations(data: bytes, where: str = "raw",
-                    depth: int = 0) -> dict[str, tuple[tuple[str, ...], Mutator]]:
+def image_mutations(data: bytes, where: str = "raw", depth: int = 0, *,
+                    limit: int = MAX_INNER) -> dict[str, tuple[tuple[str, ...], Mutator]]:
     """Field-level mutations of the image ``data``: name -> (expected rule IDs,
     ``mutate(chooser) -> new file bytes``).
 
@@ -1118,20 +1118,22 @@ def image_mutations(data: bytes, where: str = "raw",
     their magic; each gets mutations of its own fields, and the header inside it (arm64
     Image through the twin, ppc64 head through the twin) gets field mutations whose
     result is wrapped again (recompressed, sizes and CRCs updated). Names are layer
-    paths, e.g. ``zboot>gzip>arm64:image-size-zero``."""
+    paths, e.g. ``zboot>gzip>arm64:image-size-zero``. A compressed layer is decoded
+    whole to reach the header inside; one that decodes to more than ``limit`` bytes gets
+    only its own mutations."""
     out: dict[str, tuple[tuple[str, ...], Mutator]] = {}
     if depth > 4 or len(data) < 0x40:
         return out
     if data[:8] == b"MZ\0\0zimg":
-        _zboot_targets(data, out, depth)
+        _zboot_targets(data, out, depth, limit)
     elif data[:4] == b"\x27\x05\x19\x56":
-        _uimage_targets(data, out, depth)
+        _uimage_targets(data, out, depth, limit)
     elif data[:8] == b"ANDROID!":
-        _android_targets(data, out, depth)
+        _android_targets(data, out, depth, limit)
     elif data[:4] == b"\x7fELF":
         _elf_targets(data, out, where)
     elif _codec_of(data):
-        _stream_targets(data, out, depth, where)
+        _stream_targets(data, out, depth, limit)
     elif data[arm64_image.MAGIC_OFFSET:arm64_image.MAGIC_OFFSET + 4] == arm64_image.MAGIC:
         for name, (expect, fn) in _arm64_targets(data, len(data), where).items():
             out[f"arm64:{name}"] = (expect, _splice(data, 0, fn))
@@ -1212,7 +1214,7 @@ def _arm64_targets(data: bytes, payload: int, where: str):
                 code1=lambda c: _b(4, (payload + 3) // 4 * 4 + 4 * c.integer(0, 0x1000))))
     if efi_ok:
         out["pe-offset-invalid"] = (("arm64/pe-offset-invalid",), change(
-            pe_offset=lambda c: h.pe_offset + 4 * c.integer(1, 0x40)))
+            pe_offset=lambda c: (h.pe_offset + 4 * c.integer(1, 0x40)) % 2**32))
     return out
 
 
@@ -1278,8 +1280,9 @@ def _elf_targets(data: bytes, out: dict, where: str) -> None:
 
     out["elf:machine"] = (("elf/unsupported-machine",), patch(
         0x12, "H", lambda c: c.choice((62, 243, 40, 8, 2))))
-    out["elf:filesz-lying"] = (("elf/truncated",), patch(
-        first + 0x20, "Q", lambda c: len(data) - p_offset + c.integer(1, 0xFFFFFF)))
+    if p_offset <= len(data):
+        out["elf:filesz-lying"] = (("elf/truncated",), patch(
+            first + 0x20, "Q", lambda c: len(data) - p_offset + c.integer(1, 0xFFFFFF)))
     out["elf:ident"] = (("elf/malformed",), lambda c: _elf_ident_broken(c, data))
     if loads == 1:
         out["elf:no-load"] = (("elf/no-load-segment",), patch(first, "I", PT_NOTE))
@@ -1291,7 +1294,8 @@ def _elf_targets(data: bytes, out: dict, where: str) -> None:
         out["elf:endian-mismatch"] = (("ppc64/endian-mismatch",), _flip_elf_data(data))
         for name, (expect, fn) in _ppc64_targets(inner, "elf").items():
             out[f"elf>ppc64:{name}"] = (expect, _splice(data, p_offset, fn))
-    elif machine == EM_AARCH64 and data[p_offset + 0x38:p_offset + 0x3C] == arm64_image.MAGIC:
+    elif (machine == EM_AARCH64 and filesz >= 0x40
+          and data[p_offset + 0x38:p_offset + 0x3C] == arm64_image.MAGIC):
         payload = data[p_offset:p_offset + filesz]
         for name, (expect, fn) in _arm64_targets(payload, len(payload), "elf").items():
             out[f"elf>arm64:{name}"] = (expect, _splice(data, p_offset, fn))
@@ -1316,17 +1320,17 @@ def _flip_elf_data(data: bytes) -> Mutator:
     return fn
 
 
-def _stream_targets(data: bytes, out: dict, depth: int, where: str) -> None:
+def _stream_targets(data: bytes, out: dict, depth: int, limit: int) -> None:
     codec = _codec_of(data)
     out[f"{codec}:stream-truncated"] = (("layer/truncated",), lambda c: data[:c.integer(
         max(0x3C, len(data) // 2), len(data) - 1)])
     if codec == "gzip":
         out["gzip:checksum-wrong"] = (("layer/corrupt",), lambda c: _break_stream(
             c, codec, data, "checksum-wrong"))
-    inner = decompress(codec, data)
+    inner = decompress(codec, data, limit)
     if inner is None:
         return
-    for name, (expect, fn) in image_mutations(inner, "compressed", depth + 1).items():
+    for name, (expect, fn) in image_mutations(inner, "compressed", depth + 1, limit=limit).items():
         if ":stream-" in name or name.endswith("checksum-wrong"):
             continue
         if name in ("elf:truncated", "elf:filesz-lying"):
@@ -1340,7 +1344,7 @@ def _recompress(codec: str, fn: Mutator) -> Mutator:
     return lambda c: compress(codec, fn(c))
 
 
-def _zboot_targets(data: bytes, out: dict, depth: int) -> None:
+def _zboot_targets(data: bytes, out: dict, depth: int, limit: int) -> None:
     offset, size = struct.unpack_from("<II", data, 8)
     name = data[0x18:0x38].split(b"\0", 1)[0].decode("latin-1")
 
@@ -1358,22 +1362,23 @@ def _zboot_targets(data: bytes, out: dict, depth: int) -> None:
         return fn
 
     out["zboot:payload-outside-file"] = (("zboot/payload-outside-file",), header(
-        x0c=lambda c: len(data) - offset + c.integer(1, 0xFFFFFF)))
+        x0c=lambda c: min(2**32 - 1, max(0, len(data) - offset) + c.integer(1, 0xFFFFFF))))
     out["zboot:unknown-compression"] = (("zboot/unknown-compression",), header(
         x18=b"lzo1x\0\0\0"))
     codec = {"gzip": "gzip", "lz4": "lz4", "lzma": "lzma", "xzkern": "xz",
              "zstd22": "zstd", "zstd": "zstd"}.get(name)
-    other = next(n for n in ("gzip\0\0\0", "zstd22\0") if not n.startswith(name))
-    out["zboot:compression-mismatch"] = (("zboot/compression-mismatch",), header(
-        x18=other.encode()))
+    if codec is not None:
+        other = "zstd22\0" if codec == "gzip" else "gzip\0\0\0"
+        out["zboot:compression-mismatch"] = (("zboot/compression-mismatch",), header(
+            x18=other.encode()))
     out["zboot:zimg-magic"] = (("arm64/bad-magic",), header(x04=b"zimG"))
     if codec is None or offset + size > len(data):
         return
-    inner = decompress(codec, data[offset:offset + size])
+    inner = decompress(codec, data[offset:offset + size], limit)
     if inner is None:
         return
     tail = data[offset + size:]
-    for mname, (expect, fn) in image_mutations(inner, "zboot", depth + 1).items():
+    for mname, (expect, fn) in image_mutations(inner, "zboot", depth + 1, limit=limit).items():
         out[f"zboot>{codec}>{mname}"] = (expect, _rezboot(data[:offset], codec, fn, tail))
 
 
@@ -1388,7 +1393,7 @@ def _rezboot(head: bytes, codec: str, fn: Mutator, tail: bytes) -> Mutator:
     return apply
 
 
-def _uimage_targets(data: bytes, out: dict, depth: int) -> None:
+def _uimage_targets(data: bytes, out: dict, depth: int, limit: int) -> None:
     size, = struct.unpack_from(">I", data, 12)
     comp = data[31]
 
@@ -1414,17 +1419,17 @@ def _uimage_targets(data: bytes, out: dict, depth: int) -> None:
         return
     codec = codecs[comp]
     payload = data[64:64 + size]
-    inner = decompress(codec, payload) if codec else payload
+    inner = decompress(codec, payload, limit) if codec else payload
     if inner is None:
         return
     for mname, (expect, fn) in image_mutations(inner, "compressed" if codec else "raw",
-                                               depth + 1).items():
+                                               depth + 1, limit=limit).items():
         if codec is None and mname.startswith(("arm64:image-size-lying", "arm64:entry-past")):
             continue  # a raw uImage payload: fine, but keep the paths simple
         out[f"uimage>{mname}"] = (expect, _reuimage(data, codec, fn))
 
 
-def _android_targets(data: bytes, out: dict, depth: int) -> None:
+def _android_targets(data: bytes, out: dict, depth: int, limit: int) -> None:
     kernel_size, = struct.unpack_from("<I", data, 8)
     version, = struct.unpack_from("<I", data, 40)
     page = 4096 if version >= 3 else struct.unpack_from("<I", data, 36)[0]
@@ -1447,11 +1452,11 @@ def _android_targets(data: bytes, out: dict, depth: int) -> None:
         return
     kernel = data[page:page + kernel_size]
     codec = _codec_of(kernel)
-    inner = decompress(codec, kernel) if codec else kernel
+    inner = decompress(codec, kernel, limit) if codec else kernel
     if inner is None:
         return
     for mname, (expect, fn) in image_mutations(inner, "compressed" if codec else "raw",
-                                               depth + 1).items():
+                                               depth + 1, limit=limit).items():
         if ":stream-" in mname or mname.endswith("checksum-wrong"):
             continue
         out[f"android>{mname}"] = (expect, _reandroid(data, page, codec, fn))

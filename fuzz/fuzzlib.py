@@ -1,0 +1,130 @@
+"""Shared by kimage's atheris harnesses: instrumentation, a scratch file, and a
+plain-Python driver for machines without atheris.
+
+Under atheris (``pip install 'kimage[fuzz]'``; OSS-Fuzz and ClusterFuzzLite build with
+it) ``main`` hands the harness to libFuzzer with the usual flags (``-max_total_time``,
+``-runs``, corpus directories, ``-dict``). Without atheris, or with
+``KIMAGE_FUZZ_FALLBACK=1``, the fallback driver takes the same flags it understands
+(``-max_total_time=S``, ``-runs=N``, ``-seed=S``, ``-timeout=S``, ``-artifact_prefix=P``,
+corpus directories), feeds the corpus and a ``kimage fuzz``-style seed corpus, then
+AFL-style mutations of both (``validator.seedcorpus.mutate_bytes``), and stops at the
+first exception, writing the input to ``<artifact_prefix>crash-<sha1>`` as libFuzzer
+does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+try:  # pragma: no cover - depends on the machine
+    import atheris
+except ImportError:  # atheris builds only where libFuzzer does (x86_64 Linux and macOS)
+    atheris = None
+
+
+def instrumented():
+    """``with fuzzlib.instrumented(): import ...``: coverage for the code under test."""
+    if atheris is not None and not _fallback_requested():
+        return atheris.instrument_imports(include=["validator", "construct", "kaitaistruct",
+                                                   "elftools", "pefile"])
+    return contextlib.nullcontext()
+
+
+def _fallback_requested() -> bool:
+    return os.environ.get("KIMAGE_FUZZ_FALLBACK") == "1"
+
+
+class Scratch:
+    """One file, rewritten for every input (on tmpfs where there is one): the check path
+    reads images from paths."""
+
+    def __init__(self):
+        base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        fd, self.path = tempfile.mkstemp(prefix="kimage-fuzz-", dir=base)
+        os.close(fd)
+
+    def write(self, data: bytes) -> str:
+        with open(self.path, "wb") as f:
+            f.write(data)
+        return self.path
+
+
+def main(test_one_input, seeds: tuple[str, ...]) -> None:
+    """Run ``test_one_input`` under atheris, or under the fallback driver."""
+    if atheris is not None and not _fallback_requested():
+        atheris.Setup(sys.argv, test_one_input)
+        atheris.Fuzz()
+    else:
+        sys.exit(fallback(test_one_input, seeds, sys.argv[1:]))
+
+
+def fallback(test_one_input, seeds: tuple[str, ...], argv: list[str]) -> int:
+    from validator import seedcorpus
+
+    flags = {"max_total_time": "0", "runs": "-1", "seed": "0", "timeout": "25",
+             "artifact_prefix": "./"}
+    dirs = []
+    for arg in argv:
+        if arg.startswith("-") and "=" in arg:
+            key, value = arg[1:].split("=", 1)
+            flags[key] = value
+        elif not arg.startswith("-"):
+            dirs.append(arg)
+    budget = float(flags["max_total_time"]) or float("inf")
+    runs = int(flags["runs"])
+    timeout = float(flags["timeout"])
+    corpus = []
+    for d in dirs:
+        paths = ([os.path.join(d, n) for n in sorted(os.listdir(d))] if os.path.isdir(d)
+                 else [d])
+        for path in paths:
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    corpus.append(f.read())
+    c = seedcorpus.RandomChooser(f"kimage-fallback/{flags['seed']}")
+    kinds = [k for k in seeds if k in seedcorpus.available_kinds()] or ["all"]
+    corpus += [seedcorpus.generate(kinds[i % len(kinds)], c).data for i in range(200)]
+
+    def inputs():
+        yield from corpus
+        while True:
+            yield seedcorpus.mutate_bytes(c, c.choice(corpus), donor=c.choice(corpus))
+
+    def alarm(signum, frame):
+        raise TimeoutError(f"one input took more than {timeout} s")
+
+    signal.signal(signal.SIGALRM, alarm)
+    start = time.monotonic()
+    done = 0
+    print(f"INFO: fallback driver (no atheris): {len(corpus)} seed inputs, "
+          f"max_total_time={flags['max_total_time']}, runs={runs}", file=sys.stderr)
+    for data in inputs():
+        if (runs >= 0 and done >= runs) or time.monotonic() - start > budget:
+            break
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            test_one_input(data)
+        except BaseException:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            name = f"{flags['artifact_prefix']}crash-{hashlib.sha1(data).hexdigest()}"
+            with open(name, "wb") as f:
+                f.write(data)
+            traceback.print_exc()
+            print(f"==ERROR: uncaught exception after {done} inputs; input written to "
+                  f"{name}", file=sys.stderr)
+            return 1
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        done += 1
+        if done % 10000 == 0:
+            print(f"#{done}\t{done / (time.monotonic() - start):.0f} exec/s", file=sys.stderr)
+    print(f"Done {done} runs in {time.monotonic() - start:.0f} second(s), no crash",
+          file=sys.stderr)
+    return 0
