@@ -6,7 +6,7 @@ and a decompression bomb, each at two sizes to show that memory is flat in image
   sparse file with only the header, so that the banner search reads it all.
 * zboot: a zboot header ("MZ\\0\\0zimg", gzip) around a gzip payload of an Image made of
   the real header, the real banner and random bytes, so that the file is about 30 MB
-  (and 90 MB) and does not compress.
+  (and 60 MB, still under the 64 MiB cap on decoded output) and does not compress.
 * bomb: ``Image.gz``, the real header followed by 1 GiB (and 4 GiB) of zeros, gzipped.
 
 zboot and bomb run only when ``validator.layers.zboot`` and ``compression`` exist.
@@ -105,7 +105,7 @@ def measure(workdir: Path, runs: int = 3) -> dict:
     notes = []
     if small is not None and layers_present():
         images["zboot 30 MB"] = zboot_image(small, d / "vmlinuz-30M.efi", 30 * MiB)
-        images["zboot 90 MB"] = zboot_image(small, d / "vmlinuz-90M.efi", 90 * MiB)
+        images["zboot 60 MB"] = zboot_image(small, d / "vmlinuz-60M.efi", 60 * MiB)
         images["bomb 1 GiB of zeros (Image.gz)"] = bomb(small, d / "Image-1G.gz", 1 << 30)
         images["bomb 4 GiB of zeros (Image.gz)"] = bomb(small, d / "Image-4G.gz", 4 << 30)
     else:

@@ -120,7 +120,7 @@ def _print_throughput(r: dict) -> None:
 
 def _print_inprocess(r: dict) -> None:
     print("\n== in-process, per header (best of 7; x struct.unpack)")
-    for fmt, rows in r.items():
+    for fmt, rows in r["headers"].items():
         print(f"-- {fmt}")
         for name, row in rows.items():
             print(f"  {name:28s} {row['best_us']:8.2f} us  {row['x_struct']:6.1f}x")
