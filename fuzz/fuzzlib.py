@@ -29,12 +29,41 @@ except ImportError:  # atheris builds only where libFuzzer does (x86_64 Linux an
     atheris = None
 
 
+@contextlib.contextmanager
 def instrumented():
-    """``with fuzzlib.instrumented(): import ...``: coverage for the code under test."""
-    if atheris is not None and not _fallback_requested():
-        return atheris.instrument_imports(include=["validator", "construct", "kaitaistruct",
-                                                   "elftools", "pefile"])
-    return contextlib.nullcontext()
+    """``with fuzzlib.instrumented(): import ...``: coverage for the code under test.
+
+    kimage imports much of itself lazily (each layer when its magic is seen, the rule
+    modules on the first check, pefile and pyelftools when a PE or ELF layer is there);
+    a module imported after this block would run uninstrumented, so every module of the
+    check path is imported here, inside it."""
+    if atheris is None or _fallback_requested():
+        yield
+        return
+    with atheris.instrument_imports(include=["validator", "construct", "kaitaistruct",
+                                             "elftools", "pefile"]):
+        preload()
+        yield
+
+
+def preload() -> None:
+    """Import every module the check path may import lazily."""
+    import importlib
+    import pkgutil
+
+    import validator
+
+    skip = ("validator.strategies", "validator.seedcorpus", "validator.commands",
+            "validator.cli", "validator.__main__")
+    for info in pkgutil.walk_packages(validator.__path__, "validator."):
+        if not info.name.startswith(skip):
+            importlib.import_module(info.name)
+    for name in ("elftools.elf.structs", "pefile"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    from validator.rules.registry import load_all
+
+    load_all()
 
 
 def _fallback_requested() -> bool:
