@@ -6,7 +6,8 @@ it) ``main`` hands the harness to libFuzzer with the usual flags (``-max_total_t
 ``-runs``, corpus directories, ``-dict``). Without atheris, or with
 ``KIMAGE_FUZZ_FALLBACK=1``, the fallback driver takes the same flags it understands
 (``-max_total_time=S``, ``-runs=N``, ``-seed=S``, ``-timeout=S``, ``-artifact_prefix=P``,
-corpus directories), feeds the corpus and a ``kimage fuzz``-style seed corpus, then
+corpus directories; and ``-seed_inputs=N``, how many inputs to generate, default 200),
+feeds the corpus and a ``kimage fuzz``-style seed corpus, then
 AFL-style mutations of both (``validator.seedcorpus.mutate_bytes``), and stops at the
 first exception, writing the input to ``<artifact_prefix>crash-<sha1>`` as libFuzzer
 does.
@@ -98,7 +99,7 @@ def fallback(test_one_input, seeds: tuple[str, ...], argv: list[str]) -> int:
     from validator import seedcorpus
 
     flags = {"max_total_time": "0", "runs": "-1", "seed": "0", "timeout": "25",
-             "artifact_prefix": "./"}
+             "artifact_prefix": "./", "seed_inputs": "200"}
     dirs = []
     for arg in argv:
         if arg.startswith("-") and "=" in arg:
@@ -119,7 +120,8 @@ def fallback(test_one_input, seeds: tuple[str, ...], argv: list[str]) -> int:
                     corpus.append(f.read())
     c = seedcorpus.RandomChooser(f"kimage-fallback/{flags['seed']}")
     kinds = [k for k in seeds if k in seedcorpus.available_kinds()] or ["all"]
-    corpus += [seedcorpus.generate(kinds[i % len(kinds)], c).data for i in range(200)]
+    corpus += [seedcorpus.generate(kinds[i % len(kinds)], c).data
+               for i in range(int(flags["seed_inputs"]))]
 
     def inputs():
         yield from corpus
