@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 DEMO   := build/demo
 
-.PHONY: demo test specs corpus lint clean venv
+.PHONY: demo test specs corpus lint clean venv bench fuzz loader-truth
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,30 @@ corpus: $(BIN)/python
 lint: $(BIN)/python
 	$(PIP) install -e '.[test]'
 	$(BIN)/ruff check .
+
+# Benchmarks against file(1) and a struct.unpack floor; writes bench/results.json (about
+# 10 minutes). BENCH_ARGS: e.g. --quick, --only coldstart, --revisions ab5347d,HEAD
+BENCH_ARGS ?=
+bench: $(BIN)/python
+	$(PIP) install -e .
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Every atheris harness for FUZZ_SECONDS (default 60) on seed corpora from `kimage fuzz`.
+FUZZ_SECONDS ?= 60
+fuzz: $(BIN)/python
+	$(PIP) install -e '.[fuzz]'
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run_local.sh
+
+# The real loaders (kexec-tools under qemu-user, U-Boot and EDK2 under qemu-system) on
+# one-field variants of real kernels; needs root for apt-get. LOADERS: a subset.
+LOADERS ?= kexec-tools,kexec-tools-file,kexec-tools-crash,u-boot
+loader-truth: $(BIN)/python
+	$(PIP) install -e .
+	sh loadertruth/install.sh
+	$(BIN)/python -m loadertruth.variants --out build/loadertruth/variants
+	$(BIN)/python -m loadertruth.run --images build/loadertruth/variants \
+		--out build/loadertruth/results.json --loaders $(LOADERS) --jobs 2
+	$(BIN)/python -m loadertruth.table build/loadertruth/results.json
 
 clean:
 	rm -rf build .pytest_cache .hypothesis
