@@ -15,6 +15,7 @@ Command-line options override these.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +48,16 @@ def find_pyproject(start: str | os.PathLike | None = None) -> Path | None:
 
 
 def load(start: str | os.PathLike | None = None) -> Settings:
+    """The settings that apply in ``start`` (default: the working directory); read once
+    per pyproject.toml and process, as lint asks for every image."""
     path = find_pyproject(start)
     if path is None:
         return Settings()
+    return _load(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path, _mtime: int) -> Settings:
     import tomllib
 
     try:
