@@ -15,6 +15,7 @@ does.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import os
@@ -73,16 +74,27 @@ def _fallback_requested() -> bool:
 
 class Scratch:
     """One file, rewritten for every input (on tmpfs where there is one): the check path
-    reads images from paths."""
+    reads images from paths. On Linux the file is unlinked at once and reached through
+    /proc/self/fd, so nothing is left behind however the fuzzer exits (libFuzzer leaves
+    through C exit(), past Python's atexit)."""
 
     def __init__(self):
         base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        fd, self.path = tempfile.mkstemp(prefix="kimage-fuzz-", dir=base)
-        os.close(fd)
+        self.fd, name = tempfile.mkstemp(prefix="kimage-fuzz-", dir=base)
+        if os.path.exists(f"/proc/self/fd/{self.fd}"):
+            os.unlink(name)
+            self.path = f"/proc/self/fd/{self.fd}"
+        else:
+            self.path = name
+            atexit.register(self.remove)
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
 
     def write(self, data: bytes) -> str:
-        with open(self.path, "wb") as f:
-            f.write(data)
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, data, 0)
         return self.path
 
 
