@@ -28,8 +28,10 @@ def register(sub) -> None:
     p.add_argument("--format", required=True, choices=FORMATS, metavar="F",
                    help="what to generate: " + ", ".join(FORMATS) + " (with --from: a "
                         "label for the files)")
-    p.add_argument("--count", required=True, type=_count, metavar="N")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--count", required=True, type=_count, metavar="N",
+                   help="how many files to write (file i is the same whatever N is)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="directory for the files and manifest.json (created if missing)")
     p.add_argument("--seed", default="0", metavar="S",
                    help="any string or number; the same seed gives the same bytes "
                         "(default 0)")
