@@ -62,8 +62,9 @@ loader-truth: $(BIN)/python
 	sh loadertruth/install.sh
 	$(BIN)/python -m loadertruth.variants --out build/loadertruth/variants
 	$(BIN)/python -m loadertruth.run --images build/loadertruth/variants \
-		--out build/loadertruth/results.json --loaders $(LOADERS) --jobs 2
+		--out build/loadertruth/results.json --loaders $(LOADERS) --jobs 2 --quiet
 	$(BIN)/python -m loadertruth.table build/loadertruth/results.json
+	$(BIN)/python -m loadertruth.compare --json build/loadertruth/agreement.json
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

@@ -188,3 +188,30 @@ def test_results_are_deterministic(real_images, tmp_path):
     b = kexec.run("kexec-tools", elsewhere, "x", arch="arm64").to_json()
     a.pop("seconds"), b.pop("seconds")
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_compare_joins_on_image_and_loader_and_explains_known_differences():
+    from loadertruth.compare import compare
+
+    records = [
+        {"image": "a", "loader": "kexec-tools", "class": "magic", "variant": "x",
+         "accept": False, "message": "Cannot determine the file type"},
+        {"image": "a", "loader": "u-boot", "class": "magic", "variant": "x",
+         "accept": True, "message": "Starting kernel ..."},
+        {"image": "b", "loader": "kexec-tools", "class": "zboot", "variant": "y",
+         "accept": False, "message": "Cannot determine the file type",
+         "loader_version": "kexec-tools 1:2.0.25-3+deb12u3"},
+        {"image": "a", "loader": "kexec-tools-file", "class": "magic", "variant": "x",
+         "accept": True, "message": ""},
+    ]
+    verdicts = {
+        "a": {"kexec-tools": {"verdict": "reject", "reasons": ["arm64/bad-magic"]},
+              "u-boot": {"verdict": "reject", "reasons": ["arm64/bad-magic"]}},
+        "b": {"kexec-tools": {"verdict": "accept", "reasons": []}, "_layers": ["zboot"]},
+    }
+    table, disagreements, explained = compare(records, verdicts)
+    assert table[("kexec-tools", "magic")] == [1, 0, 1]
+    assert table[("u-boot", "magic")] == [0, 0, 1]
+    assert [d["loader"] for d in disagreements] == ["u-boot"]
+    assert table[("kexec-tools", "zboot")] == [0, 1, 1] and "2.0.27" in explained[0]["explanation"]
+    assert ("kexec-tools-file", "magic") not in table  # no kimage counterpart

@@ -37,6 +37,19 @@ def arm64(**changes) -> bytes:
     return arm64_image.build(header) + ARM64_BASE[64:]
 
 
+def excerpt_bytes(path) -> bytes:
+    """A kimage-excerpt/1 file's bytes in memory (zeros outside its ranges)."""
+    import json
+    doc = json.loads(path.read_text())
+    data = bytearray(doc["source"]["size"])
+    for r in doc["ranges"]:
+        data[r["offset"]:r["offset"] + r["length"]] = bytes.fromhex(r["hex"])
+    return bytes(data)
+
+
+EFI_IMAGE = excerpt_bytes(CORPUS / "kernels/arm64-4k-le-efi/Image.excerpt.json")
+
+
 def patch(data: bytes, offset: int, raw: bytes) -> bytes:
     return data[:offset] + raw + data[offset + len(raw):]
 
@@ -114,6 +127,10 @@ CASES = {
                                    (arm64(code0=0xD503201F, pe_offset=0), {})),
     "arm64/image-size-smaller-than-file": ((arm64(image_size=0x800), {}), (ARM64_BASE, {})),
     "arm64/entry-outside-image": ((arm64(code1=0x14000000 | 0x40000), {}), (ARM64_BASE, {})),
+    "arm64/image-size-implausible": ((arm64(image_size=1 << 31), {}), (ARM64_BASE, {})),
+    "arm64/text-offset-implausible": ((arm64(text_offset=1 << 32), {}),
+                                      (arm64(text_offset=0x200000), {})),
+    "arm64/pe-sections-outside-file": ((EFI_IMAGE[:-1], {}), (EFI_IMAGE, {})),
     "ppc64/run-at-load-unknown": ((ppc64_elf(run_at_load=0xDEADBEEF), {}), (ppc64_elf(), {})),
     "ppc64/run-at-load-preset": ((ppc64_elf(run_at_load=1), {}), (ppc64_elf(), {})),
     "ppc64/not-relocatable": ((ppc64_elf(run_at_load=0), {}), (ppc64_elf(), {})),
@@ -201,6 +218,9 @@ def zboot(payload: bytes, method: bytes = b"gzip") -> bytes:
 CASES.update({
     "layer/compressed": ((gzip.compress(ARM64_BASE, mtime=0), {}), (ARM64_BASE, {})),
     "layer/zboot": ((zboot(ARM64_BASE), {}), (ARM64_BASE, {})),
+    "layer/zboot-no-pe": ((patch(zboot(ARM64_BASE), 0x3C, b"\0\0\0\0"), {}),
+                          (zboot(ARM64_BASE), {})),
+    "elf/type": ((patch(ppc64_elf(), 0x10, b"\x01\x00"), {}), (ppc64_elf(), {})),
     "config/zboot-mismatch": ((zboot(ARM64_BASE), cfg(ARM64_CONFIG)),
                               (zboot(ARM64_BASE), cfg(ARM64_CONFIG + "CONFIG_EFI_ZBOOT=y\n"))),
 })

@@ -20,7 +20,8 @@ REJECTS = {
     "arm64/pe-offset-invalid": "e_lfanew does not point at PE\\0\\0",
     "arm64/pe-machine": "PE Machine is not 0xaa64",
     "arm64/truncated-header": "cannot read the DOS header",
-    "arm64/entry-outside-image": "the kernel entry is not in the loaded image",
+    "arm64/pe-sections-outside-file": "PeCoffLoaderLoadImage: section data past the file",
+    "layer/zboot-no-pe": "PeCoffLoaderGetPeHeader: no PE header",
     "target/arch-mismatch": "firmware starts applications of its own machine type",
     "target/page-size": "the kernel cannot run on this CPU",
 }

@@ -20,10 +20,14 @@ REJECTS = {
     "arm64/bad-magic": "image_arm64_probe: arm64_header_check_magic",
     "arm64/truncated-header": "image_arm64_probe: file shorter than the header",
     "arm64/text-offset-unaligned": "kexec.c add_segment: base address not page aligned",
-    "arm64/entry-outside-image": "the kernel entry is not in the loaded image",
     "elf/malformed": "kexec-elf.c build_elf_info",
     "elf/no-load-segment": "no PT_LOAD to place",
     "elf/truncated": "PT_LOAD past the end of the file",
+    "arm64/image-size-implausible": "locate_hole: 'Could not find a free area of memory'",
+    "arm64/text-offset-implausible": "locate_hole: 'Could not find a free area of memory'",
+    "layer/zboot-no-pe": "pez_arm64_probe: no PE header",
+    "zboot/payload-outside-file": "pez_arm64_probe: payload past the end of the file",
+    "zboot/unknown-compression": "pez_arm64_probe: compression type not supported",
     "ppc64/raw-head": "elf_ppc64_probe: not an ELF file",
     "ppc64/endian-mismatch": "purgatory stores __run_at_load in the wrong byte order",
     "target/arch-mismatch": "probes are compiled per architecture",
@@ -39,7 +43,21 @@ def applies(ctx: Context) -> bool:
     return True
 
 
+#: e_machine values the ppc64 and arm64 builds' ELF probes take (elf_ppc64_probe takes
+#: EM_PPC too); e_type values build_elf_exec_info takes.
+ELF_MACHINES = {"EM_PPC64", "EM_PPC", "EM_AARCH64"}
+ELF_TYPES = {"ET_EXEC", "ET_DYN", "ET_CORE"}
+
+
 def special(ctx: Context):
+    elf = ctx.layer("elf")
+    if elf is not None:
+        if elf.get("machine") not in ELF_MACHINES:
+            yield ("elf/unsupported-machine", "no ELF probe takes this e_machine", True)
+        if elf.get("type") not in ELF_TYPES:
+            yield ("elf/type", "build_elf_exec_info takes ET_EXEC, ET_DYN and ET_CORE", True)
+        elif elf.get("machine") == "EM_PPC" and ctx.result.format == "unknown":
+            yield (None, "elf_ppc64_probe takes EM_PPC and loads it as a ppc64 kernel", False)
     compression = ctx.facts.get("compression")
     zboot = ctx.layer("zboot")
     if zboot is not None:

@@ -19,8 +19,7 @@ REJECTS = {
     "layer/unknown-format": "booti_setup: no ARM\\x64 magic",
     "layer/zboot": "booti_setup: a zboot PE has no ARM\\x64 magic (use bootefi)",
     "arm64/bad-magic": "booti_setup: 'Bad Linux ARM64 Image magic!'",
-    "arm64/truncated-header": "booti_setup reads the 64-byte header",
-    "arm64/entry-outside-image": "the kernel entry is not in the loaded image",
+    "arm64/image-size-implausible": "'FDT image overlaps OS image', or a crash copying it",
     "target/arch-mismatch": "booti is arm64 only",
 }
 
@@ -38,7 +37,8 @@ def special(ctx: Context):
     compression = ctx.facts.get("compression")
     if compression and ctx.layer("zboot") is None:
         if compression in DECOMPRESSES:
-            yield (None, f"{compression}: needs kernel_comp_addr_r and kernel_comp_size", False)
+            yield ("layer/compressed", f"{compression}: booti refuses it unless the board's "
+                   "environment sets kernel_comp_addr_r and kernel_comp_size", True)
         else:
             yield ("layer/compressed", f"booti does not undo {compression}", True)
     h = ctx.header

@@ -92,6 +92,63 @@ rule("arm64/entry-outside-image", "error",
      "start.",
      "Linux 6.1 arch/arm64/kernel/head.S",
      ("kexec-tools", "kexec-file", "u-boot", "grub", "efi"))
+rule("arm64/image-size-implausible", "error",
+     "image_size is 1 GiB or more",
+     "No arm64 kernel occupies that much (a distro kernel is tens of MiB); loaders must find "
+     "one free range of that size: kexec-tools fails ('Could not find a free area of "
+     "memory'), U-Boot refuses ('FDT image overlaps OS image') or crashes copying it, "
+     "kexec_file_load finds no hole. A header whose fields were written big-endian reads "
+     "like this.",
+     "loader-truth runs (loadertruth/, variants image-size 2g/4g/1t, header-byteswapped); "
+     "kexec-tools kexec/kexec.c locate_hole",
+     ("kexec-tools", "kexec-file", "u-boot"))
+rule("arm64/text-offset-implausible", "error",
+     "text_offset is 1 GiB or more",
+     "text_offset places the image inside a 2 MiB-aligned region; kexec-tools needs a free "
+     "range of text_offset + image_size bytes and fails to find one. U-Boot adds it to the "
+     "load address unchecked.",
+     "loader-truth runs (loadertruth/, variants text-offset 4g/huge); kexec-tools "
+     "kexec/arch/arm64/kexec-image-arm64.c",
+     ("kexec-tools", "kexec-file"))
+rule("arm64/pe-sections-outside-file", "error",
+     "a PE section or the certificate table extends past the end of the file",
+     "UEFI firmware (EDK2 PeCoffLoaderLoadImage, and the image verification that reads the "
+     "certificate table) refuses a PE image whose section data or signature is not all in "
+     "the file; a file cut short after the build or after signing fails this way.",
+     "EDK2 MdePkg BasePeCoffLib, DxeImageVerificationLib; loader-truth runs (variant "
+     "truncated minus-1 of the signed Debian Image)",
+     ("efi", "grub"))
+
+IMPLAUSIBLE = 1 << 30
+
+
+@check(formats=FORMAT)
+def implausible(ctx: Context):
+    h = ctx.header
+    if h["image_size"] >= IMPLAUSIBLE:
+        yield finding("arm64/image-size-implausible", f"image_size is {h['image_size']:#x}",
+                      offset=0x10, field="image_size")
+    if h["image_size"] and h["text_offset"] >= IMPLAUSIBLE:
+        yield finding("arm64/text-offset-implausible", f"text_offset is {h['text_offset']:#x}",
+                      offset=0x08, field="text_offset")
+
+
+@check(formats=FORMAT)
+def pe_sections(ctx: Context):
+    zboot = ctx.layer("zboot") or {}
+    pe_headers = (ctx.result.derived.get("pe") or {}, zboot.get("pe") or {})
+    for section in (s for pe in pe_headers for s in pe.get("sections", [])):
+        if section.get("raw_in_file") is False:
+            end = section["raw_offset"] + section["raw_size"]
+            yield finding("arm64/pe-sections-outside-file",
+                          f"section {section['name'] or '?'} ends at {end:#x}, past the file",
+                          field="pe_offset")
+    for pe in pe_headers:
+        cert = pe.get("authenticode") or {}
+        if cert.get("in_file") is False:
+            yield finding("arm64/pe-sections-outside-file",
+                          f"the certificate table at {cert['offset']:#x} ({cert['size']:#x} "
+                          f"bytes) ends past the file", field="pe_offset")
 
 
 @check(formats=FORMAT)

@@ -21,6 +21,35 @@ rule("layer/zboot", "info",
      "drivers/firmware/efi/libstub/zboot-header.S; kexec-tools kexec/arch/arm64/"
      "kexec-vmlinuz-arm64.c",
      ("kexec-file", "u-boot", "kexec-tools"))
+rule("elf/type", "error",
+     "the ELF file is neither ET_EXEC nor ET_DYN",
+     "kexec_file_load takes ET_EXEC and ET_DYN only; kexec-tools also takes ET_CORE but "
+     "refuses a relocatable object (ET_REL), which is what a vmlinux.o is.",
+     "Linux 6.1 kernel/kexec_elf.c elf_read_ehdr; kexec-tools kexec/kexec-elf-exec.c "
+     "build_elf_exec_info; loader-truth runs (variants elf-type)",
+     ("kexec-tools", "kexec-file"))
+rule("layer/zboot-no-pe", "error",
+     "the zboot wrapper has no PE header where its DOS header points",
+     "An EFI zboot image is an EFI application: firmware and GRUB read the PE header at "
+     "e_lfanew (0x3c) and refuse the file without it.",
+     "drivers/firmware/efi/libstub/zboot-header.S; EDK2 PeCoffLoaderGetPeHeader; "
+     "loader-truth runs (variant zboot-pe-offset zero)",
+     ("efi", "grub", "kexec-tools"))
+
+
+@check()
+def elf_type(ctx: Context):
+    elf = ctx.layer("elf")
+    if elf is not None and elf.get("type") not in ("ET_EXEC", "ET_DYN", None):
+        yield finding("elf/type", f"e_type is {elf.get('type')}", offset=0x10)
+
+
+@check()
+def zboot_pe(ctx: Context):
+    zboot = ctx.layer("zboot")
+    if zboot is not None and (zboot.get("pe") or {}).get("signature_ok") is False:
+        yield finding("layer/zboot-no-pe",
+                      f"no \"PE\\0\\0\" at e_lfanew = {zboot['pe'].get('pe_offset', 0):#x}")
 
 
 @check()

@@ -1,0 +1,142 @@
+"""kimage's per-loader verdicts against what the real loaders did.
+
+    python -m loadertruth.compare --images build/loadertruth/variants \\
+        --results build/loadertruth/results.json [--show-disagreements]
+
+Joins ``results.json`` (written by ``loadertruth.run``) with ``kimage check`` of the same
+images on ``(image, loader)`` and prints an agreement table, loader x variant class.
+The real loaders map onto kimage's as follows: ``kexec-tools`` (``kexec -l``) and
+``kexec-tools-crash`` (``kexec -p``) onto kimage's ``kexec-tools``; ``u-boot`` and ``efi``
+onto themselves. ``kexec-tools-file`` (``kexec -s``) runs only the userspace magic probe
+of kexec_file_load, not the kernel's loader, so it has no kimage counterpart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+#: real loader name -> kimage loader name
+KIMAGE_LOADER = {
+    "kexec-tools": "kexec-tools",
+    "kexec-tools-crash": "kexec-tools",
+    "u-boot": "u-boot",
+    "efi": "efi",
+}
+
+
+#: Differences that are a documented, version- or machine-specific loader behaviour, not a
+#: kimage error: (real loader name, predicate over (record, kimage loaders), explanation).
+EXPLAINED = (
+    *((name, lambda r, k: "2.0.25" in r.get("loader_version", "")
+       and r["accept"] is False and _has_layer(k, "zboot"),
+       "kexec-tools 2.0.25 (Debian 12) predates zboot support (2.0.27); kimage models the "
+       "newer kexec-tools, see validator/loaders/kexec_tools.py")
+      for name in ("kexec-tools", "kexec-tools-crash")),
+    ("kexec-tools-crash", lambda r, k: r["accept"] is False
+     and ("not allocated" in (r["message"] or "") or "free area" in (r["message"] or "")),
+     "kexec -p must fit the kernel into the host's crash region (256 MiB in the fixture); "
+     "kimage check has no host, kimage preflight judges the fit"),
+    ("kexec-tools-crash", lambda r, k: r["accept"] is True and r["class"] == "text-offset",
+     "kexec-tools 2.0.25 -p does not range-check text_offset and places the kernel outside "
+     "the crash region; the kernel refuses that segment at the system call"),
+    ("u-boot", lambda r, k: r["accept"] is True and r["variant"] == "max-64k",
+     "U-Boot 2023.01 adds image_size to the load address without an overflow check: "
+     "0xffffffffffff0000 wraps around and booti starts the kernel"),
+)
+
+
+def _has_layer(loaders_and_layers, kind: str) -> bool:
+    return kind in (loaders_and_layers or {}).get("_layers", ())
+
+
+def kimage_verdicts(images: Path, names: set[str]) -> dict[str, dict]:
+    """image (relative path) -> kimage's loaders dict, or None when kimage cannot read it."""
+    from validator import checker
+    from validator.source import InputError
+
+    out = {}
+    options = checker.Options()
+    for name in sorted(names):
+        try:
+            result = checker.check_image(images / name, options)
+        except InputError:
+            out[name] = None
+            continue
+        out[name] = dict(result.loaders, _layers=[layer.kind for layer in result.layers])
+    return out
+
+
+def compare(records: list[dict], verdicts: dict[str, dict]):
+    """(table {(loader, class): [agree, explained, total]}, disagreements, explained)."""
+    table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    disagreements, explained = [], []
+    for r in records:
+        ours = KIMAGE_LOADER.get(r["loader"])
+        if ours is None or r["accept"] is None:
+            continue
+        loaders = verdicts.get(r["image"])
+        if loaders is None:
+            predicted = False  # kimage cannot read it: no loader can
+        else:
+            v = loaders[ours]["verdict"]
+            if v == "n/a":
+                continue
+            predicted = v == "accept"
+        cell = table[(r["loader"], r["class"])]
+        cell[2] += 1
+        if predicted == r["accept"]:
+            cell[0] += 1
+            continue
+        entry = {"image": r["image"], "loader": r["loader"], "real": r["accept"],
+                 "kimage": predicted, "message": r["message"],
+                 "reasons": None if loaders is None else loaders[ours]["reasons"]}
+        why = next((text for name, test, text in EXPLAINED
+                    if name == r["loader"] and test(r, loaders)), None)
+        if why:
+            cell[1] += 1
+            explained.append(dict(entry, explanation=why))
+        else:
+            disagreements.append(entry)
+    return table, disagreements, explained
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=Path, default=Path("build/loadertruth/variants"))
+    parser.add_argument("--results", type=Path,
+                        default=Path("build/loadertruth/results.json"))
+    parser.add_argument("--show-disagreements", action="store_true")
+    parser.add_argument("--json", type=Path, help="write the table and disagreements here")
+    args = parser.parse_args(argv)
+    records = json.loads(args.results.read_text())
+    verdicts = kimage_verdicts(args.images, {r["image"] for r in records})
+    table, disagreements, explained = compare(records, verdicts)
+    print(f"{'loader':<18} {'class':<34} agree+explained/total")
+    for (loader, cls), (a, e, t) in sorted(table.items()):
+        mark = "" if a + e == t else "  <-- differs"
+        print(f"{loader:<18} {cls:<34} {a:>4}+{e:<3}/{t:<4}{mark}")
+    per_loader = defaultdict(lambda: [0, 0, 0])
+    for (loader, _), cell in table.items():
+        for i in range(3):
+            per_loader[loader][i] += cell[i]
+    print()
+    for loader, (a, e, t) in sorted(per_loader.items()):
+        print(f"{loader:<18} {a}/{t} agree ({100 * a / t:.1f} %), {e} explained, "
+              f"{t - a - e} unexplained")
+    if args.show_disagreements:
+        for d in disagreements:
+            print(json.dumps(d))
+    if args.json:
+        args.json.write_text(json.dumps({
+            "table": [{"loader": k[0], "class": k[1], "agree": v[0], "explained": v[1],
+                       "total": v[2]} for k, v in sorted(table.items())],
+            "explained": explained, "disagreements": disagreements}, indent=1))
+    return 0 if not disagreements else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
