@@ -222,3 +222,11 @@ def test_a_deb_is_checked_against_the_config_it_carries(monkeypatch):
     assert config is not None and config.arch == "arm64" and config.enabled("EFI_STUB")
     assert config.path.endswith("boot/config-6.1.176-tiny")
     assert [f.rule for f in result.findings if f.severity != "info"] == []
+
+
+def test_a_cut_short_vmlinux_inside_gzip_is_found_once_decoded(tmp_path):
+    import gzip
+    path = tmp_path / "vmlinux.gz"
+    path.write_bytes(gzip.compress(ppc64_elf()[:0x1080], mtime=0))
+    rules = [f.rule for f in checker.check_image(path, checker.Options()).findings]
+    assert rules.count("elf/truncated") == 1

@@ -76,9 +76,22 @@ def analyse(path: str | os.PathLike, limits: Limits | None = None) -> ImageResul
                 result.facts["kernel_version"] = _kernel_version(view, source, limits)
         finally:
             result.findings += ctx.finish()
+            _late_elf_truncation(result, view)
         if result.format != "unknown" and view is not None and view.transformed:
             result.payload_size = view.known_length
         return result
+
+
+def _late_elf_truncation(result: ImageResult, view) -> None:
+    """A decoded vmlinux's length is known only once its stream was decoded to the end:
+    check its first PT_LOAD against it then."""
+    elf = next((layer for layer in result.layers if layer.kind == "elf"), None)
+    if elf is None or view is None or not elf.details.get("loads"):
+        return
+    length = getattr(view, "known_length", None)
+    if length is None or any(f.rule == "elf/truncated" for f in result.findings):
+        return
+    result.findings += elf_layer.truncation(elf.details["loads"], length)
 
 
 def _wrappers():

@@ -17,6 +17,10 @@ from validator.layers import Context, DecodeError, Unwrapped
 from validator.model import Layer
 from validator.rules.registry import ALL_LOADERS, finding, rule
 
+#: liblzma's memory limit: the kernel's xz uses a 32 MiB dictionary and `lzma -9` 64 MiB;
+#: a header asking for more is refused instead of reserving it.
+LZMA_MEMLIMIT = 96 << 20
+
 #: (codec, magic). The kernel's `lz4 -l` legacy frame and the lz4 frame format are both
 #: "lz4"; lzma is the legacy .lzma ("LZMA alone") header of `lzma -9`.
 MAGICS = (
@@ -122,7 +126,7 @@ def _decoder(codec, view, head, ctx):
         if codec == "lzma" and len(head) >= 13:
             size = struct.unpack_from("<Q", head, 5)[0]
             declared = None if size == (1 << 64) - 1 else size
-        return (lambda: _ObjDecoder(view, lzma.LZMADecompressor(fmt, memlimit=256 << 20))), \
+        return (lambda: _ObjDecoder(view, lzma.LZMADecompressor(fmt, memlimit=LZMA_MEMLIMIT))), \
             declared
     if codec == "bzip2":
         import bz2

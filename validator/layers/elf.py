@@ -126,17 +126,23 @@ def unwrap(view) -> ElfUnwrapped:
     length = view.known_length
     size = first["filesz"]
     if length is not None:  # (a decoded stream of unknown length is read as far as it goes)
-        available = length - first["offset"]
-        if first["offset"] >= length or first["filesz"] > available:
-            result.findings.append(finding(
-                "elf/truncated",
-                f"first PT_LOAD wants {first['filesz']:#x} bytes at {first['offset']:#x}, "
-                f"the file has {max(available, 0):#x} there",
-                offset=first["offset"]))
-        size = max(0, min(first["filesz"], available))
+        result.findings += truncation(loads, length)
+        size = max(0, min(first["filesz"], length - first["offset"]))
     result.view = view.slice(first["offset"], size)
     layer.details["payload_offset"] = first["offset"]
     return result
+
+
+def truncation(loads: list[dict], length: int) -> list:
+    """``elf/truncated`` when the first PT_LOAD does not fit in ``length`` bytes. Called
+    again by the pipeline once a decoded stream's length is known."""
+    first = loads[0]
+    available = length - first["offset"]
+    if first["offset"] < length and first["filesz"] <= available:
+        return []
+    return [finding("elf/truncated",
+                    f"first PT_LOAD wants {first['filesz']:#x} bytes at {first['offset']:#x}, "
+                    f"the file has {max(available, 0):#x} there", offset=first["offset"])]
 
 
 def _machine_number(name_or_number) -> int | None:
