@@ -1,13 +1,12 @@
 """Bounded, read-only access to an input file.
 
-Nothing reads a whole image into memory: callers ask for byte ranges, and the only
-full pass (``scan``) streams fixed-size chunks.
+Nothing reads a whole image into memory: callers ask for byte ranges (the banner search,
+validator.banner, streams fixed-size chunks through one buffer).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import stat
 
 
@@ -59,23 +58,6 @@ class Source:
         """The underlying binary file object (for libraries that want a stream)."""
         return self._file
 
-    def scan(self, pattern: re.Pattern[bytes], max_match: int = 256) -> re.Match[bytes] | None:
-        """First match of ``pattern`` in the file, read in chunks.
-
-        Matches longer than ``max_match`` bytes may be missed at chunk borders.
-        """
-        offset = 0
-        tail = b""
-        while offset < self.size:
-            chunk = self.read(offset, self.CHUNK)
-            buf = tail + chunk
-            m = pattern.search(buf)
-            if m:
-                return _Shifted(m, offset - len(tail))
-            tail = buf[-max_match:]
-            offset += len(chunk)
-        return None
-
     def close(self) -> None:
         self._file.close()
 
@@ -85,16 +67,3 @@ class Source:
     def __exit__(self, *exc) -> None:
         self.close()
 
-
-class _Shifted:
-    """A regex match whose ``start`` is a file offset."""
-
-    def __init__(self, match: re.Match[bytes], base: int):
-        self._m = match
-        self._base = base
-
-    def group(self, *args):
-        return self._m.group(*args)
-
-    def start(self, group: int = 0) -> int:
-        return self._base + self._m.start(group)
