@@ -230,3 +230,12 @@ def test_a_cut_short_vmlinux_inside_gzip_is_found_once_decoded(tmp_path):
     path.write_bytes(gzip.compress(ppc64_elf()[:0x1080], mtime=0))
     rules = [f.rule for f in checker.check_image(path, checker.Options()).findings]
     assert rules.count("elf/truncated") == 1
+
+
+def test_rules_explains_a_rule_with_a_live_example():
+    p = kimage("rules", "arm64/bad-magic")
+    assert p.returncode == 0
+    example = p.stdout.split("Example:", 1)[1]
+    assert "arm64/bad-magic at 0x38" in example and "refused by: kexec-tools" in example
+    p = kimage("rules", "config/arch-mismatch")
+    assert "Example: none generated here" in p.stdout
