@@ -239,3 +239,16 @@ def test_rules_explains_a_rule_with_a_live_example():
     assert "arm64/bad-magic at 0x38" in example and "refused by: kexec-tools" in example
     p = kimage("rules", "config/arch-mismatch")
     assert "Example: none generated here" in p.stdout
+
+
+def test_max_decompressed_changes_the_cap(tmp_path):
+    import gzip
+    path = tmp_path / "Image.gz"
+    path.write_bytes(gzip.compress(ARM64_BASE + bytes(3 << 20), mtime=0))
+    assert kimage("check", path).returncode == 0
+    p = kimage("check", "--format", "json", "--max-decompressed", "1M", path)
+    assert p.returncode == 1
+    rules = [f["rule"] for f in json.loads(p.stdout)["images"][0]["findings"]]
+    assert "layer/decompression-limit" in rules
+    p = kimage("inspect", "--max-decompressed", "lots", path)
+    assert p.returncode == 2 and "not a size" in p.stderr

@@ -23,8 +23,42 @@ def add_check_options(p) -> None:
                    help="lowest severity that makes the exit status 1 (default: error)")
     p.add_argument("--select", metavar="IDS", default=None,
                    help="comma-separated rule IDs or prefixes to report (default: all)")
+    add_limit_option(p)
     p.add_argument("--ignore", metavar="IDS", default=None,
                    help="comma-separated rule IDs or prefixes not to report")
+
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def size(text: str) -> int:
+    """``64M``, ``512k``, ``1G`` or a number of bytes (argparse type)."""
+    import argparse
+
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = t[-1:] if t[-1:] in _UNITS else ""
+    try:
+        value = int(t[: len(t) - len(unit)] or "x", 0) * _UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 64M, 512k)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive size: {text!r}")
+    return value
+
+
+def add_limit_option(p) -> None:
+    p.add_argument("--max-decompressed", metavar="SIZE", type=size, default=None,
+                   help="most bytes one decompressor may produce (default 64M); more is "
+                        "reported as layer/decompression-limit")
+
+
+def limits(args, decode_all: bool):
+    """The pipeline's Limits for ``--max-decompressed``."""
+    from validator.layers import Limits
+
+    if getattr(args, "max_decompressed", None):
+        return Limits(max_decompressed=args.max_decompressed, decode_all=decode_all)
+    return Limits(decode_all=decode_all)
 
 
 def register(sub) -> None:
@@ -66,6 +100,7 @@ def build_options(args, config_path=None, symbols_path=None):
         raise UsageError(f"unknown loader {', '.join(sorted(unknown))}; expected "
                          f"{', '.join(loaders.names())}")
     options.loaders = wanted
+    options.limits = limits(args, decode_all=True)
     options.selection = checker.Selection(
         select=_ids(args.select) if args.select is not None else project.select,
         ignore=_ids(args.ignore) if args.ignore is not None else project.ignore,

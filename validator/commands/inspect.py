@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from validator.commands.check import add_limit_option, limits
 
 ORDER = 10
 
@@ -13,6 +14,7 @@ def register(sub) -> None:
     p = sub.add_parser("inspect", help="decode every layer and header field of an image")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_limit_option(p)
     p.set_defaults(run=run)
 
 
@@ -24,7 +26,7 @@ def run(args) -> int:
     results = []
     for path in args.images:
         try:
-            results.append(analyse(path))
+            results.append(analyse(path, limits(args, decode_all=False)))
         except InputError as exc:
             print(f"kimage: {exc}", file=sys.stderr)
             return EXIT_USAGE
