@@ -59,16 +59,10 @@ def corpus_files() -> list[bytes]:
         out += [p.read_bytes() for p in sorted(reg.iterdir())
                 if p.is_file() and p.suffix == ".bin"]
     sys.path.insert(0, str(ROOT / "corpus"))
-    from materialise import excerpts
+    from materialise import excerpt_bytes, excerpts
 
     for excerpt in excerpts():
-        doc = json.loads(excerpt.read_text())
-        buf = bytearray(min(doc["source"]["size"], 256 * 1024))
-        for r in doc["ranges"]:
-            if r["offset"] < len(buf):
-                data = bytes.fromhex(r["hex"])[:len(buf) - r["offset"]]
-                buf[r["offset"]:r["offset"] + len(data)] = data
-        out.append(bytes(buf))
+        out.append(excerpt_bytes(excerpt, 256 * 1024))
     return out
 
 

@@ -23,6 +23,20 @@ def excerpts() -> list[Path]:
     return sorted(real.glob("*/image.excerpt.json")) if real.is_dir() else []
 
 
+def excerpt_bytes(excerpt: Path, limit: int | None = None) -> bytes:
+    """The excerpt's file in memory, or its first ``limit`` bytes."""
+    doc = json.loads(excerpt.read_text())
+    if doc.get("format") != "kimage-excerpt/1":
+        raise ValueError(f"{excerpt}: not a kimage-excerpt/1 document")
+    size = doc["source"]["size"] if limit is None else min(limit, doc["source"]["size"])
+    buf = bytearray(size)
+    for r in doc["ranges"]:
+        if r["offset"] < size:
+            data = bytes.fromhex(r["hex"])[:size - r["offset"]]
+            buf[r["offset"]:r["offset"] + len(data)] = data
+    return bytes(buf)
+
+
 def materialise(excerpt: Path, out: Path) -> Path:
     doc = json.loads(excerpt.read_text())
     if doc.get("format") != "kimage-excerpt/1":

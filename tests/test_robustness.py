@@ -20,6 +20,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from corpus.materialise import excerpt_bytes
 from tests.conftest import CORPUS, ROOT
 from validator import checker, seedcorpus
 from validator import strategies as ks
@@ -78,13 +79,7 @@ def corpus_seeds() -> list[bytes]:
     seeds = [p.read_bytes() for p in sorted((CORPUS / "synthetic").rglob("*")) if p.is_file()]
     seeds += [p.read_bytes() for p in sorted(REGRESSIONS.glob("*.bin"))]
     for excerpt in sorted((CORPUS / "real").glob("*/image.excerpt.json")):
-        doc = json.loads(excerpt.read_text())
-        buf = bytearray(min(doc["source"]["size"], 256 * 1024))
-        for r in doc["ranges"]:
-            if r["offset"] < len(buf):
-                data = bytes.fromhex(r["hex"])[:len(buf) - r["offset"]]
-                buf[r["offset"]:r["offset"] + len(data)] = data
-        seeds.append(bytes(buf))
+        seeds.append(excerpt_bytes(excerpt, 256 * 1024))
     return seeds
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from corpus.make_synthetic import _elf64, _ppc64_head
+from corpus.materialise import excerpt_bytes
 from tests.conftest import CORPUS
 from tests.test_preflight import RULE_TESTS as PREFLIGHT_AND_PATCH
 from validator import checker, kconfig, sysmap
@@ -35,16 +36,6 @@ def arm64(**changes) -> bytes:
         else:
             header[key] = value
     return arm64_image.build(header) + ARM64_BASE[64:]
-
-
-def excerpt_bytes(path) -> bytes:
-    """A kimage-excerpt/1 file's bytes in memory (zeros outside its ranges)."""
-    import json
-    doc = json.loads(path.read_text())
-    data = bytearray(doc["source"]["size"])
-    for r in doc["ranges"]:
-        data[r["offset"]:r["offset"] + r["length"]] = bytes.fromhex(r["hex"])
-    return bytes(data)
 
 
 EFI_IMAGE = excerpt_bytes(CORPUS / "kernels/arm64-4k-le-efi/Image.excerpt.json")
