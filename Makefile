@@ -27,6 +27,9 @@ test: $(BIN)/python
 	$(PIP) install -e '.[test]'
 	@# the pinned Kaitai compiler, for the test that the generated parsers are fresh
 	[ -d tools/node_modules/kaitai-struct-compiler ] || npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	@# kexec-tools (arm64, ppc64el) under qemu-user for the fast loader-truth subset;
+	@# needs root and Debian's archive, else those tests are skipped with the reason
+	sh loadertruth/install.sh kexec || echo "make test: kexec-tools not installed; the real-loader subset will be skipped" >&2
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).

@@ -8,6 +8,8 @@
 #                  unpacked (dpkg-deb -x) into $CACHE/root-arm64 and $CACHE/root-ppc64el
 #   record         $CACHE/versions.json: the exact version of every package used
 #
+# `install.sh kexec` installs only what kexec-tools needs (qemu-user-static,
+# device-tree-compiler and the foreign roots): the subset `make test` runs.
 # CACHE defaults to build/loadertruth under the repository (git-ignored).
 # REFRESH=1 re-resolves the foreign packages and re-unpacks them if a version changed.
 set -eu
@@ -20,7 +22,13 @@ export DEBIAN_FRONTEND=noninteractive
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
+ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
+HOST_PKGS=$ALL_HOST_PKGS
+case "${1:-all}" in
+    all) ;;
+    kexec) HOST_PKGS="qemu-user-static device-tree-compiler" ;;
+    *) echo "usage: install.sh [all|kexec]" >&2; exit 2 ;;
+esac
 ARCHES="arm64 ppc64el"
 
 apt_update() {
@@ -57,26 +65,26 @@ fi
 # (packages named lib*, zlib*, gcc-*-base; debconf and friends are not needed to run
 # the binary).
 closure() {
+    # One recursive apt-cache call gives the whole graph; walk it from kexec-tools,
+    # following library edges only.
     arch=$1
-    todo="kexec-tools"
-    seen=""
-    while [ -n "$todo" ]; do
-        next=""
-        for p in $todo; do
-            case " $seen " in *" $p "*) continue ;; esac
-            seen="$seen $p"
-            for d in $(apt-cache depends --no-recommends --no-suggests --no-conflicts \
-                    --no-breaks --no-replaces --no-enhances "$p:$arch" 2>/dev/null |
-                    sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: //p' | sed 's/:.*//'); do
-                case "$d" in
-                    \<*) ;;
-                    lib*|zlib*|gcc-*-base) next="$next $d" ;;
-                esac
-            done
-        done
-        todo=$next
-    done
-    echo $seen
+    apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+            --no-breaks --no-replaces --no-enhances "kexec-tools:$arch" 2>/dev/null |
+        awk -v want="kexec-tools" '
+            /^[^ ]/ { pkg = $1; sub(/:.*/, "", pkg); next }
+            /^ *\|?(Pre)?Depends: / {
+                d = $2; sub(/:.*/, "", d)
+                if (d ~ /^(lib|zlib|gcc-.*-base)/) edges[pkg] = edges[pkg] " " d
+            }
+            END {
+                n = split(want, todo, " "); seen[want] = 1; out = want
+                for (i = 1; i <= n; i++) {
+                    m = split(edges[todo[i]], ds, " ")
+                    for (j = 1; j <= m; j++)
+                        if (!(ds[j] in seen)) { seen[ds[j]] = 1; todo[++n] = ds[j]; out = out " " ds[j] }
+                }
+                print out
+            }'
 }
 
 for a in $ARCHES; do
@@ -107,7 +115,7 @@ for a in $ARCHES; do
     # /lib/powerpc64le-linux-gnu/ld64.so.2). Make such links relative.
     find "$root" -type l -lname '/*' | while read -r link; do
         target=$(readlink "$link")
-        [ -e "$root$target" ] && ln -sfr "$root$target" "$link"
+        if [ -e "$root$target" ]; then ln -sfr "$root$target" "$link"; fi
     done
     echo "$want" >"$stamp"
 done
@@ -116,7 +124,7 @@ done
 {
     printf '{\n  "host": {'
     sep=
-    for p in $HOST_PKGS qemu-system-data; do
+    for p in $ALL_HOST_PKGS qemu-system-data; do
         v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)
         [ -n "$v" ] || continue
         printf '%s\n    "%s": "%s"' "$sep" "$p" "$v"
