@@ -9,6 +9,8 @@ cache directory (``build/loadertruth`` by default, ``$LOADERTRUTH_CACHE`` to mov
 - ``kexec-tools-crash``  ``kexec -p``: a panic kernel into a fixture crashkernel region
 - ``u-boot``             U-Boot ``booti`` (qemu_arm64) under qemu-system-aarch64
 - ``efi``                EDK2 (qemu-efi-aarch64) starting the image as an EFI application
+- ``qemu``               qemu-system-aarch64 ``-M virt -kernel`` (QEMU's own loader, no
+                         firmware), observed at the kernel's first instruction
 
 Each run gives one :class:`loadertruth.common.Verdict`; ``python -m loadertruth.run``
 writes them as a JSON list keyed by (image, loader).
@@ -17,4 +19,4 @@ writes them as a JSON list keyed by (image, loader).
 __all__ = ["LOADERS"]
 
 #: Loader names, in the order ``run.py`` runs them.
-LOADERS = ("kexec-tools", "kexec-tools-file", "kexec-tools-crash", "u-boot", "efi")
+LOADERS = ("kexec-tools", "kexec-tools-file", "kexec-tools-crash", "u-boot", "efi", "qemu")

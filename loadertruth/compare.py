@@ -25,6 +25,7 @@ KIMAGE_LOADER = {
     "kexec-tools-crash": "kexec-tools",
     "u-boot": "u-boot",
     "efi": "efi",
+    "qemu": "qemu",
 }
 
 

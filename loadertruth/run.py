@@ -1,7 +1,7 @@
 """Run the real loaders on a directory of images and write their verdicts.
 
     python -m loadertruth.run --images DIR --out results.json
-        [--loaders kexec-tools,kexec-tools-file,kexec-tools-crash,u-boot,efi]
+        [--loaders kexec-tools,kexec-tools-file,kexec-tools-crash,u-boot,efi,qemu]
         [--jobs N] [--isolation prefix|mount] [--limit N]
 
 ``results.json`` is a JSON list, one object per (image, loader), sorted by both:
@@ -12,7 +12,8 @@ false, or null when the harness could not decide), ``message`` (the deciding lin
 ``variant`` when DIR has a variants ``manifest.json``. Run times go to
 ``<out>.timings.json`` so that ``results.json`` is the same on every run.
 
-Pairs a loader cannot take are not run: U-Boot ``booti`` and EFI get arm64 images only;
+Pairs a loader cannot take are not run: U-Boot ``booti``, EFI and QEMU ``-kernel`` get
+arm64 images only;
 kexec-tools runs the arm64 or the ppc64el build by the image's arch (manifest, else
 ELF e_machine: EM_PPC64/EM_PPC -> ppc64, anything else -> arm64).
 """
@@ -26,7 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import LOADERS, efi, kexec, uboot
+from . import LOADERS, efi, kexec, qemu, uboot
 from .common import Verdict, sha256_file, sniff_arch
 
 
@@ -48,7 +49,7 @@ def list_images(images: Path, manifest: dict[str, dict]) -> list[str]:
 
 
 def applicable(loader: str, arch: str) -> bool:
-    if loader in ("u-boot", "efi"):
+    if loader in ("u-boot", "efi", "qemu"):
         return arch == "arm64"
     return True
 
@@ -60,6 +61,8 @@ def run_one(loader: str, path: Path, rel: str, arch: str, sha: str, isolation: s
         return uboot.run(path, rel, arch=arch, sha=sha)
     if loader == "efi":
         return efi.run(path, rel, arch=arch, sha=sha)
+    if loader == "qemu":
+        return qemu.run(path, rel, arch=arch, sha=sha)
     raise ValueError(loader)
 
 
@@ -80,6 +83,10 @@ def check_available(loaders: list[str]) -> list[str]:
             ok, why = efi.available()
             if not ok:
                 problems.append(f"efi: {why}")
+        elif loader == "qemu":
+            ok, why = qemu.available()
+            if not ok:
+                problems.append(f"qemu: {why}")
     return problems
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -206,7 +207,21 @@ def zboot(payload: bytes, method: bytes = b"gzip") -> bytes:
     return bytes(header) + blob
 
 
+def uimage(payload: bytes, load: int = 0x40200000, ep: int | None = None, os_: int = 5,
+           type_: int = 2, comp: int = 0) -> bytes:
+    """A legacy uImage (U-Boot include/image.h legacy_img_hdr, big-endian): magic, header
+    CRC, time, size, load, entry, data CRC, os (5 Linux), arch (22 arm64), type (2 kernel),
+    comp (0 none, 1 gzip), name; the payload after the 64 bytes."""
+    ep = load if ep is None else ep
+    head = struct.pack(">IIIIIIIBBBB32s", 0x27051956, 0, 0, len(payload), load, ep,
+                       zlib.crc32(payload), os_, 22, type_, comp, b"test")
+    head = head[:4] + struct.pack(">I", zlib.crc32(head)) + head[8:]
+    return head + payload
+
+
 CASES.update({
+    "arm64/uimage-placement": ((uimage(ARM64_BASE, load=0x80000), {}),
+                               (uimage(ARM64_BASE), {})),
     "layer/compressed": ((gzip.compress(ARM64_BASE, mtime=0), {}), (ARM64_BASE, {})),
     "layer/zboot": ((zboot(ARM64_BASE), {}), (ARM64_BASE, {})),
     "layer/zboot-no-pe": ((patch(zboot(ARM64_BASE), 0x3C, b"\0\0\0\0"), {}),

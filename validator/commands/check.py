@@ -17,7 +17,7 @@ def add_check_options(p) -> None:
                    help="the machine: ARCH[:PAGES], e.g. arm64:4k,64k or ppc64le")
     p.add_argument("--loader", metavar="L", action="append", default=[],
                    help="report only this loader's verdict and fail when it refuses "
-                        "(repeatable): kexec-tools, kexec-file, u-boot, grub, efi")
+                        "(repeatable): kexec-tools, kexec-file, u-boot, grub, efi, qemu")
     p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), default=None,
                    help="lowest severity that makes the exit status 1 (default: error)")

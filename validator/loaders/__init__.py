@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from validator.model import Finding
 from validator.rules.engine import Context
 
-LOADER_MODULES = ("kexec_tools", "kexec_file", "u_boot", "grub", "efi")
+LOADER_MODULES = ("kexec_tools", "kexec_file", "u_boot", "grub", "efi", "qemu")
 
 
 @dataclass

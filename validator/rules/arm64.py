@@ -101,7 +101,7 @@ rule("arm64/image-size-implausible", "error",
      "like this.",
      "loader-truth runs (loadertruth/, variants image-size 2g/4g/1t, header-byteswapped); "
      "kexec-tools kexec/kexec.c locate_hole",
-     ("kexec-tools", "kexec-file", "u-boot"))
+     ("kexec-tools", "kexec-file", "u-boot", "qemu"))
 rule("arm64/text-offset-implausible", "error",
      "text_offset is 1 GiB or more",
      "text_offset places the image inside a 2 MiB-aligned region; kexec-tools needs a free "
@@ -109,7 +109,7 @@ rule("arm64/text-offset-implausible", "error",
      "load address unchecked.",
      "loader-truth runs (loadertruth/, variants text-offset 4g/huge); kexec-tools "
      "kexec/arch/arm64/kexec-image-arm64.c",
-     ("kexec-tools", "kexec-file"))
+     ("kexec-tools", "kexec-file", "qemu"))
 rule("arm64/pe-sections-outside-file", "error",
      "a PE section or the certificate table extends past the end of the file",
      "UEFI firmware (EDK2 PeCoffLoaderLoadImage, and the image verification that reads the "
@@ -118,8 +118,34 @@ rule("arm64/pe-sections-outside-file", "error",
      "EDK2 MdePkg BasePeCoffLib, DxeImageVerificationLib; loader-truth runs (variant "
      "truncated minus-1 of the signed Debian Image)",
      ("efi", "grub"))
+rule("arm64/uimage-placement", "info",
+     "the uImage load address or entry point does not start the Image as booting.rst asks",
+     "A loader that honours the uImage header copies the Image to ih_load and jumps to ih_ep; "
+     "booting.rst wants the Image text_offset bytes above a 2 MiB-aligned base and entered "
+     "at its first byte. QEMU's -kernel does exactly what the header says (observed: "
+     "ih_load 0x80000 starts the kernel there); U-Boot booti moves an Image itself.",
+     "booting.rst 'Call the kernel image'; QEMU 7.2 hw/core/loader.c load_uboot_image; "
+     "loader-truth runs (loadertruth/qemu.py)",
+     ("qemu",))
 
 IMPLAUSIBLE = 1 << 30
+SZ_2M = 2 << 20
+
+
+@check(formats=FORMAT)
+def uimage_placement(ctx: Context):
+    u = ctx.layer("uimage")
+    if u is None or u.get("type") != "kernel" or u.get("load_address") is None:
+        return
+    h = ctx.header
+    offset = h["text_offset"] if h["image_size"] else LEGACY_TEXT_OFFSET
+    load, ep = u["load_address"], u["entry_point"]
+    if (load - offset) % SZ_2M:
+        yield finding("arm64/uimage-placement",
+                      f"ih_load {load:#x} - text_offset {offset:#x} is not 2 MiB aligned")
+    elif ep != load:
+        yield finding("arm64/uimage-placement",
+                      f"ih_ep {ep:#x} is not the Image's first byte (ih_load {load:#x})")
 
 
 @check(formats=FORMAT)

@@ -38,7 +38,7 @@ def finding(rule_id: str, message: str, offset: int | None = None,
     return Finding(r.id, r.severity, message, offset, field, list(r.loaders))
 
 
-ALL_LOADERS = ("kexec-tools", "kexec-file", "u-boot", "grub", "efi")
+ALL_LOADERS = ("kexec-tools", "kexec-file", "u-boot", "grub", "efi", "qemu")
 
 #: Modules whose checks ``kimage check`` runs (validator.rules.engine imports them).
 CHECK_MODULES = (
