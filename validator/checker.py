@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
-from validator import kconfig, loaders
-from validator.kconfig import KernelConfig
+from validator import loaders
 from validator.layers import Limits
-from validator.model import Finding, ImageResult, severity_rank
+from validator.model import ImageResult, severity_rank
 from validator.pipeline import analyse
 from validator.rules.engine import Context, run_checks
 from validator.rules.registry import ALL_LOADERS, finding, rule
-from validator.source import InputError
-from validator.sysmap import SymbolMap
-from validator.targets import Target
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from validator.kconfig import KernelConfig
+    from validator.model import Finding
+    from validator.source import InputError
+    from validator.sysmap import SymbolMap
+    from validator.targets import Target
 
 rule("loader/rejects", "error",
      "a loader named with --loader would refuse the image",
@@ -29,13 +32,17 @@ rule("layer/unreadable", "error",
      ())
 
 
-@dataclass
 class Selection:
-    """Which rules are reported (ruff-style: IDs or prefixes such as ``arm64`` or ``arm64/``)."""
+    """Which rules are reported (ruff-style: IDs or prefixes such as ``arm64`` or
+    ``arm64/``), and per-rule severity overrides (rule ID -> severity)."""
 
-    select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    severity: dict[str, str] = field(default_factory=dict)  # rule ID -> severity override
+    __slots__ = ("select", "ignore", "severity")
+
+    def __init__(self, select: list[str] | None = None, ignore: list[str] | None = None,
+                 severity: dict[str, str] | None = None) -> None:
+        self.select = [] if select is None else select
+        self.ignore = [] if ignore is None else ignore
+        self.severity = {} if severity is None else severity
 
     def wants(self, rule_id: str) -> bool:
         if self.select and not any(_matches(rule_id, p) for p in self.select):
@@ -60,15 +67,19 @@ def _matches(rule_id: str, pattern: str) -> bool:
     return rule_id == pattern or rule_id.startswith(pattern.rstrip("/") + "/")
 
 
-@dataclass
 class Options:
-    config: KernelConfig | None = None
-    symbols: SymbolMap | None = None
-    target: Target | None = None
-    loaders: set[str] = field(default_factory=set)
-    selection: Selection = field(default_factory=Selection)
-    #: check decodes every stream to its end (bounded) to catch truncation and learn sizes
-    limits: Limits = field(default_factory=lambda: Limits(decode_all=True))
+    """What ``check_image`` is given beside the image. ``limits``: check decodes every
+    stream to its end (bounded) to catch truncation and learn sizes."""
+
+    __slots__ = ("config", "symbols", "target", "loaders", "selection", "limits")
+
+    def __init__(self, config: KernelConfig | None = None, symbols: SymbolMap | None = None,
+                 target: Target | None = None, loaders: set[str] | None = None,
+                 selection: Selection | None = None, limits: Limits | None = None) -> None:
+        self.config, self.symbols, self.target = config, symbols, target
+        self.loaders = set() if loaders is None else loaders
+        self.selection = Selection() if selection is None else selection
+        self.limits = Limits(decode_all=True) if limits is None else limits
 
 
 def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
@@ -76,6 +87,8 @@ def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
     result = analyse(path, options.limits)
     config = options.config
     if config is None and "config" in result.companions:
+        from validator import kconfig
+
         config = kconfig.parse(result.companions["config"].decode("utf-8", "replace"),
                                f"{result.path}:{_companion_name(result, 'config_member')}")
     ctx = Context(result, config, options.symbols, options.target)

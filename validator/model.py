@@ -1,10 +1,11 @@
-"""The report's data model: what every stage hands to the next."""
+"""The report's data model: what every stage hands to the next.
+
+Plain classes with ``__slots__``: the check path is start-up-time sensitive and
+``dataclasses`` alone (it imports ``inspect``) costs about as much as the interpreter's
+own start (bench/coldstart.py).
+"""
 
 from __future__ import annotations
-
-import dataclasses
-from dataclasses import dataclass
-from typing import Any
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -13,27 +14,52 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
 
-@dataclass(frozen=True)
 class Field:
-    """One decoded header field, for display: where it is, what it holds, what it means."""
+    """One decoded header field, for display: where it is, what it holds, what it means.
 
-    name: str  # dotted path as in the spec, e.g. "flags.page_size"
-    offset: int  # from the header start
-    size: int  # in bytes; bit fields give the size of the word they live in
-    raw: int | bytes | None  # the stored value (None for derived fields)
-    value: Any  # the decoded value as in the JSON header
-    meaning: str = ""
-    bits: str | None = None  # "0", "1-2", ... for bit fields
+    name: dotted path as in the spec, e.g. "flags.page_size"; offset: from the header
+    start; size: in bytes (bit fields give the size of the word they live in); raw: the
+    stored value (None for derived fields); value: the decoded value as in the JSON
+    header; bits: "0", "1-2", ... for bit fields.
+    """
+
+    __slots__ = ("name", "offset", "size", "raw", "value", "meaning", "bits")
+
+    def __init__(self, name: str, offset: int, size: int, raw: int | bytes | None,
+                 value: object, meaning: str = "", bits: str | None = None) -> None:
+        self.name, self.offset, self.size, self.raw = name, offset, size, raw
+        self.value, self.meaning, self.bits = value, meaning, bits
+
+    def _key(self) -> tuple:
+        return (self.name, self.offset, self.size, self.raw, self.value, self.meaning,
+                self.bits)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Field and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return _repr(self)
 
 
-@dataclass
 class Finding:
-    rule: str
-    severity: str
-    message: str
-    offset: int | None = None
-    field: str | None = None
-    loaders: list[str] = dataclasses.field(default_factory=list)
+    __slots__ = ("rule", "severity", "message", "offset", "field", "loaders")
+
+    def __init__(self, rule: str, severity: str, message: str, offset: int | None = None,
+                 field: str | None = None, loaders: list[str] | None = None) -> None:
+        self.rule, self.severity, self.message = rule, severity, message
+        self.offset, self.field = offset, field
+        self.loaders = [] if loaders is None else loaders
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Finding and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # mutable (a selection may change the severity)
+
+    def __repr__(self) -> str:
+        return _repr(self)
 
     def to_dict(self) -> dict:
         return {
@@ -46,35 +72,63 @@ class Finding:
         }
 
 
-@dataclass
 class Layer:
     """One wrapper a loader takes off: its kind and what it found."""
 
-    kind: str
-    offset: int  # where the layer starts in its parent
-    details: dict = dataclasses.field(default_factory=dict)
+    __slots__ = ("kind", "offset", "details")
+
+    def __init__(self, kind: str, offset: int, details: dict | None = None) -> None:
+        self.kind = kind
+        self.offset = offset  # where the layer starts in its parent
+        self.details = {} if details is None else details
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Layer and self.to_dict() == other.to_dict()
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return _repr(self)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "offset": self.offset, **self.details}
 
 
-@dataclass
 class ImageResult:
-    path: str
-    format: str = "unknown"
-    layers: list[Layer] = dataclasses.field(default_factory=list)
-    header_offset: int | None = None  # file offset of the header when no layer transforms bytes
-    file_size: int | None = None  # size of the input file
-    payload_size: int | None = None  # bytes a loader places: the innermost view's length
-    header: dict = dataclasses.field(default_factory=dict)
-    derived: dict = dataclasses.field(default_factory=dict)  # read beside the header, not in it
-    fields: list[Field] = dataclasses.field(default_factory=list)
-    facts: dict = dataclasses.field(default_factory=dict)
-    findings: list[Finding] = dataclasses.field(default_factory=list)
-    loaders: dict = dataclasses.field(default_factory=dict)
-    #: files found beside the kernel inside a wrapper (a .deb's config): name -> bytes;
-    #: not part of the report
-    companions: dict[str, bytes] = dataclasses.field(default_factory=dict, repr=False)
+    """Everything known about one image, filled in stage by stage.
+
+    header_offset: file offset of the header when no layer transforms bytes;
+    payload_size: bytes a loader places (the innermost view's length); derived: values
+    read beside the header, not in it; companions: files found beside the kernel inside
+    a wrapper (a .deb's config), name -> bytes, not part of the report.
+    """
+
+    __slots__ = ("path", "format", "layers", "header_offset", "file_size", "payload_size",
+                 "header", "derived", "fields", "facts", "findings", "loaders",
+                 "companions")
+
+    def __init__(self, path: str, format: str = "unknown", layers: list[Layer] | None = None,
+                 header_offset: int | None = None, file_size: int | None = None,
+                 payload_size: int | None = None, header: dict | None = None,
+                 derived: dict | None = None, fields: list[Field] | None = None,
+                 facts: dict | None = None, findings: list[Finding] | None = None,
+                 loaders: dict | None = None,
+                 companions: dict[str, bytes] | None = None) -> None:
+        self.path, self.format = path, format
+        self.layers = [] if layers is None else layers
+        self.header_offset, self.file_size, self.payload_size = (
+            header_offset, file_size, payload_size)
+        self.header = {} if header is None else header
+        self.derived = {} if derived is None else derived
+        self.fields = [] if fields is None else fields
+        self.facts = {} if facts is None else facts
+        self.findings = [] if findings is None else findings
+        self.loaders = {} if loaders is None else loaders
+        self.companions = {} if companions is None else companions
+
+    def __repr__(self) -> str:
+        return f"ImageResult(path={self.path!r}, format={self.format!r}, " \
+               f"findings={len(self.findings)})"
 
     @property
     def verdict(self) -> str:
@@ -84,3 +138,8 @@ class ImageResult:
         if worst >= severity_rank("warning"):
             return "warn"
         return "pass"
+
+
+def _repr(obj) -> str:
+    inner = ", ".join(f"{name}={getattr(obj, name)!r}" for name in obj.__slots__)
+    return f"{type(obj).__name__}({inner})"

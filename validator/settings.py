@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from validator.model import SEVERITIES
 
@@ -27,24 +25,30 @@ class SettingsError(ValueError):
     pass
 
 
-@dataclass
 class Settings:
-    path: str | None = None
-    fail_on: str | None = None
-    select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    loaders: list[str] = field(default_factory=list)
-    target: str | None = None
-    severity: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("path", "fail_on", "select", "ignore", "loaders", "target", "severity")
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self.fail_on: str | None = None
+        self.select: list[str] = []
+        self.ignore: list[str] = []
+        self.loaders: list[str] = []
+        self.target: str | None = None
+        self.severity: dict[str, str] = {}
 
 
-def find_pyproject(start: str | os.PathLike | None = None) -> Path | None:
-    here = Path(start or os.getcwd()).resolve()
-    for directory in (here, *here.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
+def find_pyproject(start: str | os.PathLike | None = None) -> str | None:
+    """The nearest pyproject.toml in ``start`` (default: the working directory) or above."""
+    directory = os.path.realpath(start or os.getcwd())
+    while True:
+        candidate = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(candidate):
             return candidate
-    return None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
 def load(start: str | os.PathLike | None = None) -> Settings:
@@ -53,15 +57,20 @@ def load(start: str | os.PathLike | None = None) -> Settings:
     path = find_pyproject(start)
     if path is None:
         return Settings()
-    return _load(path, path.stat().st_mtime_ns)
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
+    return _load(path, mtime)
 
 
 @functools.lru_cache(maxsize=8)
-def _load(path: Path, _mtime: int) -> Settings:
+def _load(path: str, _mtime: int) -> Settings:
     import tomllib
 
     try:
-        doc = tomllib.loads(path.read_text())
+        with open(path, encoding="utf-8") as f:
+            doc = tomllib.loads(f.read())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"{path}: {exc}") from None
     table = doc.get("tool", {}).get("kimage")
@@ -73,7 +82,7 @@ def _load(path: Path, _mtime: int) -> Settings:
     unknown = sorted(set(table) - known)
     if unknown:
         raise SettingsError(f"{path}: unknown [tool.kimage] keys: {', '.join(unknown)}")
-    s = Settings(path=str(path))
+    s = Settings(path=path)
     s.fail_on = table.get("fail-on")
     if s.fail_on is not None and s.fail_on not in SEVERITIES:
         raise SettingsError(f"{path}: fail-on must be one of {', '.join(SEVERITIES)}")

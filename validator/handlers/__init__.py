@@ -8,18 +8,25 @@ header it cannot decode at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from validator.model import Field, Finding
 
-from validator.model import Field, Finding
 
-
-@dataclass
 class Decoded:
-    header: dict = field(default_factory=dict)
-    derived: dict = field(default_factory=dict)
-    fields: list[Field] = field(default_factory=list)
-    facts: dict = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
+    """What a handler hands back: the header as JSON, values read beside it, the fields
+    for display, facts for the rules and the handler's own findings."""
+
+    __slots__ = ("header", "derived", "fields", "facts", "findings")
+
+    def __init__(self, header: dict | None = None, derived: dict | None = None,
+                 fields: list[Field] | None = None, facts: dict | None = None,
+                 findings: list[Finding] | None = None) -> None:
+        self.header = {} if header is None else header
+        self.derived = {} if derived is None else derived
+        self.fields = [] if fields is None else fields
+        self.facts = {} if facts is None else facts
+        self.findings = [] if findings is None else findings
 
 
 def human_size(n: int) -> str:

@@ -16,18 +16,35 @@ Every view answers ``read(offset, n)`` and knows its root ``source``. Two kinds 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Protocol
-
 from validator.model import Finding, Layer
 from validator.rules.registry import finding
-from validator.source import Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
+    from typing import Protocol
+
+    from validator.source import Source
+
+    class ByteView(Protocol):
+        source: Source
+
+        def read(self, offset: int, length: int) -> bytes: ...
+
+    class Decoder(Protocol):
+        """A pull decoder over a parent view: ``read(n)`` gives at most n new bytes, b""
+        at the end. ``consumed`` is the input read so far; ``finished`` is True once the
+        end marker was seen; ``trailing`` the input bytes after it (None when unknown)."""
+
+        consumed: int
+        finished: bool
+        trailing: int | None
+
+        def read(self, n: int) -> bytes: ...
 
 MiB = 1 << 20
 
 
-@dataclass(frozen=True)
 class Limits:
     """Bounds on what one analysis may decode.
 
@@ -41,27 +58,38 @@ class Limits:
     off for ``inspect``, which decodes only what it reads.
     """
 
-    max_decompressed: int = 64 * MiB
-    max_ratio: int = 256
-    ratio_floor: int = 4 * MiB
-    max_depth: int = 8
-    scan_read: int = 768 * 1024
-    decode_all: bool = False
+    __slots__ = ("max_decompressed", "max_ratio", "ratio_floor", "max_depth", "scan_read",
+                 "decode_all")
+
+    def __init__(self, max_decompressed: int = 64 * MiB, max_ratio: int = 256,
+                 ratio_floor: int = 4 * MiB, max_depth: int = 8, scan_read: int = 768 * 1024,
+                 decode_all: bool = False) -> None:
+        self.max_decompressed, self.max_ratio, self.ratio_floor = (
+            max_decompressed, max_ratio, ratio_floor)
+        self.max_depth, self.scan_read, self.decode_all = max_depth, scan_read, decode_all
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Limits and all(
+            getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in self.__slots__))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"Limits({inner})"
 
 
-class ByteView(Protocol):
-    source: Source
-
-    def read(self, offset: int, length: int) -> bytes: ...
-
-
-@dataclass
 class View:
     """A window on a source: ``length`` bytes from ``base``."""
 
-    source: Source
-    base: int
-    length: int
+    __slots__ = ("source", "base", "length")
+
+    def __init__(self, source: Source, base: int, length: int) -> None:
+        self.source, self.base, self.length = source, base, length
+
+    def __repr__(self) -> str:
+        return f"View({self.source!r}, {self.base:#x}, {self.length:#x})"
 
     #: False: a View's bytes are the input file's bytes (DecodedView and SliceView: True).
     transformed = False
@@ -96,18 +124,6 @@ class DecodeError(Exception):
         super().__init__(message)
         self.rule = rule
         self.message = message
-
-
-class Decoder(Protocol):
-    """A pull decoder over a parent view: ``read(n)`` gives at most n new bytes, b"" at
-    the end. ``consumed`` is the input read so far; ``finished`` is True once the end
-    marker was seen; ``trailing`` the input bytes after it (None when unknown)."""
-
-    consumed: int
-    finished: bool
-    trailing: int | None
-
-    def read(self, n: int) -> bytes: ...
 
 
 class DecodedView:
@@ -388,17 +404,19 @@ class _Match:
         return self._base + self._m.start(group)
 
 
-@dataclass
 class Unwrapped:
     """What a wrapper layer hands back: its ``Layer``, the next view (None: the chain
     stops), findings, facts it establishes (e.g. ``compression``) and companion files
     found beside the kernel (e.g. a package's ``config``: name -> bytes)."""
 
-    layer: Layer
-    view: object | None
-    findings: list[Finding] = field(default_factory=list)
-    facts: dict = field(default_factory=dict)
-    companions: dict[str, bytes] = field(default_factory=dict)
+    __slots__ = ("layer", "view", "findings", "facts", "companions")
+
+    def __init__(self, layer: Layer, view: object | None, findings: list[Finding] | None = None,
+                 facts: dict | None = None, companions: dict[str, bytes] | None = None) -> None:
+        self.layer, self.view = layer, view
+        self.findings = [] if findings is None else findings
+        self.facts = {} if facts is None else facts
+        self.companions = {} if companions is None else companions
 
 
 class Context:

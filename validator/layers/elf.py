@@ -7,8 +7,6 @@ Image header at ``_text``, the start of its first PT_LOAD.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from validator.layers import View
 from validator.model import Finding, Layer
 from validator.rules.registry import ALL_LOADERS, finding, rule
@@ -21,13 +19,13 @@ MAX_PHNUM = 4096
 MACHINES = {20: "EM_PPC", 21: "EM_PPC64", 183: "EM_AARCH64", 62: "EM_X86_64", 243: "EM_RISCV"}
 
 
-@dataclass
 class ElfUnwrapped:
-    layer: Layer
-    view: View | None
-    machine: int | None = None
-    endianness: str | None = None
-    findings: list[Finding] = field(default_factory=list)
+    __slots__ = ("layer", "view", "machine", "endianness", "findings")
+
+    def __init__(self, layer: Layer, view: View | None, machine: int | None = None,
+                 endianness: str | None = None, findings: list[Finding] | None = None) -> None:
+        self.layer, self.view, self.machine, self.endianness = layer, view, machine, endianness
+        self.findings = [] if findings is None else findings
 
 
 rule("elf/malformed", "error",

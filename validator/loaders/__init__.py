@@ -10,20 +10,35 @@ returning extra (rule ID or None, note, rejects) entries.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 
-from validator.model import Finding
-from validator.rules.engine import Context
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from validator.model import Finding
+    from validator.rules.engine import Context
 
 LOADER_MODULES = ("kexec_tools", "kexec_file", "u_boot", "grub", "efi", "qemu")
 
 
-@dataclass
 class Verdict:
-    loader: str
-    verdict: str  # "accept" | "reject" | "n/a"
-    reasons: list[str] = field(default_factory=list)  # rule IDs that decide a rejection
-    notes: list[str] = field(default_factory=list)
+    """One loader's verdict: "accept", "reject" or "n/a"; ``reasons`` are the rule IDs
+    that decide a rejection."""
+
+    __slots__ = ("loader", "verdict", "reasons", "notes")
+
+    def __init__(self, loader: str, verdict: str, reasons: list[str] | None = None,
+                 notes: list[str] | None = None) -> None:
+        self.loader, self.verdict = loader, verdict
+        self.reasons = [] if reasons is None else reasons
+        self.notes = [] if notes is None else notes
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Verdict and (self.loader, self.to_dict()) == (
+            other.loader, other.to_dict())
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.loader!r}, {self.verdict!r}, {self.reasons!r})"
 
     def to_dict(self) -> dict:
         return {"verdict": self.verdict, "reasons": self.reasons, "notes": self.notes}

@@ -6,14 +6,18 @@ finding naming the check, and the other checks still run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-
-from validator.kconfig import KernelConfig
-from validator.model import Finding, ImageResult
 from validator.rules.registry import CHECK_MODULES, finding, rule
-from validator.sysmap import SymbolMap
-from validator.targets import Target
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from validator.kconfig import KernelConfig
+    from validator.model import Finding, ImageResult
+    from validator.sysmap import SymbolMap
+    from validator.targets import Target
+
+    Check = Callable[["Context"], Iterable[Finding]]
 
 rule("kimage/internal-error", "error",
      "a check failed inside kimage",
@@ -22,12 +26,14 @@ rule("kimage/internal-error", "error",
      "kimage issue tracker")
 
 
-@dataclass
 class Context:
-    result: ImageResult
-    config: KernelConfig | None = None
-    symbols: SymbolMap | None = None
-    target: Target | None = None
+    """What a check sees: the decoded image and what the user gave beside it."""
+
+    __slots__ = ("result", "config", "symbols", "target")
+
+    def __init__(self, result: ImageResult, config: KernelConfig | None = None,
+                 symbols: SymbolMap | None = None, target: Target | None = None) -> None:
+        self.result, self.config, self.symbols, self.target = result, config, symbols, target
 
     @property
     def facts(self) -> dict:
@@ -55,14 +61,14 @@ class Context:
         return None
 
 
-Check = Callable[[Context], Iterable[Finding]]
-
-
-@dataclass(frozen=True)
 class Registered:
-    func: Check
-    formats: frozenset[str]  # empty: every format, "unknown" included
-    needs: frozenset[str]  # of "config", "symbols", "target"
+    """A check function with the formats it judges (empty: every format, "unknown"
+    included) and what it needs given (of "config", "symbols", "target")."""
+
+    __slots__ = ("func", "formats", "needs")
+
+    def __init__(self, func: Check, formats: frozenset[str], needs: frozenset[str]) -> None:
+        self.func, self.formats, self.needs = func, formats, needs
 
 
 CHECKS: list[Registered] = []

@@ -6,19 +6,19 @@ module that reports findings declares its rules here through ``rule``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from validator.model import Finding
 
 
-@dataclass(frozen=True)
 class Rule:
-    id: str
-    severity: str
-    summary: str
-    rationale: str
-    reference: str
-    loaders: tuple[str, ...] = ()
+    __slots__ = ("id", "severity", "summary", "rationale", "reference", "loaders")
+
+    def __init__(self, id: str, severity: str, summary: str, rationale: str, reference: str,
+                 loaders: tuple[str, ...] = ()) -> None:
+        self.id, self.severity, self.summary = id, severity, summary
+        self.rationale, self.reference, self.loaders = rationale, reference, tuple(loaders)
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id!r}, {self.severity!r})"
 
 
 RULES: dict[str, Rule] = {}
