@@ -59,7 +59,7 @@ fuzz: $(BIN)/python
 
 # The real loaders (kexec-tools under qemu-user, U-Boot and EDK2 under qemu-system) on
 # one-field variants of real kernels; needs root for apt-get. LOADERS: a subset.
-LOADERS ?= kexec-tools,kexec-tools-file,kexec-tools-crash,u-boot
+LOADERS ?= kexec-tools,kexec-tools-file,kexec-tools-crash,u-boot,qemu
 loader-truth: $(BIN)/python
 	$(PIP) install -e .
 	sh loadertruth/install.sh
