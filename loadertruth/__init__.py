@@ -11,6 +11,9 @@ cache directory (``build/loadertruth`` by default, ``$LOADERTRUTH_CACHE`` to mov
 - ``efi``                EDK2 (qemu-efi-aarch64) starting the image as an EFI application
 - ``qemu``               qemu-system-aarch64 ``-M virt -kernel`` (QEMU's own loader, no
                          firmware), observed at the kernel's first instruction
+- ``kexec-file-kernel``  the kernel's own kexec_file_load(2) in an arm64 Linux 6.1 guest
+                         under qemu-system-aarch64 (``-crash``: KEXEC_FILE_ON_CRASH);
+                         all images in one guest boot (``kexec_file_kernel.py``)
 
 Each run gives one :class:`loadertruth.common.Verdict`; ``python -m loadertruth.run``
 writes them as a JSON list keyed by (image, loader).
@@ -19,4 +22,5 @@ writes them as a JSON list keyed by (image, loader).
 __all__ = ["LOADERS"]
 
 #: Loader names, in the order ``run.py`` runs them.
-LOADERS = ("kexec-tools", "kexec-tools-file", "kexec-tools-crash", "u-boot", "efi", "qemu")
+LOADERS = ("kexec-tools", "kexec-tools-file", "kexec-tools-crash", "u-boot", "efi",
+           "kexec-file-kernel", "kexec-file-kernel-crash", "qemu")

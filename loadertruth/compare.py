@@ -26,6 +26,9 @@ KIMAGE_LOADER = {
     "u-boot": "u-boot",
     "efi": "efi",
     "qemu": "qemu",
+    # the kernel's own kexec_file_load in an arm64 guest (normal and KEXEC_FILE_ON_CRASH)
+    "kexec-file-kernel": "kexec-file",
+    "kexec-file-kernel-crash": "kexec-file",
 }
 
 

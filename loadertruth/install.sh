@@ -10,6 +10,10 @@
 #
 # `install.sh kexec` installs only what kexec-tools needs (qemu-user-static,
 # device-tree-compiler and the foreign roots): the subset `make test` runs.
+# `install.sh kexec-file` adds the kexec-file-kernel guest (optional, minutes): the
+# aarch64 cross compiler (for the guest /init), Debian's arm64 kernel .deb (unpacked
+# into $CACHE/kernel-arm64; it has no KEXEC_FILE) and a guest kernel built from
+# Debian's linux-source-6.1 with KEXEC_FILE on ($CACHE/kernel-arm64-kexecfile/Image).
 # CACHE defaults to build/loadertruth under the repository (git-ignored).
 # REFRESH=1 re-resolves the foreign packages and re-unpacks them if a version changed.
 set -eu
@@ -23,11 +27,14 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
+# kexec-file mode: the guest /init's cross compiler and the guest kernel's build
+KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc"
 HOST_PKGS=$ALL_HOST_PKGS
 case "${1:-all}" in
     all) ;;
     kexec) HOST_PKGS="qemu-user-static device-tree-compiler" ;;
-    *) echo "usage: install.sh [all|kexec]" >&2; exit 2 ;;
+    kexec-file) HOST_PKGS="qemu-system-arm $KFK_PKGS" ;;
+    *) echo "usage: install.sh [all|kexec|kexec-file]" >&2; exit 2 ;;
 esac
 ARCHES="arm64 ppc64el"
 
@@ -120,6 +127,73 @@ for a in $ARCHES; do
     echo "$want" >"$stamp"
 done
 
+# kexec-file mode: Debian's arm64 kernel (recorded, and runnable with
+# LOADERTRUTH_KFK_KERNEL=debian: its kexec_file_load answers ENOSYS) and the guest
+# kernel with KEXEC_FILE, built from Debian's source of the same upstream version.
+if [ "${1:-all}" = kexec-file ]; then
+    KFK_STAMP="$CACHE/kernel-arm64-kexecfile/.installed"
+    kimg=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-6\.1\.[^:]*-arm64\).*/\1/p' | head -n1)
+    kver=$(apt-cache policy "$kimg:arm64" | sed -n 's/^ *Candidate: //p')
+    srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+    want="debian-kernel=$kimg=$kver kbuild-source=linux-source-6.1=$srcver"
+    if [ ! -f "$KFK_STAMP" ] || [ "$(head -n1 "$KFK_STAMP")" != "$want" ] || [ "${REFRESH:-0}" = 1 ]; then
+        rm -rf "$CACHE/debs/kernel-arm64" "$CACHE/kernel-arm64" "$CACHE/kernel-arm64-kexecfile"
+        mkdir -p "$CACHE/debs/kernel-arm64" "$CACHE/kernel-arm64" "$CACHE/kernel-arm64-kexecfile"
+        (cd "$CACHE/debs/kernel-arm64" && apt-get download -q "$kimg:arm64=$kver" >"$CACHE/apt-download-kernel.log" 2>&1)
+        dpkg-deb --fsys-tarfile "$CACHE/debs/kernel-arm64"/*.deb | tar -x -C "$CACHE/kernel-arm64" ./boot
+        ksrc="$CACHE/kernel-src"
+        rm -rf "$ksrc"
+        mkdir -p "$ksrc"
+        tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$ksrc"
+        # allnoconfig plus what the guest needs: PL011 console, gzip initramfs, memfd,
+        # kexec_file_load and crash dumps; no KEXEC_SIG, lockdown forced to none
+        # (Debian's own: LOCK_DOWN_KERNEL_FORCE_NONE, lockdown only under EFI Secure Boot).
+        cat >"$ksrc/kfk.config" <<'KCONFIG'
+CONFIG_PRINTK=y
+CONFIG_TTY=y
+CONFIG_SERIAL_AMBA_PL011=y
+CONFIG_SERIAL_AMBA_PL011_CONSOLE=y
+CONFIG_BLK_DEV_INITRD=y
+CONFIG_RD_GZIP=y
+CONFIG_BINFMT_ELF=y
+CONFIG_PROC_FS=y
+CONFIG_SYSFS=y
+CONFIG_DEVTMPFS=y
+CONFIG_SHMEM=y
+CONFIG_TMPFS=y
+CONFIG_MEMFD_CREATE=y
+CONFIG_KEXEC_FILE=y
+CONFIG_CRASH_DUMP=y
+CONFIG_DYNAMIC_DEBUG=y
+CONFIG_ARM64_4K_PAGES=y
+CONFIG_ARM64_VA_BITS_48=y
+CONFIG_RELOCATABLE=y
+CONFIG_RANDOMIZE_BASE=y
+CONFIG_SECURITY=y
+CONFIG_SECURITYFS=y
+CONFIG_SECURITY_LOCKDOWN_LSM=y
+CONFIG_SECURITY_LOCKDOWN_LSM_EARLY=y
+CONFIG_LOCK_DOWN_KERNEL_FORCE_NONE=y
+CONFIG_LSM="lockdown"
+CONFIG_MULTIUSER=y
+CONFIG_FUTEX=y
+CONFIG_POSIX_TIMERS=y
+KCONFIG
+        (
+            cd "$ksrc"/linux-source-6.1
+            export ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+            make -s O=../out allnoconfig
+            scripts/kconfig/merge_config.sh -m -O ../out ../out/.config ../kfk.config >/dev/null
+            make -s O=../out olddefconfig
+            make O=../out -j"$(nproc)" Image >"$CACHE/kernel-build.log" 2>&1
+        )
+        cp "$ksrc/out/arch/arm64/boot/Image" "$ksrc/out/.config" "$CACHE/kernel-arm64-kexecfile/"
+        kbv=$(cat "$ksrc/out/include/config/kernel.release")
+        rm -rf "$ksrc"
+        printf '%s\nkbuild-kernel=%s\n' "$want" "$kbv" >"$KFK_STAMP"
+    fi
+fi
+
 # versions.json: host packages (as installed) and foreign packages (as unpacked).
 {
     printf '{\n  "host": {'
@@ -142,6 +216,19 @@ done
         done
         printf '\n  }'
     done
+    if [ -f "$CACHE/kernel-arm64-kexecfile/.installed" ]; then
+        printf ',\n  "kexec-file": {'
+        sep=
+        for kv in $(cat "$CACHE/kernel-arm64-kexecfile/.installed"); do
+            printf '%s\n    "%s": "%s"' "$sep" "${kv%%=*}" "${kv#*=}"
+            sep=,
+        done
+        for p in $KFK_PKGS; do
+            v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)
+            [ -n "$v" ] && printf ',\n    "%s": "%s"' "$p" "$v"
+        done
+        printf '\n  }'
+    fi
     printf '\n}\n'
 } >"$CACHE/versions.json.tmp"
 mv "$CACHE/versions.json.tmp" "$CACHE/versions.json"

@@ -27,7 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import LOADERS, efi, kexec, qemu, uboot
+from . import LOADERS, efi, kexec, kexec_file_kernel, qemu, uboot
 from .common import Verdict, sha256_file, sniff_arch
 
 
@@ -49,7 +49,7 @@ def list_images(images: Path, manifest: dict[str, dict]) -> list[str]:
 
 
 def applicable(loader: str, arch: str) -> bool:
-    if loader in ("u-boot", "efi", "qemu"):
+    if loader in ("u-boot", "efi", "qemu", *kexec_file_kernel.NAMES):
         return arch == "arm64"
     return True
 
@@ -63,7 +63,25 @@ def run_one(loader: str, path: Path, rel: str, arch: str, sha: str, isolation: s
         return efi.run(path, rel, arch=arch, sha=sha)
     if loader == "qemu":
         return qemu.run(path, rel, arch=arch, sha=sha)
+    if loader in kexec_file_kernel.NAMES:
+        return kexec_file_kernel.run(loader, path, rel, arch=arch, sha=sha)
     raise ValueError(loader)
+
+
+def run_batched(tasks: list[tuple], manifest: dict[str, dict], images: Path) -> list[Verdict]:
+    """The kexec-file-kernel tasks (both modes) in ONE guest boot: each image is
+    rebuilt in the guest from its manifest base (the base's ``as-is`` variant)."""
+    asis = {e["base"]: images / e["image"] for e in manifest.values()
+            if e.get("class") == "as-is"}
+    seen: dict[str, kexec_file_kernel.Item] = {}
+    for _, path, rel, arch, sha in tasks:
+        if rel not in seen:
+            base = asis.get(manifest.get(rel, {}).get("base"))
+            seen[rel] = kexec_file_kernel.Item(path, rel, arch, sha, base)
+    loaders = sorted({t[0] for t in tasks})
+    wanted = {(t[2], t[0]) for t in tasks}
+    return [v for v in kexec_file_kernel.run_batch(list(seen.values()), loaders)
+            if (v.image, v.loader) in wanted]
 
 
 def check_available(loaders: list[str]) -> list[str]:
@@ -87,6 +105,10 @@ def check_available(loaders: list[str]) -> list[str]:
             ok, why = qemu.available()
             if not ok:
                 problems.append(f"qemu: {why}")
+        elif loader in kexec_file_kernel.NAMES:
+            ok, why = kexec_file_kernel.available()
+            if not ok:
+                problems.append(f"{loader}: {why}")
     return problems
 
 
@@ -133,6 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     def work(t):
         return run_one(*t, a.isolation)
 
+    batched = [t for t in tasks if t[0] in kexec_file_kernel.NAMES]
+    tasks = [t for t in tasks if t[0] not in kexec_file_kernel.NAMES]
+    if batched:
+        results.extend(run_batched(batched, manifest, a.images))
+        done += len(batched)
+        if not a.quiet:
+            print(f"loadertruth: {len(batched)} kexec-file-kernel runs in one guest boot, "
+                  f"{time.monotonic() - t0:.0f} s", file=sys.stderr)
     with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
         for v in pool.map(work, tasks):
             results.append(v)

@@ -1,0 +1,552 @@
+"""The kernel's own ``kexec_file_load(2)``: a real arm64 Linux 6.1 booted under
+qemu-system-aarch64 (``-M virt -cpu max``, TCG) with an initramfs whose ``/init``
+(``loadertruth/guest/kexec_file_init.c``) calls the system call on every test image.
+
+Loaders:
+
+- ``kexec-file-kernel``        ``kexec_file_load(fd, -1, cmdline, KEXEC_FILE_NO_INITRAMFS)``
+- ``kexec-file-kernel-crash``  the same with ``KEXEC_FILE_ON_CRASH``, into the region the
+                               guest reserved with ``crashkernel=256M``
+
+Every image of a run goes through ONE guest boot (both modes, unloading with
+``KEXEC_FILE_UNLOAD`` after each successful load; the loaded kernel is never run).
+Images reach the guest cheaply: each distinct base (the ``as-is`` variant of a
+manifest base, or the image itself) is shipped once in the initramfs as its data
+extents (the sparse zeros are left out), and the job file ``/job`` lists per image its
+base, its size (truncation / extension) and the (offset, bytes) patches that turn
+the base into it. The guest rebuilds each image in a memfd and passes that fd.
+
+Console lines (see the C file): ``KFL <id> <mode> <rc> <errno name> <errno> <us>``
+decides; ``KFL-KMSG`` lines are what the kernel logged during that load (with
+``dyndbg`` on arch/arm64/kernel/kexec_image.c and kernel/kexec_file.c, the
+``pr_debug`` placement lines); ``KFL-UNLOAD`` confirms the unload.
+
+The kernel: Debian 12's own arm64 kernels (``linux-image-6.1.0-*-arm64``, also the
+cloud flavour) are built with ``# CONFIG_KEXEC_FILE is not set``: the system call
+answers ENOSYS there (recorded as ``accept: null``; ``LOADERTRUTH_KFK_KERNEL=debian``
+runs it). The default kernel is therefore built by ``install.sh kexec-file`` from
+Debian's own source of the same version (``linux-source-6.1``) with a small config
+that turns on KEXEC_FILE (no KEXEC_SIG, lockdown forced to none, 4K pages, LE), see
+``KCONFIG`` in install.sh and README.md.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .common import CACHE, REPO, Verdict, sha256_file, versions, which
+
+LOADER_NORMAL = "kexec-file-kernel"
+LOADER_CRASH = "kexec-file-kernel-crash"
+NAMES = (LOADER_NORMAL, LOADER_CRASH)
+MODE_OF = {LOADER_NORMAL: "normal", LOADER_CRASH: "crash"}
+LOADER_OF = {v: k for k, v in MODE_OF.items()}
+
+WORK = CACHE / "kexec-file-kernel"
+INIT_SRC = REPO / "loadertruth" / "guest" / "kexec_file_init.c"
+INIT_BIN = WORK / "init"
+#: kernel choice -> (Image path, version record key in versions.json "kexec-file")
+KERNELS = {
+    "kbuild": CACHE / "kernel-arm64-kexecfile" / "Image",
+    "debian": None,  # resolved from the unpacked .deb: kernel-arm64/boot/vmlinuz-*
+}
+RAM_MIB = 2048
+CRASHKERNEL = "256M"
+#: what the guest passes to kexec_file_load as the new kernel's command line
+GUEST_CMDLINE = "console=ttyAMA0 loadertruth"
+DYNDBG = "file kexec_image.c +p; file kexec_file.c +p; file machine_kexec_file.c +p"
+BOOT_TIMEOUT = 120.0
+PER_LOAD_TIMEOUT = 3.0
+#: a patch line holds at most this many bytes (the guest reads 64 KiB lines)
+PATCH_CHUNK = 4096
+#: gaps of equal bytes shorter than this between two differences are patched over
+PATCH_MERGE = 16
+
+# ----------------------------------------------------------------------- file extents
+
+SEEK_DATA = getattr(os, "SEEK_DATA", 3)
+SEEK_HOLE = getattr(os, "SEEK_HOLE", 4)
+BLOCK = 1 << 16
+
+
+def data_extents(path: Path) -> list[tuple[int, int]]:
+    """(offset, length) of the non-hole regions of a file (the whole file where the
+    file system cannot say), in order."""
+    size = path.stat().st_size
+    out = []
+    with open(path, "rb") as f:
+        fd = f.fileno()
+        pos = 0
+        try:
+            while pos < size:
+                try:
+                    start = os.lseek(fd, pos, SEEK_DATA)
+                except OSError:  # ENXIO: only a hole follows
+                    break
+                end = os.lseek(fd, start, SEEK_HOLE)
+                out.append((start, min(end, size) - start))
+                pos = end
+        except OSError:
+            return [(0, size)] if size else []
+    return out
+
+
+def _nonzero_runs(f, off: int, length: int) -> list[tuple[int, bytes]]:
+    """Split a data extent into runs of 64 KiB blocks that are not all zero."""
+    runs: list[tuple[int, bytes]] = []
+    f.seek(off)
+    pos, end = off, off + length
+    zero = bytes(BLOCK)
+    while pos < end:
+        chunk = f.read(min(BLOCK, end - pos))
+        if not chunk:
+            break
+        if chunk != zero[: len(chunk)]:
+            if runs and runs[-1][0] + len(runs[-1][1]) == pos:
+                runs[-1] = (runs[-1][0], runs[-1][1] + chunk)
+            else:
+                runs.append((pos, chunk))
+        pos += len(chunk)
+    return runs
+
+
+def encode_base(path: Path) -> bytes:
+    """The guest's base format: "KBAS", u32 0, u64 size, u64 n, n x (u64 off, u64 len,
+    bytes); every byte not in an extent is zero."""
+    size = path.stat().st_size
+    runs: list[tuple[int, bytes]] = []
+    with open(path, "rb") as f:
+        for off, length in data_extents(path):
+            runs.extend(_nonzero_runs(f, off, length))
+    out = io.BytesIO()
+    out.write(b"KBAS" + struct.pack("<IQQ", 0, size, len(runs)))
+    for off, data in runs:
+        out.write(struct.pack("<QQ", off, len(data)))
+        out.write(data)
+    return out.getvalue()
+
+
+def decode_base(blob: bytes) -> bytes:
+    """The file a base blob stands for (tests; the guest does this in C)."""
+    if blob[:4] != b"KBAS":
+        raise ValueError("not a KBAS blob")
+    _, size, n = struct.unpack_from("<IQQ", blob, 4)
+    buf = bytearray(size)
+    pos = 24
+    for _ in range(n):
+        off, length = struct.unpack_from("<QQ", blob, pos)
+        pos += 16
+        data = blob[pos : pos + length]
+        pos += length
+        end = min(off + length, size)
+        if off < size:
+            buf[off:end] = data[: end - off]
+    return bytes(buf)
+
+
+def _diff_bytes(a: bytes, b: bytes, base_off: int) -> list[tuple[int, bytes]]:
+    """Ranges where b differs from a (same length), as (offset, b's bytes)."""
+    out: list[tuple[int, bytes]] = []
+    i, n = 0, len(b)
+    while i < n:
+        if a[i] == b[i]:
+            i += 1
+            continue
+        j = i + 1
+        last = i
+        while j < n and j - last <= PATCH_MERGE:
+            if a[j] != b[j]:
+                last = j
+            j += 1
+        out.append((base_off + i, b[i : last + 1]))
+        i = last + 1
+    return out
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(ranges):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def diff_patches(base: Path, image: Path) -> list[tuple[int, bytes]]:
+    """Patches that turn ``base`` (cut or zero-extended to the image's size) into
+    ``image``. Only the data extents of either file are read: both are zero elsewhere."""
+    size = image.stat().st_size
+    bsize = base.stat().st_size
+    ranges = [(o, min(o + n, size)) for o, n in data_extents(image) + data_extents(base)
+              if o < size]
+    patches: list[tuple[int, bytes]] = []
+    with open(base, "rb") as fb, open(image, "rb") as fi:
+        for start, end in _merge(ranges):
+            pos = start
+            while pos < end:
+                n = min(BLOCK, end - pos)
+                fi.seek(pos)
+                b = fi.read(n)
+                fb.seek(pos)
+                a = fb.read(n) if pos < bsize else b""
+                a = a + bytes(n - len(a))  # past the base's end: zeros (extension)
+                if a != b:
+                    patches.extend(_diff_bytes(a, b, pos))
+                pos += n
+    # split long patches into lines the guest reads comfortably
+    out = []
+    for off, data in patches:
+        for k in range(0, len(data), PATCH_CHUNK):
+            out.append((off + k, data[k : k + PATCH_CHUNK]))
+    return out
+
+
+def apply_patches(base_bytes: bytes, size: int, patches: list[tuple[int, bytes]]) -> bytes:
+    """What the guest builds: base cut/extended to ``size``, then the patches."""
+    buf = bytearray(base_bytes[:size]) + bytearray(max(0, size - len(base_bytes)))
+    for off, data in patches:
+        buf[off : off + len(data)] = data
+    return bytes(buf)
+
+
+# ----------------------------------------------------------------------- job + initramfs
+
+
+@dataclass
+class JobImage:
+    id: int
+    base: int
+    size: int
+    patches: list[tuple[int, bytes]] = field(default_factory=list)
+
+
+def encode_job(images: list[JobImage], bases: dict[int, str], modes: list[str],
+               cmdline: str = GUEST_CMDLINE) -> str:
+    lines = [f"cmdline {cmdline}", "modes " + " ".join(modes)]
+    lines += [f"base {k} {p}" for k, p in sorted(bases.items())]
+    for im in images:
+        lines.append(f"img {im.id} {im.base} {im.size} {len(im.patches)}")
+        lines += [f"p {off} {data.hex()}" for off, data in im.patches]
+    lines.append("end")
+    return "\n".join(lines) + "\n"
+
+
+def cpio_newc(entries: list[tuple[str, int, bytes, int, int]]) -> bytes:
+    """A newc cpio archive: (name, mode, data, rdev major, rdev minor) per entry."""
+    out = io.BytesIO()
+
+    def pad(n: int) -> None:
+        out.write(b"\0" * ((4 - n % 4) % 4))
+
+    for ino, (name, mode, data, major, minor) in enumerate(
+            [*entries, ("TRAILER!!!", 0, b"", 0, 0)], start=1):
+        nb = name.encode() + b"\0"
+        hdr = "070701" + "".join(f"{v:08x}" for v in (
+            ino if name != "TRAILER!!!" else 0, mode, 0, 0, 1, 0, len(data), 0, 0,
+            major, minor, len(nb), 0))
+        out.write(hdr.encode())
+        out.write(nb)
+        pad(110 + len(nb))
+        out.write(data)
+        pad(len(data))
+    return out.getvalue()
+
+
+S_IFDIR, S_IFREG, S_IFCHR = 0o040000, 0o100000, 0o020000
+
+
+def build_init(force: bool = False) -> Path:
+    """Cross-compile the guest /init (static) unless it is newer than its source."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    if not force and INIT_BIN.is_file() and INIT_BIN.stat().st_mtime >= INIT_SRC.stat().st_mtime:
+        return INIT_BIN
+    cc = which("aarch64-linux-gnu-gcc")
+    if cc is None:
+        raise RuntimeError("aarch64-linux-gnu-gcc missing (install.sh kexec-file)")
+    subprocess.run([cc, "-static", "-O2", "-Wall", "-o", str(INIT_BIN), str(INIT_SRC)],
+                   check=True, capture_output=True)
+    return INIT_BIN
+
+
+def initramfs(init: bytes, base_blobs: dict[int, bytes], job: str) -> bytes:
+    entries = [
+        ("dev", S_IFDIR | 0o755, b"", 0, 0),
+        ("dev/console", S_IFCHR | 0o600, b"", 5, 1),
+        ("dev/kmsg", S_IFCHR | 0o644, b"", 1, 11),
+        ("proc", S_IFDIR | 0o755, b"", 0, 0),
+        ("sys", S_IFDIR | 0o755, b"", 0, 0),
+        ("b", S_IFDIR | 0o755, b"", 0, 0),
+        ("init", S_IFREG | 0o755, init, 0, 0),
+        *((f"b/{k}", S_IFREG | 0o644, blob, 0, 0) for k, blob in sorted(base_blobs.items())),
+        ("job", S_IFREG | 0o644, job.encode(), 0, 0),
+    ]
+    return gzip.compress(cpio_newc(entries), compresslevel=6, mtime=0)
+
+
+# ----------------------------------------------------------------------- console
+
+
+_KFL = re.compile(r"^KFL (\d+) (normal|crash) (-?\d+) (\S+) (\d+) (\d+)\s*$")
+_UNLOAD = re.compile(r"^KFL-UNLOAD (\d+) (normal|crash) (-?\d+) (\S+) (\d+)\s*$")
+_KMSG = re.compile(r"^KFL-KMSG (-?\d+) (normal|crash|before) (\d) (.*)$")
+_ERR = re.compile(r"^KFL-ERR (\d+) (.*)$")
+_INFO = re.compile(r"^KFL-INFO (\S+) (.*)$")
+_END = re.compile(r"^KFL-END (\d+)")
+_LOADED = re.compile(r"Loaded kernel at 0x([0-9a-f]+) bufsz=0x([0-9a-f]+) memsz=0x([0-9a-f]+)")
+_PLACED = re.compile(r"Loaded (dtb|elf core header) at 0x([0-9a-f]+)")
+#: kernel log lines left out of ``observed.kmsg``: the same on every load, or a repeat
+#: of the "Loaded ..." lines with hashed pointers
+KMSG_NOISE = re.compile(r"RNG is not initialised|Loading segment \d+:|Crash PT_LOAD ELF header")
+
+
+def parse_console(text: str) -> dict:
+    """The guest's lines: {"info": {key: [values]}, "loads": {(id, mode): {...}},
+    "errors": {id: text}, "end": count or None}."""
+    info: dict[str, list[str]] = {}
+    loads: dict[tuple[int, str], dict] = {}
+    kmsg: dict[tuple[int, str], list[str]] = {}
+    errors: dict[int, str] = {}
+    end = None
+    for raw in text.splitlines():
+        ln = raw.rstrip("\r")
+        # kernel console output may share the line: take the KFL part
+        i = ln.find("KFL")
+        if i < 0:
+            continue
+        ln = ln[i:]
+        if m := _KFL.match(ln):
+            key = (int(m.group(1)), m.group(2))
+            loads[key] = {"rc": int(m.group(3)), "errno": m.group(4), "errnum": int(m.group(5)),
+                          "us": int(m.group(6)), "kmsg": kmsg.pop(key, [])}
+        elif m := _UNLOAD.match(ln):
+            key = (int(m.group(1)), m.group(2))
+            if key in loads:
+                loads[key]["unload"] = m.group(4)
+        elif m := _KMSG.match(ln):
+            key = (int(m.group(1)), m.group(2))
+            entry = loads.get(key)
+            msg = f"<{m.group(3)}>{m.group(4)}"
+            if entry is not None:  # after the load: the unload's messages
+                entry.setdefault("kmsg_unload", []).append(msg)
+            else:
+                kmsg.setdefault(key, []).append(msg)
+        elif m := _ERR.match(ln):
+            errors[int(m.group(1))] = m.group(2)
+        elif m := _INFO.match(ln):
+            info.setdefault(m.group(1), []).append(m.group(2).strip())
+        elif m := _END.match(ln):
+            end = int(m.group(1))
+    return {"info": info, "loads": loads, "errors": errors, "end": end}
+
+
+def verdict_fields(load: dict | None, error: str | None) -> tuple[bool | None, str, dict]:
+    """(accept, message, observed) for one (image, mode) from the parsed console."""
+    if error is not None:
+        return None, f"harness: guest could not rebuild the image: {error}", {}
+    if load is None:
+        return None, "harness: no result line from the guest", {}
+    observed: dict = {"errno": load["errno"]}
+    kmsg = [k for k in load.get("kmsg", []) if k and not KMSG_NOISE.search(k)]
+    if kmsg:
+        observed["kmsg"] = kmsg
+    for k in kmsg:
+        if m := _LOADED.search(k):
+            observed["kernel_mem"] = int(m.group(1), 16)
+            observed["bufsz"] = int(m.group(2), 16)
+            observed["memsz"] = int(m.group(3), 16)
+        elif m := _PLACED.search(k):
+            key = "dtb_mem" if m.group(1) == "dtb" else "elfcorehdr_mem"
+            observed[key] = int(m.group(2), 16)
+    if "unload" in load:
+        observed["unload"] = load["unload"]
+    if load["rc"] == 0:
+        return True, "kexec_file_load: 0", observed
+    message = f"kexec_file_load: -1 {load['errno']} ({load['errnum']})"
+    if load["errno"] == "ENOSYS":
+        return None, message + ": the kernel has no kexec_file_load (CONFIG_KEXEC_FILE)", \
+            observed
+    return False, message, observed
+
+
+# ----------------------------------------------------------------------- machine
+
+
+def kernel_choice() -> str:
+    return os.environ.get("LOADERTRUTH_KFK_KERNEL", "kbuild")
+
+
+def kernel_path(choice: str | None = None) -> Path | None:
+    choice = choice or kernel_choice()
+    if choice == "debian":
+        found = sorted((CACHE / "kernel-arm64" / "boot").glob("vmlinuz-*"))
+        return found[-1] if found else None
+    p = KERNELS.get(choice)
+    return p if p and p.is_file() else None
+
+
+def version(choice: str | None = None) -> str:
+    choice = choice or kernel_choice()
+    rec = versions().get("kexec-file", {})
+    qemu = versions().get("host", {}).get("qemu-system-arm", "unknown")
+    if choice == "debian":
+        deb = rec.get("debian-kernel", "unknown").replace("=", " ")
+        return (f"{deb} (Debian 12 arm64, KEXEC_FILE not set) under qemu-system-aarch64 "
+                f"{qemu} virt/max TCG")
+    src = rec.get("kbuild-source", "unknown").replace("=", " ")
+    return (f"Linux {rec.get('kbuild-kernel', 'unknown')} built from Debian {src} "
+            f"(KEXEC_FILE=y, no KEXEC_SIG) under qemu-system-aarch64 {qemu} virt/max TCG")
+
+
+def qemu() -> str | None:
+    return which("qemu-system-aarch64")
+
+
+def available(arch: str = "arm64") -> tuple[bool, str]:
+    if arch != "arm64":
+        return False, "the guest is arm64: its kexec_file_load takes arm64 images only"
+    if qemu() is None:
+        return False, "qemu-system-aarch64 not installed (qemu-system-arm)"
+    if kernel_path() is None:
+        return False, f"no {kernel_choice()} guest kernel (sh loadertruth/install.sh kexec-file)"
+    if not INIT_BIN.is_file() and which("aarch64-linux-gnu-gcc") is None:
+        return False, "aarch64-linux-gnu-gcc missing (sh loadertruth/install.sh kexec-file)"
+    return True, ""
+
+
+def command(kernel: Path, initrd: Path) -> list[str]:
+    append = (f"console=ttyAMA0 loglevel=1 crashkernel={CRASHKERNEL} rdinit=/init "
+              f"panic=-1 dyndbg=\"{DYNDBG}\"")
+    return [
+        qemu() or "qemu-system-aarch64", "-machine", "virt", "-cpu", "max,pauth-impdef=on",
+        "-smp", "1", "-m", str(RAM_MIB), "-nographic", "-nic", "none", "-monitor", "none",
+        "-serial", "stdio", "-no-reboot", "-kernel", str(kernel), "-initrd", str(initrd),
+        "-append", append,
+    ]
+
+
+@dataclass
+class Item:
+    """One image of a batch: where it is, its join key, and its base (a path)."""
+
+    path: Path
+    rel: str
+    arch: str
+    sha: str
+    base: Path | None = None
+
+
+def plan(items: list[Item]) -> tuple[dict[int, bytes], dict[int, str], list[JobImage]]:
+    """Base blobs (by number), their guest paths and the job's images (id = index)."""
+    base_ids: dict[Path, int] = {}
+    blobs: dict[int, bytes] = {}
+    job: list[JobImage] = []
+    for i, it in enumerate(items):
+        base = it.base if it.base is not None and it.base.is_file() else it.path
+        if base not in base_ids:
+            base_ids[base] = len(base_ids)
+            blobs[base_ids[base]] = encode_base(base)
+        k = base_ids[base]
+        patches = [] if base == it.path else diff_patches(base, it.path)
+        if sum(len(d) for _, d in patches) > (1 << 20):  # too different: its own base
+            base_ids[it.path] = len(base_ids)
+            k = base_ids[it.path]
+            blobs[k] = encode_base(it.path)
+            patches = []
+        job.append(JobImage(i, k, it.path.stat().st_size, patches))
+    return blobs, {k: f"/b/{k}" for k in blobs}, job
+
+
+def run_batch(items: list[Item], loaders: list[str], timeout: float | None = None
+              ) -> list[Verdict]:
+    """One guest boot for all ``items`` and the requested modes; one Verdict per
+    (item, loader)."""
+    loaders = [x for x in NAMES if x in loaders]
+    choice = kernel_choice()
+    ver = version(choice)
+    out: list[Verdict] = []
+
+    def blank(it: Item, loader: str) -> Verdict:
+        return Verdict(image=it.rel, sha256=it.sha, loader=loader, loader_version=ver,
+                       arch=it.arch, accept=None, message="")
+
+    ok, why = available()
+    todo = [it for it in items if it.arch == "arm64"]
+    if not ok or not todo or not loaders:
+        for it in items:
+            for ld in loaders:
+                v = blank(it, ld)
+                v.message = f"harness: {why or 'not an arm64 image'}"
+                out.append(v)
+        return out
+
+    t0 = time.monotonic()
+    init = build_init().read_bytes()
+    blobs, base_paths, job = plan(todo)
+    modes = [MODE_OF[x] for x in loaders]
+    rd = initramfs(init, blobs, encode_job(job, base_paths, modes))
+    WORK.mkdir(parents=True, exist_ok=True)
+    initrd = WORK / f"initramfs-{os.getpid()}.cpio.gz"
+    initrd.write_bytes(rd)
+    prep = time.monotonic() - t0
+    limit = timeout or BOOT_TIMEOUT + PER_LOAD_TIMEOUT * len(todo) * len(modes)
+    t1 = time.monotonic()
+    cmd = command(kernel_path(choice), initrd)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=dict(os.environ, LC_ALL="C"))
+    try:
+        raw, _ = proc.communicate(timeout=limit)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raw, _ = proc.communicate()
+        timed_out = True
+    wall = time.monotonic() - t1
+    text = raw.decode("utf-8", "replace")
+    (WORK / "console.log").write_text(text)
+    initrd.unlink(missing_ok=True)
+    parsed = parse_console(text)
+    run_info = {"boot_and_loads_seconds": round(wall, 1), "prepare_seconds": round(prep, 1),
+                "images": len(todo), "loads": len(todo) * len(modes),
+                "initramfs_bytes": len(rd), "timed_out": timed_out, "info": parsed["info"],
+                "kernel": str(kernel_path(choice)), "command": cmd}
+    (WORK / "last-run.json").write_text(json.dumps(run_info, indent=1) + "\n")
+    todo_ids = {it.rel: i for i, it in enumerate(todo)}
+    for it in items:
+        for ld in loaders:
+            v = blank(it, ld)
+            i = todo_ids.get(it.rel)
+            if i is None:
+                v.message = "harness: the guest is arm64: arm64 images only"
+                out.append(v)
+                continue
+            load = parsed["loads"].get((i, MODE_OF[ld]))
+            accept, message, observed = verdict_fields(load, parsed["errors"].get(i))
+            if load is None and timed_out:
+                message = "harness: guest timed out"
+            v.accept, v.message, v.observed = accept, message, observed
+            v.log_tail = [message, *observed.get("kmsg", [])][-6:]
+            v.seconds = round(load["us"] / 1e6, 6) if load else 0.0
+            out.append(v)
+    return out
+
+
+def run(loader: str, path: Path, rel: str, arch: str = "arm64", sha: str | None = None,
+        base: Path | None = None) -> Verdict:
+    """One image, one boot (slow: use run_batch for many)."""
+    item = Item(path, rel, arch, sha or sha256_file(path), base)
+    return run_batch([item], [loader])[0]
+
+
+def clean() -> None:
+    shutil.rmtree(WORK, ignore_errors=True)
