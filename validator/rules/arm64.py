@@ -97,16 +97,18 @@ rule("arm64/image-size-implausible", "error",
      "No arm64 kernel occupies that much (a distro kernel is tens of MiB); loaders must find "
      "one free range of that size: kexec-tools fails ('Could not find a free area of "
      "memory'), U-Boot refuses ('FDT image overlaps OS image') or crashes copying it, "
-     "kexec_file_load finds no hole. A header whose fields were written big-endian reads "
-     "like this.",
+     "kexec_file_load finds no hole, QEMU's -kernel exits ('too large to fit in RAM', 'Not "
+     "enough space for DTB'). A header whose fields were written big-endian reads like this.",
      "loader-truth runs (loadertruth/, variants image-size 2g/4g/1t, header-byteswapped); "
-     "kexec-tools kexec/kexec.c locate_hole",
+     "kexec-tools kexec/kexec.c locate_hole; QEMU 7.2 hw/arm/boot.c "
+     "arm_setup_direct_kernel_boot",
      ("kexec-tools", "kexec-file", "u-boot", "qemu"))
 rule("arm64/text-offset-implausible", "error",
      "text_offset is 1 GiB or more",
      "text_offset places the image inside a 2 MiB-aligned region; kexec-tools needs a free "
      "range of text_offset + image_size bytes and fails to find one. U-Boot adds it to the "
-     "load address unchecked.",
+     "load address unchecked. QEMU's -kernel loads the image there and then finds no room "
+     "for the DTB, or (a wrapped value) lays it over its boot stub.",
      "loader-truth runs (loadertruth/, variants text-offset 4g/huge); kexec-tools "
      "kexec/arch/arm64/kexec-image-arm64.c",
      ("kexec-tools", "kexec-file", "qemu"))
