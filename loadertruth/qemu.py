@@ -27,11 +27,11 @@ observation                                 verdict
 ==========================================  ===========================================
 QEMU exits before the CPU starts            rejected, by its error line ("could not
                                             load kernel", "too large to fit in RAM",
-                                            "Not enough space for DTB", "rom: requested
-                                            regions overlap", or a silent exit(1) of
-                                            ``arm_load_elf``)
-no boot stub ran (PC is not the RAM base)   rejected: started as a bare-metal ELF, no
-                                            DTB in x0
+                                            "Not enough space for DTB", "Some ROM
+                                            regions are overlapping", or a silent
+                                            exit(1) of ``arm_load_elf``)
+no boot stub ran (PC is not the RAM base)   rejected: started as a bare-metal program
+                                            (an ELF, a non-Linux uImage), no DTB in x0
 no RAM / no "ARM\\x64" at entry+0x38        rejected: what runs is not an Image header
                                             (the raw-blob fallback, or nothing loaded)
 entry - text_offset not 2 MiB aligned       rejected (booting.rst "placed text_offset
