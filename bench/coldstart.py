@@ -11,12 +11,19 @@ compared with the bare interpreter of its own kind of venv.
 
 Every module is byte-compiled first and the commands run without
 PYTHONDONTWRITEBYTECODE, as an installed kimage does.
+
+Times move with the machine's load; instruction counts do not. When valgrind is there,
+each command also runs once under ``valgrind --tool=callgrind`` and its instruction
+count (user space, the dynamic loader included) is recorded beside the times, with the
+same ratios: the numbers to compare across commits and machines.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -38,6 +45,17 @@ from bench.common import (
 ROUNDS = 21
 EDITABLE = "kimage check"
 REGULAR = "kimage check (pip install .)"
+VALGRIND = shutil.which("valgrind")
+
+
+def instructions(cmd: list[str], cwd: Path) -> int | None:
+    """Instructions executed by ``cmd`` (callgrind's total), or None without valgrind."""
+    if VALGRIND is None:
+        return None
+    proc = subprocess.run([VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           *cmd], cwd=cwd, capture_output=True, text=True, env=CHILD_ENV)
+    m = re.search(r"Collected : (\d+)", proc.stderr)
+    return int(m.group(1)) if m else None
 
 
 def install(where: Path, source: Path) -> Path | None:
@@ -101,7 +119,8 @@ def measure(images: dict[str, Path], workdir: Path, rounds: int = ROUNDS,
             table[name] = {"wall_ms": summary([r.wall for r in rs], 1000),
                            "cpu_ms": summary([r.cpu for r in rs], 1000),
                            "maxrss_kib": max(r.maxrss for r in rs),
-                           "exit": sorted({r.status for r in rs})}
+                           "exit": sorted({r.status for r in rs}),
+                           "instructions": instructions(commands[name], workdir)}
         out["images"][label] = {"path": os.fspath(image), "size": image.stat().st_size,
                                 "commands": table, "ratios": _ratios(table)}
     return out
@@ -112,6 +131,15 @@ def _ratios(table: dict) -> dict:
         return table[name][key]["median"]
 
     ratios = {}
+    if table["python3 -I -c pass"].get("instructions"):
+        def count(name):
+            return table[name].get("instructions") or 0
+
+        base = count("python3 -I -c pass")
+        ratios["kimage / python3 -I -c pass (instructions)"] = ratio(count(EDITABLE), base)
+        if REGULAR in table and count("python3 -I -c pass (plain venv)"):
+            ratios["kimage (pip install .) / python3 -I -c pass, plain venv (instructions)"] = (
+                ratio(count(REGULAR), count("python3 -I -c pass (plain venv)")))
     for key, unit in (("wall_ms", "wall"), ("cpu_ms", "cpu")):
         base = med("python3 -I -c pass", key)
         ratios[f"kimage / python3 -I -c pass ({unit})"] = ratio(med(EDITABLE, key), base)

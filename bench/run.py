@@ -101,8 +101,9 @@ def _print_coldstart(r: dict) -> None:
         print(f"-- {label}, {img['size']:,} bytes")
         for name, t in img["commands"].items():
             w, c = t["wall_ms"], t["cpu_ms"]
+            ins = f"; {t['instructions'] / 1e6:.0f} M instr" if t.get("instructions") else ""
             print(f"  {name:38s} {w['median']:7.1f}  (IQR {w['q1']:.1f}-{w['q3']:.1f}; "
-                  f"cpu {c['median']:.1f})")
+                  f"cpu {c['median']:.1f}{ins})")
         for name, v in img["ratios"].items():
             print(f"  {name:50s} {v}")
 

@@ -81,6 +81,23 @@ def _check(modules: set[str], image: dict, expected_third_party: set[str]) -> No
     assert not (_top(modules) & CODECS), sorted(_top(modules) & CODECS)
 
 
+#: Standard modules the raw-Image check path does without: each costs a sizeable part of
+#: the interpreter's own start (dataclasses imports inspect; typing, pathlib, hashlib,
+#: gzip, uuid likewise pull in more).
+HEAVY_STDLIB = {"dataclasses", "inspect", "typing", "pathlib", "hashlib", "gzip", "uuid",
+                "json", "tomllib", "platform"}
+
+
+def _at_startup(tmp_path) -> set[str]:
+    """What the interpreter of this venv imports by itself (the editable install's finder
+    brings pathlib and re, for one): not kimage's doing."""
+    code = "import json, sys; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    return set(json.loads(out)) - {"json", "json.decoder", "json.scanner", "json.encoder",
+                                   "_json"}
+
+
 def test_raw_arm64_image_without_efi_stub(tmp_path):
     image = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"
     modules, result = _modules(tmp_path, image)
@@ -89,6 +106,12 @@ def test_raw_arm64_image_without_efi_stub(tmp_path):
     assert "pefile" not in modules and "elftools" not in _top(modules)
     assert "validator._kaitai.arm64_image" in modules
     assert "validator._kaitai.ppc64_head" not in modules
+    # the PROBE itself imports json (to write the module list) after main() returned
+    added = modules - _at_startup(tmp_path) - {"json", "json.decoder", "json.scanner",
+                                               "json.encoder", "_json"}
+    assert not (added & HEAVY_STDLIB), sorted(added & HEAVY_STDLIB)
+    # the readers of --config, --system-map and --target only when those are given
+    assert not {"validator.kconfig", "validator.sysmap", "validator.targets"} & modules
 
 
 @pytest.mark.slow

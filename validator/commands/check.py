@@ -75,7 +75,7 @@ class UsageError(Exception):
 
 def build_options(args, config_path=None, symbols_path=None):
     """Options for checker.check_image from the command line and [tool.kimage]."""
-    from validator import checker, kconfig, loaders, settings, sysmap, targets
+    from validator import checker, loaders, settings
 
     try:
         project = settings.load()
@@ -84,16 +84,29 @@ def build_options(args, config_path=None, symbols_path=None):
     options = checker.Options()
     config_path = config_path or getattr(args, "config", None)
     symbols_path = symbols_path or getattr(args, "system_map", None)
-    try:
-        if config_path:
+    target = args.target or project.target
+    # each reader is imported only when its input is given (start-up time)
+    if config_path:
+        from validator import kconfig
+
+        try:
             options.config = kconfig.load(config_path)
-        if symbols_path:
+        except kconfig.ConfigError as exc:
+            raise UsageError(str(exc)) from None
+    if symbols_path:
+        from validator import sysmap
+
+        try:
             options.symbols = sysmap.load(symbols_path)
-        target = args.target or project.target
-        if target:
+        except sysmap.SymbolsError as exc:
+            raise UsageError(str(exc)) from None
+    if target:
+        from validator import targets
+
+        try:
             options.target = targets.parse_target(target)
-    except (kconfig.ConfigError, sysmap.SymbolsError, targets.TargetError) as exc:
-        raise UsageError(str(exc)) from None
+        except targets.TargetError as exc:
+            raise UsageError(str(exc)) from None
     wanted = set(args.loader or project.loaders)
     unknown = wanted - set(loaders.names())
     if unknown:
