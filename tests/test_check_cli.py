@@ -252,3 +252,26 @@ def test_max_decompressed_changes_the_cap(tmp_path):
     assert "layer/decompression-limit" in rules
     p = kimage("inspect", "--max-decompressed", "lots", path)
     assert p.returncode == 2 and "not a size" in p.stderr
+
+
+def test_lint_finds_companions_in_boot_and_build_tree_layouts(tmp_path):
+    from validator.commands.lint import companions, is_image_name
+
+    tree = tmp_path / "linux"
+    (tree / "arch/arm64/boot").mkdir(parents=True)
+    (tree / ".config").write_text("CONFIG_ARM64=y\n")
+    (tree / "System.map").write_text("")
+    assert companions(str(tree / "arch/arm64/boot/Image.gz")) == (
+        str(tree / ".config"), str(tree / "System.map"))
+    assert companions(str(tree / "vmlinux")) == (str(tree / ".config"),
+                                                 str(tree / "System.map"))
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    (boot / "config-6.1.0-50-arm64").write_text("")
+    assert companions(str(boot / "vmlinuz-6.1.0-50-arm64")) == (
+        str(boot / "config-6.1.0-50-arm64"), None)
+    assert companions(str(boot / "Image")) == (None, None)
+    names = ["vmlinuz-6.1", "vmlinux", "Image", "Image.gz", "zImage", "uImage", "boot.efi",
+             "linux-image-6.1.0-50-arm64_6.1.176-1_arm64.deb", "vmlinux.o", "vmlinuz-6.1.sig",
+             "vmlinux-gdb.py", "initrd.img-6.1", "config-6.1", "Image.old", "image"]
+    assert [n for n in names if is_image_name(n)] == names[:8]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from validator.commands.check import UsageError, add_check_options, build_options
@@ -40,10 +40,17 @@ def register(sub) -> None:
             action.choices = ("text", "json", "jsonl", "sarif")
 
 
+def _one_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
+
+_IMAGE = _one_pattern(IMAGE_PATTERNS)
+_NOT_IMAGE = _one_pattern(NOT_IMAGES)
+
+
 def is_image_name(name: str) -> bool:
-    if any(fnmatch.fnmatch(name, pattern) for pattern in NOT_IMAGES):
-        return False
-    return any(fnmatch.fnmatch(name, pattern) for pattern in IMAGE_PATTERNS)
+    """Does a file of this name look like a kernel image (case-sensitive, as /boot is)?"""
+    return _NOT_IMAGE.match(name) is None and _IMAGE.match(name) is not None
 
 
 def discover(paths: list[str]):
@@ -61,33 +68,49 @@ def discover(paths: list[str]):
 
 def companions(image: str) -> tuple[str | None, str | None]:
     """(config, System.map) that belong to ``image``, when they exist beside it."""
-    p = Path(image)
-    name = p.name
+    parent, name = os.path.split(image)
     for prefix in ("vmlinuz-", "vmlinux-"):
         if name.startswith(prefix):
             version = name[len(prefix):]
-            return (_existing(p.parent / f"config-{version}"),
-                    _existing(p.parent / f"System.map-{version}"))
-    if p.parent.name == "boot" and len(p.parents) >= 4 and p.parents[2].name == "arch":
-        root = p.parents[3]  # <tree>/arch/<arch>/boot/Image
-    else:
-        root = p.parent
-    return _existing(root / ".config"), _existing(root / "System.map")
+            return (_existing(os.path.join(parent, f"config-{version}")),
+                    _existing(os.path.join(parent, f"System.map-{version}")))
+    root = parent
+    if os.path.basename(parent) == "boot":
+        arch = os.path.dirname(os.path.dirname(parent))
+        if os.path.basename(arch) == "arch":
+            root = os.path.dirname(arch)  # <tree>/arch/<arch>/boot/Image
+    return (_existing(os.path.join(root, ".config")),
+            _existing(os.path.join(root, "System.map")))
 
 
-def _existing(path: Path) -> str | None:
-    return str(path) if path.is_file() else None
+def _existing(path: str) -> str | None:
+    return path if os.path.isfile(path) else None
 
 
-def _check_one(item):
-    """Worker: (path, args) -> an ImageResult (unreadable paths included)."""
-    path, args = item
+#: The worker's command line and the options it implies without companions: set once
+#: per process (``_start``), not sent and rebuilt with every image.
+_WORKER: dict = {}
+
+
+def _start(args) -> None:
+    _WORKER.clear()
+    _WORKER["args"] = args
+
+
+def _check_one(path: str):
+    """Worker: a path -> an ImageResult (unreadable paths included)."""
     from validator import checker
     from validator.source import InputError
 
+    args = _WORKER["args"]
     config, symbols = (None, None) if args.config or args.system_map else companions(path)
     try:
-        options, _ = build_options(args, config_path=config, symbols_path=symbols)
+        if config or symbols or "options" not in _WORKER:
+            options, _ = build_options(args, config_path=config, symbols_path=symbols)
+            if not (config or symbols):
+                _WORKER["options"] = options
+        else:
+            options = _WORKER["options"]
     except UsageError as exc:  # a paired file that cannot be read
         return checker.unreadable(path, InputError(str(exc)))
     try:
@@ -106,14 +129,15 @@ def run(args) -> int:
         return EXIT_USAGE
     images = list(discover(args.paths))
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    items = [(path, args) for path in images]
-    if jobs > 1 and len(items) > 1:
-        pool = ProcessPoolExecutor(max_workers=jobs)
-        results_iter = pool.map(_check_one, items, chunksize=max(1, len(items) // (jobs * 8)))
+    if jobs > 1 and len(images) > 1:
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start, initargs=(args,))
+        results_iter = pool.map(_check_one, images,
+                                chunksize=max(1, len(images) // (jobs * 8)))
     else:
         pool = None
-        results_iter = map(_check_one, items)
-    results_iter = _progress(results_iter, len(items))
+        _start(args)
+        results_iter = map(_check_one, images)
+    results_iter = _progress(results_iter, len(images))
     failed = False
     results = []
     try:
