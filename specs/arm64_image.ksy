@@ -70,7 +70,6 @@ seq:
       - Linux 6.1 arch/arm64/kernel/image.h _kernel_size_le
   - id: flags
     type: image_flags
-    size: 8
     doc: Informative flags (reserved and zero before 3.17).
     doc-ref:
       - https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "Header notes"
@@ -133,20 +132,28 @@ instances:
     doc-ref: Arm Architecture Reference Manual, A64 "B" (opcode 0b000101)
 types:
   image_flags:
-    doc: The 64-bit flags word, little-endian, least significant bit first.
+    doc: |
+      The 64-bit flags word, little-endian, least significant bit first.
+      Read as one word; each flag is a value over it (bit-typed fields
+      would cost the parser a sub-stream and a read per flag).
     doc-ref: Linux 6.1 arch/arm64/include/asm/image.h
     seq:
-      - id: be
-        type: b1
+      - id: raw
+        type: u8
+        doc: The whole word, as stored.
+        doc-ref: https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "Header notes"
+    instances:
+      be:
+        value: (raw & 1) != 0
         doc: Bit 0, kernel endianness. 1 = big-endian, 0 = little-endian.
         doc-ref: https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "Bit 0"
-      - id: page_size
-        type: b2
+      page_size:
+        value: (raw >> 1) & 3
         enum: page_size
         doc: Bits 1-2, kernel page size (PAGE_SHIFT - 10) / 2.
         doc-ref: https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "Bits 1-2"
-      - id: phys_base
-        type: b1
+      phys_base:
+        value: ((raw >> 3) & 1) != 0
         doc: |
           Bit 3, physical placement. 0 = the 2 MiB-aligned base should be
           as close as possible to the base of DRAM, memory below it is not
@@ -155,11 +162,10 @@ types:
         doc-ref:
           - https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "Bit 3"
           - 'Linux commit a7f8de168ace "arm64: allow kernel Image to be loaded anywhere in physical memory"'
-      - id: reserved
-        type: b60
+      reserved:
+        value: raw >> 4
         doc: Bits 4-63, reserved; booting.rst does not require zero and no loader reads them.
         doc-ref: https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "Bits 4-63"
-    instances:
       page_size_bytes:
         value: 'page_size == page_size::size_4k ? 4096 : page_size == page_size::size_16k ? 16384 : page_size == page_size::size_64k ? 65536 : 0'
         doc: Page size in bytes; 0 when unspecified.

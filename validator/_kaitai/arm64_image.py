@@ -56,9 +56,7 @@ class Arm64Image(KaitaiStruct):
         self.code1 = self._io.read_u4le()
         self.text_offset = self._io.read_u8le()
         self.image_size = self._io.read_u8le()
-        self._raw_flags = self._io.read_bytes(8)
-        _io__raw_flags = KaitaiStream(BytesIO(self._raw_flags))
-        self.flags = Arm64Image.ImageFlags(_io__raw_flags, self, self._root)
+        self.flags = Arm64Image.ImageFlags(self._io, self, self._root)
         self.res2 = self._io.read_u8le()
         self.res3 = self._io.read_u8le()
         self.res4 = self._io.read_u8le()
@@ -74,6 +72,8 @@ class Arm64Image(KaitaiStruct):
 
     class ImageFlags(KaitaiStruct):
         """The 64-bit flags word, little-endian, least significant bit first.
+        Read as one word; each flag is a value over it (bit-typed fields
+        would cost the parser a sub-stream and a read per flag).
         
         .. seealso::
            Linux 6.1 arch/arm64/include/asm/image.h
@@ -85,14 +85,37 @@ class Arm64Image(KaitaiStruct):
             self._read()
 
         def _read(self):
-            self.be = self._io.read_bits_int_le(1) != 0
-            self.page_size = KaitaiStream.resolve_enum(Arm64Image.PageSize, self._io.read_bits_int_le(2))
-            self.phys_base = self._io.read_bits_int_le(1) != 0
-            self.reserved = self._io.read_bits_int_le(60)
+            self.raw = self._io.read_u8le()
 
 
         def _fetch_instances(self):
             pass
+
+        @property
+        def be(self):
+            """Bit 0, kernel endianness. 1 = big-endian, 0 = little-endian.
+            
+            .. seealso::
+               "Bit 0" - https://www.kernel.org/doc/html/latest/arch/arm64/booting.html
+            """
+            if hasattr(self, '_m_be'):
+                return self._m_be
+
+            self._m_be = self.raw & 1 != 0
+            return getattr(self, '_m_be', None)
+
+        @property
+        def page_size(self):
+            """Bits 1-2, kernel page size (PAGE_SHIFT - 10) / 2.
+            
+            .. seealso::
+               "Bits 1-2" - https://www.kernel.org/doc/html/latest/arch/arm64/booting.html
+            """
+            if hasattr(self, '_m_page_size'):
+                return self._m_page_size
+
+            self._m_page_size = KaitaiStream.resolve_enum(Arm64Image.PageSize, self.raw >> 1 & 3)
+            return getattr(self, '_m_page_size', None)
 
         @property
         def page_size_bytes(self):
@@ -106,6 +129,39 @@ class Arm64Image(KaitaiStruct):
 
             self._m_page_size_bytes = (4096 if self.page_size == Arm64Image.PageSize.size_4k else (16384 if self.page_size == Arm64Image.PageSize.size_16k else (65536 if self.page_size == Arm64Image.PageSize.size_64k else 0)))
             return getattr(self, '_m_page_size_bytes', None)
+
+        @property
+        def phys_base(self):
+            """Bit 3, physical placement. 0 = the 2 MiB-aligned base should be
+            as close as possible to the base of DRAM, memory below it is not
+            accessible; 1 = the 2 MiB-aligned base may be anywhere in
+            physical memory (since 4.6).
+            
+            .. seealso::
+               "Bit 3" - https://www.kernel.org/doc/html/latest/arch/arm64/booting.html
+            
+            
+            .. seealso::
+               Linux commit a7f8de168ace "arm64: allow kernel Image to be loaded anywhere in physical memory"
+            """
+            if hasattr(self, '_m_phys_base'):
+                return self._m_phys_base
+
+            self._m_phys_base = self.raw >> 3 & 1 != 0
+            return getattr(self, '_m_phys_base', None)
+
+        @property
+        def reserved(self):
+            """Bits 4-63, reserved; booting.rst does not require zero and no loader reads them.
+            
+            .. seealso::
+               "Bits 4-63" - https://www.kernel.org/doc/html/latest/arch/arm64/booting.html
+            """
+            if hasattr(self, '_m_reserved'):
+                return self._m_reserved
+
+            self._m_reserved = self.raw >> 4
+            return getattr(self, '_m_reserved', None)
 
 
     @property
