@@ -54,6 +54,28 @@ rule("elf/unsupported-machine", "error",
      ALL_LOADERS)
 
 
+_STRUCTS: dict = {}
+
+
+def _structs(little: bool, elfclass: int, *advanced):
+    """pyelftools' ``ELFStructs`` for this byte order and class (and, with ``advanced``
+    = (e_type, e_machine, EI_OSABI), its program header struct too). Building them takes
+    longer than parsing a header, so each is built once per process (lint's many ELFs)."""
+    key = (little, elfclass, *advanced)
+    structs = _STRUCTS.get(key)
+    if structs is None:
+        from elftools.elf.structs import ELFStructs
+
+        structs = ELFStructs(little_endian=little, elfclass=elfclass)
+        structs.create_basic_structs()
+        if advanced:
+            structs.create_advanced_structs(*advanced)
+        if len(_STRUCTS) > 64:  # a fuzzer's stream of odd headers: keep memory bounded
+            _STRUCTS.clear()
+        _STRUCTS[key] = structs
+    return structs
+
+
 def probe(view: View) -> bool:
     return view.read(0, 4) == MAGIC
 
@@ -65,8 +87,6 @@ def unwrap(view) -> ElfUnwrapped:
     ``ELFFile`` would also read the section headers at the end of the file, which for a
     vmlinux inside a compressed archive means decoding all of it).
     """
-    from elftools.elf.structs import ELFStructs
-
     ident = view.read(0, 16)
     layer = Layer("elf", view.base if view.base is not None else 0)
     if len(ident) < 16 or ident[4] not in (1, 2) or ident[5] not in (1, 2):
@@ -78,15 +98,14 @@ def unwrap(view) -> ElfUnwrapped:
     elfclass = 32 if ident[4] == 1 else 64
     layer.details.update({"class": elfclass, "endianness": endianness})
     try:
-        structs = ELFStructs(little_endian=endianness == "little", elfclass=elfclass)
-        structs.create_basic_structs()
+        structs = _structs(endianness == "little", elfclass)
         ehdr_size = structs.Elf_Ehdr.sizeof()
         raw = view.read(0, ehdr_size)
         if len(raw) < ehdr_size:
             raise ValueError(f"ELF header needs {ehdr_size} bytes, the file has {len(raw)}")
         header = structs.Elf_Ehdr.parse(raw)
-        structs.create_advanced_structs(header.e_type, header.e_machine,
-                                        header.e_ident.EI_OSABI)
+        structs = _structs(endianness == "little", elfclass, header.e_type, header.e_machine,
+                           header.e_ident.EI_OSABI)
         layer.details.update({
             "machine": header.e_machine,
             "type": header.e_type,
