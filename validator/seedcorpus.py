@@ -817,6 +817,7 @@ UIMAGE_MUTATIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], bool]]] = {
     "size-lying": (("layer/lying-size",), lambda p: True),
     "compression-mismatch": (("uimage/compression-mismatch",), lambda p: True),
     "bad-magic": (("layer/unknown-format",), lambda p: True),
+    "placement": (("arm64/uimage-placement",), lambda p: True),
 }
 
 
@@ -837,12 +838,17 @@ def _uimage(c: Chooser, mutation: str | None) -> Sample:
     codec = c.choice([k for k in UIMAGE_COMP if k is None or codec_available(k)])
     p = arm64_params(c, c.choice(("4.6", "5.8")))
     p["codec"] = codec
-    image = arm64_bytes(arm64_header(p), p)
+    header = arm64_header(p)
+    image = arm64_bytes(header, p)
     payload = compress(codec, image) if codec else image
     if mutation == "any":
         mutation = c.choice(tuple(UIMAGE_MUTATIONS))
-    kw: dict = {"comp": UIMAGE_COMP[codec]}
-    if mutation == "bad-header-crc":
+    # ih_load as booting.rst places the Image: text_offset above a 2 MiB-aligned base
+    text_offset = header["text_offset"] if header["image_size"] else 0x80000
+    kw: dict = {"comp": UIMAGE_COMP[codec], "load": 0x40000000 + text_offset}
+    if mutation == "placement":
+        kw["load"] += 0x1000 * c.integer(1, 0x1FF)
+    elif mutation == "bad-header-crc":
         kw["bad_crc"] = True
     elif mutation == "size-lying":
         kw["size"] = len(payload) + c.integer(1, 0xFFFFFF)
