@@ -47,6 +47,20 @@ EXPLAINED = (
     ("kexec-tools-crash", lambda r, k: r["accept"] is True and r["class"] == "text-offset",
      "kexec-tools 2.0.25 -p does not range-check text_offset and places the kernel outside "
      "the crash region; the kernel refuses that segment at the system call"),
+    ("kexec-file-kernel-crash", lambda r, k: r["accept"] is False
+     and (r.get("observed") or {}).get("errno") == "EADDRNOTAVAIL"
+     and any("suitable kernel location" in m for m in (r.get("observed") or {}).get("kmsg", ())),
+     "the guest reserves 256 MiB for crash kernels (crashkernel=256M): a crash load must fit "
+     "image_size + text_offset, the ELF core header and the DTB into it (Linux 6.1 "
+     "arch/arm64/kernel/kexec_image.c image_load: 'Could not find any suitable kernel "
+     "location', -EADDRNOTAVAIL); kimage check has no host, kimage preflight judges the fit"),
+    ("kexec-file-kernel-crash", lambda r, k: r["accept"] is False and r["class"] == "text-offset"
+     and (r.get("observed") or {}).get("errno") == "EADDRNOTAVAIL"
+     and "kernel_mem" in (r.get("observed") or {}),
+     "a crash load only: Linux 6.1 kernel/kexec_core.c sanity_check_segment_list refuses a "
+     "segment outside crashk_res, and a text_offset that wraps with image_size puts the "
+     "kernel segment below the region; kimage's kexec-file verdict is the normal load, "
+     "which takes it (validator/loaders/kexec_file.py _text_offset)"),
     ("u-boot", lambda r, k: r["accept"] is True and r["variant"] == "max-64k",
      "U-Boot 2023.01 adds image_size to the load address without an overflow check: "
      "0xffffffffffff0000 wraps around and booti starts the kernel"),

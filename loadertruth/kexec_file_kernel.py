@@ -425,8 +425,9 @@ def available(arch: str = "arm64") -> tuple[bool, str]:
 
 
 def command(kernel: Path, initrd: Path) -> list[str]:
+    # printk.devkmsg=on: the guest's /dev/kmsg writes (see drain_kmsg) are not ratelimited
     append = (f"console=ttyAMA0 loglevel=1 crashkernel={CRASHKERNEL} rdinit=/init "
-              f"panic=-1 dyndbg=\"{DYNDBG}\"")
+              f"panic=-1 printk.devkmsg=on dyndbg=\"{DYNDBG}\"")
     return [
         qemu() or "qemu-system-aarch64", "-machine", "virt", "-cpu", "max,pauth-impdef=on",
         "-smp", "1", "-m", str(RAM_MIB), "-nographic", "-nic", "none", "-monitor", "none",

@@ -60,6 +60,8 @@ struct base {
 
 static struct base bases[MAX_BASES];
 static int kmsg_fd = -1;
+static int kmsg_wfd = -1;
+#define KMSG_SYNC "kfl-sync"
 
 static void die(const char *what)
 {
@@ -159,6 +161,12 @@ static void drain_kmsg(long id, const char *mode)
 	char rec[2048];
 	if (kmsg_fd < 0)
 		return;
+	/*
+	 * A kernel message without a trailing newline stays open (a continuation line
+	 * may follow) and is not readable until the next record is stored: store one.
+	 */
+	if (kmsg_wfd >= 0 && write(kmsg_wfd, "<7>" KMSG_SYNC "\n", 4 + sizeof(KMSG_SYNC) - 1) < 0)
+		printf("KFL-INFO kmsg-write %s\n", strerror(errno));
 	for (;;) {
 		ssize_t r = read(kmsg_fd, rec, sizeof(rec) - 1);
 		if (r < 0) {
@@ -173,6 +181,8 @@ static void drain_kmsg(long id, const char *mode)
 		char *nl = strchr(semi + 1, '\n');
 		if (nl)
 			*nl = 0;
+		if (!strncmp(semi + 1, KMSG_SYNC, sizeof(KMSG_SYNC) - 1))
+			continue;
 		int prio = atoi(rec) & 7;
 		printf("KFL-KMSG %ld %s %d %s\n", id, mode, prio, semi + 1);
 	}
@@ -209,6 +219,7 @@ int main(void)
 	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (kmsg_fd >= 0)
 		lseek(kmsg_fd, 0, SEEK_END);
+	kmsg_wfd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 
 	FILE *f = fopen("/proc/sys/kernel/osrelease", "r");
 	if (f && fgets(line, sizeof(line), f))

@@ -30,7 +30,7 @@ REJECTS = {
     "elf/type": "elf_read_ehdr: e_type must be ET_EXEC or ET_DYN",
     "elf/unsupported-machine": "elf64_probe: e_machine must be EM_PPC64",
     "arm64/image-size-implausible": "kexec_add_buffer: no hole of that size",
-    "arm64/text-offset-implausible": "kexec_add_buffer: no hole of that size",
+    # arm64/text-offset-implausible: decided in special(), a wrapping value loads
     "ppc64/raw-head": "elf64_probe: not an ELF file",
     "ppc64/elf-not-elf64": "elf_read_ehdr: EI_CLASS must be ELFCLASS64",
     "ppc64/endian-mismatch": "purgatory stores __run_at_load in the wrong byte order",
@@ -44,7 +44,59 @@ def applies(ctx: Context) -> bool:
     return True
 
 
+U64 = 1 << 64
+PAGE = 4096
+#: as validator/rules/arm64.py IMPLAUSIBLE: no hole of 1 GiB in a machine worth modelling
+IMPLAUSIBLE = 1 << 30
+
+
+def _align(v: int, a: int) -> int:
+    return (v + a - 1) // a * a % U64
+
+
+def _text_offset(ctx: Context):
+    """text_offset of 1 GiB or more, as Linux 6.1 computes with it (unsigned long).
+
+    arch/arm64/kernel/kexec_image.c image_load asks kexec_add_buffer for a 2 MiB-aligned
+    hole of image_size + text_offset bytes (kernel/kexec_file.c kexec_add_buffer rounds
+    it up to a page), then moves the segment start up by text_offset and shrinks its
+    size by as much; kernel/kexec_core.c sanity_check_segment_list then wants
+    page-aligned ends and bufsz <= memsz. All of it is modulo 2^64: a text_offset whose
+    sum with image_size wraps (e.g. -0x1000) asks for a hole of image_size - 0x1000 and
+    puts the segment 0x1000 below it, which the normal load accepts (loader-truth:
+    kexec-file-kernel, text-offset--huge, Linux 6.1.176). A crash load is refused
+    (-EADDRNOTAVAIL): sanity_check_segment_list keeps crash segments inside crashk_res.
+    """
+    h = ctx.header
+    size, offset = h["image_size"], h["text_offset"]
+    if not size or offset < IMPLAUSIBLE:
+        return
+    if size + offset < U64:
+        yield ("arm64/text-offset-implausible",
+               "kexec_add_buffer: no hole of image_size + text_offset bytes", True)
+        return
+    hole = _align((size + offset) % U64, PAGE)
+    if hole >= IMPLAUSIBLE:
+        yield ("arm64/text-offset-implausible",
+               f"image_size + text_offset wraps to {hole:#x}: no hole of that size", True)
+        return
+    memsz = (hole - offset) % U64
+    payload = ctx.loaded_size()
+    if payload is not None and payload > memsz:
+        yield ("arm64/image-size-smaller-than-file",
+               f"image_size + text_offset wraps: the segment holds {memsz:#x} bytes, less "
+               f"than the {payload:#x}-byte file (sanity_check_segment_list: bufsz > memsz)",
+               True)
+        return
+    yield (None, f"text_offset {offset:#x} wraps around with image_size: kexec_file_load "
+           f"places the kernel {U64 - offset:#x} bytes below a 2 MiB-aligned hole of "
+           f"{hole:#x} bytes and accepts it; a crash load (KEXEC_FILE_ON_CRASH) is refused, "
+           "the segment starts below the crash region", False)
+
+
 def special(ctx: Context):
+    if ctx.result.format == "arm64-image" and ctx.layer("elf") is None and ctx.header:
+        yield from _text_offset(ctx)
     if ctx.result.format == "arm64-image" and ctx.layer("elf") is not None:
         yield ("layer/unknown-format", "arm64 kexec_file_load takes an Image, not a vmlinux ELF",
                True)
