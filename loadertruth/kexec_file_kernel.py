@@ -54,17 +54,10 @@ LOADER_OF = {v: k for k, v in MODE_OF.items()}
 
 WORK = CACHE / "kexec-file-kernel"
 INIT_SRC = REPO / "loadertruth" / "guest" / "kexec_file_init.c"
-INIT_BIN = WORK / "init"
-#: kernel choice -> (Image path, version record key in versions.json "kexec-file")
-KERNELS = {
-    "kbuild": CACHE / "kernel-arm64-kexecfile" / "Image",
-    "debian": None,  # resolved from the unpacked .deb: kernel-arm64/boot/vmlinuz-*
-}
 RAM_MIB = 2048
 CRASHKERNEL = "256M"
-#: what the guest passes to kexec_file_load as the new kernel's command line
+#: what the guest passes to kexec_file_load as the new kernel's command line (default)
 GUEST_CMDLINE = "console=ttyAMA0 loadertruth"
-DYNDBG = "file kexec_image.c +p; file kexec_file.c +p; file machine_kexec_file.c +p"
 BOOT_TIMEOUT = 120.0
 PER_LOAD_TIMEOUT = 3.0
 #: a patch line holds at most this many bytes (the guest reads 64 KiB lines)
@@ -266,19 +259,6 @@ def cpio_newc(entries: list[tuple[str, int, bytes, int, int]]) -> bytes:
 S_IFDIR, S_IFREG, S_IFCHR = 0o040000, 0o100000, 0o020000
 
 
-def build_init(force: bool = False) -> Path:
-    """Cross-compile the guest /init (static) unless it is newer than its source."""
-    WORK.mkdir(parents=True, exist_ok=True)
-    if not force and INIT_BIN.is_file() and INIT_BIN.stat().st_mtime >= INIT_SRC.stat().st_mtime:
-        return INIT_BIN
-    cc = which("aarch64-linux-gnu-gcc")
-    if cc is None:
-        raise RuntimeError("aarch64-linux-gnu-gcc missing (install.sh kexec-file)")
-    subprocess.run([cc, "-static", "-O2", "-Wall", "-o", str(INIT_BIN), str(INIT_SRC)],
-                   check=True, capture_output=True)
-    return INIT_BIN
-
-
 def initramfs(init: bytes, base_blobs: dict[int, bytes], job: str) -> bytes:
     entries = [
         ("dev", S_IFDIR | 0o755, b"", 0, 0),
@@ -382,57 +362,109 @@ def verdict_fields(load: dict | None, error: str | None) -> tuple[bool | None, s
 # ----------------------------------------------------------------------- machine
 
 
+@dataclass
+class Guest:
+    """How one architecture's guest is run."""
+
+    arch: str
+    qemu: str
+    qemu_package: str
+    machine: list[str]
+    console: str
+    cc: str
+    #: install.sh's kernel for that arch, and the versions.json key of its release
+    kernel: Path
+    release_key: str
+    dyndbg: str
+
+
+GUESTS = {
+    "arm64": Guest(
+        "arm64", "qemu-system-aarch64", "qemu-system-arm",
+        ["-machine", "virt", "-cpu", "max,pauth-impdef=on", "-serial", "stdio"],
+        "ttyAMA0", "aarch64-linux-gnu-gcc", CACHE / "kernel-arm64-kexecfile" / "Image",
+        "kbuild-kernel",
+        "file kexec_image.c +p; file kexec_file.c +p; file machine_kexec_file.c +p"),
+    "ppc64": Guest(
+        "ppc64", "qemu-system-ppc64", "qemu-system-ppc",
+        ["-machine", "pseries", "-cpu", "power9", "-serial", "stdio", "-vga", "none"],
+        "hvc0", "powerpc64le-linux-gnu-gcc",
+        CACHE / "kernel-ppc64le-kexecfile" / "vmlinux", "kbuild-kernel-ppc64le",
+        "file kexec_file.c +p; file elf_64.c +p; file file_load_64.c +p; "
+        "file file_load.c +p; file kexec_elf.c +p"),
+}
+
+
 def kernel_choice() -> str:
     return os.environ.get("LOADERTRUTH_KFK_KERNEL", "kbuild")
 
 
-def kernel_path(choice: str | None = None) -> Path | None:
+def kernel_path(arch: str = "arm64", choice: str | None = None) -> Path | None:
     choice = choice or kernel_choice()
     if choice == "debian":
+        if arch != "arm64":
+            return None
         found = sorted((CACHE / "kernel-arm64" / "boot").glob("vmlinuz-*"))
         return found[-1] if found else None
-    p = KERNELS.get(choice)
-    return p if p and p.is_file() else None
+    g = GUESTS.get(arch)
+    return g.kernel if g and g.kernel.is_file() else None
 
 
-def version(choice: str | None = None) -> str:
+def version(arch: str = "arm64", choice: str | None = None) -> str:
     choice = choice or kernel_choice()
     rec = versions().get("kexec-file", {})
-    qemu = versions().get("host", {}).get("qemu-system-arm", "unknown")
+    g = GUESTS[arch]
+    qemu = versions().get("host", {}).get(g.qemu_package) or rec.get(g.qemu_package, "unknown")
+    machine = " ".join(g.machine[1:4:2])
     if choice == "debian":
         deb = rec.get("debian-kernel", "unknown").replace("=", " ")
-        return (f"{deb} (Debian 12 arm64, KEXEC_FILE not set) under qemu-system-aarch64 "
-                f"{qemu} virt/max TCG")
+        return f"{deb} (Debian 12 arm64, KEXEC_FILE not set) under {g.qemu} {qemu} {machine}"
     src = rec.get("kbuild-source", "unknown").replace("=", " ")
-    return (f"Linux {rec.get('kbuild-kernel', 'unknown')} built from Debian {src} "
-            f"(KEXEC_FILE=y, no KEXEC_SIG) under qemu-system-aarch64 {qemu} virt/max TCG")
+    return (f"Linux {rec.get(g.release_key, 'unknown')} built from Debian {src} "
+            f"(KEXEC_FILE=y, no KEXEC_SIG) under {g.qemu} {qemu} {machine} TCG")
 
 
-def qemu() -> str | None:
-    return which("qemu-system-aarch64")
+def init_bin(arch: str) -> Path:
+    return WORK / f"init-{arch}"
+
+
+def build_init(arch: str = "arm64", force: bool = False) -> Path:
+    """Cross-compile the guest /init (static) unless it is newer than its source."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    out = init_bin(arch)
+    if not force and out.is_file() and out.stat().st_mtime >= INIT_SRC.stat().st_mtime:
+        return out
+    cc = which(GUESTS[arch].cc)
+    if cc is None:
+        raise RuntimeError(f"{GUESTS[arch].cc} missing (install.sh kexec-file)")
+    subprocess.run([cc, "-static", "-O2", "-Wall", "-o", str(out), str(INIT_SRC)],
+                   check=True, capture_output=True)
+    return out
 
 
 def available(arch: str = "arm64") -> tuple[bool, str]:
-    if arch != "arm64":
-        return False, "the guest is arm64: its kexec_file_load takes arm64 images only"
-    if qemu() is None:
-        return False, "qemu-system-aarch64 not installed (qemu-system-arm)"
-    if kernel_path() is None:
-        return False, f"no {kernel_choice()} guest kernel (sh loadertruth/install.sh kexec-file)"
-    if not INIT_BIN.is_file() and which("aarch64-linux-gnu-gcc") is None:
-        return False, "aarch64-linux-gnu-gcc missing (sh loadertruth/install.sh kexec-file)"
+    g = GUESTS.get(arch)
+    if g is None:
+        return False, f"no {arch} guest"
+    if which(g.qemu) is None:
+        return False, f"{g.qemu} not installed ({g.qemu_package})"
+    if kernel_path(arch) is None:
+        return False, (f"no {kernel_choice()} {arch} guest kernel "
+                       "(sh loadertruth/install.sh kexec-file)")
+    if not init_bin(arch).is_file() and which(g.cc) is None:
+        return False, f"{g.cc} missing (sh loadertruth/install.sh kexec-file)"
     return True, ""
 
 
-def command(kernel: Path, initrd: Path) -> list[str]:
+def command(kernel: Path, initrd: Path, arch: str = "arm64") -> list[str]:
+    g = GUESTS[arch]
     # printk.devkmsg=on: the guest's /dev/kmsg writes (see drain_kmsg) are not ratelimited
-    append = (f"console=ttyAMA0 loglevel=1 crashkernel={CRASHKERNEL} rdinit=/init "
-              f"panic=-1 printk.devkmsg=on dyndbg=\"{DYNDBG}\"")
+    append = (f"console={g.console} loglevel=1 crashkernel={CRASHKERNEL} rdinit=/init "
+              f"panic=-1 printk.devkmsg=on dyndbg=\"{g.dyndbg}\"")
     return [
-        qemu() or "qemu-system-aarch64", "-machine", "virt", "-cpu", "max,pauth-impdef=on",
+        which(g.qemu) or g.qemu, *g.machine,
         "-smp", "1", "-m", str(RAM_MIB), "-nographic", "-nic", "none", "-monitor", "none",
-        "-serial", "stdio", "-no-reboot", "-kernel", str(kernel), "-initrd", str(initrd),
-        "-append", append,
+        "-no-reboot", "-kernel", str(kernel), "-initrd", str(initrd), "-append", append,
     ]
 
 
@@ -470,39 +502,49 @@ def plan(items: list[Item]) -> tuple[dict[int, bytes], dict[int, str], list[JobI
 
 def run_batch(items: list[Item], loaders: list[str], timeout: float | None = None
               ) -> list[Verdict]:
-    """One guest boot for all ``items`` and the requested modes; one Verdict per
-    (item, loader)."""
+    """One guest boot per architecture for all ``items`` and the requested modes; one
+    Verdict per (item, loader), in the order of ``items``."""
     loaders = [x for x in NAMES if x in loaders]
+    got: dict[tuple[str, str], Verdict] = {}
+    for arch in sorted({it.arch for it in items}):
+        for v in _run_arch(arch, [it for it in items if it.arch == arch], loaders, timeout):
+            got[(v.image, v.loader)] = v
+    return [got[(it.rel, ld)] for it in items for ld in loaders]
+
+
+def _run_arch(arch: str, items: list[Item], loaders: list[str], timeout: float | None
+              ) -> list[Verdict]:
     choice = kernel_choice()
-    ver = version(choice)
+    ok, why = available(arch)
+    ver = version(arch, choice) if arch in GUESTS else f"no {arch} guest"
     out: list[Verdict] = []
 
     def blank(it: Item, loader: str) -> Verdict:
         return Verdict(image=it.rel, sha256=it.sha, loader=loader, loader_version=ver,
                        arch=it.arch, accept=None, message="")
 
-    ok, why = available()
-    todo = [it for it in items if it.arch == "arm64"]
-    if not ok or not todo or not loaders:
+    if not ok or not items or not loaders:
         for it in items:
             for ld in loaders:
                 v = blank(it, ld)
-                v.message = f"harness: {why or 'not an arm64 image'}"
+                v.message = f"harness: {why}"
                 out.append(v)
         return out
 
     t0 = time.monotonic()
-    init = build_init().read_bytes()
-    blobs, base_paths, job = plan(todo)
+    init = build_init(arch).read_bytes()
+    blobs, base_paths, job = plan(items)
     modes = [MODE_OF[x] for x in loaders]
-    rd = initramfs(init, blobs, encode_job(job, base_paths, modes))
+    cmdline = f"console={GUESTS[arch].console} loadertruth"
+    rd = initramfs(init, blobs, encode_job(job, base_paths, modes, cmdline))
     WORK.mkdir(parents=True, exist_ok=True)
-    initrd = WORK / f"initramfs-{os.getpid()}.cpio.gz"
+    initrd = WORK / f"initramfs-{arch}-{os.getpid()}.cpio.gz"
     initrd.write_bytes(rd)
     prep = time.monotonic() - t0
-    limit = timeout or BOOT_TIMEOUT + PER_LOAD_TIMEOUT * len(todo) * len(modes)
+    limit = timeout or BOOT_TIMEOUT + PER_LOAD_TIMEOUT * len(items) * len(modes)
     t1 = time.monotonic()
-    cmd = command(kernel_path(choice), initrd)
+    kernel = kernel_path(arch, choice)
+    cmd = command(kernel, initrd, arch)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=dict(os.environ, LC_ALL="C"))
     try:
@@ -514,23 +556,17 @@ def run_batch(items: list[Item], loaders: list[str], timeout: float | None = Non
         timed_out = True
     wall = time.monotonic() - t1
     text = raw.decode("utf-8", "replace")
-    (WORK / "console.log").write_text(text)
+    (WORK / f"console-{arch}.log").write_text(text)
     initrd.unlink(missing_ok=True)
     parsed = parse_console(text)
     run_info = {"boot_and_loads_seconds": round(wall, 1), "prepare_seconds": round(prep, 1),
-                "images": len(todo), "loads": len(todo) * len(modes),
+                "images": len(items), "loads": len(items) * len(modes),
                 "initramfs_bytes": len(rd), "timed_out": timed_out, "info": parsed["info"],
-                "kernel": str(kernel_path(choice)), "command": cmd}
-    (WORK / "last-run.json").write_text(json.dumps(run_info, indent=1) + "\n")
-    todo_ids = {it.rel: i for i, it in enumerate(todo)}
-    for it in items:
+                "kernel": str(kernel), "command": cmd}
+    (WORK / f"last-run-{arch}.json").write_text(json.dumps(run_info, indent=1) + "\n")
+    for i, it in enumerate(items):
         for ld in loaders:
             v = blank(it, ld)
-            i = todo_ids.get(it.rel)
-            if i is None:
-                v.message = "harness: the guest is arm64: arm64 images only"
-                out.append(v)
-                continue
             load = parsed["loads"].get((i, MODE_OF[ld]))
             accept, message, observed = verdict_fields(load, parsed["errors"].get(i))
             if load is None and timed_out:

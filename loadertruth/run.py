@@ -49,7 +49,9 @@ def list_images(images: Path, manifest: dict[str, dict]) -> list[str]:
 
 
 def applicable(loader: str, arch: str) -> bool:
-    if loader in ("u-boot", "efi", "qemu", *kexec_file_kernel.NAMES):
+    if loader in kexec_file_kernel.NAMES:
+        return arch in kexec_file_kernel.GUESTS
+    if loader in ("u-boot", "efi", "qemu"):
         return arch == "arm64"
     return True
 
@@ -106,9 +108,10 @@ def check_available(loaders: list[str]) -> list[str]:
             if not ok:
                 problems.append(f"qemu: {why}")
         elif loader in kexec_file_kernel.NAMES:
-            ok, why = kexec_file_kernel.available()
-            if not ok:
-                problems.append(f"{loader}: {why}")
+            for arch in kexec_file_kernel.GUESTS:
+                ok, why = kexec_file_kernel.available(arch)
+                if not ok:
+                    problems.append(f"{loader} ({arch}): {why}")
     return problems
 
 
