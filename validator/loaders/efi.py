@@ -10,7 +10,7 @@ from __future__ import annotations
 from validator.rules.engine import Context
 
 NAME = "efi"
-VERSIONS = "EDK2 and systemd-boot (read)"
+VERSIONS = "EDK2 2022.11 (Debian 12 qemu-efi-aarch64, run) and systemd-boot (read)"
 NOT_APPLICABLE = "ppc64 kernels are not EFI applications"
 
 REJECTS = {
