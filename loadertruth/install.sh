@@ -28,7 +28,7 @@ SUDO=
 
 ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
 # kexec-file mode: the guest /init's cross compiler and the guest kernel's build
-KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc"
+KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross"
 HOST_PKGS=$ALL_HOST_PKGS
 case "${1:-all}" in
     all) ;;
@@ -192,6 +192,70 @@ KCONFIG
         rm -rf "$ksrc"
         printf '%s\nkbuild-kernel=%s\n' "$want" "$kbv" >"$KFK_STAMP"
     fi
+    # The ppc64le pseries guest (Debian's powerpc64le kernel has no KEXEC_FILE either):
+    # the same source, allnoconfig for Book3S-64 LE pseries with the hvc console.
+    PPC_STAMP="$CACHE/kernel-ppc64le-kexecfile/.installed"
+    want="kbuild-source-ppc64le=linux-source-6.1=$srcver"
+    if [ ! -f "$PPC_STAMP" ] || [ "$(head -n1 "$PPC_STAMP")" != "$want" ] || [ "${REFRESH:-0}" = 1 ]; then
+        rm -rf "$CACHE/kernel-ppc64le-kexecfile"
+        mkdir -p "$CACHE/kernel-ppc64le-kexecfile"
+        ksrc="$CACHE/kernel-src-ppc64le"
+        rm -rf "$ksrc"
+        mkdir -p "$ksrc"
+        tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$ksrc"
+        cat >"$ksrc/kfk.config" <<'KCONFIG'
+CONFIG_PPC64=y
+CONFIG_PPC_BOOK3S_64=y
+CONFIG_CPU_LITTLE_ENDIAN=y
+CONFIG_PPC_PSERIES=y
+CONFIG_PPC_64K_PAGES=y
+CONFIG_HVC_CONSOLE=y
+CONFIG_PRINTK=y
+CONFIG_TTY=y
+CONFIG_BLK_DEV_INITRD=y
+CONFIG_RD_GZIP=y
+CONFIG_BINFMT_ELF=y
+CONFIG_PROC_FS=y
+CONFIG_SYSFS=y
+CONFIG_DEVTMPFS=y
+CONFIG_SHMEM=y
+CONFIG_TMPFS=y
+CONFIG_MEMFD_CREATE=y
+CONFIG_CRYPTO=y
+CONFIG_CRYPTO_SHA256=y
+CONFIG_KEXEC_FILE=y
+CONFIG_CRASH_DUMP=y
+CONFIG_RELOCATABLE=y
+CONFIG_DYNAMIC_DEBUG=y
+CONFIG_SECURITY=y
+CONFIG_SECURITYFS=y
+CONFIG_SECURITY_LOCKDOWN_LSM=y
+CONFIG_SECURITY_LOCKDOWN_LSM_EARLY=y
+CONFIG_LOCK_DOWN_KERNEL_FORCE_NONE=y
+CONFIG_LSM="lockdown"
+CONFIG_MULTIUSER=y
+CONFIG_FUTEX=y
+CONFIG_POSIX_TIMERS=y
+CONFIG_PPC_DISABLE_WERROR=y
+CONFIG_FRAME_WARN=2048
+CONFIG_NR_CPUS=8
+CONFIG_PPC_OF_BOOT_TRAMPOLINE=y
+CONFIG_ALTIVEC=y
+CONFIG_VSX=y
+KCONFIG
+        (
+            cd "$ksrc"/linux-source-6.1
+            export ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu-
+            make -s O=../out allnoconfig
+            scripts/kconfig/merge_config.sh -m -O ../out ../out/.config ../kfk.config >/dev/null
+            make -s O=../out olddefconfig
+            make O=../out -j"$(nproc)" vmlinux >"$CACHE/kernel-build-ppc64le.log" 2>&1
+        )
+        cp "$ksrc/out/vmlinux" "$ksrc/out/.config" "$CACHE/kernel-ppc64le-kexecfile/"
+        kbv=$(cat "$ksrc/out/include/config/kernel.release")
+        rm -rf "$ksrc"
+        printf '%s\nkbuild-kernel-ppc64le=%s\n' "$want" "$kbv" >"$PPC_STAMP"
+    fi
 fi
 
 # versions.json: host packages (as installed) and foreign packages (as unpacked).
@@ -219,7 +283,7 @@ fi
     if [ -f "$CACHE/kernel-arm64-kexecfile/.installed" ]; then
         printf ',\n  "kexec-file": {'
         sep=
-        for kv in $(cat "$CACHE/kernel-arm64-kexecfile/.installed"); do
+        for kv in $(cat "$CACHE/kernel-arm64-kexecfile/.installed" "$CACHE/kernel-ppc64le-kexecfile/.installed" 2>/dev/null); do
             printf '%s\n    "%s": "%s"' "$sep" "${kv%%=*}" "${kv#*=}"
             sep=,
         done

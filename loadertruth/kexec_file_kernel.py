@@ -284,10 +284,16 @@ _ERR = re.compile(r"^KFL-ERR (\d+) (.*)$")
 _INFO = re.compile(r"^KFL-INFO (\S+) (.*)$")
 _END = re.compile(r"^KFL-END (\d+)")
 _LOADED = re.compile(r"Loaded kernel at 0x([0-9a-f]+) bufsz=0x([0-9a-f]+) memsz=0x([0-9a-f]+)")
-_PLACED = re.compile(r"Loaded (dtb|elf core header) at 0x([0-9a-f]+)")
+_PLACED = re.compile(r"Loaded (dtb|elf core header|device tree|purgatory|the kernel|"
+                     r"the backup region) at 0x([0-9a-f]+)")
+_PLACED_KEY = {"dtb": "dtb_mem", "device tree": "dtb_mem", "elf core header": "elfcorehdr_mem",
+               "purgatory": "purgatory_mem", "the kernel": "kernel_mem",
+               "the backup region": "backup_mem"}
 #: kernel log lines left out of ``observed.kmsg``: the same on every load, or a repeat
 #: of the "Loaded ..." lines with hashed pointers
-KMSG_NOISE = re.compile(r"RNG is not initialised|Loading segment \d+:|Crash PT_LOAD ELF header")
+KMSG_NOISE = re.compile(r"RNG is not initialised|Loading segment \d+:|Crash PT_LOAD ELF header|"
+                        r"No dynamic reconfiguration memory|Memory node path|address cells|"
+                        r"Backup region offset updated")
 
 
 def parse_console(text: str) -> dict:
@@ -346,8 +352,7 @@ def verdict_fields(load: dict | None, error: str | None) -> tuple[bool | None, s
             observed["bufsz"] = int(m.group(2), 16)
             observed["memsz"] = int(m.group(3), 16)
         elif m := _PLACED.search(k):
-            key = "dtb_mem" if m.group(1) == "dtb" else "elfcorehdr_mem"
-            observed[key] = int(m.group(2), 16)
+            observed[_PLACED_KEY[m.group(1)]] = int(m.group(2), 16)
     if "unload" in load:
         observed["unload"] = load["unload"]
     if load["rc"] == 0:
@@ -387,7 +392,8 @@ GUESTS = {
         "file kexec_image.c +p; file kexec_file.c +p; file machine_kexec_file.c +p"),
     "ppc64": Guest(
         "ppc64", "qemu-system-ppc64", "qemu-system-ppc",
-        ["-machine", "pseries", "-cpu", "power9", "-serial", "stdio", "-vga", "none"],
+        # x-vof=on: QEMU's minimal Open Firmware instead of SLOF (boots in a second)
+        ["-machine", "pseries,x-vof=on", "-cpu", "power9", "-serial", "stdio", "-vga", "none"],
         "hvc0", "powerpc64le-linux-gnu-gcc",
         CACHE / "kernel-ppc64le-kexecfile" / "vmlinux", "kbuild-kernel-ppc64le",
         "file kexec_file.c +p; file elf_64.c +p; file file_load_64.c +p; "
