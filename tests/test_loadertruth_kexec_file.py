@@ -143,3 +143,37 @@ def test_wiring():
     assert compare.KIMAGE_LOADER["kexec-file-kernel-crash"] == "kexec-file"
     assert applicable("kexec-file-kernel", "arm64")
     assert applicable("kexec-file-kernel-crash", "ppc64")  # a ppc64le guest
+
+
+def test_plan_ships_each_base_once(tmp_path):
+    size = 1 << 20
+    base = _sparse(tmp_path / "as-is--base", size, [(0, b"\x01" * 64)])
+    v1 = _sparse(tmp_path / "magic--zero", size, [(0, b"\x01" * 56), (56, b"\0" * 4),
+                                                   (60, b"\x01" * 4)])
+    v2 = _sparse(tmp_path / "truncated--32", 32, [(0, b"\x01" * 32)])
+    items = [kfk.Item(p, p.name, "arm64", "", base) for p in (base, v1, v2)]
+    blobs, paths, job = kfk.plan(items)
+    assert list(blobs) == [0] and paths == {0: "/b/0"}
+    assert [(j.id, j.base, j.size) for j in job] == [(0, 0, size), (1, 0, size), (2, 0, 32)]
+    assert job[1].patches == [(56, b"\0" * 4)] and job[2].patches == []
+
+
+def test_ppc64_placement_lines():
+    load = {"rc": 0, "errno": "OK", "errnum": 0, "us": 1, "kmsg": [
+        "<7>kexec_elf: Loaded the kernel at 0x20000000",
+        "<7>kexec_elf: Loaded purgatory at 0x2ffe0000",
+        "<7>Loaded elf core header at 0x22890000, bufsz=0x1000 memsz=0x10000",
+        "<7>No dynamic reconfiguration memory found",
+        "<7>kexec_elf: Loaded device tree at 0x2ffd0000"]}
+    _, _, obs = kfk.verdict_fields(load, None)
+    assert (obs["kernel_mem"], obs["purgatory_mem"], obs["elfcorehdr_mem"], obs["dtb_mem"]) == (
+        0x20000000, 0x2FFE0000, 0x22890000, 0x2FFD0000)
+    assert len(obs["kmsg"]) == 4  # the constant line is dropped
+
+
+def test_guest_command_line():
+    for arch, guest in kfk.GUESTS.items():
+        cmd = kfk.command(kfk.Path("/k"), kfk.Path("/i"), arch)
+        append = cmd[cmd.index("-append") + 1]
+        assert f"console={guest.console}" in append and "crashkernel=" in append
+        assert "-no-reboot" in cmd
