@@ -57,12 +57,16 @@ fuzz: $(BIN)/python
 	$(PIP) install -e '.[fuzz]'
 	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run_local.sh
 
-# The real loaders (kexec-tools under qemu-user, U-Boot and EDK2 under qemu-system) on
-# one-field variants of real kernels; needs root for apt-get. LOADERS: a subset.
+# The real loaders (kexec-tools under qemu-user; U-Boot, EDK2 and QEMU's -kernel under
+# qemu-system) on one-field variants of real kernels; needs root for apt-get.
+# LOADERS: a subset, or more: efi (half an hour), kexec-file-kernel and
+# kexec-file-kernel-crash (the kernel's kexec_file_load in a guest; building the two
+# guest kernels takes about 15 minutes once).
 LOADERS ?= kexec-tools,kexec-tools-file,kexec-tools-crash,u-boot,qemu
 loader-truth: $(BIN)/python
 	$(PIP) install -e .
 	sh loadertruth/install.sh
+	case ",$(LOADERS)," in *,kexec-file-kernel*) sh loadertruth/install.sh kexec-file ;; esac
 	$(BIN)/python -m loadertruth.variants --out build/loadertruth/variants
 	$(BIN)/python -m loadertruth.run --images build/loadertruth/variants \
 		--out build/loadertruth/results.json --loaders $(LOADERS) --jobs 2 --quiet
