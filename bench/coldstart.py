@@ -53,7 +53,8 @@ def instructions(cmd: list[str], cwd: Path) -> int | None:
     if VALGRIND is None:
         return None
     proc = subprocess.run([VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                           *cmd], cwd=cwd, capture_output=True, text=True, env=CHILD_ENV)
+                           *cmd], cwd=cwd, capture_output=True, text=True,
+                          env=dict(CHILD_ENV, PYTHONHASHSEED="0"))
     m = re.search(r"Collected : (\d+)", proc.stderr)
     return int(m.group(1)) if m else None
 

@@ -10,15 +10,30 @@ Per header, in microseconds (best of 7 repeats of a timeit loop, and the median)
   facts (both parsers give the same attribute names; tests/test_kaitai_differential.py).
 * ``handler decode``: what kimage runs per image: the handler's ``decode`` on an
   in-memory view (parse, header, fields with meanings, facts).
+
+The floor is a single C call of a fraction of a microsecond, so the time ratios swing
+with the machine (0.13 to 0.33 µs for the same call, run to run). With valgrind there,
+each case also runs N and 2N times in a fresh interpreter under callgrind; the
+difference over N is its instruction count per call (start-up and first-call costs
+cancel), and those ratios are the same on every run.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 import statistics
 import struct
+import subprocess
+import sys
 import timeit
 
-from bench.common import ROOT
+from bench.common import CHILD_ENV, ROOT
+
+VALGRIND = shutil.which("valgrind")
+CALLS = 10000
+#: a fixed hash seed: start-up then executes the same instructions in both runs
+ICOUNT_ENV = dict(CHILD_ENV, PYTHONHASHSEED="0")
 
 ARM64 = ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-efi.img"
 PPC64 = ROOT / "corpus/synthetic/ppc64/fixup_endian_long-le-run0.head"
@@ -90,6 +105,26 @@ def cases():
     }
 
 
+def _run_calls(fmt: str, name: str, n: int) -> int | None:
+    code = ("import sys; from bench.inprocess import cases; "
+            f"f = cases()[{fmt!r}][{name!r}]\nfor _ in range({n}): f()")
+    proc = subprocess.run([VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, env=ICOUNT_ENV)
+    m = re.search(r"Collected : (\d+)", proc.stderr)
+    return int(m.group(1)) if m else None
+
+
+def instructions_per_call(fmt: str, name: str, calls: int = CALLS) -> int | None:
+    """Instructions one call of the case executes (callgrind; None without valgrind)."""
+    if VALGRIND is None:
+        return None
+    twice, once = _run_calls(fmt, name, 2 * calls), _run_calls(fmt, name, calls)
+    if twice is None or once is None:
+        return None
+    return round((twice - once) / calls)
+
+
 def measure() -> dict:
     out = {}
     for fmt, funcs in cases().items():
@@ -97,5 +132,14 @@ def measure() -> dict:
         floor = rows["struct.unpack"]["best_us"]
         for row in rows.values():
             row["x_struct"] = round(row["best_us"] / floor, 1)
+        for name, row in rows.items():
+            # as many calls as the floor's CALLS take time (at least 1000): the slope is
+            # exact from there on, and valgrind is slow
+            calls = max(1000, min(CALLS, round(CALLS * floor / row["best_us"])))
+            row["instructions"] = instructions_per_call(fmt, name, calls)
+        floor_i = rows["struct.unpack"]["instructions"]
+        if floor_i:
+            for row in rows.values():
+                row["x_struct_instructions"] = round(row["instructions"] / floor_i, 1)
         out[fmt] = rows
     return {"target_x_struct": 20, "headers": out}
