@@ -77,6 +77,11 @@ def which(name: str) -> str | None:
     return shutil.which(name)
 
 
+def qemu() -> str | None:
+    """qemu-system-aarch64, which runs U-Boot, EDK2 and QEMU's own -kernel loader."""
+    return which("qemu-system-aarch64")
+
+
 def tail(lines: list[str], n: int = TAIL_LINES) -> list[str]:
     return [ln for ln in lines if ln.strip()][-n:]
 

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import CACHE, Verdict, sha256_file, tail, versions, which
+from .common import CACHE, Verdict, qemu, sha256_file, tail, versions
 from .console import Console
 
 FIRMWARE = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
@@ -45,10 +45,6 @@ FAILED = re.compile(r"BdsDxe: failed to load (Boot\w+) .*?: (.+)$")
 STUB = "EFI stub: "
 #: "starting" for our disk: the vvfat disk is "UEFI Misc Device" (virtio-blk-device)
 OUR_DEVICE = "UEFI Misc Device"
-
-
-def qemu() -> str | None:
-    return which("qemu-system-aarch64")
 
 
 def available(arch: str = "arm64") -> tuple[bool, str]:

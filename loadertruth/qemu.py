@@ -62,7 +62,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import CACHE, Verdict, scrub, sha256_file, tail, versions, which
+from .common import CACHE, Verdict, qemu, scrub, sha256_file, tail, versions
 
 RAM_BASE = 0x40000000  # hw/arm/virt.c memmap VIRT_MEM
 RAM_MIB = 2048
@@ -84,10 +84,6 @@ REJECT = (
     "Some ROM regions are overlapping",
     "Could not open",
 )
-
-
-def qemu() -> str | None:
-    return which("qemu-system-aarch64")
 
 
 def available(arch: str = "arm64") -> tuple[bool, str]:

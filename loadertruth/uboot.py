@@ -24,7 +24,7 @@ import re
 import time
 from pathlib import Path
 
-from .common import Verdict, sha256_file, tail, versions, which
+from .common import Verdict, qemu, sha256_file, tail, versions
 from .console import Console
 
 UBOOT_BIN = Path("/usr/lib/u-boot/qemu_arm64/u-boot.bin")
@@ -51,10 +51,6 @@ PROGRESS = re.compile(
     r"\s*Loading Device Tree to|Moving Image from|Image lacks image_size field|=> ?$)"
 )
 _MOVE = re.compile(r"Moving Image from 0x([0-9a-f]+) to 0x([0-9a-f]+), end=([0-9a-f]+)")
-
-
-def qemu() -> str | None:
-    return which("qemu-system-aarch64")
 
 
 def available(arch: str = "arm64") -> tuple[bool, str]:
