@@ -6,6 +6,10 @@ the Image's endianness, page size and placement bits are never read; image_size 
 text_offset 0x80000 and 16 MiB. ppc64: only ELF (elf-ppc64), EM_PPC64 or EM_PPC; the head
 is not checked, "run0" becomes 1 for a panic kernel. Versions: horms/kexec-tools up to
 29898e1 (2026), loader-truth runs of 2.0.25 (shared/reference/arm64.md section 5).
+Seen in 2.0.25 and not modelled (loadertruth.compare.EXPLAINED): no zboot probe (2.0.27
+added it; kimage models the newer kexec-tools); ``-p`` does not range-check text_offset
+and places a wrapping value below the crash region; whether ``-p`` fits the kernel into
+the host's crash region is ``kimage preflight``'s question, not ``check``'s.
 """
 
 from __future__ import annotations

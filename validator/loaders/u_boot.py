@@ -4,7 +4,9 @@ The magic is required ("Bad Linux ARM64 Image magic!"); image_size 0 means 16 Mi
 text_offset 0x80000; flags bit 3 = 0 (or force_reloc) moves the image to the start of
 DRAM bank 0; endianness and page size are not read; compressed kernels (gzip, bzip2, lzma,
 lzo, lz4, zstd by their first bytes) need kernel_comp_addr_r and kernel_comp_size.
-Versions: U-Boot 2023.01 (run), 6073c36 v2026.10-rc2+ (read).
+Versions: U-Boot 2023.01 (run), 6073c36 v2026.10-rc2+ (read). Seen in 2023.01 and not
+modelled: image_size is added to the load address without an overflow check, so a value
+that wraps (0xffffffffffff0000) is started (loadertruth.compare.EXPLAINED).
 """
 
 from __future__ import annotations

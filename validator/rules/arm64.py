@@ -98,7 +98,9 @@ rule("arm64/image-size-implausible", "error",
      "one free range of that size: kexec-tools fails ('Could not find a free area of "
      "memory'), U-Boot refuses ('FDT image overlaps OS image') or crashes copying it, "
      "kexec_file_load finds no hole, QEMU's -kernel exits ('too large to fit in RAM', 'Not "
-     "enough space for DTB'). A header whose fields were written big-endian reads like this.",
+     "enough space for DTB'). A header whose fields were written big-endian reads like this. "
+     "Exception seen: U-Boot 2023.01 adds image_size to the load address without an overflow "
+     "check, so 0xffffffffffff0000 wraps and booti starts the kernel.",
      "loader-truth runs (loadertruth/, variants image-size 2g/4g/1t, header-byteswapped); "
      "kexec-tools kexec/kexec.c locate_hole; QEMU 7.2 hw/arm/boot.c "
      "arm_setup_direct_kernel_boot",
@@ -108,7 +110,11 @@ rule("arm64/text-offset-implausible", "error",
      "text_offset places the image inside a 2 MiB-aligned region; kexec-tools needs a free "
      "range of text_offset + image_size bytes and fails to find one. U-Boot adds it to the "
      "load address unchecked. QEMU's -kernel loads the image there and then finds no room "
-     "for the DTB, or (a wrapped value) lays it over its boot stub.",
+     "for the DTB, or (a wrapped value) lays it over its boot stub. Exceptions seen: "
+     "kexec-tools 2.0.25 `kexec -p` does not range-check it and places a wrapping value "
+     "(-0x1000) below the crash region, for the kernel to refuse at the system call; "
+     "Linux 6.1 kexec_file_load adds it to image_size modulo 2^64 and loads such a value "
+     "in normal mode (validator/loaders/kexec_file.py).",
      "loader-truth runs (loadertruth/, variants text-offset 4g/huge); kexec-tools "
      "kexec/arch/arm64/kexec-image-arm64.c",
      ("kexec-tools", "kexec-file", "qemu"))
