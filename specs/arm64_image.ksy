@@ -167,8 +167,10 @@ types:
         doc: Bits 4-63, reserved; booting.rst does not require zero and no loader reads them.
         doc-ref: https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "Bits 4-63"
       page_size_bytes:
-        value: 'page_size == page_size::size_4k ? 4096 : page_size == page_size::size_16k ? 16384 : page_size == page_size::size_64k ? 65536 : 0'
-        doc: Page size in bytes; 0 when unspecified.
+        value: '((raw >> 1) & 3) == 0 ? 0 : 1 << (10 + 2 * ((raw >> 1) & 3))'
+        doc: |
+          Page size in bytes, 1 << (10 + 2 * bits 1-2): 4096, 16384 or 65536;
+          0 when unspecified.
         doc-ref: https://www.kernel.org/doc/html/latest/arch/arm64/booting.html "Bits 1-2"
 enums:
   page_size:

@@ -119,7 +119,8 @@ class Arm64Image(KaitaiStruct):
 
         @property
         def page_size_bytes(self):
-            """Page size in bytes; 0 when unspecified.
+            """Page size in bytes, 1 << (10 + 2 * bits 1-2): 4096, 16384 or 65536;
+            0 when unspecified.
             
             .. seealso::
                "Bits 1-2" - https://www.kernel.org/doc/html/latest/arch/arm64/booting.html
@@ -127,7 +128,7 @@ class Arm64Image(KaitaiStruct):
             if hasattr(self, '_m_page_size_bytes'):
                 return self._m_page_size_bytes
 
-            self._m_page_size_bytes = (4096 if self.page_size == Arm64Image.PageSize.size_4k else (16384 if self.page_size == Arm64Image.PageSize.size_16k else (65536 if self.page_size == Arm64Image.PageSize.size_64k else 0)))
+            self._m_page_size_bytes = (0 if self.raw >> 1 & 3 == 0 else 1 << 10 + 2 * (self.raw >> 1 & 3))
             return getattr(self, '_m_page_size_bytes', None)
 
         @property
