@@ -124,7 +124,9 @@ def _print_inprocess(r: dict) -> None:
     for fmt, rows in r["headers"].items():
         print(f"-- {fmt}")
         for name, row in rows.items():
-            print(f"  {name:28s} {row['best_us']:8.2f} us  {row['x_struct']:6.1f}x")
+            ins = (f"  {row['instructions']:8,d} instr  {row['x_struct_instructions']:6.1f}x"
+                   if row.get("x_struct_instructions") else "")
+            print(f"  {name:28s} {row['best_us']:8.2f} us  {row['x_struct']:6.1f}x{ins}")
 
 
 def _print_memory(r: dict) -> None:
