@@ -39,6 +39,18 @@ class Verdict:
         return dataclasses.asdict(self)
 
 
+def new_verdict(loader: str, image: Path, rel: str, arch: str, sha: str | None, version: str,
+                ready: tuple[bool, str]) -> tuple[Verdict, bool]:
+    """A run's undecided verdict, and whether the harness can run (``ready``: its
+    ``available()``); when it cannot, the verdict already says why."""
+    v = Verdict(image=rel, sha256=sha or sha256_file(image), loader=loader,
+                loader_version=version, arch=arch, accept=None, message="")
+    ok, why = ready
+    if not ok:
+        v.message = f"harness: {why}"
+    return v, ok
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import CACHE, Verdict, qemu, sha256_file, tail, versions
+from .common import CACHE, Verdict, new_verdict, qemu, tail, versions
 from .console import Console
 
 FIRMWARE = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
@@ -100,11 +100,8 @@ def _wait_line_end(con: Console, needle: str, deadline: float) -> None:
 
 
 def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> Verdict:
-    v = Verdict(image=rel, sha256=sha or sha256_file(image), loader="efi",
-                loader_version=version(), arch=arch, accept=None, message="")
-    ok, why = available(arch)
+    v, ok = new_verdict("efi", image, rel, arch, sha, version(), available(arch))
     if not ok:
-        v.message = f"harness: {why}"
         return v
     CACHE.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="efi-", dir=CACHE))

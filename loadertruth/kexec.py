@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from . import fixtures
-from .common import Verdict, scrub, sha256_file, tail, versions, which
+from .common import Verdict, new_verdict, scrub, tail, versions, which
 
 #: loader name -> (kexec arguments before the image, needs the DTB)
 MODES = {
@@ -185,11 +185,8 @@ def run(loader: str, image: Path, rel: str, arch: str | None = None,
     from .common import sniff_arch
 
     arch = arch or sniff_arch(image)
-    v = Verdict(image=rel, sha256=sha or sha256_file(image), loader=loader,
-                loader_version=version(arch), arch=arch, accept=None, message="")
-    ok, why = available(arch)
+    v, ok = new_verdict(loader, image, rel, arch, sha, version(arch), available(arch))
     if not ok:
-        v.message = f"harness: {why}"
         return v
     cmd = command(loader, arch, image, isolation)
     env = {k: val for k, val in os.environ.items() if not k.startswith("QEMU_")}

@@ -62,7 +62,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import CACHE, Verdict, qemu, scrub, sha256_file, tail, versions
+from .common import CACHE, Verdict, new_verdict, qemu, scrub, tail, versions
 
 RAM_BASE = 0x40000000  # hw/arm/virt.c memmap VIRT_MEM
 RAM_MIB = 2048
@@ -256,11 +256,8 @@ def classify_exit(stderr: str, returncode: int | None) -> tuple[bool, str]:
 
 
 def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> Verdict:
-    v = Verdict(image=rel, sha256=sha or sha256_file(image), loader="qemu",
-                loader_version=version(), arch=arch, accept=None, message="")
-    ok, why = available(arch)
+    v, ok = new_verdict("qemu", image, rel, arch, sha, version(), available(arch))
     if not ok:
-        v.message = f"harness: {why}"
         return v
     CACHE.mkdir(parents=True, exist_ok=True)
     # a short path: unix socket names are limited to 107 bytes

@@ -24,7 +24,7 @@ import re
 import time
 from pathlib import Path
 
-from .common import Verdict, qemu, sha256_file, tail, versions
+from .common import Verdict, new_verdict, qemu, tail, versions
 from .console import Console
 
 UBOOT_BIN = Path("/usr/lib/u-boot/qemu_arm64/u-boot.bin")
@@ -103,11 +103,8 @@ def classify(after: str) -> tuple[bool | None, str, dict]:
 
 
 def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> Verdict:
-    v = Verdict(image=rel, sha256=sha or sha256_file(image), loader="u-boot",
-                loader_version=version(), arch=arch, accept=None, message="")
-    ok, why = available(arch)
+    v, ok = new_verdict("u-boot", image, rel, arch, sha, version(), available(arch))
     if not ok:
-        v.message = f"harness: {why}"
         return v
     env = dict(os.environ, LC_ALL="C")
     con = Console(command(image), env=env)
