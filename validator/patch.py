@@ -6,27 +6,32 @@ relocatable kernel) into 1 so that the kernel runs where it is loaded
 file: the word at first-PT_LOAD + 0x5c of a ppc64 ELF vmlinux (or 0x5c of a bare head),
 in the kernel's byte order (the ELF's EI_DATA).
 
-Safety: the input is opened read-only and never modified. The output is written to a
+Safety: with ``-o`` the input is opened read-only (a regular file only: a FIFO or a
+device is refused before it is read) and never modified. The output is written to a
 temporary file in the destination's directory (``.<name>.<random>.kimage-tmp``), copied
 with ``copy_file_range`` (the kernel copies; nothing is read whole into memory), patched,
-fsynced, re-parsed to check that the word reads back and nothing else in the head moved,
-and only then renamed over the destination (atomic on POSIX file systems), after which
-the directory is fsynced. A crash at any point leaves the destination either absent or
-as it was, never half-written; at worst a temporary file remains.
+given its metadata (validator.patch_dest), fsynced, re-parsed to check that the word reads
+back and nothing else in the head moved, and only then given the destination's name:
+created without replacing anything, or with ``--force`` / ``--in-place`` renamed over a
+regular file (atomic on POSIX file systems), after which the directory is fsynced. A
+crash at any point leaves the destination either absent or as it was, never
+half-written; at worst a temporary file remains. What may be replaced, and which owner,
+mode and attributes the result has: validator.patch_dest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 
+from validator import patch_dest
 from validator.formats.ppc64_head import HEAD_SIZE, RUN0, RUN_AT_LOAD_OFFSET
 from validator.rules.registry import rule
+from validator.source import open_regular
 
 VALUES = {"1": 1, "run0": RUN0}
 TEMP_SUFFIX = ".kimage-tmp"
@@ -118,56 +123,72 @@ def write_run_at_load(path: str | os.PathLike, value: int, out: str | os.PathLik
     if in_place == (out is not None):
         raise PatchError("give exactly one of -o OUT and --in-place")
     p = plan(path, value)
-    if in_place:
-        dest = os.path.realpath(path)
-    else:
-        dest = os.fspath(out)
-        if os.path.isdir(dest):
-            raise PatchError(f"{dest}: is a directory")
-        if os.path.lexists(dest):
-            if os.path.exists(dest) and os.path.samefile(dest, path):
-                raise PatchError(f"{dest}: is the input; use --in-place to patch it")
-            if not force:
-                raise PatchError(f"{dest}: exists; use --force to replace it")
+    src_fd, src_stat = open_regular(path)
+    try:
+        try:
+            if in_place:
+                dest = patch_dest.check_in_place(path, src_stat, force)
+            else:
+                dest = os.fspath(out)
+                patch_dest.check_out(dest, src_stat, force)
+            _write(p, src_fd, src_stat, dest, in_place, force)
+        except patch_dest.DestinationError as exc:
+            raise PatchError(str(exc)) from None
+    finally:
+        os.close(src_fd)
+    return p, dest
+
+
+def _write(p: Plan, src_fd: int, src_stat: os.stat_result, dest: str, in_place: bool,
+           force: bool) -> None:
     directory = os.path.dirname(os.path.abspath(dest))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(dest)}.", suffix=TEMP_SUFFIX,
-                               dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(dest)}.", suffix=TEMP_SUFFIX,
+                                   dir=directory)
+    except OSError as exc:
+        raise PatchError(f"{directory}: cannot create the temporary file there: "
+                         f"{exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "r+b", buffering=0) as f:
-            src_stat = _copy(path, f.fileno())
+            _copy(p.path, src_fd, src_stat, f.fileno())
             os.pwrite(f.fileno(), p.new_bytes, p.offset)
-            os.fchmod(f.fileno(), stat.S_IMODE(src_stat.st_mode))
+            # After the last write: a write clears set-id bits and file capabilities.
+            if in_place:
+                patch_dest.keep_metadata(src_fd, src_stat, f.fileno())
+            else:
+                patch_dest.new_file_metadata(src_stat, f.fileno())
             os.fsync(f.fileno())
         _pause("patched")
-        _verify(p, path, tmp, src_stat)
+        _verify(p, src_fd, tmp, src_stat)
         _pause("verified")
-        os.replace(tmp, dest)
+        if in_place:
+            patch_dest.replace(tmp, dest, expect=src_stat)
+        elif force:
+            patch_dest.replace(tmp, dest)
+        else:
+            patch_dest.create(tmp, dest)
     except BaseException:
         _unlink(tmp)
         raise
     _fsync_dir(directory)
-    return p, dest
 
 
-def _copy(src_path: str, dst_fd: int) -> os.stat_result:
+def _copy(src_path: str, src_fd: int, before: os.stat_result, dst_fd: int) -> None:
     """Copy the file into ``dst_fd`` by the kernel (copy_file_range, else sendfile)."""
     pause_at = _pause_bytes()
-    with open(src_path, "rb", buffering=0) as src:
-        before = os.fstat(src.fileno())
-        size, done = before.st_size, 0
-        while done < size:
-            n = min(CHUNK, size - done)
-            copied = _copy_chunk(src.fileno(), dst_fd, done, n)
-            if copied == 0:
-                raise PatchError(f"{src_path}: ended early while copying ({done} of {size})")
-            done += copied
-            if pause_at is not None and done >= pause_at:
-                _pause(f"copy:{done}", force=True)
-                pause_at = None
-        after = os.fstat(src.fileno())
+    size, done = before.st_size, 0
+    while done < size:
+        n = min(CHUNK, size - done)
+        copied = _copy_chunk(src_fd, dst_fd, done, n)
+        if copied == 0:
+            raise PatchError(f"{src_path}: ended early while copying ({done} of {size})")
+        done += copied
+        if pause_at is not None and done >= pause_at:
+            _pause(f"copy:{done}", force=True)
+            pause_at = None
+    after = os.fstat(src_fd)
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise PatchError(f"{src_path}: changed while it was being copied")
-    return before
 
 
 def _copy_chunk(src: int, dst: int, offset: int, n: int) -> int:
@@ -183,7 +204,7 @@ def _copy_chunk(src: int, dst: int, offset: int, n: int) -> int:
         return os.write(dst, data)
 
 
-def _verify(p: Plan, src_path: str, tmp: str, src_stat: os.stat_result) -> None:
+def _verify(p: Plan, src_fd: int, tmp: str, src_stat: os.stat_result) -> None:
     from validator.pipeline import analyse
     from validator.source import Source
 
@@ -196,8 +217,8 @@ def _verify(p: Plan, src_path: str, tmp: str, src_stat: os.stat_result) -> None:
         problems.append(f"reads {result.header.get('run_at_load')!r} at 0x5c, not {p.new}")
     if result.file_size != src_stat.st_size:
         problems.append(f"has {result.file_size} bytes, not {src_stat.st_size}")
-    with Source(src_path) as a, Source(tmp) as b:
-        old_head = a.read(p.head_offset, HEAD_SIZE)
+    old_head = os.pread(src_fd, HEAD_SIZE, p.head_offset)
+    with Source(tmp) as b:
         new_head = b.read(p.head_offset, HEAD_SIZE)
     word = p.offset - p.head_offset
     expected = old_head[:word] + p.new_bytes + old_head[word + 4:]
