@@ -14,6 +14,10 @@ still running after 10 s of wall time) as a hang; each
 is written to ``--regressions`` (default build/robustness/) for ``corpus/regressions/``.
 Prints inputs, exceptions, hangs and peak RSS (the largest worker's ru_maxrss).
 Deterministic for a seed: input i is the same on every run.
+
+Each worker checks inputs that a generator process of its own makes and sends through a
+pipe (its buffer bounds what waits), so a worker's RSS is kimage's: the generator's
+imports, sample pool and compressors are not in it.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from validator import checker, seedcorpus  # noqa: E402
 from validator.source import InputError  # noqa: E402
 
 POOL = 600  # base samples a worker generates once and mutates from then on
@@ -67,6 +70,8 @@ def corpus_files() -> list[bytes]:
 
 
 def make_input(i: int, seed: str, pool: list[bytes], corpus: list[bytes]) -> bytes:
+    from validator import seedcorpus
+
     c = seedcorpus.RandomChooser(f"kimage-robustness/{seed}/{i}")
     r = c.rng.random()
     kinds = seedcorpus.available_kinds()
@@ -81,6 +86,8 @@ def make_input(i: int, seed: str, pool: list[bytes], corpus: list[bytes]) -> byt
 
 
 def build_pool(seed: str) -> list[bytes]:
+    from validator import seedcorpus
+
     kinds = seedcorpus.available_kinds()
     pool = []
     for i in range(POOL):
@@ -89,10 +96,53 @@ def build_pool(seed: str) -> list[bytes]:
     return pool
 
 
-def worker(index: int, workers: int, args, progress, results) -> None:
-    signal.signal(signal.SIGALRM, _alarm)
+def generator(index: int, workers: int, args, conn) -> None:
+    """Make this worker's inputs and send ``(i, data, error)`` down ``conn``; None last."""
     pool = build_pool(args.seed)
     corpus = corpus_files()
+    for i in range(index, args.inputs, workers):
+        try:
+            conn.send((i, make_input(i, args.seed, pool, corpus), None))
+        except (BrokenPipeError, EOFError):
+            return  # the worker stopped
+        except Exception as exc:  # a bug in the generator, not in kimage: note, go on
+            conn.send((i, None, f"{type(exc).__name__}: {exc}"))
+    conn.send(None)
+    conn.close()
+
+
+def _inputs(index: int, workers: int, args):
+    """(i, data, error) from a generator process of this worker's own, forked now."""
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=generator, args=(index, workers, args, send), daemon=True)
+    proc.start()
+    send.close()
+    return _received(proc, receive)
+
+
+def _received(proc, receive):
+    try:
+        while True:
+            try:
+                item = receive.recv()
+            except EOFError:
+                return
+            if item is None:
+                return
+            yield item
+    finally:
+        receive.close()
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.terminate()
+
+
+def worker(index: int, workers: int, args, progress, results) -> None:
+    signal.signal(signal.SIGALRM, _alarm)
+    inputs = _inputs(index, workers, args)  # forked before kimage is imported
+    from validator import checker
+
     options = checker.Options()
     path = Path(args.scratch) / f"input-{os.getpid()}"
     out = Path(args.regressions)
@@ -101,14 +151,12 @@ def worker(index: int, workers: int, args, progress, results) -> None:
              "first_rss_kib": None, "findings": 0, "generator_errors": 0}
     problems: list[dict] = []
     start = time.monotonic()
-    for i in range(index, args.inputs, workers):
-        try:
-            data = make_input(i, args.seed, pool, corpus)
-        except Exception as exc:  # a bug in the generator, not in kimage: note, go on
+    for i, data, error in inputs:
+        if error is not None:
             stats["generator_errors"] += 1
             if len(problems) < 200:
                 problems.append({"kind": "generator", "input": i, "sha256": "-", "size": 0,
-                                 "seconds": 0, "message": f"{type(exc).__name__}: {exc}"})
+                                 "seconds": 0, "message": error})
             continue
         path.write_bytes(data)
         problem = None

@@ -171,13 +171,17 @@ def test_lint_pairs_images_with_their_config_and_map(tmp_path, real_images):
 def test_lint_reports_unreadable_paths(tmp_path):
     (tmp_path / "vmlinuz-empty").write_bytes(b"")
     (tmp_path / "vmlinuz-good").write_bytes(ARM64_BASE)
-    p = kimage("lint", "--format", "json", tmp_path, tmp_path / "vmlinuz-missing")
+    (tmp_path / "vmlinuz-missing").symlink_to(tmp_path / "gone")
+    p = kimage("lint", "--format", "json", tmp_path)
     assert p.returncode == 1
     images = {i["path"].rsplit("/", 1)[1]: i for i in json.loads(p.stdout)["images"]}
     assert set(images) == {"vmlinuz-empty", "vmlinuz-good", "vmlinuz-missing"}
     for name in ("vmlinuz-empty", "vmlinuz-missing"):
         assert [f["rule"] for f in images[name]["findings"]] == ["layer/unreadable"]
     assert images["vmlinuz-good"]["verdict"] == "pass"
+    # a PATH of the command line that does not exist is a usage error, not a result
+    p = kimage("lint", "--format", "json", tmp_path, tmp_path / "vmlinuz-nowhere")
+    assert p.returncode == 2 and p.stdout == "" and "no such file" in p.stderr
 
 
 def test_rules_command_lists_every_rule():

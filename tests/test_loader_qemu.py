@@ -88,7 +88,7 @@ CASES = {
     "truncated-62": (ARM64_BASE[:62], "accept", []),
     # arm_load_elf: loaded at p_paddr, started at e_entry with no boot stub, x0 = 0
     "vmlinux-elf": (_elf64(ARM64_BASE, "little", machine=183), "reject",
-                    ["layer/unknown-format"]),
+                    ["elf/arm64-vmlinux"]),
     # load_uboot_image: ih_load/ih_ep honoured, CRC not checked, none/gzip only
     "uimage": (uimage(ARM64_BASE), "accept", []),
     "uimage-gzip": (uimage(gzip.compress(ARM64_BASE, mtime=0), comp=1), "accept", []),
@@ -159,7 +159,7 @@ CORPUS_EXPECTED = {
     "zboot-gzip": ("reject", ["layer/zboot"]),  # entry 0x40080000, no ARM\x64
     "zboot-zstd": ("reject", ["layer/zboot"]),
     "uImage.gz": ("reject", ["arm64/uimage-placement"]),  # entry 0x80000: flash, not RAM
-    "boot-v0": ("reject", ["layer/unknown-format"]),  # "ANDROID!" blob at 0x40080000
+    "boot-v0": ("reject", ["layer/not-unwrapped"]),  # "ANDROID!" blob at 0x40080000
     "v3.12": ("accept", []),  # image_size 0: entry 0x40080000
 }
 

@@ -104,11 +104,26 @@ def images(real_images, tmp_path_factory) -> dict[str, Path]:
     imgs["zboot-gzip"] = KERNELS / "arm64-4k-le-zboot-gzip/vmlinuz.efi"
     imgs["image-gz"] = KERNELS / "arm64-4k-le-efi/Image.gz"
     imgs["deb"] = KERNELS / "arm64-4k-le-efi/linux-image-6.1.176-tiny_6.1.176-1_arm64.deb"
-    initrd = out / "initrd.img"
+    initrd = out / "initrd.img"  # a 40 MiB newc cpio: one (sparse) file and the trailer
     with open(initrd, "wb") as f:
+        f.write(newc_header("init", 40 * MiB - 512))
+        f.seek(40 * MiB - 512, os.SEEK_CUR)
+        f.write(newc_header("TRAILER!!!", 0))
         f.truncate(40 * MiB)
     imgs["initrd-40m"] = initrd
     return imgs
+
+
+def newc_header(name: str, size: int, magic: bytes = b"070701") -> bytes:
+    """A newc cpio header and its padded name, as Documentation/driver-api/
+    early-userspace/buffer-format.rst lays it out: magic, 13 fields of 8 hex digits
+    (c_filesize is the 7th after the magic, c_namesize the 12th; c_namesize counts the
+    NUL), the name, padding to a multiple of 4 from the start of the header."""
+    encoded = name.encode() + b"\0"
+    mode = 0o100644 if name != "TRAILER!!!" else 0
+    fields = [0, mode, 0, 0, 1, 0, size, 0, 0, 0, 0, len(encoded), 0]
+    head = magic + b"".join(b"%08x" % v for v in fields) + encoded
+    return head + b"\0" * (-len(head) % 4)
 
 
 # --- one verdict and reason per fixture host (the issue's "done when") --------------------
@@ -418,6 +433,10 @@ RULE_TESTS = {
     "preflight/lockdown-unsigned":
         "test_preflight.py::test_lockdown_needs_kexec_file_and_a_signed_image",
     "preflight/no-crash-region": "test_preflight.py::test_host_without_reservation_fails",
+    "preflight/host-file-malformed":
+        "test_hostile_preflight.py::test_garbage_host_files_warn_and_print_no_byte_of_them",
+    "preflight/initrd-not-cpio":
+        "test_hostile_preflight.py::test_initrd_is_checked_as_the_kernel_unpacks_it",
     "patch/no-run-at-load": "test_patch.py::test_refuses_without_run_at_load",
     "patch/verify-failed": "test_patch.py::test_a_copy_that_does_not_read_back_is_discarded",
 }

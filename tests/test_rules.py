@@ -17,7 +17,7 @@ from corpus.make_synthetic import _elf64, _ppc64_head
 from corpus.materialise import excerpt_bytes
 from tests.conftest import CORPUS
 from tests.test_preflight import RULE_TESTS as PREFLIGHT_AND_PATCH
-from validator import checker, kconfig, sysmap
+from validator import checker, kconfig, seedcorpus, sysmap
 from validator.formats import arm64_image, ppc64_head
 from validator.rules.registry import load_all
 from validator.targets import parse_target
@@ -123,6 +123,11 @@ CASES = {
     "arm64/text-offset-implausible": ((arm64(text_offset=1 << 32), {}),
                                       (arm64(text_offset=0x200000), {})),
     "arm64/pe-sections-outside-file": ((EFI_IMAGE[:-1], {}), (EFI_IMAGE, {})),
+    "arm64/file-truncated": ((EFI_IMAGE[:-1], {}), (EFI_IMAGE, {})),
+    "elf/arm64-vmlinux": ((seedcorpus.elf64(ARM64_BASE, endian="little", machine=183), {}),
+                          (ARM64_BASE, {})),
+    "layer/not-unwrapped": ((seedcorpus.android_bytes(ARM64_BASE, version=0), {}),
+                            (ARM64_BASE, {})),
     "ppc64/run-at-load-unknown": ((ppc64_elf(run_at_load=0xDEADBEEF), {}), (ppc64_elf(), {})),
     "ppc64/run-at-load-preset": ((ppc64_elf(run_at_load=1), {}), (ppc64_elf(), {})),
     "ppc64/not-relocatable": ((ppc64_elf(run_at_load=0), {}), (ppc64_elf(), {})),
@@ -234,6 +239,7 @@ CASES.update({
 ELSEWHERE = {
     "kimage/internal-error": "test_check_cli.py::test_a_check_that_raises_is_reported",
     "layer/unreadable": "test_check_cli.py::test_lint_reports_unreadable_paths",
+    "kimage/worker-died": "test_hostile_cli.py::test_a_dead_worker_costs_one_result_not_the_report",
     # wrappers: hostile and malformed containers, in tests/test_layers.py
     **{rule_id: "test_layers.py" for rule_id in (
         "android/bad-header", "deb/no-kernel", "layer/corrupt", "layer/decompression-limit",
@@ -241,6 +247,10 @@ ELSEWHERE = {
         "layer/unsupported-compression", "pe/malformed", "uimage/bad-header-crc",
         "uimage/compression-mismatch", "zboot/compression-mismatch", "zboot/no-arm64-image",
         "zboot/payload-outside-file", "zboot/unknown-compression")},
+    **{rule_id: "test_hostile_layers.py" for rule_id in (
+        "elf/too-many-program-headers", "layer/tar-header-limit", "layer/decoder-memory-limit",
+        "layer/decoded-in-part")},
+    "uimage/bad-data-crc": "test_hostile_layers_deb.py",
     # kdump pre-flight and the loader's write, in tests/test_preflight.py and test_patch.py
     **PREFLIGHT_AND_PATCH,
 }
@@ -250,7 +260,7 @@ def findings(data: bytes, options: dict, tmp_path) -> list[str]:
     path = tmp_path / "image"
     path.write_bytes(data)
     result = checker.check_image(path, checker.Options(**options))
-    return [f.rule for f in result.findings]
+    return sorted(result.reported_rules())
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))

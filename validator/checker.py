@@ -27,8 +27,18 @@ rule("loader/rejects", "error",
      ALL_LOADERS)
 rule("layer/unreadable", "error",
      "the file cannot be read",
-     "A missing, unreadable or too-short path cannot be a kernel image.",
+     "A missing, unreadable or too-short path cannot be a kernel image; neither can "
+     "what is not a regular file (a FIFO, a device: refused before reading), a dangling "
+     "symbolic link, or a directory lint cannot list.",
      "-",
+     ())
+rule("kimage/worker-died", "error",
+     "the process checking this image ended abruptly, twice",
+     "kimage lint -j N checks images in worker processes. One died while checking this "
+     "image (a crash, a signal, the out-of-memory killer) and died again when the image "
+     "was checked alone, in a fresh worker: the image has no result. The other images' "
+     "results are complete. Check it alone with `kimage check` to see what happens.",
+     "validator/commands/_lint_pool.py",
      ())
 
 
@@ -94,6 +104,7 @@ def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
     ctx = Context(result, config, options.symbols, options.target)
     result.findings += run_checks(ctx)
     verdicts = loaders.judge(ctx, result.findings, options.loaders or None)
+    result.findings += loaders.unreported(verdicts, result.findings)
     result.loaders = {name: v.to_dict() for name, v in verdicts.items()}
     for name in sorted(options.loaders):
         v = verdicts.get(name)
@@ -111,10 +122,11 @@ def _companion_name(result: ImageResult, key: str) -> str:
     return key
 
 
-def unreadable(path: str | os.PathLike, error: InputError) -> ImageResult:
-    """The result for a path that cannot be read (lint reports it and goes on)."""
-    return ImageResult(path=os.fspath(path),
-                       findings=[finding("layer/unreadable", str(error))])
+def unreadable(path: str | os.PathLike, error: InputError | str,
+               rule: str = "layer/unreadable") -> ImageResult:
+    """The result for a path that cannot be read (lint, and check or inspect given several
+    paths, report it and go on); ``rule`` says why when it is not ``layer/unreadable``."""
+    return ImageResult(path=os.fspath(path), findings=[finding(rule, str(error))])
 
 
 def exceeds(result: ImageResult, fail_on: str) -> bool:

@@ -2,8 +2,11 @@
 
 ``read_host(root)`` reads a running system (``root="/"``) or a directory tree laid out
 like ``/`` (``--sysroot``). It never writes, never needs root, and keeps for every
-value the file it came from and the text it read (``Evidence``), so that a verdict can
-always be traced to a file.
+value the file it came from and the value read (``Evidence``), so that a verdict can
+always be traced to a file. In a sysroot no path leaves the root (validator.hostfs:
+openat2 RESOLVE_IN_ROOT, or a checked walk); no open blocks; every read is bounded.
+A file that is not of the form the kernel writes is *malformed* (``Host.malformed``):
+named with a summary, its bytes never shown, its value unknown (validator.hostread).
 
 Files read (all relative to ``root``):
 
@@ -42,10 +45,13 @@ only the running kernel's own page size is known to work.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 
+from validator.crashkernel import CrashSpec, memparse, parse_crashkernel
 from validator.targets import Target
+
+__all__ = ["CrashRegion", "CrashSpec", "Evidence", "Host", "HostError", "memparse",
+           "parse_crashkernel", "read_host"]
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
@@ -92,6 +98,10 @@ CONFIG_KEYS = ("CONFIG_KEXEC", "CONFIG_KEXEC_FILE", "CONFIG_KEXEC_SIG",
                "CONFIG_IMA_ARCH_POLICY")
 
 
+#: Evidence lines kept per topic.
+EVIDENCE_CAP = 32
+
+
 class HostError(Exception):
     """The sysroot or an option describing the host cannot be used."""
 
@@ -109,16 +119,6 @@ class Evidence:
         if self.note:
             out["note"] = self.note
         return out
-
-
-@dataclass
-class CrashSpec:
-    """One ``crashkernel=`` value, parsed as the kernel's parse_crashkernel() does."""
-
-    text: str
-    size: int | None  # None: a range list that matched no range, or unparsable
-    base: int | None = None  # the @offset, when given
-    kind: str = "size"  # size | ranges | high | low
 
 
 @dataclass
@@ -165,9 +165,21 @@ class Host:
     fdt_size: int | None = None
     mem_total: int | None = None
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+    #: host files that do not have the shape the kernel gives them: (topic, file, summary)
+    malformed: list[tuple[str, str, str]] = field(default_factory=list)
 
     def note(self, topic: str, file: str, value: str, note: str = "") -> None:
-        self.evidence.setdefault(topic, []).append(Evidence(file, value, note))
+        items = self.evidence.setdefault(topic, [])
+        if len(items) < EVIDENCE_CAP:
+            items.append(Evidence(file, value, note))
+
+    def flag(self, topic: str, file: str, summary: str) -> None:
+        """``file`` is not what the kernel writes there: record it, never its bytes."""
+        self.malformed.append((topic, file, summary))
+        self.note(topic, file, summary, "not what the kernel writes there: ignored")
+
+    def malformed_in(self, *topics: str) -> list[tuple[str, str, str]]:
+        return [m for m in self.malformed if m[0] in topics]
 
     def config_value(self, key: str) -> str | None:
         """"y"/"m"/"n" (not set) for a CONFIG_ key, None when the config is unknown."""
@@ -206,123 +218,20 @@ class Host:
             "lockdown": self.lockdown,
             "secure_boot": self.secure_boot,
             "config": self.config,
+            "malformed": [{"topic": t, "file": f, "summary": s} for t, f, s in self.malformed],
             "evidence": {k: [e.to_dict() for e in v] for k, v in self.evidence.items()},
         }
 
 
-# --- reading ---------------------------------------------------------------------------
+# --- reading (validator.hostread) -------------------------------------------------------
 
-class _Reader:
-    def __init__(self, root: str):
-        self.root = root
+def read_host(root: str | os.PathLike = "/", crashkernel: str | list[str] | None = None,
+              use_openat2: bool = True) -> Host:
+    """Read the host at ``root``; ``crashkernel`` (``SIZE[@BASE]``, ``SIZE,high``, ...)
+    replaces its region. Every path stays inside ``root`` (see validator.hostfs)."""
+    from validator.hostread import read
 
-    def path(self, name: str) -> str:
-        return name if self.root == "/" else os.path.join(self.root, name.lstrip("/"))
-
-    def read(self, name: str, limit: int = 1 << 20) -> tuple[bytes | None, str]:
-        """(bytes or None, why not)."""
-        try:
-            with open(self.path(name), "rb") as f:
-                return f.read(limit), ""
-        except FileNotFoundError:
-            return None, "absent"
-        except PermissionError:
-            return None, "unreadable: permission denied"
-        except IsADirectoryError:
-            return None, "is a directory"
-        except OSError as exc:
-            return None, f"unreadable: {exc.strerror or exc}"
-
-    def text(self, name: str, limit: int = 1 << 20) -> tuple[str | None, str]:
-        data, why = self.read(name, limit)
-        return (None, why) if data is None else (data.decode("utf-8", "replace"), "")
-
-
-def read_host(root: str | os.PathLike = "/", crashkernel: str | None = None) -> Host:
-    """Read the host at ``root``; ``crashkernel`` (``SIZE[@BASE]``) replaces its region."""
-    root = os.fspath(root)
-    if not os.path.isdir(root):
-        raise HostError(f"{root}: not a directory (a sysroot is laid out like /)")
-    r = _Reader(root)
-    host = Host(root=root)
-    _read_arch(r, host)
-    _read_pages(r, host)
-    _read_config(r, host)
-    _read_crash(r, host, crashkernel)
-    _read_load_path(r, host)
-    return host
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0].strip() if text.strip() else ""
-
-
-def _read_arch(r: _Reader, host: Host) -> None:
-    osrelease, why = r.text(P_OSRELEASE)
-    if osrelease is not None:
-        host.osrelease = _first_line(osrelease)
-    text, why = r.text(P_ARCH)
-    if text is not None and _first_line(text):
-        host.machine = _first_line(text)
-        host.note("arch", P_ARCH, host.machine)
-    elif r.root == "/":
-        host.machine = os.uname().machine
-        host.note("arch", "uname(2)", host.machine, f"{P_ARCH} {why or 'empty'}")
-    elif host.osrelease:
-        for suffix, machine in _RELEASE_SUFFIXES:
-            if host.osrelease.endswith(suffix):
-                host.machine = machine
-                host.note("arch", P_OSRELEASE, host.osrelease,
-                          f"{P_ARCH} {why or 'empty'}; arch inferred from the release "
-                          f"suffix {suffix!r}")
-                break
-        else:
-            host.note("arch", P_OSRELEASE, host.osrelease,
-                      f"{P_ARCH} {why or 'empty'}; no known flavour suffix")
-    else:
-        host.note("arch", P_ARCH, why)
-    if host.machine in MACHINES:
-        host.arch, host.endianness = MACHINES[host.machine]
-    elif host.machine:
-        host.arch = host.machine  # another architecture: reported as it is
-    if host.arch == "ppc64":
-        cpuinfo, _ = r.text(P_CPUINFO, 64 * KiB)
-        if cpuinfo:
-            m = re.search(r"^cpu\s*:\s*(.+)$", cpuinfo, re.M)
-            if m:
-                host.cpu = m.group(1).strip()
-                host.note("cpu", P_CPUINFO, f"cpu : {host.cpu}")
-
-
-def _read_pages(r: _Reader, host: Host) -> None:
-    smaps, why = r.text(P_SMAPS, 64 * KiB)
-    m = re.search(r"^KernelPageSize:\s+(\d+) kB", smaps or "", re.M)
-    if m:
-        host.page_size = int(m.group(1)) * KiB
-        host.note("pages", P_SMAPS, m.group(0).strip())
-    elif r.root == "/":
-        host.page_size = os.sysconf("SC_PAGE_SIZE")
-        host.note("pages", "sysconf(_SC_PAGESIZE)", str(host.page_size))
-    else:
-        host.note("pages", P_SMAPS, why or "no KernelPageSize line")
-    if host.arch != "arm64":
-        return
-    text, why = r.text(P_MMFR0)
-    if text is not None:
-        try:
-            value = int(_first_line(text), 16)
-        except ValueError:
-            host.note("pages", P_MMFR0, _first_line(text), "not a hexadecimal number")
-        else:
-            host.id_aa64mmfr0 = value
-            host.granules, host.mixed_endian = decode_id_aa64mmfr0(value)
-            host.note("pages", P_MMFR0, _first_line(text), describe_id_aa64mmfr0(value))
-    else:
-        host.note("pages", P_MMFR0, why,
-                  "mainline kernels expose only midr_el1/revidr_el1 there; granules unknown")
-        midr, _ = r.text(P_MIDR)
-        if midr:
-            host.note("pages", P_MIDR, _first_line(midr), "CPU model, for the record")
+    return read(os.fspath(root), crashkernel, use_openat2)
 
 
 def decode_id_aa64mmfr0(value: int) -> tuple[frozenset[int], bool]:
@@ -356,212 +265,3 @@ def describe_id_aa64mmfr0(value: int) -> str:
             f"mixed-endian {'yes' if mixed else 'no'}")
 
 
-def _read_config(r: _Reader, host: Host) -> None:
-    """The running kernel's config: /boot/config-<osrelease>, else /proc/config.gz."""
-    candidates = []
-    if host.osrelease:
-        candidates.append(f"/boot/config-{host.osrelease}")
-    candidates.append("/proc/config.gz")
-    for name in candidates:
-        data, why = r.read(name, 4 << 20)
-        if data is None:
-            host.note("config", name, why)
-            continue
-        if name.endswith(".gz"):
-            import gzip
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
-                host.note("config", name, f"not gzip: {exc}")
-                continue
-        host.config = parse_config(data.decode("utf-8", "replace"))
-        shown = " ".join(f"{k[7:]}={host.config.get(k, 'n')}" for k in CONFIG_KEYS)
-        host.note("config", name, shown)
-        return
-
-
-def parse_config(text: str) -> dict[str, str]:
-    config = {}
-    for line in text.splitlines():
-        m = re.match(r"^(CONFIG_\w+)=(.*)$", line)
-        if m:
-            config[m.group(1)] = m.group(2).strip('"')
-    return config
-
-
-# --- the crash region ------------------------------------------------------------------
-
-_SUFFIX = {"": 1, "k": KiB, "m": MiB, "g": GiB, "t": 1 << 40, "p": 1 << 50, "e": 1 << 60}
-
-
-def memparse(text: str) -> int:
-    """The kernel's memparse(): a C integer (0x.., 0.., decimal) and a K/M/G/T/P/E suffix."""
-    m = re.fullmatch(r"\s*(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgGtTpPeE]?)\s*", text)
-    if not m:
-        raise ValueError(f"not a size: {text!r}")
-    number, suffix = m.groups()
-    if number.lower().startswith("0x"):
-        value = int(number, 16)
-    elif number.startswith("0") and len(number) > 1:
-        value = int(number, 8)
-    else:
-        value = int(number)
-    return value * _SUFFIX[suffix.lower()]
-
-
-def parse_crashkernel(text: str, mem_total: int | None = None) -> CrashSpec:
-    """One ``crashkernel=`` value (without the ``crashkernel=``).
-
-    Forms (Documentation/admin-guide/kdump/kdump.rst): ``SIZE[@OFFSET]``,
-    ``RANGE:SIZE[,RANGE:SIZE...][@OFFSET]`` with RANGE ``START-[END]`` matched against
-    the system's memory, ``SIZE,high`` and ``SIZE,low``.
-    """
-    value = text.strip()
-    if value.endswith(",high") or value.endswith(",low"):
-        body, _, kind = value.rpartition(",")
-        return CrashSpec(text, memparse(body), None, kind)
-    body, _, offset = value.partition("@")
-    base = memparse(offset) if offset else None
-    if ":" in body:
-        size = None
-        for item in body.split(","):
-            span, _, amount = item.partition(":")
-            start_text, _, end_text = span.partition("-")
-            start = memparse(start_text)
-            end = memparse(end_text) if end_text.strip() else None
-            if mem_total is not None and mem_total >= start and (end is None or
-                                                                 mem_total < end):
-                size = memparse(amount)
-                break
-        return CrashSpec(text, size, base, "ranges")
-    return CrashSpec(text, memparse(body), base, "size")
-
-
-_IOMEM_CRASH = re.compile(r"^\s*([0-9a-fA-F]+)-([0-9a-fA-F]+) : Crash kernel\s*$", re.M)
-
-
-def _read_crash(r: _Reader, host: Host, option: str | None) -> None:
-    meminfo, _ = r.text(P_MEMINFO, 64 * KiB)
-    m = re.search(r"^MemTotal:\s+(\d+) kB", meminfo or "", re.M)
-    if m:
-        host.mem_total = int(m.group(1)) * KiB
-    cmdline, why = r.text(P_CMDLINE, 64 * KiB)
-    if cmdline is not None:
-        host.cmdline = cmdline.strip()
-        for token in host.cmdline.split():
-            if token.startswith("crashkernel="):
-                value = token[len("crashkernel="):]
-                try:
-                    spec = parse_crashkernel(value, host.mem_total)
-                except ValueError:
-                    spec = CrashSpec(value, None, kind="unparsable")
-                host.crashkernel.append(spec)
-        shown = " ".join(f"crashkernel={c.text}" for c in host.crashkernel)
-        host.note("crash", P_CMDLINE, shown or "no crashkernel=")
-    else:
-        host.note("crash", P_CMDLINE, why)
-
-    if option is not None:
-        try:
-            spec = parse_crashkernel(option, host.mem_total)
-        except ValueError as exc:
-            raise HostError(f"--crashkernel {option}: {exc}") from None
-        if spec.size is None or spec.kind not in ("size", "ranges"):
-            raise HostError(f"--crashkernel {option}: expected SIZE[@BASE], e.g. 512M@0xa0000000")
-        host.crash = CrashRegion(spec.size, spec.base, "option")
-        host.note("crash", "--crashkernel", option,
-                  "the region given on the command line replaces the host's")
-        return
-
-    iomem, why = r.text(P_IOMEM, 4 << 20)
-    ranges = [(int(a, 16), int(b, 16)) for a, b in _IOMEM_CRASH.findall(iomem or "")]
-    for line in (m.group(0).strip() for m in _IOMEM_CRASH.finditer(iomem or "")):
-        host.note("crash", P_IOMEM, line)
-    visible = [rg for rg in ranges if rg != (0, 0)]
-    if iomem is None:
-        host.note("crash", P_IOMEM, why)
-    elif not ranges:
-        host.note("crash", P_IOMEM, "no \"Crash kernel\" range")
-    if visible:
-        # crashk_res is the high (or only) range; a second, lower one is crashk_low_res
-        # (crashkernel=...,low or the automatic low part of ,high).
-        visible.sort()
-        start, end = visible[-1]
-        host.crash = CrashRegion(end - start + 1, start, "iomem", others=visible[:-1])
-        return
-    hidden = bool(ranges)
-    size_text, why_size = r.text(P_CRASH_SIZE)
-    size = None
-    if size_text is not None:
-        size = _int(size_text)
-        host.note("crash", P_CRASH_SIZE, _first_line(size_text),
-                  "iomem shows zeros without CAP_SYS_ADMIN: size from here" if hidden else "")
-    else:
-        host.note("crash", P_CRASH_SIZE, why_size)
-    main = next((c for c in host.crashkernel if c.kind in ("size", "ranges", "high")), None)
-    if size:
-        base = main.base if main is not None else None
-        host.crash = CrashRegion(size, base, "kexec_crash_size")
-        host.crash_note = ("base " + (f"{base:#x} from crashkernel=@" if base is not None
-                                      else "unknown (the kernel chose it)")
-                           + ("; /proc/iomem hides addresses without root" if hidden else ""))
-        return
-    if size == 0 and host.crashkernel:
-        host.crash_note = (f"crashkernel={host.crashkernel[0].text} is on the command line "
-                           f"but {P_CRASH_SIZE} is 0: the reservation failed at boot "
-                           f"(see the kernel log)")
-        return
-    if size is None and main is not None and main.size:
-        host.crash = CrashRegion(main.size, main.base, "cmdline")
-        host.crash_note = (f"only the command line says so ({P_CRASH_SIZE} {why_size}); "
-                           f"not confirmed that the kernel reserved it")
-
-
-# --- the load path ---------------------------------------------------------------------
-
-def _read_flag(r: _Reader, host: Host, topic: str, name: str) -> int | None:
-    text, why = r.text(name)
-    if text is None:
-        host.note(topic, name, why)
-        return None
-    host.note(topic, name, _first_line(text))
-    return _int(text)
-
-
-def _int(text: str) -> int | None:
-    try:
-        return int(_first_line(text), 0)
-    except ValueError:
-        return None
-
-
-def _read_load_path(r: _Reader, host: Host) -> None:
-    value = _read_flag(r, host, "load", P_LOAD_DISABLED)
-    host.kexec_load_disabled = None if value is None else bool(value)
-    text, _ = r.text(P_LIMIT_PANIC)
-    if text is not None:
-        host.note("load", P_LIMIT_PANIC, _first_line(text))
-        host.kexec_load_limit_panic = _int(text)
-    text, why = r.text(P_LOCKDOWN)
-    if text is not None:
-        m = re.search(r"\[(\w+)\]", text)
-        host.lockdown = m.group(1) if m else None
-        host.note("load", P_LOCKDOWN, _first_line(text))
-    else:
-        host.note("load", P_LOCKDOWN, why, "no lockdown LSM, or securityfs not mounted")
-    data, why = r.read(P_EFI_SECUREBOOT, 64)
-    if data is not None and len(data) >= 5:
-        host.secure_boot = data[4] == 1
-        host.note("load", P_EFI_SECUREBOOT, data[:5].hex(" "),
-                  f"attributes + value: Secure Boot {'on' if host.secure_boot else 'off'}")
-    elif host.arch == "ppc64":
-        data, why2 = r.read(P_PPC_SECUREBOOT, 64)
-        if data is not None:
-            host.secure_boot = True
-            host.note("load", P_PPC_SECUREBOOT, "present", "ppc64 OS Secure Boot enforcing")
-    value = _read_flag(r, host, "loaded", P_CRASH_LOADED)
-    host.crash_loaded = None if value is None else bool(value)
-    data, _ = r.read(P_FDT, 8)
-    if data is not None and len(data) == 8 and data[:4] == b"\xd0\x0d\xfe\xed":
-        host.fdt_size = int.from_bytes(data[4:8], "big")
-        host.note("fit", P_FDT, f"totalsize {host.fdt_size}")

@@ -1,12 +1,18 @@
 """A kernel ``.config`` as Kconfig writes it: ``CONFIG_X=value`` and ``# CONFIG_X is not set``.
 
 Lines that are neither, nor comments or blank, are kept as ``problems`` with their line
-numbers (and skipped), so a rule can report them without stopping.
+numbers (the first ``MAX_PROBLEMS``; ``problem_count`` counts them all) and skipped, so a
+rule can report them without stopping.
+
+``load`` reads a file as a stream with bounds (``MAX_SIZE`` bytes of text after gzip,
+``MAX_LINE`` a line, ``MAX_SETTINGS`` symbols), so neither a large nor a compressed file
+costs more memory than a real .config; and it refuses, with one line (``ConfigError``),
+what is no kernel .config at all: a FIFO or device, a corrupt gzip stream, binary data
+(a NUL byte), or a file without a single ``CONFIG_X=`` or ``# CONFIG_X is not set`` line.
 """
 
 from __future__ import annotations
 
-import gzip
 import re
 from dataclasses import dataclass, field
 
@@ -15,8 +21,15 @@ _UNSET = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set$")
 _HEADER = re.compile(r"^# Linux/(\S+) (\S+) Kernel Configuration$")
 _VALUE = re.compile(r'^(y|m|n|-?\d+|0x[0-9a-fA-F]+|"(?:[^"\\]|\\.)*")$')
 
-#: Largest .config accepted (Debian's are about 300 KB).
+#: Most text read, after decompression (a distribution's .config is about 300 KB).
 MAX_SIZE = 8 << 20
+#: Longest line (CONFIG_CMDLINE and friends are at most a few KB).
+MAX_LINE = 64 << 10
+#: Most distinct symbols (all of Kconfig has about 20,000).
+MAX_SETTINGS = 1 << 16
+#: Malformed lines kept to report.
+MAX_PROBLEMS = 20
+_SHARED = {"y": "y", "m": "m", "n": "n"}
 
 
 @dataclass
@@ -26,6 +39,8 @@ class KernelConfig:
     arch: str | None = None  # from the "# Linux/<arch> <version> Kernel Configuration" line
     version: str | None = None
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line number, text)
+    problem_count: int = 0
+    lines: int = 0  # CONFIG_X=... and "# CONFIG_X is not set" lines, well-formed or not
 
     def enabled(self, name: str) -> bool:
         return self.values.get(name) in ("y", "m")
@@ -42,54 +57,102 @@ class KernelConfig:
         except ValueError:
             return None
 
+    def _problem(self, number: int, text: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append((number, text[:200]))
+
+    def _line(self, number: int, line: str) -> None:
+        line = line.rstrip()
+        if not line:
+            return
+        m = _SET.match(line)
+        if m:
+            self.lines += 1
+            name, value = m.groups()
+            if _VALUE.match(value):
+                self.values[name] = _SHARED.get(value, value)
+            else:
+                self._problem(number, line)
+            return
+        m = _UNSET.match(line)
+        if m:
+            self.lines += 1
+            self.values[m.group(1)] = "n"
+            return
+        m = _HEADER.match(line)
+        if m:
+            self.arch, self.version = m.groups()
+            return
+        if not line.startswith("#"):
+            self._problem(number, line)
+
 
 class ConfigError(Exception):
     """The file cannot be read as a kernel configuration at all."""
 
 
-def load(path: str) -> KernelConfig:
-    """Read a .config (plain or gzip, as /proc/config.gz)."""
+def load(path: str, what: str = "") -> KernelConfig:
+    """Read a .config (plain or gzip, as /proc/config.gz); ``what`` names the option in
+    messages (``--config``)."""
+    import gzip
+    import os
+    import zlib
+
+    from validator.source import InputError, open_regular
+
+    name = f"{what} {path}" if what else str(path)
     try:
-        with open(path, "rb") as f:
-            head = f.read(2)
-            f.seek(0)
-            if head == b"\x1f\x8b":
-                with gzip.open(f) as g:
-                    data = g.read(MAX_SIZE + 1)
-            else:
-                data = f.read(MAX_SIZE + 1)
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
-    except (EOFError, gzip.BadGzipFile) as exc:
-        raise ConfigError(f"{path}: not a readable gzip file: {exc}") from None
-    if len(data) > MAX_SIZE:
-        raise ConfigError(f"{path}: larger than {MAX_SIZE >> 20} MiB, not a kernel .config")
-    return parse(data.decode("utf-8", "replace"), path)
+        fd, _ = open_regular(path, what=what)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    with os.fdopen(fd, "rb") as raw:
+        try:
+            compressed = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+            config = _read(stream, path, name)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise ConfigError(f"{name}: corrupt gzip data ({exc or 'cut short'}), "
+                              "not a readable .config") from None
+        except OSError as exc:
+            raise ConfigError(f"{name}: {exc.strerror or exc}") from None
+    if not config.lines:
+        raise ConfigError(f"{name}: no CONFIG_ lines, not a kernel .config")
+    return config
+
+
+def _read(stream, path: str, name: str) -> KernelConfig:
+    config = KernelConfig(path)
+    total = number = 0
+    too_big = f"{name}: more than {MAX_SIZE >> 20} MiB of text, not a kernel .config"
+    while True:
+        line = stream.readline(MAX_LINE + 1)
+        if not line:
+            return config
+        number += 1
+        total += len(line)
+        if total > MAX_SIZE:
+            raise ConfigError(too_big)
+        if b"\0" in line:
+            raise ConfigError(f"{name}: binary data (a NUL byte on line {number}), "
+                              "not a kernel .config")
+        if len(line) > MAX_LINE and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of it
+                line = stream.readline(MAX_LINE + 1)
+                total += len(line)
+                if total > MAX_SIZE:
+                    raise ConfigError(too_big)
+            config._problem(number, f"a line longer than {MAX_LINE} bytes")
+            continue
+        config._line(number, line.decode("utf-8", "replace"))
+        if len(config.values) > MAX_SETTINGS:
+            raise ConfigError(f"{name}: more than {MAX_SETTINGS} settings, "
+                              "not a kernel .config")
 
 
 def parse(text: str, path: str = "<config>") -> KernelConfig:
     config = KernelConfig(path)
-    for number, line in enumerate(text.splitlines(), 1):
-        line = line.rstrip()
-        if not line:
-            continue
-        m = _SET.match(line)
-        if m:
-            name, value = m.groups()
-            if _VALUE.match(value):
-                config.values[name] = value
-            else:
-                config.problems.append((number, line))
-            continue
-        m = _UNSET.match(line)
-        if m:
-            config.values[m.group(1)] = "n"
-            continue
-        m = _HEADER.match(line)
-        if m:
-            config.arch, config.version = m.groups()
-            continue
-        if line.startswith("#"):
-            continue
-        config.problems.append((number, line))
+    for number, line in enumerate(text.split("\n"), 1):
+        config._line(number, line)
     return config

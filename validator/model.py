@@ -45,13 +45,19 @@ class Field:
 
 
 class Finding:
-    __slots__ = ("rule", "severity", "message", "offset", "field", "loaders")
+    """One rule's finding. ``consequences``: findings that follow from this one (the root
+    cause) and are reported folded under it instead of beside it, as
+    ``[{"rule", "message"}]``."""
+
+    __slots__ = ("rule", "severity", "message", "offset", "field", "loaders", "consequences")
 
     def __init__(self, rule: str, severity: str, message: str, offset: int | None = None,
-                 field: str | None = None, loaders: list[str] | None = None) -> None:
+                 field: str | None = None, loaders: list[str] | None = None,
+                 consequences: list[dict] | None = None) -> None:
         self.rule, self.severity, self.message = rule, severity, message
         self.offset, self.field = offset, field
         self.loaders = [] if loaders is None else loaders
+        self.consequences = [] if consequences is None else consequences
 
     def __eq__(self, other: object) -> bool:
         return type(other) is Finding and self.to_dict() == other.to_dict()
@@ -69,6 +75,7 @@ class Finding:
             "offset": self.offset,
             "field": self.field,
             "loaders": list(self.loaders),
+            **({"consequences": list(self.consequences)} if self.consequences else {}),
         }
 
 
@@ -129,6 +136,11 @@ class ImageResult:
     def __repr__(self) -> str:
         return f"ImageResult(path={self.path!r}, format={self.format!r}, " \
                f"findings={len(self.findings)})"
+
+    def reported_rules(self) -> set[str]:
+        """Every rule reported for the image, those folded under a root cause included."""
+        return {f.rule for f in self.findings} | {
+            c["rule"] for f in self.findings for c in f.consequences}
 
     @property
     def verdict(self) -> str:

@@ -159,7 +159,7 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
             _describe_pe(view, result)
     elif ppc64.probe(view):
         _apply(result, ppc64.FORMAT, view, ppc64.decode(view))
-    elif any(v.failed for _, v in ctx.decoded):
+    elif any(v.failed for _, v in ctx.decoded) and len(view.read(0, MIN_SIZE)) < MIN_SIZE:
         return  # a decoder stopped before the header: its finding says why
     elif any(layer.kind == "zboot" for layer in result.layers):
         result.findings.append(finding(
@@ -191,8 +191,8 @@ def _describe_pe(view, result: ImageResult) -> None:
 def _kernel_version(view, source: Source, limits: Limits) -> str | None:
     if view is None:
         return None
-    if not view.transformed:
-        return banner.kernel_version(source)
+    if not view.transformed:  # the kernel's own bytes in the file, not a neighbour's
+        return banner.kernel_version(source, view.base, view.base + view.length)
     return banner.kernel_version(_Budgeted(view, limits.scan_read))
 
 

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from validator import __version__
+from validator import __version__, preflight_schema
 from validator.handlers import human_size
 from validator.host import Evidence, Host, KiB, MiB
+from validator.hostcheck import apply_malformed, initrd_step
 from validator.model import ImageResult
 from validator.rules.registry import rule
 
@@ -307,23 +308,25 @@ class Report:
 
 
 def run(result: ImageResult, host: Host, loaders: tuple[str, ...] = LOADERS,
-        initrd: tuple[str, int] | None = None) -> Report:
-    """Decide for each loader; report the best (kexec-tools first on a tie)."""
+        initrd: dict | None = None) -> Report:
+    """Decide for each loader; report the best (kexec-tools first on a tie). ``initrd``:
+    ``validator.initrd.probe``'s summary of --initrd."""
     signature = image_signature(result)
-    decisions = {name: decide(result, host, name, initrd[1] if initrd else 0, signature)
+    decisions = {name: decide(result, host, name, signature=signature, initrd=initrd)
                  for name in loaders}
     rank = {"pass": 0, "warn": 1, "fail": 2}
     chosen = min(loaders, key=lambda n: (rank[decisions[n].verdict], loaders.index(n)))
-    init = {"path": initrd[0], "size": initrd[1]} if initrd else None
-    return Report(result, host, decisions, chosen, signature, init)
+    return Report(result, host, decisions, chosen, signature, initrd)
 
 
 def decide(result: ImageResult, host: Host, loader: str, initrd_size: int = 0,
-           signature: dict | None = None) -> Decision:
+           signature: dict | None = None, initrd: dict | None = None) -> Decision:
     if signature is None:
         signature = image_signature(result)
+    initrd_size = initrd["size"] if initrd else initrd_size
     steps = [
         _step_image(result, loader),
+        *([Step("initrd", *initrd_step(initrd))] if initrd else []),
         _step_crash_region(host),
         _step_arch(result, host, loader),
         _step_page_size(result, host),
@@ -335,6 +338,8 @@ def decide(result: ImageResult, host: Host, loader: str, initrd_size: int = 0,
         _step_load_path(host, loader, signature),
         _step_crash_loaded(host),
     ]
+    for step in steps:
+        apply_malformed(step, host)
     return Decision(loader, steps)
 
 
@@ -909,7 +914,8 @@ def render_text(report: Report) -> str:
              f"  host     {h.root} ({host_desc})",
              f"  loader   {COMMAND[report.chosen]}"]
     if report.initrd:
-        lines.append(f"  initrd   {report.initrd['path']} ({human_size(report.initrd['size'])})")
+        lines.append(f"  initrd   {report.initrd['path']} ({human_size(report.initrd['size'])}"
+                     f", {report.initrd['format']})")
     width = max(len(s.step) for s in report.steps)
     for s in report.steps:
         lines.append(f"  {_MARK[s.status]:<4}  {s.step:<{width}}  {s.message}")
@@ -927,45 +933,10 @@ def render_text(report: Report) -> str:
             "warn": f"{command} would load it; see the warnings",
             "fail": "it would not load, or not run"}[verdict]
     lines.append(f"  verdict  {verdict}: {tail}")
-    return "\n".join(lines) + "\n"
+    from validator.textsafe import escape_text  # names: no newline or escape reaches a tty
+    return "\n".join(escape_text(line) for line in lines) + "\n"
 
 
-# --- JSON Schema -------------------------------------------------------------------------
+# --- JSON Schema (validator.preflight_schema) --------------------------------------------
 
-_EVIDENCE = {"type": "object", "required": ["file", "value"],
-             "properties": {"file": {"type": "string"}, "value": {"type": "string"},
-                            "note": {"type": "string"}}}
-
-SCHEMA: dict = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "urn:kimage:preflight:1",
-    "title": "kimage preflight report",
-    "type": "object",
-    "required": ["schema", "tool", "image", "host", "loader", "steps", "loaders", "verdict"],
-    "properties": {
-        "schema": {"const": SCHEMA_ID},
-        "tool": {"type": "object", "required": ["name", "version"]},
-        "image": {"type": "object", "required": ["path", "format", "facts", "signature"]},
-        "initrd": {"type": ["object", "null"]},
-        "host": {"type": "object", "required": ["root", "arch", "crash_region", "evidence"]},
-        "loader": {"enum": list(LOADERS)},
-        "command": {"type": "string"},
-        "steps": {"type": "array", "items": {
-            "type": "object",
-            "required": ["step", "status", "message", "evidence", "rule", "rules"],
-            "additionalProperties": False,
-            "properties": {
-                "step": {"enum": ["image", "crash-region", "arch", "page-size", "relocatable",
-                                  "fit", "load-path", "crash-loaded"]},
-                "status": {"enum": list(STATUSES)},
-                "message": {"type": "string"},
-                "rule": {"type": ["string", "null"], "pattern": "^preflight/[a-z0-9-]+$"},
-                "rules": {"type": "array", "items": {"pattern": "^preflight/[a-z0-9-]+$"}},
-                "evidence": {"type": "array", "items": _EVIDENCE},
-            }}},
-        "loaders": {"type": "object", "additionalProperties": {
-            "type": "object", "required": ["verdict", "reasons"],
-            "properties": {"verdict": {"enum": ["pass", "warn", "fail"]}}}},
-        "verdict": {"enum": ["pass", "warn", "fail"]},
-    },
-}
+SCHEMA: dict = preflight_schema.schema(SCHEMA_ID, LOADERS, STATUSES)

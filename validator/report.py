@@ -1,4 +1,10 @@
-"""Reports: the JSON document (``kimage-report/1``), its JSON Schema, and plain text."""
+"""Reports: the JSON document (``kimage-report/1``), its JSON Schema, and plain text.
+
+Paths and every string that comes from an input (names inside packages, banners,
+messages that quote them) are untrusted: text reports escape control characters and
+undecodable bytes (validator.textsafe.escape_text); JSON and SARIF carry every string as
+valid UTF-8 and a name that is not UTF-8 also as its exact bytes (``path_bytes``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import sys
 
 from validator import __version__
 from validator.model import Field, ImageResult
+from validator.textsafe import dumps, escape_text, json_name, uri_path
 
 SCHEMA_ID = "kimage-report/1"
 
@@ -19,8 +26,9 @@ def to_dict(results: list[ImageResult]) -> dict:
 
 
 def _image(r: ImageResult) -> dict:
-    return {
-        "path": r.path,
+    """One image's JSON object; strings are made UTF-8-safe when dumped (textsafe.dumps)."""
+    return ({
+        **json_name(r.path),
         "format": r.format,
         "layers": [layer.to_dict() for layer in r.layers],
         "header_offset": r.header_offset,
@@ -33,7 +41,7 @@ def _image(r: ImageResult) -> dict:
         "findings": [f.to_dict() for f in r.findings],
         "loaders": r.loaders,
         "verdict": r.verdict,
-    }
+    })
 
 
 def _field(f: Field) -> dict:
@@ -46,9 +54,7 @@ def _field(f: Field) -> dict:
 
 
 def render_json(results: list[ImageResult]) -> str:
-    import json  # here: the text report, what check prints by default, needs no json
-
-    return json.dumps(to_dict(results), indent=2, sort_keys=False)
+    return dumps(to_dict(results), indent=2, sort_keys=False)
 
 
 # --- text -----------------------------------------------------------------------------
@@ -67,27 +73,36 @@ def _paint(text: str, key: str, color: bool) -> str:
 
 
 def _text_image(r: ImageResult, color: bool) -> str:
-    lines = [r.path, f"  format   {r.format}"]
+    e = escape_text
+    lines = [e(r.path), f"  format   {e(r.format)}"]
     for layer in r.layers:
-        lines.append(f"  layer    {_layer_line(layer.to_dict())}")
+        lines.append(e(f"  layer    {_layer_line(layer.to_dict())}"))
     if r.fields:
         where = f" at file offset {r.header_offset:#x}" if r.header_offset else ""
         lines.append(f"  header{where}")
         width = max(len(f.name) for f in r.fields)
         for f in r.fields:
-            lines.append("    " + _field_line(f, width))
+            lines.append(e("    " + _field_line(f, width)))
     if r.facts:
         lines.append("  facts")
         width = max(len(k) for k in r.facts)
         for key, value in r.facts.items():
-            lines.append(f"    {key:<{width}}  {_fact(key, value)}")
+            lines.append(e(f"    {key:<{width}}  {_fact(key, value)}"))
     lines.append("  findings" + ("" if r.findings else "  none"))
     for f in r.findings:
         where = f" at {f.offset:#x}" if f.offset is not None else ""
-        lines.append(f"    {_paint(f'{f.severity:<7}', f.severity, color)} {f.rule}{where}: "
-                     f"{f.message}")
+        lines.append(f"    {_paint(f'{f.severity:<7}', f.severity, color)} "
+                     + e(f"{f.rule}{where}: {f.message}"))
+        lines.extend(_consequences(f, " " * 12))
     lines.append(f"  verdict  {_paint(r.verdict, r.verdict, color)}")
     return "\n".join(lines) + "\n"
+
+
+def _consequences(f, indent: str) -> list[str]:
+    """What follows from a root-cause finding, one ``-> rule: message`` line each under
+    the finding's message."""
+    return [indent + escape_text(f"-> {c.get('rule')}: {c.get('message')}")
+            for c in f.consequences]
 
 
 def _layer_line(d: dict) -> str:
@@ -127,6 +142,7 @@ def render_check_text(results: list[ImageResult], color: bool | None = None) -> 
     """The short form for check and lint: findings, loader verdicts, verdict."""
     if color is None:
         color = sys.stdout.isatty()
+    e = escape_text
     blocks = []
     for r in results:
         facts = r.facts
@@ -141,19 +157,20 @@ def render_check_text(results: list[ImageResult], color: bool | None = None) -> 
                 summary.append(f"{value // 1024} KiB pages")
             else:
                 summary.append(str(value))
-        lines = [f"{r.path}: {', '.join(summary)}"]
+        lines = [e(f"{r.path}: {', '.join(summary)}")]
         width = max((len(f.rule) for f in r.findings), default=0)
         for f in r.findings:
             where = f" @{f.offset:#x}" if f.offset is not None else ""
             lines.append(f"  {_paint(f'{f.severity:<7}', f.severity, color)} "
-                         f"{f.rule:<{width}}  {f.message}{where}")
+                         + e(f"{f.rule:<{width}}  {f.message}{where}"))
+            lines.extend(_consequences(f, " " * (12 + width)))
         if r.loaders:
             parts = []
             for name, v in r.loaders.items():
                 mark = {"accept": "accepts", "reject": "REJECTS", "n/a": "n/a"}[v["verdict"]]
                 why = f" ({', '.join(v['reasons'])})" if v["reasons"] else ""
                 parts.append(f"{name} {mark}{why}")
-            lines.append("  loaders  " + "; ".join(parts))
+            lines.append(e("  loaders  " + "; ".join(parts)))
         lines.append(f"  verdict  {_paint(r.verdict, r.verdict, color)}")
         blocks.append("\n".join(lines))
     return "\n".join(blocks) + "\n"
@@ -187,7 +204,11 @@ SCHEMA: dict = {
                          "verdict"],
             "additionalProperties": False,
             "properties": {
-                "path": {"type": "string"},
+                "path": {"type": "string", "description":
+                         "the file name; bytes that are not UTF-8 appear as \\xNN"},
+                "path_bytes": {"type": "string", "contentEncoding": "base64",
+                               "description": "the file name's exact bytes, present only "
+                                              "when the name is not UTF-8"},
                 "format": {"enum": ["arm64-image", "ppc64-head", "unknown"]},
                 "layers": {"type": "array", "items": {
                     "type": "object", "required": ["kind", "offset"],
@@ -254,6 +275,13 @@ SCHEMA: dict = {
                 "offset": _NULLABLE_INT,
                 "field": {"type": ["string", "null"]},
                 "loaders": {"type": "array", "items": {"type": "string"}},
+                "consequences": {
+                    "description": "findings that follow from this one, folded under it",
+                    "type": "array",
+                    "items": {"type": "object", "required": ["rule", "message"],
+                              "additionalProperties": False,
+                              "properties": {"rule": {"type": "string"},
+                                             "message": {"type": "string"}}}},
             },
         },
     },
@@ -318,12 +346,15 @@ def to_sarif(results: list[ImageResult]) -> dict:
 
 
 def _uri(path: str) -> dict:
+    """An artifactLocation: an absolute path as a file: URI, a relative one relative to
+    %SRCROOT%; the name's bytes percent-encoded (RFC 3986), so "#", "?", "%" and bytes
+    that are not UTF-8 stay part of the name."""
     from pathlib import PurePath
 
-    p = PurePath(path)
-    if p.is_absolute():
-        return {"uri": p.as_uri()}
-    return {"uri": p.as_posix(), "uriBaseId": "%SRCROOT%"}
+    p = PurePath(path).as_posix()
+    if p.startswith("/"):
+        return {"uri": "file:///" + uri_path(p.lstrip("/"))}
+    return {"uri": uri_path(p), "uriBaseId": "%SRCROOT%"}
 
 
 def _file_offset(r: ImageResult, offset: int | None) -> int | None:
@@ -335,6 +366,4 @@ def _file_offset(r: ImageResult, offset: int | None) -> int | None:
 
 
 def render_sarif(results: list[ImageResult]) -> str:
-    import json
-
-    return json.dumps(to_sarif(results), indent=2)
+    return dumps(to_sarif(results), indent=2)

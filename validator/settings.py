@@ -10,7 +10,10 @@
     [tool.kimage.severity]
     "arm64/no-efi-stub" = "warning"
 
-Command-line options override these.
+Command-line options override these. Every name in select, ignore and severity must be
+a rule (severity: a rule ID; select and ignore: also a namespace such as ``arm64`` or
+``arm64/``, or ALL): a misspelt one is a usage error, checked where the options are built
+(validator.commands.check.build_options) since it needs the rule catalogue.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import functools
 import os
 
 from validator.model import SEVERITIES
+
+#: Largest pyproject.toml read (a project's is a few KB).
+MAX_SIZE = 1 << 20
 
 
 class SettingsError(ValueError):
@@ -68,10 +74,18 @@ def load(start: str | os.PathLike | None = None) -> Settings:
 def _load(path: str, _mtime: int) -> Settings:
     import tomllib
 
+    from validator.source import InputError, open_regular
+
     try:
-        with open(path, encoding="utf-8") as f:
-            doc = tomllib.loads(f.read())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        fd, _ = open_regular(path)  # never blocks: a FIFO is refused
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(MAX_SIZE + 1)
+        if len(data) > MAX_SIZE:
+            raise SettingsError(f"{path}: larger than {MAX_SIZE >> 20} MiB")
+        doc = tomllib.loads(data.decode("utf-8"))
+    except InputError as exc:
+        raise SettingsError(str(exc)) from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"{path}: {exc}") from None
     table = doc.get("tool", {}).get("kimage")
     if table is None:

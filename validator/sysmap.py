@@ -1,30 +1,55 @@
-"""Kernel symbols: a ``System.map`` (``nm`` output) or the ``.symtab`` of a vmlinux ELF."""
+"""Kernel symbols: a ``System.map`` (``nm`` output) or the ``.symtab`` of a vmlinux ELF.
+
+Read as a stream with bounds, keeping only the few symbols the rules use (``WANTED``),
+so memory stays flat whatever the file's size: a System.map line by line (at most
+``MAX_SIZE`` bytes, ``MAX_LINE`` a line); a vmlinux with pyelftools, once its section
+headers, symbol and string tables are known to lie inside the file (each table at most
+``MAX_TABLE``; pyelftools reads them entry by entry from the file).
+A file that is no symbol map at all — a FIFO or device, binary data, neither an
+``address type name`` line nor a comment, an ELF without a symbol table — is refused with
+one line (``SymbolsError``); a placeholder (Debian's one-line stub, or comments only) is
+read as a map without symbols.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
-_LINE = re.compile(r"^([0-9a-fA-F]{1,16})\s+([A-Za-z?-])\s+(\S+)")
+_LINE = re.compile(r"^([0-9a-fA-F]{1,16})\s+([A-Za-z?-])\s+(\S+)(.*)")
 #: Debian's linux-image packages ship a one-line placeholder System.map.
 _STUB = re.compile(r"real System\.map is in", re.IGNORECASE)
 
-#: Symbols the rules use; a vmlinux's symbol table is read only for these.
+#: Symbols the rules use; only these are kept.
 WANTED = frozenset({
     "_text", "_stext", "_end", "_etext", "__run_at_load", "__secondary_hold",
     "__secondary_hold_spinloop", "__secondary_hold_acknowledge", "primary_entry",
     "__start", "_edata", "__bss_start", "__bss_stop",
 })
 
-MAX_SIZE = 256 << 20
+#: Largest System.map read: real ones are 2-10 MB (an allyesconfig build's about 30 MB).
+MAX_SIZE = 64 << 20
+#: Longest line: a symbol line is ~20 bytes and a name (KSYM_NAME_LEN 512).
+MAX_LINE = 4096
+#: Largest ELF symbol or string table read (a distribution vmlinux has ~10 MB of each).
+MAX_TABLE = 64 << 20
+#: Most section headers read (a vmlinux has about 50; 2^16 before extended numbering).
+MAX_SECTIONS = 1 << 20
+#: Malformed lines kept to report (``problem_count`` counts them all).
+MAX_PROBLEMS = 20
+
 
 
 @dataclass
 class SymbolMap:
     path: str
-    symbols: dict[str, int] = field(default_factory=dict)
+    symbols: dict[str, int] = field(default_factory=dict)  # the WANTED ones found
     stub: bool = False
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # the first MAX_PROBLEMS
+    count: int = 0  # symbol lines (or ELF symbols) seen
+    problem_count: int = 0
+    comments: int = 0  # "#" lines: a file of only these is a placeholder, as a stub is
 
     def get(self, name: str) -> int | None:
         return self.symbols.get(name)
@@ -33,60 +58,143 @@ class SymbolMap:
         """Address of the image start: _text, else _stext."""
         return self.symbols.get("_text", self.symbols.get("_stext"))
 
+    def _line(self, number: int, line: str) -> None:
+        if not line.strip():
+            return
+        if line.lstrip().startswith("#"):
+            self.comments += 1
+            return
+        m = _LINE.match(line)
+        if not m:
+            self.problem_count += 1
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append((number, line.rstrip()[:200]))
+            return
+        self.count += 1
+        address, _type, name, rest = m.groups()
+        if rest.strip() and _STUB.search(line):
+            self.stub = True
+            return
+        if name in WANTED:
+            self.symbols.setdefault(name, int(address, 16))
+
 
 class SymbolsError(Exception):
     """The file cannot be read as a symbol map at all."""
 
 
-def load(path: str) -> SymbolMap:
+def load(path: str, what: str = "") -> SymbolMap:
+    """A System.map or vmlinux ELF; ``what`` names the option in messages (``--system-map``)."""
+    from validator.source import InputError, open_regular
+
+    name = f"{what} {path}" if what else str(path)
     try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-            if magic == b"\x7fELF":
-                return _from_elf(path, f)
-            f.seek(0)
-            data = f.read(MAX_SIZE + 1)
+        fd, st = open_regular(path, what=what)
+    except InputError as exc:
+        raise SymbolsError(str(exc)) from None
+    try:
+        if os.pread(fd, 4, 0) == b"\x7fELF":
+            return _from_elf(path, name, fd, st.st_size)
+        if st.st_size > MAX_SIZE:
+            raise SymbolsError(f"{name}: larger than {MAX_SIZE >> 20} MiB, not a System.map")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            smap = _from_text(f, path, name)
     except OSError as exc:
-        raise SymbolsError(f"{path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_SIZE:
-        raise SymbolsError(f"{path}: larger than {MAX_SIZE >> 20} MiB, not a System.map")
-    return parse(data.decode("utf-8", "replace"), path)
+        raise SymbolsError(f"{name}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if not smap.count and not smap.comments:
+        raise SymbolsError(f"{name}: no 'address type name' line, not a System.map")
+    return smap
+
+
+def _from_text(f, path: str, name: str) -> SymbolMap:
+    smap = SymbolMap(path)
+    total = number = 0
+    while True:
+        line = f.readline(MAX_LINE + 1)
+        if not line:
+            return smap
+        number += 1
+        total += len(line)
+        if total > MAX_SIZE:
+            raise SymbolsError(f"{name}: larger than {MAX_SIZE >> 20} MiB, not a System.map")
+        if b"\0" in line:
+            raise SymbolsError(f"{name}: binary data (a NUL byte on line {number}), "
+                               "not a System.map")
+        if len(line) > MAX_LINE and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of it
+                line = f.readline(MAX_LINE + 1)
+                total += len(line)
+                if total > MAX_SIZE:
+                    raise SymbolsError(f"{name}: larger than {MAX_SIZE >> 20} MiB, "
+                                       "not a System.map")
+            smap.problem_count += 1
+            if len(smap.problems) < MAX_PROBLEMS:
+                smap.problems.append((number, f"a line longer than {MAX_LINE} bytes"))
+            continue
+        smap._line(number, line.decode("utf-8", "replace"))
 
 
 def parse(text: str, path: str = "<System.map>") -> SymbolMap:
     smap = SymbolMap(path)
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        m = _LINE.match(line)
-        if not m:
-            smap.problems.append((number, line.rstrip()))
-            continue
-        if _STUB.search(line):
-            smap.stub = True
-            continue
-        address, _type, name = m.groups()
-        smap.symbols.setdefault(name, int(address, 16))
+    for number, line in enumerate(text.split("\n"), 1):
+        smap._line(number, line)
     return smap
 
 
-def _from_elf(path: str, f) -> SymbolMap:
+# --- a vmlinux's symbol table, read with pyelftools after bounding what it will read ---
+
+def _from_elf(path: str, name: str, fd: int, size: int) -> SymbolMap:
     from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
     from elftools.elf.sections import SymbolTableSection
 
+    def fail(why: str) -> SymbolsError:
+        return SymbolsError(f"{name}: cannot read the ELF symbol table: {why}")
+
     smap = SymbolMap(path)
-    try:
-        f.seek(0)
-        elf = ELFFile(f)
-        for section in elf.iter_sections():
-            if not isinstance(section, SymbolTableSection):
-                continue
-            for symbol in section.iter_symbols():
-                if symbol.name in WANTED and symbol.name not in smap.symbols:
-                    smap.symbols[symbol.name] = symbol["st_value"]
-            if smap.symbols:
-                break
-    except (ELFError, Exception) as exc:  # pyelftools raises construct errors too
-        raise SymbolsError(f"{path}: cannot read the ELF symbol table: {exc}") from None
+    with os.fdopen(os.dup(fd), "rb") as f:
+        try:
+            elf = ELFFile(f)
+            h = elf.header
+            shnum = elf.num_sections()
+            if h["e_shoff"] == 0 or shnum == 0:
+                raise fail("no section headers (a stripped file?)")
+            if shnum > MAX_SECTIONS:
+                raise fail(f"{shnum} section headers (more than {MAX_SECTIONS})")
+            if h["e_shoff"] + shnum * h["e_shentsize"] > size:
+                raise fail(f"{shnum} section headers do not fit in the file")
+            tables = []
+            for index in range(shnum):
+                sh = elf._get_section_header(index)
+                if sh["sh_type"] in ("SHT_SYMTAB", "SHT_DYNSYM"):
+                    tables.append(index)
+            if not tables:
+                raise fail("no symbol table (a stripped vmlinux?)")
+            tables.sort(key=lambda i: elf._get_section_header(i)["sh_type"] != "SHT_SYMTAB")
+            for index in tables:
+                section = elf.get_section(index)
+                strtab = section["sh_link"]
+                if not (0 < strtab < shnum):
+                    raise fail(f"sh_link {strtab} names no section")
+                for what, sh in (("symbol", section.header),
+                                 ("string", elf._get_section_header(strtab))):
+                    if sh["sh_size"] > MAX_TABLE:
+                        raise fail(f"a {what} table of {sh['sh_size']} bytes (more than "
+                                   f"{MAX_TABLE >> 20} MiB)")
+                    if sh["sh_offset"] + sh["sh_size"] > size:
+                        raise fail(f"the {what} table is outside the file")
+                if not isinstance(section, SymbolTableSection) or not section["sh_entsize"]:
+                    raise fail(f"section {index} is no symbol table of fixed-size entries")
+                for symbol in section.iter_symbols():
+                    smap.count += 1
+                    if symbol.name in WANTED:
+                        smap.symbols.setdefault(symbol.name, symbol["st_value"])
+                if smap.symbols:
+                    break
+        except SymbolsError:
+            raise
+        except (ELFError, Exception) as exc:  # pyelftools raises construct errors too
+            raise fail(str(exc) or type(exc).__name__) from None
     return smap

@@ -75,8 +75,8 @@ def adversarial():
     ppc = sc.generate("ppc64-head", sc.RandomChooser("regressions"), valid=True).data
     elf = bytearray(sc.elf64(ppc, endian="big", machine=sc.EM_PPC64))
     struct.pack_into(">H", elf, 0x38, 0xFFFF)
-    yield ("elf-phnum-max.bin", "an ELF vmlinux with e_phnum 0xffff", ["elf/malformed"],
-           bytes(elf))
+    yield ("elf-phnum-max.bin", "an ELF vmlinux with e_phnum 0xffff",
+           ["elf/too-many-program-headers"], bytes(elf))
     elf = bytearray(sc.elf64(ppc, endian="big", machine=sc.EM_PPC64))
     struct.pack_into(">Q", elf, 64 + 8, 1 << 63)
     yield ("elf-offset-huge.bin", "first PT_LOAD at p_offset 2^63", ["elf/truncated"],

@@ -18,7 +18,11 @@ def add_check_options(p) -> None:
     p.add_argument("--loader", metavar="L", action="append", default=[],
                    help="report only this loader's verdict and fail when it refuses "
                         "(repeatable): kexec-tools, kexec-file, u-boot, grub, efi, qemu")
-    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    from validator.commands._ci import FORMATS, add_ci_options
+
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="text, json, sarif, github (workflow commands), gitlab (Code "
+                        "Quality), junit")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), default=None,
                    help="lowest severity that makes the exit status 1 (default: error)")
     p.add_argument("--select", metavar="IDS", default=None,
@@ -26,6 +30,7 @@ def add_check_options(p) -> None:
     add_limit_option(p)
     p.add_argument("--ignore", metavar="IDS", default=None,
                    help="comma-separated rule IDs or prefixes not to report")
+    add_ci_options(p)
 
 
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
@@ -64,7 +69,7 @@ def limits(args, decode_all: bool):
 def register(sub) -> None:
     p = sub.add_parser("check", help="check images against the spec, config, symbols and "
                                      "loaders")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="a file; - reads standard input")
     add_check_options(p)
     p.set_defaults(run=run)
 
@@ -76,12 +81,16 @@ class UsageError(Exception):
 def build_options(args, config_path=None, symbols_path=None):
     """Options for checker.check_image from the command line and [tool.kimage]."""
     from validator import checker, loaders, settings
+    from validator.textsafe import escape_text
 
     try:
         project = settings.load()
     except settings.SettingsError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(escape_text(str(exc))) from None
     options = checker.Options()
+    # --config/--system-map name themselves in messages; lint's pairs are named by path
+    config_what = "" if config_path else "--config"
+    symbols_what = "" if symbols_path else "--system-map"
     config_path = config_path or getattr(args, "config", None)
     symbols_path = symbols_path or getattr(args, "system_map", None)
     target = args.target or project.target
@@ -90,16 +99,16 @@ def build_options(args, config_path=None, symbols_path=None):
         from validator import kconfig
 
         try:
-            options.config = kconfig.load(config_path)
+            options.config = kconfig.load(config_path, what=config_what)
         except kconfig.ConfigError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(escape_text(str(exc))) from None
     if symbols_path:
         from validator import sysmap
 
         try:
-            options.symbols = sysmap.load(symbols_path)
+            options.symbols = sysmap.load(symbols_path, what=symbols_what)
         except sysmap.SymbolsError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(escape_text(str(exc))) from None
     if target:
         from validator import targets
 
@@ -118,6 +127,20 @@ def build_options(args, config_path=None, symbols_path=None):
         select=_ids(args.select) if args.select is not None else project.select,
         ignore=_ids(args.ignore) if args.ignore is not None else project.ignore,
         severity=project.severity)
+    # every name must be a rule or a namespace: a typo would select nothing, silently
+    selection = options.selection
+    if selection.select or selection.ignore or selection.severity:
+        from validator.rules.registry import check_patterns
+
+        table = f"{project.path}: [tool.kimage]"
+        error = (check_patterns(selection.select, "--select" if args.select is not None
+                                else f"{table} select")
+                 or check_patterns(selection.ignore, "--ignore" if args.ignore is not None
+                                   else f"{table} ignore")
+                 or check_patterns(selection.severity, f"{table.rstrip(']')}.severity]",
+                                   exact=True))
+        if error:
+            raise UsageError(escape_text(error))
     fail_on = args.fail_on or project.fail_on or "error"
     return options, fail_on
 
@@ -137,21 +160,52 @@ def render(results, fmt: str) -> str:
 
 
 def run(args) -> int:
+    """Every IMAGE gets a result, in order: one that cannot be read an unreadable entry
+    (and its one-line error on stderr), and then the exit status is 2."""
     from validator import checker
-    from validator.source import InputError
+    from validator.commands._ci import Output
 
     try:
         options, fail_on = build_options(args)
+        once_stdin(args.images)
+        # fingerprints: an IMAGE by its own name; SARIF: relative to the working directory
+        out = Output(args, roots=args.images, uri_roots=["."], error=UsageError, inputs=[
+            *args.images, *filter(None, (args.config, args.system_map))])
     except UsageError as exc:
         print(f"kimage: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    results = []
-    for path in args.images:
+    results, unreadable = each_image(args.images,
+                                     lambda path: checker.check_image(path, options))
+    results = [out.keep(r) for r in results]
+    for r in results:
+        out.each(r)
+    if unreadable:
+        return out.finish(EXIT_USAGE, fail_on)
+    return out.finish(EXIT_FINDINGS if any(checker.exceeds(r, fail_on) for r in results)
+                      else EXIT_OK, fail_on)
+
+
+def once_stdin(paths: list[str]) -> None:
+    """``-`` (standard input) may be given once."""
+    if paths.count("-") > 1:
+        raise UsageError("- (standard input) given more than once; it can be read once")
+
+
+def each_image(paths: list[str], analyse):
+    """([result of each path, an unreadable result where it cannot be read], whether
+    one could not); each one that cannot be read says so in one line on stderr."""
+    from validator.commands._stdin import analysed
+    from validator.source import InputError
+
+    results, unreadable = [], False
+    for path in paths:
         try:
-            results.append(checker.check_image(path, options))
+            results.append(analysed(path, analyse))
         except InputError as exc:
-            print(f"kimage: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    out = render(results, args.format)
-    sys.stdout.write(out if out.endswith("\n") else out + "\n")
-    return EXIT_FINDINGS if any(checker.exceeds(r, fail_on) for r in results) else EXIT_OK
+            from validator import checker
+            from validator.textsafe import escape_text
+
+            print(f"kimage: {escape_text(str(exc))}", file=sys.stderr)
+            results.append(checker.unreadable(path, exc))
+            unreadable = True
+    return results, unreadable

@@ -59,14 +59,11 @@ def _count(text: str) -> int:
 
 
 def run(args) -> int:
-    import hashlib
-    import json
-    import os
     import random
 
-    from validator import __version__, seedcorpus
+    from validator import seedcorpus
 
-    source = None
+    source = targets = None
     if args.source is not None:
         from validator.source import InputError, Source
 
@@ -97,6 +94,20 @@ def run(args) -> int:
     width = max(5, len(str(args.count - 1)))
     names = [f"{args.format}-{i:0{width}d}" for i in range(args.count)]
     out = args.out
+    try:
+        return _write(args, out, names, source, targets, chooser)
+    except OSError as exc:  # --out unwritable, under /proc, a full disk: one line
+        where = exc.filename if exc.filename else out
+        return _usage(f"{where}: cannot write: {(exc.strerror or str(exc)).lower()}")
+
+
+def _write(args, out, names, source, targets, chooser) -> int:
+    import hashlib
+    import json
+    import os
+
+    from validator import __version__, seedcorpus
+
     if os.path.exists(out) and not os.path.isdir(out):
         return _usage(f"{out}: exists and is not a directory")
     if not args.force and os.path.isdir(out):
@@ -121,7 +132,7 @@ def run(args) -> int:
         except ImportError as exc:
             return _usage(f"--format {args.format}: {exc}")
         name = f"{stem}-{sample.name}.bin"
-        with open(os.path.join(out, name), "wb") as f:
+        with _create(os.path.join(out, name)) as f:
             f.write(sample.data)
         valid += sample.valid
         near += not sample.valid
@@ -139,12 +150,37 @@ def run(args) -> int:
         },
         "files": entries,
     }
-    with open(os.path.join(out, MANIFEST), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
+    with _create(os.path.join(out, MANIFEST)) as f:
+        f.write(json.dumps(manifest, indent=1).encode() + b"\n")
     print(f"kimage fuzz: wrote {len(entries)} files ({valid} valid, {near} near-valid) "
           f"and {MANIFEST} to {out}", file=sys.stderr)
     return EXIT_OK
+
+
+def _create(path: str):
+    """``path`` opened to be written from its start, created if missing: never through a
+    symbolic link, never a FIFO or a device (an OSError names it), never blocking."""
+    import errno
+    import os
+    import stat
+
+    flags = (os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+             | os.O_CLOEXEC)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):  # a symlink; a FIFO with no reader
+            raise OSError(exc.errno, "exists and is not a regular file", path) from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EEXIST, "exists and is not a regular file", path)
+        os.set_blocking(fd, True)
+        os.ftruncate(fd, 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "wb")
 
 
 def _index(filename: str, fmt: str) -> int:
@@ -156,5 +192,7 @@ def _index(filename: str, fmt: str) -> int:
 
 
 def _usage(message: str) -> int:
-    print(f"kimage fuzz: {message}", file=sys.stderr)
+    from validator.textsafe import escape_text
+
+    print(f"kimage fuzz: {escape_text(message)}", file=sys.stderr)
     return EXIT_USAGE

@@ -2,89 +2,72 @@
 
 Beside ``vmlinuz-V`` / ``vmlinux-V`` (the Debian and Fedora ``/boot`` layout) it takes
 ``config-V`` and ``System.map-V``; beside a build tree's ``vmlinux`` or
-``arch/*/boot/Image*`` it takes the tree's ``.config`` and ``System.map``. A path that
-cannot be read gets a ``layer/unreadable`` result; nothing stops the run.
+``arch/*/boot/Image*`` it takes the tree's ``.config`` and ``System.map``. Every image
+found gets a result, in the order of discovery, whatever happens to the others: a path
+that cannot be read (a FIFO, a dangling link, a subdirectory that cannot be listed) gets
+a ``layer/unreadable`` result, an image whose worker process dies ``kimage/worker-died``.
+A PATH that cannot be walked at all is a usage error (exit 2). See _lint_walk (what is
+found) and _lint_pool (how workers run).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
 import os
-import re
 import sys
-from concurrent.futures import ProcessPoolExecutor
 
 from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from validator.commands._lint_walk import (  # noqa: F401  (public names of lint)
+    IMAGE_PATTERNS,
+    NOT_IMAGES,
+    companions,
+    is_image_name,
+)
 from validator.commands.check import UsageError, add_check_options, build_options
 
 ORDER = 30
-
-#: File names lint treats as kernel images when it walks a directory.
-IMAGE_PATTERNS = ("vmlinuz*", "vmlinux*", "Image", "Image.*", "zImage*", "uImage*",
-                  "*.efi", "linux-image-*.deb")
-NOT_IMAGES = ("*.sig", "*.sha256", "*.asc", "*.old", "vmlinux.o", "vmlinux.a",
-              "vmlinux.symvers", "vmlinux.lds", "vmlinux-gdb.py")
 PROGRESS_MIN = 50
+#: Most worker processes ``-j`` may ask for.
+MAX_JOBS = 1024
 
 
 def register(sub) -> None:
     p = sub.add_parser("lint", help="check every kernel image under the given paths")
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
-                   help="check N images at a time (0: one per CPU)")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a directory to walk, or a file to check whatever its name")
+    p.add_argument("-j", "--jobs", default=None, metavar="N",
+                   help="check N images at a time (default and 0: one per CPU; never more "
+                        f"than there are images; at most {MAX_JOBS})")
     add_check_options(p)
     p.set_defaults(run=run)
     for action in p._actions:
         if action.dest == "format":
-            action.choices = ("text", "json", "jsonl", "sarif")
+            action.choices = ("text", "json", "jsonl", "sarif", "github", "gitlab", "junit")
 
 
-def _one_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+def cpus() -> int:
+    """CPUs this process may run on (its affinity mask, as ruff counts them)."""
+    count = getattr(os, "process_cpu_count", None)
+    if count is not None:
+        return count() or 1
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
-_IMAGE = _one_pattern(IMAGE_PATTERNS)
-_NOT_IMAGE = _one_pattern(NOT_IMAGES)
-
-
-def is_image_name(name: str) -> bool:
-    """Does a file of this name look like a kernel image (case-sensitive, as /boot is)?"""
-    return _NOT_IMAGE.match(name) is None and _IMAGE.match(name) is not None
-
-
-def discover(paths: list[str]):
-    """Every image path: given files as they are, directories walked (sorted)."""
-    for path in paths:
-        if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in sorted(files):
-                    if is_image_name(name):
-                        yield os.path.join(root, name)
-        else:
-            yield path
-
-
-def companions(image: str) -> tuple[str | None, str | None]:
-    """(config, System.map) that belong to ``image``, when they exist beside it."""
-    parent, name = os.path.split(image)
-    for prefix in ("vmlinuz-", "vmlinux-"):
-        if name.startswith(prefix):
-            version = name[len(prefix):]
-            return (_existing(os.path.join(parent, f"config-{version}")),
-                    _existing(os.path.join(parent, f"System.map-{version}")))
-    root = parent
-    if os.path.basename(parent) == "boot":
-        arch = os.path.dirname(os.path.dirname(parent))
-        if os.path.basename(arch) == "arch":
-            root = os.path.dirname(arch)  # <tree>/arch/<arch>/boot/Image
-    return (_existing(os.path.join(root, ".config")),
-            _existing(os.path.join(root, "System.map")))
-
-
-def _existing(path: str) -> str | None:
-    return path if os.path.isfile(path) else None
+def jobs_option(text: str | None) -> int:
+    """``-j N``: 0 or absent is one per CPU; raises UsageError (one line)."""
+    if text is None:
+        return cpus()
+    try:
+        value = int(text.strip(), 10)
+    except ValueError:
+        raise UsageError(f"-j {text}: not a number") from None
+    if value < 0:
+        raise UsageError(f"-j {text}: must be 0 (one per CPU) or more")
+    if value > MAX_JOBS:
+        raise UsageError(f"-j {text}: at most {MAX_JOBS}")
+    return value or cpus()
 
 
 #: The worker's command line and the options it implies without companions: set once
@@ -97,73 +80,121 @@ def _start(args) -> None:
     _WORKER["args"] = args
 
 
-def _check_one(path: str):
-    """Worker: a path -> an ImageResult (unreadable paths included)."""
+def _check_one(entry):
+    """Worker: a _lint_walk.Entry -> an ImageResult. Never raises: an unreadable path or
+    companion is ``layer/unreadable``, a bug ``kimage/internal-error``."""
     from validator import checker
     from validator.source import InputError
 
+    path, pair_base = entry.path, entry.pair_base
     args = _WORKER["args"]
-    config, symbols = (None, None) if args.config or args.system_map else companions(path)
     try:
-        if config or symbols or "options" not in _WORKER:
-            options, _ = build_options(args, config_path=config, symbols_path=symbols)
-            if not (config or symbols):
-                _WORKER["options"] = options
-        else:
-            options = _WORKER["options"]
-    except UsageError as exc:  # a paired file that cannot be read
-        return checker.unreadable(path, InputError(str(exc)))
-    try:
-        return checker.check_image(path, options)
-    except InputError as exc:
-        return checker.unreadable(path, exc)
+        config, symbols = ((None, None) if args.config or args.system_map
+                           else companions(pair_base))
+        try:
+            if config or symbols or "options" not in _WORKER:
+                options, _ = build_options(args, config_path=config, symbols_path=symbols)
+                if not (config or symbols):
+                    _WORKER["options"] = options
+            else:
+                options = _WORKER["options"]
+        except UsageError as exc:  # a paired file that cannot be read
+            return checker.unreadable(path, InputError(str(exc)))
+        try:
+            result = checker.check_image(path, options)
+        except InputError as exc:
+            return checker.unreadable(path, exc)
+    except Exception as exc:  # a bug: this image's result says so, the run goes on
+        return checker.unreadable(
+            path, f"{path}: kimage failed on this image: {type(exc).__name__}: {exc}",
+            rule="kimage/internal-error")
+    result.companions = {}  # not reported; not worth sending back
+    return result
+
+
+def _died(entry):
+    from validator import checker
+
+    return checker.unreadable(
+        entry.path, f"{entry.path}: the worker process checking this image ended abruptly (a "
+                 f"crash, a signal or the out-of-memory killer), twice: no result",
+        rule="kimage/worker-died")
 
 
 def run(args) -> int:
-    from validator import checker, report
+    from validator import checker
+    from validator.commands._ci import Output
+    from validator.commands._lint_walk import WalkError, discover
+    from validator.textsafe import escape_text
 
     try:
         _, fail_on = build_options(args)  # validate shared options once, up front
-    except UsageError as exc:
-        print(f"kimage: {exc}", file=sys.stderr)
+        jobs = jobs_option(args.jobs)
+        found = discover(args.paths)
+        out = Output(args, roots=args.paths, inputs=args.paths, error=UsageError)
+    except (UsageError, WalkError) as exc:
+        print(f"kimage lint: {escape_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    images = list(discover(args.paths))
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    if jobs > 1 and len(images) > 1:
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start, initargs=(args,))
-        results_iter = pool.map(_check_one, images,
-                                chunksize=max(1, len(images) // (jobs * 8)))
-    else:
-        pool = None
-        _start(args)
-        results_iter = map(_check_one, images)
-    results_iter = _progress(results_iter, len(images))
+    for note in found.notes:
+        print(f"kimage lint: {escape_text(note)}", file=sys.stderr)
+    entries = found.entries
+    del found
+    work = [e for e in entries if e.problem is None]
+    jobs = min(jobs, len(work))
+    progress = _progress(len(entries))
+    results = _results(entries, work, jobs, args, progress)
     failed = False
-    results = []
     try:
-        for result in results_iter:
+        for result in results:
+            result = out.keep(result)  # --baseline: what it holds is not reported
             failed |= checker.exceeds(result, fail_on)
-            if args.format == "jsonl":
-                sys.stdout.write(json.dumps(report.to_dict([result])["images"][0]) + "\n")
-            else:
-                results.append(result)
+            out.each(result)  # streamed (text, jsonl) or kept for the report
+    except BaseException:
+        out.abandon()
+        raise
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    if args.format == "json":
-        sys.stdout.write(report.render_json(results) + "\n")
-    elif args.format == "sarif":
-        sys.stdout.write(report.render_sarif(results) + "\n")
-    elif args.format == "text":
-        sys.stdout.write(report.render_check_text(results) if results else "no kernel images\n")
-    return EXIT_FINDINGS if failed else EXIT_OK
+        results.close()
+        if progress is not None:
+            progress.close()
+    if args.format == "text" and not entries:
+        sys.stdout.write("no kernel images\n")
+    return out.finish(EXIT_FINDINGS if failed else EXIT_OK, fail_on)
 
 
-def _progress(iterable, total: int):
+def _results(entries, work, jobs: int, args, progress):
+    """Every entry's result in order: problems found by the walk, checks of the rest."""
+    from validator import checker
+
+    tick = progress.update if progress is not None else (lambda n: None)
+    if jobs > 1:
+        from validator.commands._lint_pool import ordered
+
+        checked = ordered(_check_one, work, jobs, initializer=_start, initargs=(args,),
+                          died=_died, tick=tick)
+    else:  # one image, or one CPU: in this process
+        _start(args)
+        checked = map(_check_one, work)
+    try:
+        for entry in entries:
+            if entry.problem is not None:
+                tick(1)
+                yield checker.unreadable(entry.path, entry.problem)
+                continue
+            result = next(checked)
+            if jobs <= 1:
+                tick(1)
+            yield result
+    finally:
+        close = getattr(checked, "close", None)
+        if close is not None:
+            close()
+
+
+def _progress(total: int):
     if total < PROGRESS_MIN or not sys.stderr.isatty():
-        return iterable
+        return None
     try:
         from tqdm import tqdm
     except ImportError:
-        return iterable
-    return tqdm(iterable, total=total, unit="image", file=sys.stderr, leave=False)
+        return None
+    return tqdm(total=total, unit="image", file=sys.stderr, leave=False)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 import sys
 
 from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
@@ -21,9 +19,14 @@ def register(sub) -> None:
                     "Writes nothing; needs no root. Exit 0: would load and run (pass or "
                     "warn); 1: would not; 2: unreadable input or usage error.")
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--initrd", metavar="F", help="the initramfs that will be loaded with it")
-    p.add_argument("--crashkernel", metavar="SIZE[@BASE]",
-                   help="decide for this region instead of the host's (e.g. 512M@0xa0000000)")
+    p.add_argument("--initrd", metavar="F",
+                   help="the initramfs that will be loaded with it (a regular file; an "
+                        "empty one or one that is not cpio is a warning)")
+    p.add_argument("--crashkernel", metavar="SIZE[@BASE]", action="append",
+                   help="decide for this region instead of the host's, as crashkernel= "
+                        "gives it: SIZE[@BASE] (e.g. 512M@0xa0000000; arm64: BASE 2 MiB "
+                        "aligned), RANGES[@BASE], or SIZE,high (repeat the option to add "
+                        "SIZE,low)")
     p.add_argument("--sysroot", metavar="DIR", default="/",
                    help="read the host from DIR laid out like / (default: /)")
     p.add_argument("--loader", choices=("kexec-tools", "kexec-file"),
@@ -45,24 +48,11 @@ def run(args) -> int:
         print(f"kimage: {exc}", file=sys.stderr)
         return EXIT_USAGE
     initrd = None
-    if args.initrd is not None:
-        try:
-            st = os.stat(args.initrd)
-            if not stat.S_ISREG(st.st_mode):
-                raise IsADirectoryError
-            with open(args.initrd, "rb"):
-                pass
-        except FileNotFoundError:
-            print(f"kimage: {args.initrd}: no such file", file=sys.stderr)
-            return EXIT_USAGE
-        except IsADirectoryError:
-            print(f"kimage: {args.initrd}: not a regular file", file=sys.stderr)
-            return EXIT_USAGE
-        except OSError as exc:
-            print(f"kimage: {args.initrd}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_USAGE
-        initrd = (args.initrd, st.st_size)
     try:
+        if args.initrd is not None:
+            from validator.initrd import probe
+
+            initrd = probe(args.initrd)
         result = analyse(args.image)
     except InputError as exc:
         print(f"kimage: {exc}", file=sys.stderr)

@@ -1,4 +1,9 @@
-"""kimage rules [ID]: list the rules, or explain one with a live example."""
+"""kimage rules [ID|PREFIX] [--format text|json]: list the rules, or explain one.
+
+A PREFIX selects as ``--select`` does (``arm64``, ``arm64/``, ``ALL``); an exact ID in
+text explains that rule with a live example. ``--format json`` prints the catalogue as a
+``kimage-rules/1`` document (``kimage schema rules``), sorted by ID.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +12,95 @@ import sys
 from validator.cli import EXIT_OK, EXIT_USAGE
 
 ORDER = 80
+CATALOGUE_ID = "kimage-rules/1"
+#: Where each rule's page is, relative to the repository (tools/gen_rule_docs.py).
+DOCS_DIR = "docs/rules"
 
 
 def register(sub) -> None:
-    p = sub.add_parser("rules", help="list the rules, or explain one")
-    p.add_argument("rule", nargs="?", metavar="ID")
+    p = sub.add_parser("rules", help="list the rules, or explain one",
+                       description="List the rules (all, or those a prefix selects, as "
+                                   "--select takes it), or explain one rule.")
+    p.add_argument("rule", nargs="?", metavar="ID|PREFIX",
+                   help="a rule ID explains that rule; a prefix such as arm64 or arm64/ "
+                        "(or ALL; or several, comma-separated, as --select takes them) "
+                        "lists the rules they select")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: the catalogue as a kimage-rules/1 document")
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def doc_path(rule_id: str) -> str:
+    """The rule's page in the repository: docs/rules/<namespace>/<name>.md."""
+    return f"{DOCS_DIR}/{rule_id}.md"
+
+
+def rule_dict(rule) -> dict:
+    return {"id": rule.id, "severity": rule.severity, "summary": rule.summary,
+            "rationale": rule.rationale, "reference": rule.reference,
+            "loaders": list(rule.loaders), "doc": doc_path(rule.id)}
+
+
+def catalogue(rules) -> dict:
+    """The ``kimage-rules/1`` document of ``rules`` (sorted by ID here)."""
+    from validator import __version__
+
+    return {"schema": CATALOGUE_ID, "tool": {"name": "kimage", "version": __version__},
+            "rules": [rule_dict(r) for r in sorted(rules, key=lambda r: r.id)]}
+
+
+def selected(patterns: str | None) -> tuple[list, str | None]:
+    """(the rules ``patterns`` name, sorted by ID; the first name that names none).
+    None or "": every rule. Else comma-separated names, as --select takes them: a rule ID, a
+    namespace (``arm64``, ``arm64/``), ALL or *."""
+    from validator.checker import Selection
     from validator.rules.registry import load_all
 
     rules = load_all()
-    if args.rule:
-        rule = rules.get(args.rule)
-        if rule is None:
-            print(f"kimage: no rule {args.rule!r}; `kimage rules` lists them", file=sys.stderr)
-            return EXIT_USAGE
-        print(f"{rule.id}  ({rule.severity})\n\n  {rule.summary}\n\n"
-              f"Why: {rule.rationale}\n\nLoaders: {', '.join(rule.loaders) or 'none'}\n"
-              f"Reference: {rule.reference}")
-        print("\n" + example(rule.id))
+    names = names_in(patterns)
+    if not names:  # as --select "" selects every rule
+        return sorted(rules.values(), key=lambda r: r.id), None
+    chosen: dict = {}
+    for name in names:
+        hits = [r for r in rules.values() if Selection(select=[name]).wants(r.id)]
+        if not hits:
+            return [], name
+        chosen.update((r.id, r) for r in hits)
+    return sorted(chosen.values(), key=lambda r: r.id), None
+
+
+def names_in(patterns: str | None) -> list[str]:
+    return [p.strip() for p in (patterns or "").split(",") if p.strip()]
+
+
+def run(args) -> int:
+    import json
+
+    from validator.rules.registry import unknown_message
+    from validator.textsafe import escape_text
+
+    rules, unknown = selected(args.rule)
+    if unknown is not None:
+        near = unknown_message(unknown).removeprefix("unknown rule ")
+        print(escape_text(f"kimage: no rule {near}"), file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        print(json.dumps(catalogue(rules), indent=2))
         return EXIT_OK
-    width = max(len(r) for r in rules)
-    for rule in sorted(rules.values(), key=lambda r: r.id):
+    if names_in(args.rule) == [rules[0].id]:
+        print(explain(rules[0]))
+        print("\n" + example(rules[0].id))
+        return EXIT_OK
+    width = max(len(r.id) for r in rules)
+    for rule in rules:
         print(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.summary}")
     return EXIT_OK
+
+
+def explain(rule) -> str:
+    return (f"{rule.id}  ({rule.severity})\n\n  {rule.summary}\n\n"
+            f"Why: {rule.rationale}\n\nLoaders: {', '.join(rule.loaders) or 'none'}\n"
+            f"Reference: {rule.reference}")
 
 
 def example(rule_id: str) -> str:

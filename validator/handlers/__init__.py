@@ -29,11 +29,7 @@ class Decoded:
         self.findings = [] if findings is None else findings
 
 
-def human_size(n: int) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}".replace(".0 ", " ")
-    return f"{n} bytes"
+from validator.units import human_size  # noqa: E402,F401 (re-exported for the handlers)
 
 
 def kaitai_parse(cls, data: bytes):

@@ -12,12 +12,23 @@ Every view answers ``read(offset, n)`` and knows its root ``source``. Two kinds 
   ``HEAD`` decoded bytes are kept, after that only a sliding ``WINDOW``; a read behind
   the window restarts the decoder. Memory is bounded by ``HEAD + WINDOW`` plus the
   decoder's own state whatever the stream holds, and output is capped by ``Limits``.
+
+A decoder's own state is its history window (zstd's window, an xz/lzma dictionary, a
+bzip2 or lz4 block), which fills as it decodes: a stream needs min(window, bytes decoded)
+of it. What the decoded views of one chain hold at once, their windows and their own
+head and window buffers, is capped by ``Limits.max_decoder_memory``; a stream that would
+need more stops there, with ``layer/decoded-in-part`` (info: the bytes decoded so far
+are judged; the stream's end is not checked).
 """
 
 from __future__ import annotations
 
+from validator.layers.views import SliceView, ViewFile, _scan
 from validator.model import Finding, Layer
 from validator.rules.registry import finding
+
+__all__ = ["Context", "DecodeError", "DecodedView", "Limits", "SliceView", "Unwrapped", "View",
+           "ViewFile"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,6 +63,9 @@ class Limits:
     ``layer/decompression-limit``. ``max_ratio``: output/input ratio beyond which a
     stream counts as a bomb (checked once the output passes ``ratio_floor``).
     ``max_depth``: wrappers unwrapped before ``layer/nesting-limit``.
+    ``max_decoder_memory``: bytes the decoded views of one chain may hold at once: their
+    decoders' history windows (a zstd window or an xz dictionary fills as the stream
+    decodes) and their own buffers, before ``layer/decoder-memory-limit``.
     ``scan_read``: bytes of the input file a banner search through a decoding layer may
     read (a raw file is scanned whole, as before). ``decode_all``: decode every stream to
     its end (bounded, memory-flat) to learn sizes and catch truncated or lying streams;
@@ -59,14 +73,15 @@ class Limits:
     """
 
     __slots__ = ("max_decompressed", "max_ratio", "ratio_floor", "max_depth", "scan_read",
-                 "decode_all")
+                 "decode_all", "max_decoder_memory")
 
     def __init__(self, max_decompressed: int = 64 * MiB, max_ratio: int = 256,
                  ratio_floor: int = 4 * MiB, max_depth: int = 8, scan_read: int = 768 * 1024,
-                 decode_all: bool = False) -> None:
+                 decode_all: bool = False, max_decoder_memory: int = 36 * MiB) -> None:
         self.max_decompressed, self.max_ratio, self.ratio_floor = (
             max_decompressed, max_ratio, ratio_floor)
         self.max_depth, self.scan_read, self.decode_all = max_depth, scan_read, decode_all
+        self.max_decoder_memory = max_decoder_memory
 
     def __eq__(self, other: object) -> bool:
         return type(other) is Limits and all(
@@ -137,8 +152,12 @@ class DecodedView:
     base = None  # not a file offset
 
     def __init__(self, factory, parent, limits: Limits, what: str,
-                 declared_length: int | None = None):
+                 declared_length: int | None = None, window: int = 0, pool=None,
+                 upfront: bool = False):
         self._factory = factory  # () -> Decoder
+        self.window = window  # the decoder's history window in bytes (0: negligible)
+        self.upfront = upfront  # the window is allocated whole at the start (block codecs)
+        self._pool = pool  # the Context whose decoders share Limits.max_decoder_memory
         self.parent = parent
         self.source: Source = parent.source
         self.limits = limits
@@ -150,6 +169,7 @@ class DecodedView:
         self.trailing: int | None = None
         self.restarts = 0
         self._failed = False
+        self.in_part = False  # stopped at kimage's memory cap: what follows is unknown
         self._start()
 
     # -- decoding -------------------------------------------------------------------
@@ -161,22 +181,48 @@ class DecodedView:
         self._win_start = 0
         self._pos = 0  # bytes decoded so far
         self._done = False
+        self._consumed = 0
 
     def _decoder(self):
         if self._dec is None:
             self._dec = self._factory()
         return self._dec
 
+    def _release(self) -> None:
+        """Drop the decoder (and its window) once the stream is done."""
+        if self._dec is not None:
+            self._consumed = self._dec.consumed
+            self._dec = None
+
+    @property
+    def decoder_memory(self) -> int:
+        """What this view holds now: its buffers, and the live decoder's history window,
+        min(window, bytes decoded)."""
+        held = self._head.__sizeof__() + self._win.__sizeof__()  # allocated, not used
+        if self._dec is None:
+            return held
+        return held + (self.window if self.upfront else min(self.window, self._pos))
+
+    def _memory_after(self, pos: int) -> int:
+        """About what this view will hold with ``pos`` bytes decoded."""
+        window = max(self._win.__sizeof__(), min(self.WINDOW + 2 * self.CHUNK, pos))
+        history = self.window if self.upfront else min(self.window, pos)
+        return min(self.HEAD, pos) + window + history
+
     def _fail(self, rule_id: str, message: str) -> None:
         self._done = True
+        self._release()
         if not self._failed:
             self._failed = True
+            self.in_part = rule_id == "layer/decoded-in-part"
             self.findings.append(finding(rule_id, f"{self.what}: {message}"))
 
     def _advance(self, want: int) -> None:
         """Decode until ``want`` bytes exist (or the end, or a limit)."""
         limits = self.limits
         while not self._done and self._pos < want:
+            if self._pos == 0 and self.upfront and self._over_memory(0):
+                break  # a block codec's buffers come whole with its first block
             try:
                 dec = self._decoder()
                 budget = limits.max_decompressed - self._pos
@@ -195,7 +241,12 @@ class DecodedView:
                 self.total = self._pos
                 self.finished = dec.finished
                 self.trailing = dec.trailing
-                if not dec.finished:
+                self._release()
+                if not dec.finished and getattr(self.parent, "in_part", False):
+                    self._fail("layer/decoded-in-part", f"decoded the first {self._pos:#x} "
+                               f"bytes: the stream around it was decoded in part, so its "
+                               f"end is not checked")
+                elif not dec.finished:
                     self._fail("layer/truncated", f"ends after {self._pos:#x} decoded bytes "
                                f"without its end marker")
                 break
@@ -211,16 +262,40 @@ class DecodedView:
                            f"{self._pos + len(chunk):#x} bytes from {consumed:#x}: more than "
                            f"{limits.max_ratio}:1, a decompression bomb")
                 break
+            if (self._pos < self.window + self.WINDOW + self.CHUNK
+                    and self._over_memory(len(chunk))):
+                break
             self._push(chunk)
         if (self._done and self.total is not None and self.declared_length is not None
                 and self.total != self.declared_length and not self._failed):
             self._fail("layer/lying-size", f"declares {self.declared_length:#x} bytes, "
                        f"decodes to {self.total:#x}")
 
+    def _over_memory(self, more: int) -> bool:
+        """True (and the finding) when ``more`` decoded bytes would take the chain's
+        decoders past ``Limits.max_decoder_memory``."""
+        if self._pool is None:
+            return False
+        cap = self.limits.max_decoder_memory
+        others = self._pool.decoder_memory() - self.decoder_memory
+        if others + self._memory_after(self._pos + more) <= cap:
+            return False
+        held = f" ({others / MiB:.1f} MiB held by the streams around it)" if others else ""
+        what = (f"buffers of {self.window / MiB:.1f} MiB from its first block" if self.upfront
+                else f"a {self.window / MiB:.1f} MiB history window")
+        self._fail("layer/decoded-in-part",
+                   f"decoded the first {self._pos / MiB:.1f} MiB; it needs {what}, and "
+                   f"decoding further would take kimage's decoders beyond the "
+                   f"{cap / MiB:.0f} MiB they may hold in all{held}: its end and length "
+                   f"are not checked")
+        return True
+
     def _push(self, chunk: bytes) -> None:
         room = self.HEAD - len(self._head)
         if room > 0:
             self._head += chunk[:room]
+            if len(self._head) == self.HEAD:
+                self._head = bytearray(self._head)  # full: drop the growth reserve
         self._win += chunk
         self._pos += len(chunk)
         excess = len(self._win) - self.WINDOW
@@ -276,7 +351,7 @@ class DecodedView:
 
     @property
     def consumed(self) -> int:
-        return self._dec.consumed if self._dec is not None else 0
+        return self._dec.consumed if self._dec is not None else self._consumed
 
     def finish(self) -> None:
         """Decode to the end (bounded), checking the stream and any declared size."""
@@ -288,120 +363,6 @@ class DecodedView:
     def scan(self, pattern: re.Pattern[bytes], max_match: int = 256,
              budget: int | None = None):
         return _scan(self, pattern, max_match, budget)
-
-
-class SliceView:
-    """``length`` bytes at ``offset`` of a decoded view (e.g. a tar member)."""
-
-    transformed = True
-    base = None
-
-    def __init__(self, parent: DecodedView | SliceView, offset: int, length: int):
-        self.parent = parent
-        self.source = parent.source
-        self.offset = offset
-        self.length = length
-
-    @property
-    def known_length(self) -> int:
-        return self.length
-
-    def read(self, offset: int, length: int) -> bytes:
-        if offset < 0 or offset >= self.length:
-            return b""
-        return self.parent.read(self.offset + offset, min(length, self.length - offset))
-
-    def slice(self, offset: int, length: int) -> SliceView:
-        offset = max(0, min(offset, self.length))
-        return SliceView(self.parent, self.offset + offset,
-                         max(0, min(length, self.length - offset)))
-
-    def scan(self, pattern: re.Pattern[bytes], max_match: int = 256,
-             budget: int | None = None):
-        return _scan(self, pattern, max_match, budget)
-
-
-class ViewFile:
-    """A read-only, forward-reading file object over a view (for tarfile, zstandard,
-    pefile and pyelftools); seeks are allowed."""
-
-    def __init__(self, view, limit: int | None = None):
-        self._view = view
-        self._pos = 0
-        self._limit = limit
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        if whence == 0:
-            self._pos = offset
-        elif whence == 1:
-            self._pos += offset
-        else:
-            self._pos = _length(self._view) + offset
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def read(self, n: int = -1) -> bytes:
-        if n is None or n < 0:
-            n = DecodedView.WINDOW
-        if self._limit is not None:
-            n = min(n, self._limit - self._pos)
-        data = self._view.read(self._pos, n) if n > 0 else b""
-        self._pos += len(data)
-        return data
-
-    def readinto(self, buf) -> int:
-        data = self.read(len(buf))
-        buf[:len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        pass
-
-
-def _length(view) -> int:
-    return view.length
-
-
-def _scan(view, pattern: re.Pattern[bytes], max_match: int, budget: int | None):
-    """First match of ``pattern`` in ``view``; stops once ``budget`` bytes of the input
-    file were read (None: no budget). Returns a match-like object or None."""
-    source = view.source
-    start_read = getattr(source, "bytes_read", 0)
-    offset = 0
-    tail = b""
-    step = 64 * 1024  # small, so that a budget is overrun by little
-    while True:
-        chunk = view.read(offset, step)
-        if not chunk:
-            return None
-        buf = tail + chunk
-        m = pattern.search(buf)
-        if m:
-            return _Match(m, offset - len(tail))
-        tail = buf[-max_match:]
-        offset += len(chunk)
-        if budget is not None and getattr(source, "bytes_read", 0) - start_read > budget:
-            return None
-
-
-class _Match:
-    def __init__(self, match: re.Match[bytes], base: int):
-        self._m = match
-        self._base = base
-
-    def group(self, *args):
-        return self._m.group(*args)
-
-    def start(self, group: int = 0) -> int:
-        return self._base + self._m.start(group)
 
 
 class Unwrapped:
@@ -427,20 +388,29 @@ class Context:
         self.decoded: list[tuple[Layer | None, DecodedView]] = []
 
     def decoded_view(self, factory, parent, what: str, layer: Layer | None = None,
-                     declared_length: int | None = None) -> DecodedView:
+                     declared_length: int | None = None, window: int = 0,
+                     upfront: bool = False) -> DecodedView:
         """A new decoded view; ``layer`` gets ``decoded_size`` (and ``trailing_bytes``)
-        in its details once they are known (see ``finish``)."""
-        view = DecodedView(factory, parent, self.limits, what, declared_length)
+        in its details once they are known (see ``finish``). ``window``: the history the
+        decoder fills (its share of ``Limits.max_decoder_memory``)."""
+        view = DecodedView(factory, parent, self.limits, what, declared_length, window, self,
+                           upfront)
         self.decoded.append((layer, view))
         return view
+
+    def decoder_memory(self) -> int:
+        """History window held by the live decoders of this chain."""
+        return sum(view.decoder_memory for _, view in self.decoded)
 
     def finish(self) -> list[Finding]:
         """Decode to the end when the limits ask for it; record what became known;
         return the decoders' findings, innermost last."""
         findings: list[Finding] = []
-        for layer, view in self.decoded:
-            if self.limits.decode_all and not view.failed:
-                view.finish()
+        if self.limits.decode_all:  # innermost first: it pulls its parents along, in step
+            for _, view in reversed(self.decoded):
+                if not view.failed:
+                    view.finish()
+        for layer, view in self.decoded:  # (an inner stream's decode can stop an outer one)
             if layer is not None:
                 if view.total is not None and not view.failed:
                     layer.details["decoded_size"] = view.total

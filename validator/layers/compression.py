@@ -14,12 +14,25 @@ from __future__ import annotations
 import struct
 
 from validator.layers import Context, DecodeError, Unwrapped
+from validator.layers.frames import (
+    LZ4_LEGACY,
+    LZ4_LEGACY_BLOCK,
+    UPFRONT,
+    history_window,
+    zstd_frame_end,
+)
+from validator.layers.views import read_all
 from validator.model import Layer
 from validator.rules.registry import ALL_LOADERS, finding, rule
 
-#: liblzma's memory limit: the kernel's xz uses a 32 MiB dictionary and `lzma -9` 64 MiB;
-#: a header asking for more is refused instead of reserving it.
-LZMA_MEMLIMIT = 96 << 20
+#: The largest history window a decoder may reserve. The kernel's xz uses a 32 MiB
+#: dictionary (scripts/xz_wrap.sh), `lzma -9` 64 MiB and its zstd22 (`zstd -22 --ultra`) a
+#: 2^27 = 128 MiB window; a header asking for more is refused before anything is reserved
+#: (liblzma's memlimit, zstandard's max_window_size). What a stream really uses is
+#: min(window, bytes decoded), held under Limits.max_decoder_memory by the DecodedView.
+MAX_WINDOW = 128 << 20
+#: liblzma's memory limit: the dictionary plus its decoder's own few hundred KiB.
+LZMA_MEMLIMIT = MAX_WINDOW + (4 << 20)
 
 #: (codec, magic). The kernel's `lz4 -l` legacy frame and the lz4 frame format are both
 #: "lz4"; lzma is the legacy .lzma ("LZMA alone") header of `lzma -9`.
@@ -34,8 +47,6 @@ MAGICS = (
     ("lzma", b"\x5d\x00\x00"),
 )
 
-LZ4_LEGACY = b"\x02\x21\x4c\x18"
-LZ4_LEGACY_BLOCK = 8 << 20  # the legacy frame's fixed block size (lz4 -l)
 CHUNK = 64 * 1024
 
 rule("layer/truncated", "error",
@@ -57,6 +68,31 @@ rule("layer/decompression-limit", "error",
      "kimage can vouch for nothing beyond. A real kernel larger than the cap needs a larger "
      "limit.",
      "kimage DESIGN.md 'Performance and resources'",
+     ())
+rule("layer/decoded-in-part", "info",
+     "a stream was decoded only in part: the rest would take kimage past its memory cap",
+     "kimage lets the decoders of one chain hold 36 MiB (Limits.max_decoder_memory) so that "
+     "its memory stays under 64 MiB on any input. A zstd stream from `zstd -22 --ultra` "
+     "(the kernel's zstd22, EFI zboot) declares a 128 MiB window, which fills as far as the "
+     "kernel is long: a kernel over about 33 MiB cannot be decoded whole within the cap. "
+     "The header and what was decoded are judged; the stream's end marker, checksum and "
+     "length are not checked, and nothing depending on the decoded length is claimed. "
+     "This is a limit of kimage, not a defect of the image.",
+     "Linux scripts/Makefile.lib cmd_zstd22; RFC 8878 section 3.1.1.1.2 (Window_Size)",
+     ())
+rule("layer/decoder-memory-limit", "error",
+     "a stream needs a larger decoder history window than kimage holds",
+     "An LZ decoder keeps the last window (zstd) or dictionary (xz, lzma) bytes it produced, "
+     "up to the size the stream's header declares, for back-references; a block codec (lz4, "
+     "bzip2) holds a whole block. kimage lets the decoders of one chain hold 36 MiB in all, "
+     "their windows and its own buffers (Limits.max_decoder_memory), and refuses a declared "
+     "window above 128 MiB outright, so that memory stays under 64 MiB whatever the input; "
+     "a stream whose header declares more than 128 MiB, or whose decoder cannot work in "
+     "the room left, stops here and kimage vouches for nothing beyond. No kernel build "
+     "asks for that much: the kernel's xz dictionary is 32 MiB, its zstd22 window 128 MiB "
+     "(decoded in part past the cap: layer/decoded-in-part).",
+     "Linux scripts/xz_wrap.sh; scripts/Makefile.lib cmd_zstd22_with_size; RFC 8878 "
+     "section 3.1.1.1.2 (Window_Size); xz file format 1.1.0 section 5.3.1 (LZMA2)",
      ())
 rule("layer/unsupported-compression", "error",
      "the kernel is compressed with a codec kimage cannot decode here",
@@ -110,7 +146,20 @@ def unwrap(view, ctx: Context, codec: str | None = None, offset: int = 0) -> Unw
     factory, declared = _decoder(codec, view, head, ctx)
     if declared is not None:
         details["declared_size"] = declared
-    result.view = ctx.decoded_view(factory, view, f"{codec} stream", layer=layer)
+    window = history_window(codec, head)
+    if window is not None:
+        details["window"] = window
+    if window is not None and window > MAX_WINDOW:
+        result.findings.append(finding(
+            "layer/decoder-memory-limit", f"{codec} stream: its header asks for a "
+            f"{window / (1 << 20):.0f} MiB history window, more than the "
+            f"{MAX_WINDOW >> 20} MiB kimage reserves for one stream", offset=0))
+        return result
+    if declared is not None and window is not None:
+        window = min(window, declared)
+    result.view = ctx.decoded_view(factory, view, f"{codec} stream", layer=layer,
+                                   window=MAX_WINDOW if window is None else window,
+                                   upfront=codec in UPFRONT)
     return result
 
 
@@ -202,7 +251,8 @@ def _translate(exc: Exception) -> DecodeError:
         return DecodeError("layer/lying-size", "the gzip ISIZE field does not match the "
                            "decoded length")
     if "Memory usage limit" in text or "memory" in text.lower():
-        return DecodeError("layer/decompression-limit", f"decoder memory limit: {text}")
+        return DecodeError("layer/decoder-memory-limit", f"the decoder would need more than "
+                           f"{MAX_WINDOW >> 20} MiB of history window: {text}")
     return DecodeError("layer/corrupt", f"{type(exc).__name__}: {text}")
 
 
@@ -230,6 +280,7 @@ class _Lz4Legacy:
             return data
         parent = self.parent
         total = getattr(parent, "known_length", None)
+        self._out = b""  # the block handed out: let it go before the next is read
         while True:
             word = parent.read(self.in_pos, 4)
             if len(word) == 0 or (total is not None and total - self.in_pos == 4):
@@ -245,7 +296,7 @@ class _Lz4Legacy:
             if size == 0 or size > LZ4_LEGACY_BLOCK + LZ4_LEGACY_BLOCK // 255 + 16:
                 raise DecodeError("layer/corrupt", f"lz4 legacy block size {size:#x} at "
                                   f"{self.in_pos:#x} is impossible")
-            block = parent.read(self.in_pos + 4, size)
+            block = read_all(parent, self.in_pos + 4, size)  # at most 8 MiB and a bit
             if len(block) < size:
                 raise DecodeError("layer/truncated", f"lz4 legacy block at {self.in_pos:#x} "
                                   f"wants {size:#x} bytes, {len(block):#x} remain")
@@ -271,7 +322,7 @@ class _Zstd:
 
         self.parent = parent
         self._file = ViewFile(parent)
-        self._reader = zstandard.ZstdDecompressor().stream_reader(
+        self._reader = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).stream_reader(
             self._file, read_size=CHUNK, read_across_frames=False)
         self.finished = False
         self.trailing: int | None = None
@@ -296,34 +347,3 @@ class _Zstd:
         total = getattr(self.parent, "known_length", None)
         self.trailing = None if total is None else total - end
         return b""
-
-
-def zstd_frame_end(view) -> int | None:
-    """Offset just past the first zstd frame in ``view``, or None if it is cut short.
-
-    Reads the frame header and each 3-byte block header (RFC 8878 section 3.1.1)."""
-    hdr = view.read(0, 18)
-    if len(hdr) < 6:
-        return None
-    fhd = hdr[4]
-    dict_id = (0, 1, 2, 4)[fhd & 3]
-    checksum = (fhd >> 2) & 1
-    single = (fhd >> 5) & 1
-    fcs = (0 if not single else 1, 2, 4, 8)[fhd >> 6]
-    pos = 5 + (0 if single else 1) + dict_id + fcs
-    while True:
-        bh = view.read(pos, 3)
-        if len(bh) < 3:
-            return None
-        word = int.from_bytes(bh, "little")
-        last, btype, size = word & 1, (word >> 1) & 3, word >> 3
-        pos += 3 + (1 if btype == 1 else size)
-        if btype == 3:
-            return None
-        if last:
-            break
-    pos += 4 * checksum
-    length = getattr(view, "known_length", None)
-    if length is not None and pos > length:
-        return None
-    return pos

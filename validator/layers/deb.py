@@ -3,10 +3,11 @@
 ``kimage inspect linux-image-*.deb`` reaches the kernel without unpacking to disk: the ar
 archive (deb(5): "!<arch>\\n", 60-byte member headers, "debian-binary" first) is read in
 place, ``data.tar.*`` is decoded by the compression layer as a stream, and the tar
-archive is walked with ``tarfile`` in streaming mode ("r|") over that stream; member data
-is skipped, never extracted. The first ``boot/vmlinuz-*`` or ``boot/vmlinux-*`` member is
-taken (Debian's packages hold one; the choice is recorded), and the ``boot/config-*``
-member met before it is named in the layer and handed on as the ``config`` companion,
+archive's headers are walked (``validator.layers.tar``: bounded, member data skipped,
+never extracted). The kernel is the first path ``boot/vmlinuz-*`` or ``boot/vmlinux-*``
+(Debian's packages hold one; the choice is recorded) as dpkg installs it: the last member
+of that path, a hard link's target content, a symlink's target in the package. The
+``boot/config-*`` file is named in the layer and handed on as the ``config`` companion,
 which ``check`` uses when no ``--config`` is given.
 """
 
@@ -14,16 +15,16 @@ from __future__ import annotations
 
 import re
 
-from validator.layers import Context, Unwrapped, ViewFile
+from validator.layers import Context, Unwrapped
+from validator.layers import tar as tar_layer
 from validator.model import Layer
 from validator.rules.registry import finding, rule
 
 AR_MAGIC = b"!<arch>\n"
 AR_HEADER = 60
 MAX_MEMBERS = 64  # a .deb has three; more is no package
-KERNEL = re.compile(r"^(?:\./)?boot/vmlinu[xz]-")
-CONFIG = re.compile(r"^(?:\./)?boot/config-")
-TAR_MAX_MEMBERS = 100_000
+KERNEL = re.compile(r"^boot/vmlinu[xz]-")  # on paths as tar.normalise gives them
+CONFIG = re.compile(r"^boot/config-")
 #: Largest boot/config-* kept for check (Debian's are about 300 KB).
 MAX_COMPANION = 8 << 20
 
@@ -92,51 +93,111 @@ def tar_probe(view) -> bool:
 
 
 def tar_unwrap(view, ctx: Context) -> Unwrapped:
-    """The tar layer: stream through the members to the first kernel image."""
-    import tarfile
-
+    """The tar layer: walk the whole archive; hand on the kernel dpkg would install.
+    Without ``Limits.decode_all`` (inspect, which decodes only what it reads) the walk
+    stops at the kernel path's first member: a real package's data.tar is hundreds of MiB."""
     layer = Layer("tar", 0 if view.base is None else view.base)
     result = Unwrapped(layer, None, facts={"compression": None})
     d = layer.details
-    count = 0
-    try:
-        tf = tarfile.open(fileobj=ViewFile(view), mode="r|")  # noqa: SIM115 (nothing to close)
-        while True:
-            member = tf.next()
-            tf.members = []  # streaming: keep no list of what was passed
-            if member is None:
+    whole = ctx.limits.decode_all
+    walk = tar_layer.Walk(view)
+    kernel = config = None
+    state = tar_layer.Installed()
+    cfg = tar_layer.Installed()
+    for index, path, raw, kind, offset, size, link in walk.members():
+        if kernel is None and kind != "other" and KERNEL.match(path):
+            kernel = path
+        if path == kernel:
+            state.see(index, raw, kind, offset, size, link)
+            if not whole:
                 break
-            count += 1
-            if count > TAR_MAX_MEMBERS:
-                result.findings.append(finding(
-                    "layer/decompression-limit", f"more than {TAR_MAX_MEMBERS} tar members "
-                    f"before a kernel image"))
-                return result
-            if not member.isfile():
-                continue
-            if CONFIG.match(member.name) and "config_member" not in d:
-                d["config_member"] = member.name
-                d["config_size"] = member.size
-                if member.size <= MAX_COMPANION:
-                    stream = tf.extractfile(member)  # the current member: streaming allows it
-                    result.companions["config"] = stream.read(MAX_COMPANION) if stream else b""
-            if KERNEL.match(member.name):
-                d.update({"member": member.name, "member_size": member.size,
-                          "member_offset": member.offset_data,
-                          "selected": "the first boot/vmlinu[xz]-* member"})
-                result.view = view.slice(member.offset_data, member.size)
-                length = getattr(view, "known_length", None)
-                if length is not None and member.offset_data + member.size > length:
-                    result.findings.append(finding(
-                        "layer/lying-size", f"tar member {member.name} declares "
-                        f"{member.size:#x} bytes, the archive ends before"))
-                return result
-    except tarfile.ReadError as exc:
-        text = str(exc)
-        rule_id = "layer/truncated" if "unexpected end" in text else "layer/corrupt"
-        result.findings.append(finding(rule_id, f"tar archive after {count} members: {text}"))
+        if config is None and kind == "file" and CONFIG.match(path):
+            config = path
+        if path == config:
+            cfg.see(index, raw, kind, offset, size, link)
+    d["members_seen"] = walk.count
+    if walk.finding is not None:
+        result.findings.append(walk.finding)
+    if walk.stopped or not whole:
+        d["complete"] = False  # later members unseen (a stopped stream's finding says why)
+    _companion(view, cfg.done(), result)
+    if kernel is None:
+        if walk.finding is None:
+            result.findings.append(finding(
+                "deb/no-kernel", f"no boot/vmlinuz-* or boot/vmlinux-* among the "
+                f"{walk.count} members of the data archive"))
         return result
-    d["members_seen"] = count
-    result.findings.append(finding("deb/no-kernel", f"no boot/vmlinuz-* or boot/vmlinux-* "
-                                   f"among the {count} members of the data archive"))
+    state.done()
+    d["member"] = state.name
+    if state.members > 1:
+        d["members_of_path"] = state.members
+    selected = "the first boot/vmlinu[xz]-* path"
+    if state.members > 1 and state.kind == "symlink":
+        selected += (f", of its {state.members} members the symlink (dpkg creates symlinks "
+                     f"after every other member)")
+    elif state.members > 1:
+        selected += f", the last of its {state.members} members (dpkg installs the last)"
+    if not whole:
+        selected += "'s first member (inspect reads no further; check reads the whole archive)"
+    chosen, how = _resolve(view, kernel, state, result, whole)
+    if chosen is None:
+        return result
+    d["selected"] = selected + "".join(how)
+    d.update({"member_size": chosen.size, "member_offset": chosen.offset})
+    if how:
+        d["content_member"] = chosen.name
+    result.view = view.slice(chosen.offset, chosen.size)
+    length = getattr(view, "known_length", None)
+    if length is not None and chosen.offset + chosen.size > length:
+        result.findings.append(finding(
+            "layer/lying-size", f"tar member {chosen.name} declares {chosen.size:#x} bytes, "
+            f"the archive ends before"))
     return result
+
+
+def _resolve(view, path: str, state, result: Unwrapped, whole: bool):
+    """Follow hard links and symlinks from the kernel's path to the member whose bytes
+    are installed there: (that state or None, what was followed)."""
+    how: list[str] = []
+    for _ in range(tar_layer.MAX_HOPS + 1):
+        if state.kind == "file":
+            return state, how
+        if state.kind == "hardlink":
+            target = tar_layer.normalise(state.link)
+            how.append(f", a hard link to {target}")
+            walk = tar_layer.Walk(view)
+            state, path = tar_layer.installed(walk, target, before=state.index), target
+            missing = "is no file in the archive before the link"
+        elif state.kind == "symlink":
+            target = tar_layer.symlink_target(path, state.link)
+            how.append(f", a symlink to {state.link}")
+            if target is None:
+                return _no_kernel(result, path, f"is a symlink to {state.link}, outside the "
+                                  f"package: the kernel installed is not in it")
+            walk = tar_layer.Walk(view)
+            state, path = tar_layer.installed(walk, target, first=not whole), target
+            missing = "is not in the package"
+        else:
+            return _no_kernel(result, path, "is not a regular file (dpkg installs no kernel "
+                              "there)")
+        if walk.finding is not None:
+            result.findings.append(walk.finding)
+        if state.kind is None:
+            return _no_kernel(result, path, f"{missing}{''.join(how)}")
+    return _no_kernel(result, path, f"more than {tar_layer.MAX_HOPS} links{''.join(how)}")
+
+
+def _no_kernel(result: Unwrapped, path: str, why: str):
+    result.findings.append(finding("deb/no-kernel", f"{path} {why}"))
+    return None, []
+
+
+def _companion(view, cfg, result: Unwrapped) -> None:
+    """The ``boot/config-*`` file as installed, handed on as the ``config`` companion."""
+    if cfg.kind != "file":
+        return
+    d = result.layer.details
+    d["config_member"] = cfg.name
+    d["config_size"] = cfg.size
+    if cfg.size <= MAX_COMPANION:
+        result.companions["config"] = bytes(tar_layer.read_all(view, cfg.offset, cfg.size))

@@ -7,13 +7,25 @@ Image header at ``_text``, the start of its first PT_LOAD.
 
 from __future__ import annotations
 
+import struct
+
 from validator.layers import View
 from validator.model import Finding, Layer
 from validator.rules.registry import ALL_LOADERS, finding, rule
 
 MAGIC = b"\x7fELF"
 
-MAX_PHNUM = 4096
+#: The largest program-header table read, in bytes: Linux's binfmt_elf refuses a table of
+#: more than 64 KiB (fs/binfmt_elf.c load_elf_phdrs), 1170 ELF64 or 2048 ELF32 headers; a
+#: vmlinux has a handful. kexec-tools and kexec_file_load take e_phnum as it is, up to
+#: 65535, and read e_phnum * sizeof(Elf_Phdr) bytes.
+MAX_PHDR_TABLE = 64 * 1024
+#: e_phnum's escape value (gABI): the real count is in section 0's sh_info. No kernel
+#: loader reads it so: kexec-tools and kexec_file_load take 0xffff as 65535 headers.
+PN_XNUM = 0xFFFF
+#: sizeof(Elf32_Phdr), sizeof(Elf64_Phdr); what both kexec loaders require e_phentsize to be.
+PHDR_SIZE = {32: 32, 64: 56}
+PT_LOAD = 1
 
 #: e_machine values kimage knows (ELF gABI / <elf.h>).
 MACHINES = {20: "EM_PPC", 21: "EM_PPC64", 183: "EM_AARCH64", 62: "EM_X86_64", 243: "EM_RISCV"}
@@ -46,6 +58,16 @@ rule("elf/truncated", "error",
      "in transfer or by a broken build step.",
      "ELF gABI, program header p_offset/p_filesz",
      ("kexec-tools", "kexec-file"))
+rule("elf/too-many-program-headers", "error",
+     "the program-header table is larger than any loader's bound",
+     "Linux's binfmt_elf refuses a program-header table of more than 64 KiB (1170 ELF64 "
+     "headers); a vmlinux has a handful. kimage reads no more than that, so that a forged "
+     "e_phnum (0xffff, PN_XNUM, which kexec-tools and kexec_file_load take as 65535 headers "
+     "and not as a pointer to section 0) cannot make it read megabytes of headers; it does "
+     "not vouch for such a file.",
+     "Linux fs/binfmt_elf.c load_elf_phdrs; kernel/kexec_elf.c elf_is_ehdr_sane; "
+     "kexec-tools kexec/kexec-elf.c build_mem_phdrs; ELF gABI PN_XNUM",
+     ())
 rule("elf/unsupported-machine", "error",
      "the ELF file is for an architecture kimage does not describe",
      "kimage describes arm64 (EM_AARCH64) and ppc64 (EM_PPC64) kernels; another e_machine "
@@ -57,21 +79,16 @@ rule("elf/unsupported-machine", "error",
 _STRUCTS: dict = {}
 
 
-def _structs(little: bool, elfclass: int, *advanced):
-    """pyelftools' ``ELFStructs`` for this byte order and class (and, with ``advanced``
-    = (e_type, e_machine, EI_OSABI), its program header struct too). Building them takes
-    longer than parsing a header, so each is built once per process (lint's many ELFs)."""
-    key = (little, elfclass, *advanced)
+def _structs(little: bool, elfclass: int):
+    """pyelftools' ``ELFStructs`` for this byte order and class. Building them takes longer
+    than parsing a header, so each is built once per process (lint's many ELFs)."""
+    key = (little, elfclass)
     structs = _STRUCTS.get(key)
     if structs is None:
         from elftools.elf.structs import ELFStructs
 
         structs = ELFStructs(little_endian=little, elfclass=elfclass)
         structs.create_basic_structs()
-        if advanced:
-            structs.create_advanced_structs(*advanced)
-        if len(_STRUCTS) > 64:  # a fuzzer's stream of odd headers: keep memory bounded
-            _STRUCTS.clear()
         _STRUCTS[key] = structs
     return structs
 
@@ -104,30 +121,16 @@ def unwrap(view) -> ElfUnwrapped:
         if len(raw) < ehdr_size:
             raise ValueError(f"ELF header needs {ehdr_size} bytes, the file has {len(raw)}")
         header = structs.Elf_Ehdr.parse(raw)
-        structs = _structs(endianness == "little", elfclass, header.e_type, header.e_machine,
-                           header.e_ident.EI_OSABI)
         layer.details.update({
             "machine": header.e_machine,
             "type": header.e_type,
             "entry": header.e_entry,
             "flags": header.e_flags,
         })
-        phsize = structs.Elf_Phdr.sizeof()
-        if header.e_phnum and header.e_phentsize < phsize:
-            raise ValueError(f"e_phentsize {header.e_phentsize} is smaller than a program "
-                             f"header ({phsize})")
-        if header.e_phnum > MAX_PHNUM:
-            raise ValueError(f"e_phnum {header.e_phnum} is beyond any kernel's")
-        table = view.read(header.e_phoff, header.e_phnum * header.e_phentsize)
-        if len(table) < header.e_phnum * header.e_phentsize:
-            raise ValueError(f"{header.e_phnum} program headers at {header.e_phoff:#x} run "
-                             f"past the end of the file")
-        loads = []
-        for i in range(header.e_phnum):
-            ph = structs.Elf_Phdr.parse(table[i * header.e_phentsize:][:phsize])
-            if ph.p_type == "PT_LOAD":
-                loads.append({"offset": ph.p_offset, "vaddr": ph.p_vaddr, "paddr": ph.p_paddr,
-                              "filesz": ph.p_filesz, "memsz": ph.p_memsz, "align": ph.p_align})
+        table = _program_headers(view, header, elfclass)
+        if isinstance(table, Finding):
+            return ElfUnwrapped(layer, None, endianness=endianness, findings=[table])
+        loads = _loads(table, elfclass, endianness)
     except Exception as exc:  # construct errors and the checks above
         return ElfUnwrapped(layer, None, endianness=endianness, findings=[
             finding("elf/malformed", f"ELF headers cannot be read: {type(exc).__name__}: {exc}",
@@ -148,6 +151,47 @@ def unwrap(view) -> ElfUnwrapped:
     result.view = view.slice(first["offset"], size)
     layer.details["payload_offset"] = first["offset"]
     return result
+
+
+def _program_headers(view, header, elfclass: int):
+    """The program-header table's bytes, read once and bounded (as the loaders bound it),
+    or the finding that stops the chain."""
+    phnum, phentsize = header.e_phnum, header.e_phentsize
+    size = PHDR_SIZE[elfclass]
+    if phnum and phentsize != size:
+        raise ValueError(f"e_phentsize {phentsize} is not the size of an ELF{elfclass} program "
+                         f"header ({size}): kexec-tools ('ELF bad program header size') and "
+                         f"kexec_file_load ('Bad program header size') refuse it")
+    if phnum * size > MAX_PHDR_TABLE:
+        escape = (" (0xffff, PN_XNUM: kexec-tools and kexec_file_load read 65535 headers, not "
+                  "section 0's sh_info)") if phnum == PN_XNUM else ""
+        return finding("elf/too-many-program-headers",
+                       f"e_phnum {phnum}{escape}: a table of {phnum * size:#x} bytes, more than "
+                       f"the {MAX_PHDR_TABLE:#x} Linux's binfmt_elf reads; kimage stops here",
+                       offset=0x2C if elfclass == 32 else 0x38, field="e_phnum")
+    table = view.read(header.e_phoff, phnum * size) if phnum else b""
+    if len(table) < phnum * size:
+        raise ValueError(f"{phnum} program headers at {header.e_phoff:#x} run past the end "
+                         f"of the file")
+    return table
+
+
+def _loads(table: bytes, elfclass: int, endianness: str) -> list[dict]:
+    """The PT_LOAD entries of a program-header table, in order (one pass)."""
+    order = "<" if endianness == "little" else ">"
+    if elfclass == 64:
+        fmt, names = order + "IIQQQQQQ", ("type", "flags", "offset", "vaddr", "paddr",
+                                          "filesz", "memsz", "align")
+    else:
+        fmt, names = order + "IIIIIIII", ("type", "offset", "vaddr", "paddr", "filesz",
+                                          "memsz", "flags", "align")
+    loads = []
+    for values in struct.iter_unpack(fmt, table):
+        ph = dict(zip(names, values, strict=True))
+        if ph["type"] == PT_LOAD:
+            loads.append({k: ph[k] for k in ("offset", "vaddr", "paddr", "filesz", "memsz",
+                                             "align")})
+    return loads
 
 
 def truncation(loads: list[dict], length: int) -> list:

@@ -14,6 +14,7 @@ VERSIONS = "EDK2 2022.11 (Debian 12 qemu-efi-aarch64, run) and systemd-boot (rea
 NOT_APPLICABLE = "ppc64 kernels are not EFI applications"
 
 REJECTS = {
+    "elf/arm64-vmlinux": "a vmlinux ELF is not a PE application",
     "layer/unknown-format": "not a PE image",
     "layer/compressed": "a compressed Image is not a PE file",
     "arm64/no-efi-stub": "no MZ: not a PE image",
@@ -21,6 +22,8 @@ REJECTS = {
     "arm64/pe-machine": "PE Machine is not 0xaa64",
     "arm64/truncated-header": "cannot read the DOS header",
     "arm64/pe-sections-outside-file": "PeCoffLoaderLoadImage: section data past the file",
+    "arm64/file-truncated": "PeCoffLoaderGetImageInfo / PeCoffLoaderLoadImage: the PE "
+                            "image is not all in the file",
     "layer/zboot-no-pe": "PeCoffLoaderGetPeHeader: no PE header",
     "target/arch-mismatch": "firmware starts applications of its own machine type",
     "target/page-size": "the kernel cannot run on this CPU",
@@ -28,9 +31,4 @@ REJECTS = {
 
 
 def applies(ctx: Context) -> bool:
-    return ctx.result.format != "ppc64-head"
-
-
-def special(ctx: Context):
-    if ctx.result.format == "arm64-image" and ctx.layer("elf") is not None:
-        yield ("layer/unknown-format", "a vmlinux ELF is not a PE application", True)
+    return ctx.arch() != "ppc64"

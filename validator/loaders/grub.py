@@ -15,12 +15,14 @@ VERSIONS = "GRUB 2.12 and Debian 2.06-13 (read)"
 NOT_APPLICABLE = "GRUB on ppc64 (ieee1275) is not modelled"
 
 REJECTS = {
+    "elf/arm64-vmlinux": "GRUB's linux command takes an Image, not an ELF",
     "layer/unknown-format": "not a kernel",
     "arm64/no-efi-stub": "'plain image kernel not supported'",
     "arm64/pe-offset-invalid": "no PE header at res5",
     "arm64/pe-machine": "PE header for another machine",
     "arm64/truncated-header": "cannot read the header",
     "arm64/pe-sections-outside-file": "the firmware's LoadImage refuses it",
+    "arm64/file-truncated": "the firmware's LoadImage refuses a PE image cut short",
     "layer/zboot-no-pe": "the firmware's LoadImage refuses it",
     "target/arch-mismatch": "GRUB arm64-efi starts arm64 kernels only",
 }
@@ -29,12 +31,10 @@ DECOMPRESSES = {"gzip", "xz", "lzo"}
 
 
 def applies(ctx: Context) -> bool:
-    return ctx.result.format != "ppc64-head"
+    return ctx.arch() != "ppc64"
 
 
 def special(ctx: Context):
-    if ctx.result.format == "arm64-image" and ctx.layer("elf") is not None:
-        yield ("layer/unknown-format", "GRUB's linux command takes an Image, not an ELF", True)
     compression = ctx.facts.get("compression")
     if compression and ctx.layer("zboot") is None and compression not in DECOMPRESSES:
         yield ("layer/compressed", f"GRUB does not undo {compression}", True)

@@ -16,6 +16,7 @@ NAME = "kexec-file"
 VERSIONS = "Linux 6.1 (read)"
 
 REJECTS = {
+    "elf/arm64-vmlinux": "arm64 kexec_file_loaders[] has only the Image loader (image_probe)",
     "layer/unknown-format": "no kexec_file_loaders[] entry probes the file",
     "layer/compressed": "arm64: kexec_image_ops takes only an uncompressed Image",
     "layer/zboot": "image_probe: no ARM\\x64 magic at 0x38 of a zboot PE",
@@ -97,8 +98,5 @@ def _text_offset(ctx: Context):
 def special(ctx: Context):
     if ctx.result.format == "arm64-image" and ctx.layer("elf") is None and ctx.header:
         yield from _text_offset(ctx)
-    if ctx.result.format == "arm64-image" and ctx.layer("elf") is not None:
-        yield ("layer/unknown-format", "arm64 kexec_file_load takes an Image, not a vmlinux ELF",
-               True)
     if ctx.result.format == "ppc64-head" and ctx.header.get("run_at_load") == 0:
         yield (None, "a crash kernel gets 1 at 0x5c although it is not relocatable", False)

@@ -31,6 +31,10 @@ VERSIONS = "QEMU 7.2 (run)"
 NOT_APPLICABLE = "qemu-system-aarch64 -kernel is modelled for arm64 kernels only"
 
 REJECTS = {
+    "layer/not-unwrapped": "arm_setup_direct_kernel_boot: ELF, uImage, gzip and Image only; "
+                           "anything else is loaded as a raw blob",
+    "elf/arm64-vmlinux": "arm_load_elf loads a vmlinux ELF at its physical addresses and "
+                         "starts it as a bare-metal program: no DTB in x0",
     "layer/unknown-format": "load_aarch64_image: no ARM\\x64 magic at 0x38, loaded as a raw "
                             "blob at RAM base + 0x80000",
     "arm64/bad-magic": "load_aarch64_image: no ARM\\x64 magic at 0x38, loaded as a raw blob "
@@ -50,6 +54,8 @@ REJECTS = {
     "target/arch-mismatch": "qemu-system-aarch64 boots AArch64 kernels",
 }
 
+#: Layers of a package (and everything before them), not of the kernel file it installs.
+PACKAGE_LAYERS = ("deb", "tar")
 #: hw/arm/virt.c memmap: RAM (VIRT_MEM) starts at 1 GiB.
 VIRT_RAM_BASE = 0x40000000
 #: hw/core/loader.c load_uboot_image: the ih_comp values it undoes (none, gzip).
@@ -60,16 +66,16 @@ MAGIC_NEEDS = 61
 
 
 def applies(ctx: Context) -> bool:
-    return ctx.result.format != "ppc64-head"
+    return ctx.arch() != "ppc64"
 
 
 def special(ctx: Context):
-    kinds = [layer.kind for layer in ctx.result.layers]
-    if "elf" in kinds:
-        yield ("layer/unknown-format", "arm_load_elf loads a vmlinux ELF at its physical "
-               "addresses and starts it as a bare-metal program: no DTB in x0", True)
-        return
-    rest = list(kinds)
+    # a package is judged as the kernel file it installs (PACKAGE_LAYERS)
+    rest = [layer.kind for layer in ctx.result.layers]
+    last = max((i for i, kind in enumerate(rest) if kind in PACKAGE_LAYERS), default=-1)
+    del rest[:last + 1]  # the package and its archive's compression
+    if "elf" in rest:
+        return  # elf/arm64-vmlinux is a finding
     if rest[:1] == ["uimage"]:
         rest.pop(0)
         yield from _uimage(ctx)
@@ -84,8 +90,8 @@ def special(ctx: Context):
             yield ("layer/compressed", f"QEMU gunzips only: {kind} is loaded as a raw blob",
                    True)
         else:
-            yield ("layer/unknown-format", f"QEMU does not unwrap {kind}: the file is loaded "
-                   "as a raw blob", True)
+            yield ("layer/not-unwrapped", f"QEMU does not unwrap {kind}: the file is "
+                   "loaded as a raw blob", True)
         return
     short = next((f for f in ctx.result.findings if f.rule == "arm64/truncated-header"), None)
     if short is not None and short.offset is not None:

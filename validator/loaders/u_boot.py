@@ -18,11 +18,13 @@ VERSIONS = "U-Boot 2023.01 (run) to v2026.10-rc2 (read)"
 NOT_APPLICABLE = "booti starts arm64 Images only"
 
 REJECTS = {
+    "elf/arm64-vmlinux": "booti_setup: an ELF has no ARM\\x64 magic at 0x38",
     "layer/unknown-format": "booti_setup: no ARM\\x64 magic",
     "layer/zboot": "booti_setup: a zboot PE has no ARM\\x64 magic (use bootefi)",
     "arm64/bad-magic": "booti_setup: 'Bad Linux ARM64 Image magic!'",
     "arm64/image-size-implausible": "'FDT image overlaps OS image', or a crash copying it",
     "target/arch-mismatch": "booti is arm64 only",
+    "uimage/bad-data-crc": "bootm image_get_kernel: 'Bad Data CRC' (unless verify=no)",
 }
 
 #: Codecs boot/image.c image_comp recognises by their first two bytes.
@@ -30,12 +32,10 @@ DECOMPRESSES = {"gzip", "bzip2", "lzma", "lzo", "lz4", "zstd"}
 
 
 def applies(ctx: Context) -> bool:
-    return ctx.result.format != "ppc64-head"
+    return ctx.arch() != "ppc64"
 
 
 def special(ctx: Context):
-    if ctx.result.format == "arm64-image" and ctx.layer("elf") is not None:
-        yield ("layer/unknown-format", "booti takes an Image, not a vmlinux ELF", True)
     compression = ctx.facts.get("compression")
     if compression and ctx.layer("zboot") is None:
         if compression in DECOMPRESSES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from validator.rules.engine import Context, check
 from validator.rules.registry import finding, rule
+from validator.units import human_size
 
 FORMAT = ("arm64-image",)
 LEGACY_TEXT_OFFSET = 0x80000
@@ -126,6 +127,18 @@ rule("arm64/pe-sections-outside-file", "error",
      "EDK2 MdePkg BasePeCoffLib, DxeImageVerificationLib; loader-truth runs (variant "
      "truncated minus-1 of the signed Debian Image)",
      ("efi", "grub"))
+rule("arm64/file-truncated", "error",
+     "the file ends before the kernel its headers describe: it was cut short",
+     "An EFI-stub Image carries its own length: the PE/COFF headers, every section's raw "
+     "data and the certificate table of a signed Image lie inside the file, and code1 "
+     "branches into the text. When any of them lies past the end, the copy was cut short "
+     "(an interrupted download or copy, a full disk, a wrong dd count). Firmware and GRUB "
+     "refuse it; kexec-tools, kexec_file_load, U-Boot booti and QEMU load what is there "
+     "and the kernel cannot start. The consequences (arm64/pe-sections-outside-file, "
+     "arm64/entry-outside-image) are folded under this finding.",
+     "EDK2 MdePkg BasePeCoffLib PeCoffLoaderLoadImage; loader-truth runs (loadertruth/, "
+     "variants truncated 64 bytes to minus-1)",
+     ("efi", "grub"))
 rule("arm64/uimage-placement", "info",
      "the uImage load address or entry point does not start the Image as booting.rst asks",
      "A loader that honours the uImage header copies the Image to ih_load and jumps to ih_ep; "
@@ -165,24 +178,6 @@ def implausible(ctx: Context):
     if h["image_size"] and h["text_offset"] >= IMPLAUSIBLE:
         yield finding("arm64/text-offset-implausible", f"text_offset is {h['text_offset']:#x}",
                       offset=0x08, field="text_offset")
-
-
-@check(formats=FORMAT)
-def pe_sections(ctx: Context):
-    zboot = ctx.layer("zboot") or {}
-    pe_headers = (ctx.result.derived.get("pe") or {}, zboot.get("pe") or {})
-    for section in (s for pe in pe_headers for s in pe.get("sections", [])):
-        if section.get("raw_in_file") is False:
-            end = section["raw_offset"] + section["raw_size"]
-            yield finding("arm64/pe-sections-outside-file",
-                          f"section {section['name'] or '?'} ends at {end:#x}, past the file",
-                          field="pe_offset")
-    for pe in pe_headers:
-        cert = pe.get("authenticode") or {}
-        if cert.get("in_file") is False:
-            yield finding("arm64/pe-sections-outside-file",
-                          f"the certificate table at {cert['offset']:#x} ({cert['size']:#x} "
-                          f"bytes) ends past the file", field="pe_offset")
 
 
 @check(formats=FORMAT)
@@ -248,6 +243,8 @@ def efi_stub(ctx: Context):
             yield finding("arm64/pe-offset-without-mz", f"res5 is {h['pe_offset']:#x}",
                           offset=0x3C, field="pe_offset")
         return
+    if _pe_offset_past_end(ctx):
+        return  # arm64/file-truncated (extent)
     if not derived.get("pe_signature_at_pe_offset"):
         yield finding("arm64/pe-offset-invalid",
                       f"no \"PE\\0\\0\" at res5 = {h['pe_offset']:#x}", offset=0x3C,
@@ -259,12 +256,74 @@ def efi_stub(ctx: Context):
 
 
 @check(formats=FORMAT)
-def entry(ctx: Context):
+def extent(ctx: Context):
+    """Does the file hold what its headers describe? A PE header, section or certificate
+    table past the end (with code1's branch past the end, if it is) is one cause: the
+    file was cut short (``arm64/file-truncated``), each consequence folded under it.
+    Without PE evidence each is its own finding: a non-EFI Image does not say how long
+    its file is."""
+    past_end = list(_past_end(ctx))
     target = ctx.header["code1_branch_target"]
-    if target < 0:
-        return  # not a branch: 3.12-era headers keep code1 0 and branch from code0
     limit = ctx.loaded_size()
-    if target < 0x40 or (limit is not None and target >= limit):
-        where = "into the header" if target < 0x40 else f"past the end ({limit:#x})"
+    if 0 <= target < 0x40:
         yield finding("arm64/entry-outside-image",
-                      f"code1 branches to {target:#x}, {where}", offset=4, field="code1")
+                      f"code1 branches to {target:#x}, into the header", offset=4, field="code1")
+    elif target >= 0 and limit is not None and target >= limit:
+        past_end.append(("code1's branch target", finding(
+            "arm64/entry-outside-image", f"code1 branches to {target:#x}, past the end "
+            f"({limit:#x})", offset=4, field="code1")))
+    if all(part == "code1's branch target" for part, _ in past_end):
+        yield from (f for _, f in past_end)
+        return
+    h = ctx.header
+    size = limit if limit is not None else ctx.result.file_size
+    claims = f" but the header says the kernel is {human_size(h['image_size'])} " \
+        f"(image_size)" if h["image_size"] else ""
+    what = ", ".join(dict.fromkeys(part for part, _ in past_end))
+    root = finding("arm64/file-truncated",
+                   f"the file is {human_size(size or 0)}{claims}; {what} lie past its end: "
+                   f"the file was cut short", field="pe_offset")
+    root.consequences = [{"rule": f.rule, "message": f.message} for _, f in past_end]
+    yield root
+
+
+#: pe_offset values a cut-short file can explain (the kernel's is 0x40); a larger one
+#: past the end is a wrong pe_offset, arm64/pe-offset-invalid.
+PE_OFFSET_PLAUSIBLE = 0x1000
+
+
+def _pe_offset_past_end(ctx: Context) -> bool:
+    """res5 points at a PE header that the file ends before (a file cut short)."""
+    h, limit = ctx.header, ctx.loaded_size()
+    return (h["has_efi_stub"] and limit is not None and 0 < h["pe_offset"] <=
+            PE_OFFSET_PLAUSIBLE and h["pe_offset"] + 24 > limit)
+
+
+def _past_end(ctx: Context):
+    """(what, finding) for each part of the PE image that lies past the end of the file."""
+    if _pe_offset_past_end(ctx):
+        yield "the PE/COFF headers", finding(
+            "arm64/pe-offset-invalid", f"res5 = {ctx.header['pe_offset']:#x}: the PE header "
+            f"lies past the end of the file", offset=0x3C, field="pe_offset")
+        return
+    zboot = ctx.layer("zboot") or {}
+    pe_headers = (ctx.result.derived.get("pe") or {}, zboot.get("pe") or {})
+    for pe in pe_headers:
+        if pe.get("truncated"):
+            yield "the PE/COFF headers", finding(
+                "arm64/pe-sections-outside-file", f"the PE/COFF headers at "
+                f"{pe.get('pe_offset', 0):#x} run past the end of the file", field="pe_offset")
+    for section in (s for pe in pe_headers for s in pe.get("sections", [])):
+        if section.get("raw_in_file") is False:
+            end = section["raw_offset"] + section["raw_size"]
+            yield "PE sections", finding(
+                "arm64/pe-sections-outside-file",
+                f"section {section['name'] or '?'} ends at {end:#x}, past the file",
+                field="pe_offset")
+    for pe in pe_headers:
+        cert = pe.get("authenticode") or {}
+        if cert.get("in_file") is False:
+            yield "the certificate table", finding(
+                "arm64/pe-sections-outside-file", f"the certificate table at "
+                f"{cert['offset']:#x} ({cert['size']:#x} bytes) ends past the file",
+                field="pe_offset")

@@ -89,9 +89,9 @@ _ARM64_PAGES = {"ARM64_4K_PAGES": 4096, "ARM64_16K_PAGES": 16384, "ARM64_64K_PAG
 def malformed_lines(ctx: Context):
     for number, line in ctx.config.problems[:20]:
         yield finding("config/malformed-line", f"{ctx.config.path}:{number}: {line[:80]!r}")
-    if len(ctx.config.problems) > 20:
+    if ctx.config.problem_count > 20:
         yield finding("config/malformed-line",
-                      f"{ctx.config.path}: {len(ctx.config.problems) - 20} more such lines")
+                      f"{ctx.config.path}: {ctx.config.problem_count - 20} more such lines")
 
 
 def _config_arch(config) -> str | None:

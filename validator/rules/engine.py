@@ -26,6 +26,10 @@ rule("kimage/internal-error", "error",
      "kimage issue tracker")
 
 
+#: e_machine names (as the ELF layer reports them) of the kernels kimage describes.
+_ELF_ARCH = {"EM_PPC64": "ppc64", "EM_PPC": "ppc64", "EM_AARCH64": "arm64"}
+
+
 class Context:
     """What a check sees: the decoded image and what the user gave beside it."""
 
@@ -42,6 +46,15 @@ class Context:
     @property
     def header(self) -> dict:
         return self.result.header
+
+    def arch(self) -> str | None:
+        """The kernel's architecture: the facts' or, where no header was recognised, the
+        ELF's e_machine (a vmlinux whose head is unrecognised is still a ppc64 ELF)."""
+        arch = self.result.facts.get("arch")
+        if arch is None:
+            elf = self.layer("elf")
+            arch = _ELF_ARCH.get(elf.get("machine")) if elf else None
+        return arch
 
     def loaded_size(self) -> int | None:
         """Bytes of the image a loader copies, from its start: the payload, or for an ELF

@@ -28,6 +28,23 @@ rule("elf/type", "error",
      "Linux 6.1 kernel/kexec_elf.c elf_read_ehdr; kexec-tools kexec/kexec-elf-exec.c "
      "build_elf_exec_info; loader-truth runs (variants elf-type)",
      ("kexec-tools", "kexec-file"))
+rule("elf/arm64-vmlinux", "info",
+     "an arm64 vmlinux ELF: kexec-tools loads it, the other loaders take the Image",
+     "The build's vmlinux is an ELF; what boots is arch/arm64/boot/Image. kexec-tools' "
+     "elf_arm64_probe loads the ELF; kexec_file_load (image_probe only), U-Boot booti (no "
+     "ARM\\x64 at 0x38), GRUB, UEFI firmware (not a PE application) and QEMU's -kernel "
+     "(arm_load_elf starts it as a bare-metal program, without a DTB in x0) do not boot it "
+     "as a Linux kernel.",
+     "kexec-tools kexec/arch/arm64/kexec-elf-arm64.c; Linux 6.1 arch/arm64/kernel/"
+     "machine_kexec_file.c kexec_file_loaders; QEMU 7.2 hw/arm/boot.c",
+     ("kexec-file", "u-boot", "grub", "efi", "qemu"))
+rule("layer/not-unwrapped", "info",
+     "the kernel is inside a wrapper that some loaders do not take off",
+     "A boot image (Android boot) or other container is unwrapped by the loader made for "
+     "it; a loader that does not know it loads the whole file as a raw blob. Reported by "
+     "the loader models that refuse it for this reason.",
+     "QEMU 7.2 hw/arm/boot.c arm_setup_direct_kernel_boot (validator/loaders/qemu.py)",
+     ("qemu",))
 rule("layer/zboot-no-pe", "error",
      "the zboot wrapper has no PE header where its DOS header points",
      "An EFI zboot image is an EFI application: firmware and GRUB read the PE header at "
@@ -42,6 +59,14 @@ def elf_type(ctx: Context):
     elf = ctx.layer("elf")
     if elf is not None and elf.get("type") not in ("ET_EXEC", "ET_DYN", None):
         yield finding("elf/type", f"e_type is {elf.get('type')}", offset=0x10)
+
+
+@check(formats=("arm64-image",))
+def arm64_vmlinux(ctx: Context):
+    elf = ctx.layer("elf")
+    if elf is not None:
+        yield finding("elf/arm64-vmlinux", f"an ELF vmlinux ({elf.get('machine')}, "
+                      f"{elf.get('type')}), not the Image a boot loader takes")
 
 
 @check()

@@ -59,7 +59,7 @@ def map_file(ctx: Context):
     smap = ctx.symbols
     for number, line in smap.problems[:20]:
         yield finding("symbols/malformed-line", f"{smap.path}:{number}: {line[:80]!r}")
-    if smap.stub or not smap.symbols:
+    if smap.stub or not smap.count:
         yield finding("symbols/stub", f"{smap.path} has no symbols")
     elif smap.base() is None:
         yield finding("symbols/no-base", f"{smap.path} has no _text or _stext")

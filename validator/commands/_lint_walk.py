@@ -1,0 +1,221 @@
+"""What ``kimage lint`` checks: the walk of its PATHs, links folded, companions paired.
+
+The walk never opens a file (it lists directories and stats names); it does not follow
+symbolic links to directories (no loops, no escape from the tree); a symbolic link named
+like an image is checked as the file it points to. A PATH on the command line that does
+not exist or is a directory that cannot be listed is a usage error (``WalkError``); a
+subdirectory that cannot be listed, and a link that points nowhere, is an entry with a
+``problem``, which lint reports as a ``layer/unreadable`` result.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import re
+import stat
+
+#: File names lint treats as kernel images when it walks a directory.
+IMAGE_PATTERNS = ("vmlinuz*", "vmlinux*", "Image", "Image.*", "zImage*", "uImage*",
+                  "*.efi", "linux-image-*.deb")
+NOT_IMAGES = ("*.sig", "*.sha256", "*.asc", "*.old", "*.json", "*.txt", "*.md", "*.cmd",
+              "*.d", "vmlinux.o", "vmlinux.a", "vmlinux.symvers", "vmlinux.lds",
+              "vmlinux-gdb.py")
+
+
+def _one_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
+
+_IMAGE = _one_pattern(IMAGE_PATTERNS)
+_NOT_IMAGE = _one_pattern(NOT_IMAGES)
+
+
+def is_image_name(name: str) -> bool:
+    """Does a file of this name look like a kernel image (case-sensitive, as /boot is)?"""
+    return _NOT_IMAGE.match(name) is None and _IMAGE.match(name) is not None
+
+
+class WalkError(Exception):
+    """A PATH given on the command line cannot be walked (a usage error)."""
+
+
+class Entry:
+    """One path lint reports. ``real``: the resolved path of a link or of a file named on
+    the command line (what may be found twice), else None; ``problem``: why it cannot be
+    checked (then nothing else matters)."""
+
+    __slots__ = ("path", "real", "link", "problem")
+
+    def __init__(self, path: str, real: str | None = None, link: bool = False,
+                 problem: str | None = None) -> None:
+        self.path, self.real, self.link, self.problem = path, real, link, problem
+
+    @property
+    def pair_base(self) -> str:
+        """The name companions are found beside: a link's target (``vmlinuz ->
+        vmlinuz-V`` pairs with ``config-V``), else the path as given."""
+        return self.real if self.link and self.real else self.path
+
+
+class Found:
+    """What a walk found: the entries in order, the resolved paths of the directories
+    listed, and notes on what was folded (one line each)."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.walked: dict[str, str] = {}  # resolved directory -> the path it was listed as
+        self.notes: list[str] = []
+
+
+def discover(paths: list[str]) -> Found:
+    """Every image under ``paths`` in the order of discovery: each PATH in turn; in a
+    directory its image files sorted by name, then its subdirectories, sorted, each
+    walked the same way; a directory reached twice is walked once. A PATH that is not a
+    directory is taken whatever its name. Then ``fold``."""
+    found = Found()
+    out = found.entries
+    for top in paths:
+        try:
+            st = os.stat(top)
+        except OSError as exc:
+            if not os.path.islink(top):
+                raise WalkError(f"{top}: {_reason(exc)}") from None
+            out.append(_bad_link(top, exc))
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            out.append(Entry(top, os.path.realpath(top), link=os.path.islink(top)))
+            continue
+        try:
+            listing = _list(top)
+        except OSError as exc:
+            raise WalkError(f"{top}: cannot list the directory: {_reason(exc)}") from None
+        _walk(top, os.path.realpath(top), listing, found)
+    _fold(found)
+    return found
+
+
+def _walk(top: str, real_top: str, listing, found: Found) -> None:
+    out = found.entries
+    stack = [(top, real_top, listing)]
+    while stack:
+        directory, real_dir, entries = stack.pop()
+        if isinstance(entries, OSError):
+            out.append(Entry(directory, problem=f"{directory}: cannot list the "
+                                                f"directory: {_reason(entries)}"))
+            continue
+        if real_dir in found.walked:
+            if found.walked[real_dir] != directory:
+                found.notes.append(f"{directory} is the same directory as "
+                                   f"{found.walked[real_dir]}: walked once")
+            continue
+        found.walked[real_dir] = directory
+        subdirs = []
+        for entry in entries:
+            name = entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    subdirs.append(name)
+                    continue
+                link = entry.is_symlink()
+            except OSError:
+                link = False
+            if not is_image_name(name):
+                continue
+            if not link:
+                out.append(Entry(entry.path))
+                continue
+            try:
+                if stat.S_ISDIR(os.stat(entry.path).st_mode):
+                    continue  # a link to a directory is not followed
+            except OSError as exc:
+                out.append(_bad_link(entry.path, exc))
+                continue
+            out.append(Entry(entry.path, os.path.realpath(entry.path), link=True))
+        for name in reversed(subdirs):
+            path = os.path.join(directory, name)
+            try:
+                listing = _list(path)
+            except OSError as exc:
+                listing = exc
+            stack.append((path, os.path.join(real_dir, name), listing))
+
+
+def _list(directory: str) -> list[os.DirEntry]:
+    with os.scandir(directory) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
+def _bad_link(path: str, exc: OSError) -> Entry:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    if exc.errno == errno.ENOENT:
+        return Entry(path, link=True, problem=f"{path}: dangling symlink -> {target}")
+    return Entry(path, link=True, problem=f"{path}: symlink -> {target}: {_reason(exc)}")
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "no such file or directory"
+    if exc.errno == errno.EACCES:
+        return "permission denied"
+    return (exc.strerror or str(exc)).lower()
+
+
+def _fold(found: Found) -> None:
+    """One entry per file. Only links and files named on the command line (those with
+    ``real``) can repeat another entry: one whose file is a plain entry of a walked
+    directory goes, in favour of the file's own name (``vmlinuz-V`` rather than the
+    ``vmlinuz`` link to it); of the rest naming one file, a non-link is kept, else the
+    first found."""
+    entries = found.entries
+    keep: dict[str, int] = {}  # resolved path -> index of the entry kept for it
+    for i, e in enumerate(entries):
+        if e.real is None or e.problem is not None:
+            continue
+        parent, name = os.path.split(e.real)
+        if parent in found.walked and is_image_name(name):
+            continue  # the walk has it as a plain entry
+        j = keep.setdefault(e.real, i)
+        if j != i and entries[j].link and not e.link:
+            keep[e.real] = i
+    kept = []
+    for i, e in enumerate(entries):
+        if e.real is None or e.problem is not None or keep.get(e.real) == i:
+            kept.append(e)
+            continue
+        parent, name = os.path.split(e.real)
+        into = (os.path.join(found.walked[parent], name) if e.real not in keep
+                else entries[keep[e.real]].path)
+        if into != e.path:
+            found.notes.append(f"{e.path} is the same file as {into}: checked once, as "
+                               f"{into}")
+    found.entries = kept
+
+
+def companions(image: str) -> tuple[str | None, str | None]:
+    """(config, System.map) that belong to ``image``, when they exist beside it as
+    regular files (anything else, a FIFO named ``config-V`` say, is not paired)."""
+    parent, name = os.path.split(image)
+    for prefix in ("vmlinuz-", "vmlinux-"):
+        if name.startswith(prefix):
+            version = name[len(prefix):]
+            return (_existing(os.path.join(parent, f"config-{version}")),
+                    _existing(os.path.join(parent, f"System.map-{version}")))
+    root = parent
+    if os.path.basename(parent) == "boot":
+        arch = os.path.dirname(os.path.dirname(parent))
+        if os.path.basename(arch) == "arch":
+            root = os.path.dirname(arch)  # <tree>/arch/<arch>/boot/Image
+    return (_existing(os.path.join(root, ".config")),
+            _existing(os.path.join(root, "System.map")))
+
+
+def _existing(path: str) -> str | None:
+    try:
+        return path if stat.S_ISREG(os.stat(path).st_mode) else None
+    except (OSError, ValueError):
+        return None

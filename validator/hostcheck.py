@@ -1,0 +1,72 @@
+"""preflight's checks of its inputs besides the image: malformed host files, the initrd.
+
+``apply_malformed(step, host)``: a step that used a host file which does not have the
+shape the kernel gives it (``Host.malformed``, see validator.hostread) cannot pass: an
+unknown value is not an open path. It warns with ``preflight/host-file-malformed``,
+naming the file and a sanitised summary, never the file's bytes.
+
+``initrd_step(initrd)``: whether ``--initrd`` is something the capture kernel unpacks
+(``validator.initrd.probe``); an empty file or one that is not cpio warns with
+``preflight/initrd-not-cpio``.
+"""
+
+from __future__ import annotations
+
+from validator.host import Evidence, Host
+from validator.rules.registry import rule
+
+MALFORMED = "preflight/host-file-malformed"
+NOT_CPIO = "preflight/initrd-not-cpio"
+
+rule(MALFORMED, "warning",
+     "a host file is not what the kernel writes there; its value is unknown",
+     "Every host file kimage reads has a fixed form (a 0/1 flag, a number, 'START-END : "
+     "NAME' lines, a kernel .config, a release name). A file that is binary, empty, too "
+     "long, a FIFO or device, or otherwise not of that form is not evidence: the value it "
+     "would decide stays unknown, and unknown is not open or pass. Its bytes are not "
+     "shown; a summary is ('binary, 4096 bytes', 'not 0 or 1').",
+     "proc(5) /proc/iomem, /proc/cmdline; Documentation/admin-guide/sysctl/kernel.rst; "
+     "Documentation/ABI/testing/sysfs-kernel-kexec-kdump",
+     ("kexec-tools", "kexec-file"))
+rule(NOT_CPIO, "warning",
+     "the initrd is empty or not a cpio archive the kernel unpacks",
+     "The kernel unpacks an initramfs made of newc cpio archives ('070701', or '070702' "
+     "with checksums), each plain or compressed (gzip, bzip2, lzma, xz, lzo, lz4, zstd), "
+     "with zero padding between them; an early microcode cpio before a compressed one is "
+     "normal. An odc cpio ('070707') is refused ('incorrect cpio method used: use -H "
+     "newc option'); anything else is 'junk in compressed archive'. The capture kernel "
+     "then has no initramfs to run makedumpfile from.",
+     "Linux init/initramfs.c unpack_to_rootfs, do_header; lib/decompress.c "
+     "compressed_formats",
+     ("kexec-tools", "kexec-file"))
+
+#: The host topics (``Host.evidence`` keys) each step decides from.
+TOPICS = {"crash-region": ("crash",), "arch": ("arch",), "page-size": ("pages", "cpu"),
+          "fit": ("fit",), "load-path": ("load", "config"), "crash-loaded": ("loaded",)}
+
+
+def apply_malformed(step, host: Host) -> None:
+    """Warn on ``step`` (a preflight Step) for each malformed file it depends on."""
+    bad = host.malformed_in(*TOPICS.get(step.step, ()))
+    if not bad:
+        return
+    files = "; ".join(f"{file} ({summary})" for _, file, summary in bad)
+    text = f"not what the kernel writes there, so unknown: {files}"
+    if step.status in ("pass", "skip"):
+        rest = step.message.removeprefix("open: ")
+        step.status, step.rule, step.rules = "warn", MALFORMED, [MALFORMED]
+        step.message = f"{text}; otherwise {rest}"
+    else:
+        step.rules.append(MALFORMED)
+        step.message += f"; {text}"
+
+
+def initrd_step(initrd: dict) -> tuple[str, str, list[Evidence], str | None]:
+    """(status, message, evidence, rule) of the ``initrd`` step."""
+    ev = [Evidence("--initrd", f"{initrd['size']} bytes", initrd["format"])]
+    if initrd.get("problem"):
+        return "warn", f"{initrd['problem']}: the capture kernel would have no initramfs", \
+            ev, NOT_CPIO
+    compressed = not initrd["format"].rpartition(" + ")[2].startswith("cpio")
+    return "pass", f"{initrd['format']}: the kernel unpacks it" + (
+        " (the compressed part's contents are not checked)" if compressed else ""), ev, None
