@@ -226,6 +226,7 @@ def main() -> int:
     ap.add_argument("--json", help="write the summary here too")
     args = ap.parse_args()
 
+    Path(args.scratch).mkdir(parents=True, exist_ok=True)
     ctx = mp.get_context("fork")
     progress = ctx.Array("q", args.workers)
     results = ctx.Queue()

@@ -123,32 +123,20 @@ def load(path: str, what: str = "") -> KernelConfig:
 
 
 def _read(stream, path: str, name: str) -> KernelConfig:
+    from validator.textlines import lines
+
     config = KernelConfig(path)
-    total = number = 0
     too_big = f"{name}: more than {MAX_SIZE >> 20} MiB of text, not a kernel .config"
-    while True:
-        line = stream.readline(MAX_LINE + 1)
-        if not line:
-            return config
-        number += 1
-        total += len(line)
-        if total > MAX_SIZE:
-            raise ConfigError(too_big)
-        if b"\0" in line:
-            raise ConfigError(f"{name}: binary data (a NUL byte on line {number}), "
-                              "not a kernel .config")
-        if len(line) > MAX_LINE and not line.endswith(b"\n"):
-            while line and not line.endswith(b"\n"):  # skip the rest of it
-                line = stream.readline(MAX_LINE + 1)
-                total += len(line)
-                if total > MAX_SIZE:
-                    raise ConfigError(too_big)
+    for number, line in lines(stream, name, "a kernel .config", ConfigError, MAX_SIZE,
+                              MAX_LINE, too_big):
+        if line is None:
             config._problem(number, f"a line longer than {MAX_LINE} bytes")
             continue
         config._line(number, line.decode("utf-8", "replace"))
         if len(config.values) > MAX_SETTINGS:
             raise ConfigError(f"{name}: more than {MAX_SETTINGS} settings, "
                               "not a kernel .config")
+    return config
 
 
 def parse(text: str, path: str = "<config>") -> KernelConfig:

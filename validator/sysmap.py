@@ -109,31 +109,17 @@ def load(path: str, what: str = "") -> SymbolMap:
 
 
 def _from_text(f, path: str, name: str) -> SymbolMap:
+    from validator.textlines import lines
+
     smap = SymbolMap(path)
-    total = number = 0
-    while True:
-        line = f.readline(MAX_LINE + 1)
-        if not line:
-            return smap
-        number += 1
-        total += len(line)
-        if total > MAX_SIZE:
-            raise SymbolsError(f"{name}: larger than {MAX_SIZE >> 20} MiB, not a System.map")
-        if b"\0" in line:
-            raise SymbolsError(f"{name}: binary data (a NUL byte on line {number}), "
-                               "not a System.map")
-        if len(line) > MAX_LINE and not line.endswith(b"\n"):
-            while line and not line.endswith(b"\n"):  # skip the rest of it
-                line = f.readline(MAX_LINE + 1)
-                total += len(line)
-                if total > MAX_SIZE:
-                    raise SymbolsError(f"{name}: larger than {MAX_SIZE >> 20} MiB, "
-                                       "not a System.map")
+    for number, line in lines(f, name, "a System.map", SymbolsError, MAX_SIZE, MAX_LINE):
+        if line is None:
             smap.problem_count += 1
             if len(smap.problems) < MAX_PROBLEMS:
                 smap.problems.append((number, f"a line longer than {MAX_LINE} bytes"))
             continue
         smap._line(number, line.decode("utf-8", "replace"))
+    return smap
 
 
 def parse(text: str, path: str = "<System.map>") -> SymbolMap:
