@@ -110,7 +110,7 @@ types:
         type: u2
         enum: e_type
         -orig-id: e_type
-        doc: Object file type; a vmlinux is ET_EXEC (2), kexec_file_load also takes ET_DYN.
+        doc: Object file type; a vmlinux is ET_EXEC (2).
         doc-ref: https://github.com/torvalds/linux/blob/v6.1/include/uapi/linux/elf.h
       - id: e_machine
         type: u2

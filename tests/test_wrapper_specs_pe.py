@@ -64,7 +64,9 @@ def oracle(data: bytes) -> dict:
            "coff": {f: getattr(pe.FILE_HEADER, f) for f in COFF},
            "optional": {f: getattr(opt, f) for f in OPTIONAL},
            "directories": [(d.VirtualAddress, d.Size) for d in opt.DATA_DIRECTORY],
-           "sections": [{f: getattr(s, f) for f in SECTION} for s in pe.sections]}
+           # pefile sorts its sections by VirtualAddress; the table order is the file's
+           "sections": [{f: getattr(s, f) for f in SECTION}
+                        for s in sorted(pe.sections, key=lambda s: s.get_file_offset())]}
     if opt.Magic == 0x10B:
         out["optional"]["BaseOfData"] = opt.BaseOfData
     return out
