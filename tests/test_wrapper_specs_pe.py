@@ -222,16 +222,50 @@ def _in_domain(data: bytes) -> bool:
     return count <= 16 and opt_size == fixed + 8 * count
 
 
+def as_pe32(data: bytes) -> bytes:
+    """The zboot image's headers rewritten as PE32 (PE Format, "Optional Header"): the
+    same values in the 32-bit layout (BaseOfData 0, 32-bit ImageBase and stack/heap
+    sizes), the same directories, SizeOfOptionalHeader to match, the section table moved
+    up behind it."""
+    opt = 0x40 + 24
+    count = struct.unpack_from("<I", data, opt + 108)[0]
+    nsect, opt_size = struct.unpack_from("<H", data, 0x40 + 6)[0], 112 + 8 * count
+    (magic, lmaj, lmin, code, init, uninit, entry, base_code, image_base, sect_align,
+     file_align, *versions, w32, size_image, size_headers, checksum, subsystem, dllch,
+     s_res, s_com, h_res, h_com, loader_flags, nrva) = struct.unpack_from(
+        "<HBBIIIIIQII6HIIIIHHQQQQII", data, opt)
+    pe32 = struct.pack("<HBBIIIIIIIII6HIIIIHHIIIIII", 0x10B, lmaj, lmin, code, init, uninit,
+                       entry, base_code, 0, image_base & 0xFFFFFFFF, sect_align, file_align,
+                       *versions, w32, size_image, size_headers, checksum, subsystem, dllch,
+                       s_res & 0xFFFFFFFF, s_com & 0xFFFFFFFF, h_res & 0xFFFFFFFF,
+                       h_com & 0xFFFFFFFF, loader_flags, nrva)
+    dirs = data[opt + 112:opt + opt_size]
+    sections = data[opt + opt_size:opt + opt_size + 40 * nsect]
+    out = bytearray(data)
+    struct.pack_into("<H", out, 0x40 + 20, 96 + 8 * count)
+    out[opt:opt + opt_size + 40 * nsect] = (pe32 + dirs + sections).ljust(
+        opt_size + 40 * nsect, b"\0")
+    return bytes(out)
+
+
+def test_pe32_rewrite_matches_pefile():
+    data = as_pe32(ZBOOT)
+    got = spec(PeEfiStub.from_bytes(data))
+    assert got == oracle(data)
+    assert got["optional"]["Magic"] == 0x10B and got["optional"]["BaseOfData"] == 0
+    assert [s["Name"] for s in got["sections"]] == [b".text\0\0\0", b".data\0\0\0"]
+
+
 @settings(max_examples=150, deadline=None)
 @given(edits=st.lists(st.tuples(st.integers(0x3C, 0x160), st.integers(0, 255)), max_size=6),
        pe32=st.booleans(), keep=st.one_of(st.none(), st.integers(0x40, 0x200)))
 def test_mutated_headers_match_pefile(edits, pe32, keep):
-    """Mutated headers of a real zboot image (and PE32 ones: the magic set to 0x10b),
+    """Mutated headers of a real zboot image (and of its PE32 rewrite),
     whole or cut short: where both define the layout, both accept or both refuse, and
     every field agrees."""
     blob = bytearray(ZBOOT)
     if pe32:
-        blob[0x58:0x5A] = b"\x0b\x01"
+        blob = bytearray(as_pe32(bytes(blob)))
     for pos, value in edits:
         blob[pos] = value
     blob = bytes(blob[:keep])
