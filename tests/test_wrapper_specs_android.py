@@ -1,0 +1,179 @@
+"""specs/android_boot.ksy against AOSP's own tools (Debian package mkbootimg): boot images
+mkbootimg makes from drawn parameters (header versions 0-3, page sizes, addresses, os
+version, board, command lines, optional second stage and DTB) parse to those parameters,
+every field agrees with what unpack_bootimg prints, and the kernel, ramdisk, second and
+dtb unpack_bootimg extracts lie where the spec's sizes and page arithmetic put them; the
+same for the corpus boot-v0/boot-v3 images. Version 4, which this mkbootimg cannot write,
+is checked against bootimg.h's layout (signature_size after the 1536-byte command line).
+Also compared with kimage's Android layer decoder (validator/layers/android.py)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.wrapper_corpus import kernel_file
+from validator._kaitai.android_boot import AndroidBoot
+from validator.pipeline import analyse
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("mkbootimg") is None or shutil.which("unpack_bootimg") is None,
+    reason="mkbootimg/unpack_bootimg not installed (apt-get install mkbootimg)")
+
+#: unpack_bootimg's labels -> how to read the spec's value
+V0_LABELS = {"kernel_size": "kernel_size", "kernel load address": "kernel_addr",
+             "ramdisk size": "ramdisk_size", "ramdisk load address": "ramdisk_addr",
+             "second bootloader size": "second_size",
+             "second bootloader load address": "second_addr",
+             "kernel tags load address": "tags_addr", "page size": "page_size",
+             "boot image header version": "header_version", "product name": "name",
+             "command line args": "cmdline",
+             "additional command line args": "extra_cmdline",
+             "recovery dtbo size": "recovery_dtbo_size",
+             "recovery dtbo offset": "recovery_dtbo_offset",
+             "boot header size": "header_size", "dtb size": "dtb_size",
+             "dtb address": "dtb_addr"}
+V3_LABELS = {"kernel_size": "kernel_size", "ramdisk size": "ramdisk_size",
+             "boot image header version": "header_version",
+             "command line args": "cmdline"}
+
+
+def unpack(path: Path, out: Path) -> dict[str, str]:
+    p = subprocess.run(["unpack_bootimg", "--boot_img", str(path), "--out", str(out)],
+                       capture_output=True, timeout=60, encoding="latin-1")
+    assert p.returncode == 0, p.stderr
+    return dict(re.findall(r"^([a-z_ ]+): ?(.*)$", p.stdout, re.M))
+
+
+def _os_version(value: int) -> tuple[str, str]:
+    """bootimg.h: A[31:25] B[24:18] C[17:11] (Y-2000)[10:4] M[3:0]."""
+    v, p = value >> 11, value & 0x7FF
+    return (f"{v >> 14}.{(v >> 7) & 0x7F}.{v & 0x7F}",
+            f"{(p >> 4) + 2000:d}-{p & 0xF:02d}")
+
+
+def spec_values(b: AndroidBoot) -> dict[str, str]:
+    """The spec's fields as unpack_bootimg prints them."""
+    h = b.header
+    labels = V3_LABELS if b.is_v3_layout else V0_LABELS
+    out = {}
+    for label, field in labels.items():
+        value = b.kernel_size if field == "kernel_size" else getattr(h, field, None)
+        if value is None:
+            continue
+        if field.endswith(("_addr", "_offset")):
+            value = hex(value)
+        out[label] = str(value)
+    out["os version"], out["os patch level"] = _os_version(h.os_version)
+    return out
+
+
+def check_against_unpack(path: Path, out: Path) -> AndroidBoot:
+    printed = unpack(path, out)
+    b = AndroidBoot.from_file(str(path))
+    ours = spec_values(b)
+    assert {k: printed[k] for k in ours} == ours
+    data = path.read_bytes()
+    page = b.effective_page_size
+    assert (out / "kernel").read_bytes() == data[b.kernel_offset:
+                                                 b.kernel_offset + b.kernel_size]
+    assert (out / "ramdisk").read_bytes() == data[b.ramdisk_offset:
+                                                  b.ramdisk_offset + b.header.ramdisk_size]
+    after_ramdisk = b.ramdisk_offset + -(-b.header.ramdisk_size // page) * page
+    if not b.is_v3_layout and b.header.second_size:
+        assert (out / "second").read_bytes() == data[after_ramdisk:
+                                                     after_ramdisk + b.header.second_size]
+    if not b.is_v3_layout and b.header_version == 2 and b.header.dtb_size:
+        at = after_ramdisk + -(-b.header.second_size // page) * page \
+            + -(-b.header.recovery_dtbo_size // page) * page
+        assert (out / "dtb").read_bytes() == data[at:at + b.header.dtb_size]
+    return b
+
+
+@pytest.mark.parametrize("name", ["boot-v0.img", "boot-v3.img"])
+def test_corpus_boot_images_match_unpack_bootimg(name, tmp_path):
+    path = kernel_file("arm64-4k-le-efi", name, tmp_path)
+    b = check_against_unpack(path, tmp_path / "out")
+    assert b.header_version == (0 if name == "boot-v0.img" else 3)
+    assert (tmp_path / "out/kernel").read_bytes()[:2] == b"\x1f\x8b"  # Image.gz
+
+
+@pytest.mark.parametrize("name", ["boot-v0.img", "boot-v3.img"])
+def test_layer_decoder_agrees_with_the_spec(name, tmp_path):
+    path = kernel_file("arm64-4k-le-efi", name, tmp_path)
+    d = analyse(path).layers[0].details
+    b = AndroidBoot.from_file(str(path))
+    h = b.header
+    assert (d["header_version"], d["kernel_size"], d["ramdisk_size"], d["os_version"],
+            d["page_size"], d["kernel_offset"]) == (
+        b.header_version, b.kernel_size, h.ramdisk_size, h.os_version,
+        b.effective_page_size, b.kernel_offset)
+    if b.is_v3_layout:
+        assert d["header_size"] == h.header_size
+    else:
+        assert (d["kernel_addr"], d["ramdisk_addr"], d["second_size"], d["tags_addr"],
+                d["name"]) == (h.kernel_addr, h.ramdisk_addr, h.second_size, h.tags_addr,
+                               h.name)
+
+
+_ARG = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1,
+               max_size=40)
+
+
+@settings(max_examples=25, deadline=None)
+@given(version=st.integers(0, 3), page=st.sampled_from([2048, 4096, 8192, 16384]),
+       sizes=st.tuples(*[st.integers(1, 9000)] * 2), second=st.integers(0, 5000),
+       dtb=st.integers(1, 3000), base=st.integers(0, 0x7FFF).map(lambda x: x << 16),
+       os_version=st.tuples(st.integers(0, 127), st.integers(0, 127), st.integers(0, 127)),
+       patch=st.tuples(st.integers(2000, 2127), st.integers(1, 12)),
+       board=st.text(st.characters(min_codepoint=0x61, max_codepoint=0x7A), max_size=15),
+       cmdline=st.lists(_ARG, max_size=40).map(" ".join))
+def test_images_mkbootimg_makes(version, page, sizes, second, dtb, base, os_version, patch,
+                                board, cmdline):
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        version_text = ".".join(map(str, os_version))
+        patch_text = f"{patch[0]}-{patch[1]:02d}"
+        blobs = {"kernel": sizes[0], "ramdisk": sizes[1], "second": second, "dtb": dtb}
+        args = ["mkbootimg", "--header_version", str(version), "--base", hex(base),
+                "--os_version", version_text,
+                "--os_patch_level", patch_text, "-o", str(tmp / "boot.img")]
+        for name, size in blobs.items():
+            if size and (name != "dtb" or version == 2) and (name != "second" or version < 3):
+                (tmp / name).write_bytes(bytes((i * 7 + size) & 0xFF for i in range(size)))
+                args += [f"--{name}", str(tmp / name)]
+        if version < 3:
+            args += ["--pagesize", str(page), "--board", board]
+        args += ["--cmdline", cmdline]
+        subprocess.run(args, check=True, capture_output=True, timeout=60)
+        b = check_against_unpack(tmp / "boot.img", tmp / "out")
+        h = b.header
+        assert (b.header_version, b.kernel_size, h.ramdisk_size) == (version, *sizes)
+        assert _os_version(h.os_version) == (version_text, patch_text)
+        if version < 3:
+            assert (h.page_size, h.name, h.cmdline + h.extra_cmdline) == (page, board, cmdline)
+            assert h.second_size == second
+            assert h.kernel_addr == base + 0x8000  # mkbootimg's default kernel_offset
+        else:
+            assert (b.effective_page_size, h.cmdline) == (4096, cmdline)
+
+
+def test_v4_layout_from_bootimg_h(tmp_path):
+    """mkbootimg 29 writes no v4; bootimg.h's boot_img_hdr_v4 is boot_img_hdr_v3 (1580
+    bytes) followed by a u32 signature_size."""
+    path = kernel_file("arm64-4k-le-efi", "boot-v3.img", tmp_path)
+    blob = bytearray(path.read_bytes())
+    struct.pack_into("<I", blob, 40, 4)
+    struct.pack_into("<I", blob, 1580, 0x1234)
+    b = AndroidBoot.from_bytes(bytes(blob))
+    assert (b.header_version, b.header.signature_size, b.header.cmdline) == (
+        4, 0x1234, "console=ttyAMA0")
+    assert b.kernel_offset == 4096
