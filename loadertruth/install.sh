@@ -9,7 +9,8 @@
 #   record         $CACHE/versions.json: the exact version of every package used
 #
 # `install.sh kexec` installs only what kexec-tools needs (qemu-user-static,
-# device-tree-compiler and the foreign roots): the subset `make test` runs.
+# device-tree-compiler and the foreign roots) and the test oracles (u-boot-tools,
+# mkbootimg): what `make test` runs.
 # `install.sh kexec-file` adds the kexec-file-kernel guest (optional, minutes): the
 # aarch64 cross compiler (for the guest /init), Debian's arm64 kernel .deb (unpacked
 # into $CACHE/kernel-arm64; it has no KEXEC_FILE) and a guest kernel built from
@@ -29,10 +30,13 @@ SUDO=
 ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
 # kexec-file mode: the guest /init's cross compiler and the guest kernel's build
 KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross"
+# the independent tools the suite compares kimage with (mkimage/dumpimage, mkbootimg/
+# unpack_bootimg); their tests are skipped where these are missing
+ORACLE_PKGS="u-boot-tools mkbootimg"
 HOST_PKGS=$ALL_HOST_PKGS
 case "${1:-all}" in
     all) ;;
-    kexec) HOST_PKGS="qemu-user-static device-tree-compiler" ;;
+    kexec) HOST_PKGS="qemu-user-static device-tree-compiler $ORACLE_PKGS" ;;
     kexec-file) HOST_PKGS="qemu-system-arm $KFK_PKGS" ;;
     *) echo "usage: install.sh [all|kexec|kexec-file]" >&2; exit 2 ;;
 esac
