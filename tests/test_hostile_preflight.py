@@ -25,8 +25,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.test_preflight import ARM64_REAL, SYN, SYSROOTS, newc_header, steps, variant
-from validator import host as hostmod
-from validator import hostfs
+from validator.kdump import host as hostmod
+from validator.kdump import hostfs
 
 IMAGE = SYN / "arm64/v5.8-4k-le-anywhere-efi.img"
 PPC64_IMAGE = SYN / "ppc64/vmlinux-fixup_endian_long-le-run0.elf"

@@ -26,7 +26,7 @@ import pytest
 
 from corpus.materialise import materialise
 from tests.conftest import CORPUS, ROOT
-from validator import host as hostmod
+from validator.kdump import host as hostmod
 
 SYSROOTS = ROOT / "tests" / "sysroots"
 SYN = CORPUS / "synthetic"

@@ -37,9 +37,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from validator import preflight
-    from validator.host import HostError, read_host
-    from validator.pipeline import analyse
+    from validator.checker import Options, check_image
+    from validator.kdump.host import HostError, read_host
+    from validator.kdump.render import render_preflight
+    from validator.kdump.report import run as decide_all
+    from validator.kdump.rules import LOADERS
     from validator.source import InputError
 
     try:
@@ -50,18 +52,18 @@ def run(args) -> int:
     initrd = None
     try:
         if args.initrd is not None:
-            from validator.initrd import probe
+            from validator.kdump.initrd import probe
 
             initrd = probe(args.initrd)
-        result = analyse(args.image)
+        result = check_image(args.image, Options())
     except InputError as exc:
         print(f"kimage: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    loaders = (args.loader,) if args.loader else preflight.LOADERS
-    report = preflight.run(result, host, loaders, initrd)
+    loaders = (args.loader,) if args.loader else LOADERS
+    report = decide_all(result, host, loaders, initrd)
     if args.format == "json":
         out = json.dumps(report.to_dict(), indent=2) + "\n"
     else:
-        out = preflight.render_text(report)
+        out = render_preflight(report)
     sys.stdout.write(out)
     return EXIT_FINDINGS if report.verdict == "fail" else EXIT_OK

@@ -1,18 +1,18 @@
 """preflight's checks of its inputs besides the image: malformed host files, the initrd.
 
 ``apply_malformed(step, host)``: a step that used a host file which does not have the
-shape the kernel gives it (``Host.malformed``, see validator.hostread) cannot pass: an
+shape the kernel gives it (``Host.malformed``, see validator.kdump.hostread) cannot pass: an
 unknown value is not an open path. It warns with ``preflight/host-file-malformed``,
 naming the file and a sanitised summary, never the file's bytes.
 
 ``initrd_step(initrd)``: whether ``--initrd`` is something the capture kernel unpacks
-(``validator.initrd.probe``); an empty file or one that is not cpio warns with
+(``validator.kdump.initrd.probe``); an empty file or one that is not cpio warns with
 ``preflight/initrd-not-cpio``.
 """
 
 from __future__ import annotations
 
-from validator.host import Evidence, Host
+from validator.kdump.host import Evidence, Host
 from validator.rules.registry import rule
 
 MALFORMED = "preflight/host-file-malformed"

@@ -1,0 +1,44 @@
+"""preflight's text report: the image, the host, each step with its evidence, the verdict."""
+
+from __future__ import annotations
+
+from validator.kdump.model import COMMAND
+from validator.kdump.report import PreflightReport
+from validator.units import human_size
+
+_MARK = {"pass": "pass", "warn": "warn", "fail": "FAIL", "skip": "skip"}
+
+
+def render_preflight(report: PreflightReport) -> str:
+    r, h = report.image, report.host
+    host_desc = f"{h.machine or 'unknown arch'}"
+    if h.osrelease:
+        host_desc += f" {h.osrelease}"
+    lines = [f"{r.path}",
+             f"  image    {r.format}, {r.facts.get('arch')} "
+             f"{r.facts.get('endianness') or '?'}-endian"
+             + (f", {r.facts['kernel_version']}" if r.facts.get("kernel_version") else ""),
+             f"  host     {h.root} ({host_desc})",
+             f"  loader   {COMMAND[report.chosen]}"]
+    if report.initrd:
+        lines.append(f"  initrd   {report.initrd['path']} ({human_size(report.initrd['size'])}"
+                     f", {report.initrd['format']})")
+    width = max(len(s.step) for s in report.steps)
+    for s in report.steps:
+        lines.append(f"  {_MARK[s.status]:<4}  {s.step:<{width}}  {s.message}")
+        for e in s.evidence:
+            note = f"  ({e.note})" if e.note else ""
+            lines.append(f"  {'':4}  {'':<{width}}    {e.file}: {e.value}{note}")
+    if len(report.decisions) > 1:
+        parts = []
+        for name, d in report.decisions.items():
+            why = ", ".join(s.step for s in d.reasons() if s.status == d.verdict)
+            parts.append(f"{name} {d.verdict}" + (f" ({why})" if why else ""))
+        lines.append("  loaders  " + "; ".join(parts))
+    verdict, command = report.verdict, COMMAND[report.chosen]
+    tail = {"pass": f"{command} would load it, and it would run",
+            "warn": f"{command} would load it; see the warnings",
+            "fail": "it would not load, or not run"}[verdict]
+    lines.append(f"  verdict  {verdict}: {tail}")
+    from validator.textsafe import escape_text  # names: no newline or escape reaches a tty
+    return "\n".join(escape_text(line) for line in lines) + "\n"
