@@ -126,7 +126,7 @@ def _segments(result: ImageResult, host: Host, loader: str, base: int,
                 _Seg("elfcorehdr", core, 64 * KiB, "top-down", why="allowance, 64 KiB aligned"),
             ]
             if initrd_size:
-                segs.append(_Seg("initrd", initrd_size, 0, "bottom-up", why="--initrd"))
+                segs.append(_Seg("initrd", initrd_size, 0, "bottom-up", why="the initrd"))
             segs.append(_Seg("dtb", dtb, 2 * MiB, "top-down",
                              why=f"{dtb_why}; 2 MiB aligned, never across a 2 MiB boundary"))
         else:
@@ -140,7 +140,7 @@ def _segments(result: ImageResult, host: Host, loader: str, base: int,
             ]
             if initrd_size:
                 segs.append(_Seg("initrd", initrd_size, 0, "bottom-up", min_addr=after,
-                                 why="--initrd, after the kernel"))
+                                 why="the initrd, after the kernel"))
             segs += [
                 _Seg("dtb", dtb, 0, "bottom-up", min_addr=after, why=dtb_why),
                 _Seg("purgatory", ALLOWANCES["purgatory"], 0, "bottom-up", min_addr=after,
@@ -169,7 +169,7 @@ def _segments(result: ImageResult, host: Host, loader: str, base: int,
         segs.append(_Seg("purgatory", ALLOWANCES["purgatory"], 0, "bottom-up",
                          why="allowance"))
     if initrd_size:
-        segs.append(_Seg("initrd", initrd_size, 0, "bottom-up", why="--initrd"))
+        segs.append(_Seg("initrd", initrd_size, 0, "bottom-up", why="the initrd"))
     segs.append(_Seg("dtb", dtb, 0, "top-down", why=dtb_why))
     if loader == "kexec-file":
         segs.append(_Seg("purgatory", ALLOWANCES["purgatory"], 0, "top-down",
@@ -195,7 +195,7 @@ def step_fit(result: ImageResult, host: Host, loader: str, initrd_size: int) -> 
     segs, ev = built
     ev.append(Evidence("host:page_size", str(page), "segment sizes round up to it"))
     if initrd_size:
-        ev.append(Evidence("--initrd", str(initrd_size)))
+        ev.append(Evidence("initrd", str(initrd_size), "bytes"))
     end = base + c.size
     placed, failed = _place(base, end, segs, page)
     def at(addr: int) -> str:

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 from validator import __version__
 from validator.kdump import steps as S
+from validator.kdump.cmdline import step_command, step_discovery, step_fadump
+from validator.kdump.discover import Discovery
 from validator.kdump.host import Host
 from validator.kdump.hostcheck import apply_malformed, initrd_step
 from validator.kdump.model import COMMAND, Decision, Step
 from validator.kdump.placement import step_fit
+from validator.kdump.reserve import Recommendation, recommend, step_reservation
 from validator.kdump.rules import LOADERS
 from validator.kdump.signature import image_signature
 from validator.model import ImageResult
@@ -32,6 +35,8 @@ class PreflightReport:
     chosen: str
     signature: dict
     initrd: dict | None = None
+    discovery: Discovery | None = None
+    recommendation: Recommendation | None = None
 
     @property
     def verdict(self) -> str:
@@ -62,28 +67,50 @@ class PreflightReport:
                                "reasons": [{"step": s.step, "status": s.status, "rules": s.rules}
                                            for s in d.reasons()]}
                         for name, d in self.decisions.items()},
+            "discovery": self.discovery.to_dict() if self.discovery else None,
+            "reservation": self.recommendation.to_dict() if self.recommendation else None,
             "verdict": self.verdict,
         }
 
 
 def run(result: ImageResult, host: Host, loaders: tuple[str, ...] = LOADERS,
-        initrd: dict | None = None) -> PreflightReport:
+        initrd: dict | None = None, discovery: Discovery | None = None,
+        host_cpus: int | None = None) -> PreflightReport:
     """Decide for each loader; report the best (kexec-tools first on a tie). ``initrd``:
-    ``validator.kdump.initrd.probe``'s summary of --initrd."""
+    ``validator.kdump.initrd.probe``'s summary (with validator.kdump.initramfs'
+    ``unpacked`` and ``dump_tool`` when decoded); ``discovery``: what the host's kdump
+    configuration named (validator.kdump.discover), without IMAGE."""
     signature = image_signature(result)
-    decisions = {name: decide(result, host, name, signature=signature, initrd=initrd)
-                 for name in loaders}
+    cmdline = discovery.cmdline if discovery else None
+    decisions, recs = {}, {}
+    for name in loaders:
+        recs[name] = recommend(result, host, name, initrd, cmdline, host_cpus)
+        decisions[name] = decide(result, host, name, signature=signature, initrd=initrd,
+                                 discovery=discovery, recommendation=recs[name])
     rank = {"pass": 0, "warn": 1, "fail": 2}
     chosen = min(loaders, key=lambda n: (rank[decisions[n].verdict], loaders.index(n)))
-    return PreflightReport(result, host, decisions, chosen, signature, initrd)
+    return PreflightReport(result, host, decisions, chosen, signature, initrd, discovery,
+                           recs[chosen])
+
+
+#: Steps that load with kexec -p: skipped, with the reason, when fadump is the path.
+KEXEC_STEPS = ("crash-region", "fit", "reservation", "load-path", "crash-loaded")
 
 
 def decide(result: ImageResult, host: Host, loader: str, initrd_size: int = 0,
-           signature: dict | None = None, initrd: dict | None = None) -> Decision:
+           signature: dict | None = None, initrd: dict | None = None,
+           discovery: Discovery | None = None,
+           recommendation: Recommendation | None = None) -> Decision:
     if signature is None:
         signature = image_signature(result)
     initrd_size = initrd["size"] if initrd else initrd_size
-    steps = [
+    steps = []
+    if discovery is not None:
+        steps += [step_discovery(discovery), step_command(discovery, host)]
+        fadump = step_fadump(discovery)
+        if fadump is not None:
+            steps.append(fadump)
+    steps += [
         S.step_image(result, loader),
         *([Step("initrd", *initrd_step(initrd))] if initrd else []),
         S.step_crash_region(host),
@@ -94,9 +121,13 @@ def decide(result: ImageResult, host: Host, loader: str, initrd_size: int = 0,
         steps.append(S.step_relocatable(result, host, loader))
     steps += [
         step_fit(result, host, loader, initrd_size),
+        step_reservation(recommendation, host),
         S.step_load_path(host, loader, signature),
         S.step_crash_loaded(host),
     ]
     for step in steps:
         apply_malformed(step, host)
+    if discovery is not None and discovery.fadump:
+        steps = [Step(s.step, "skip", "fadump: kexec -p is not used", s.evidence)
+                 if s.step in KEXEC_STEPS else s for s in steps]
     return Decision(loader, steps)

@@ -16,12 +16,13 @@ _BOTH = LOADERS
 
 rule("preflight/image-not-loadable", "error",
      "the loader does not take this kind of file",
-     "arm64 kexec_file_load takes only a raw Image (kexec_image_ops); kexec-tools also "
-     "takes a vmlinux ELF, a gzip/xz/lzma/zstd-compressed Image and an EFI zboot image. "
-     "ppc64 loaders take only an ELF vmlinux. A file that fails to decode is no kernel for "
-     "any loader.",
-     "Linux 6.1 arch/arm64/kernel/kexec_image.c, arch/powerpc/kexec/elf_64.c; kexec-tools "
-     "kexec/arch/arm64/kexec-arm64.c file_type[], kexec/kexec.c slurp_decompress_file",
+     "The image step is the loader's verdict as `kimage check` gives it (validator/loaders/, "
+     "the one model of each loader): e.g. arm64 kexec_file_load takes only a raw Image with "
+     "image_size != 0; kexec-tools also a vmlinux ELF, compressed Images, zboot and uImage; "
+     "ppc64 loaders only an ELF vmlinux. The message names the findings that decide it. A "
+     "package (.deb) is refused too: kexec reads the kernel file it is named.",
+     "validator/loaders/kexec_tools.py, validator/loaders/kexec_file.py (each with its "
+     "upstream references)",
      _BOTH)
 rule("preflight/no-crash-region", "error",
      "no crash kernel region is reserved",
@@ -168,3 +169,62 @@ rule("preflight/crash-kernel-loaded", "warning",
      _BOTH)
 
 
+
+# --- the host's kdump configuration (validator.kdump.discover, cmdline, reserve) -----
+
+_TOOLS = ("kdump-tools 1:1.8 debian/kdump-config.in (kdump_load, locate_kdump_kernel); "
+          "kdump-utils v1.0.61 kdump-lib.sh (prepare_cmdline, prepare_kdump_bootinfo)")
+
+rule("preflight/capture-kernel-not-found", "error",
+     "the kdump configuration names no capture kernel that exists",
+     "Without IMAGE, kimage reads the host's kdump configuration the way its tool does; "
+     "a kernel it names that is not there (or no kernel for the running release) is a "
+     "load that fails before kexec runs.",
+     _TOOLS, _BOTH)
+rule("preflight/kdump-disabled", "warning",
+     "kdump-tools is installed but USE_KDUMP is not 1",
+     "kdump-config loads no crash kernel unless USE_KDUMP=1 in /etc/default/kdump-tools.",
+     "kdump-tools 1:1.8 debian/kdump-tools.init, debian/kdump-config.in", _BOTH)
+rule("preflight/cmdline-crashkernel", "warning",
+     "crashkernel= is left on the capture kernel's command line",
+     "The capture kernel would try to reserve a crash region inside the region it runs "
+     "in; both distro tools remove crashkernel= from the line they derive.",
+     _TOOLS, _BOTH)
+rule("preflight/cmdline-all-cpus", "warning",
+     "the capture kernel's command line limits no CPUs (nr_cpus=, maxcpus=)",
+     "Each CPU brought up costs per-CPU areas and stacks inside the crash region, and "
+     "bringing up CPUs after a crash is a common failure; kdump.rst recommends nr_cpus=1 "
+     "and both distro tools add nr_cpus= or maxcpus=.",
+     "Documentation/admin-guide/kdump/kdump.rst; " + _TOOLS, _BOTH)
+rule("preflight/cmdline-no-reset-devices", "warning",
+     "the capture kernel's command line has no reset_devices",
+     "Devices the crashed kernel left running (DMA in flight) are reset by drivers only "
+     "with reset_devices; both distro tools add it.",
+     "Documentation/admin-guide/kdump/kdump.rst; " + _TOOLS, _BOTH)
+rule("preflight/cmdline-no-root", "warning",
+     "no root= on the line, and the initramfs mounts the root file system",
+     "kdump-tools' capture kernel boots an initramfs-tools initrd that mounts root= and "
+     "runs the dump from it (systemd.unit=kdump-tools-dump.service); without root= it "
+     "stops in the initramfs. kdumpctl removes root= on purpose (its initrd carries the "
+     "dump target) and is not checked.",
+     "kdump-tools 1:1.8 debian/kdump-tools-dump.service; initramfs-tools init", _BOTH)
+rule("preflight/reservation-below-recommended", "warning",
+     "the crash region is smaller than kimage's recommendation for this kernel and initrd",
+     "The recommendation adds the loader's segments, the unpacked initramfs, a runtime "
+     "floor and 1 MiB per CPU; each line is shown. Below it the capture kernel may run "
+     "out of memory while unpacking or dumping (a region they cannot even be placed in "
+     "is preflight/does-not-fit).",
+     "validator/kdump/reserve.py; kdump-utils v1.0.61 kdumpctl do_estimate", _BOTH)
+rule("preflight/not-a-dump-initramfs", "warning",
+     "the initrd holds no makedumpfile: it is no dump initramfs",
+     "Debian kdump-tools' initrd (/var/lib/kdump/initrd.img-V) and Fedora's "
+     "initramfs-Vkdump.img both carry makedumpfile; a plain boot initramfs boots the "
+     "capture kernel but saves no dump.",
+     "kdump-tools 1:1.8 debian/initramfs.hook; kdump-utils dracut/99kdumpbase", _BOTH)
+rule("preflight/fadump-enabled", "warning",
+     "ppc64 firmware-assisted dump is enabled: kexec -p is not the path",
+     "With fadump (/sys/kernel/fadump/enabled = 1, fadump=on) the firmware preserves "
+     "memory on a crash and the system reboots into its own kernel and initramfs; no "
+     "capture kernel is loaded with kexec -p, so kimage skips the kexec steps.",
+     "Documentation/arch/powerpc/firmware-assisted-dump.rst; kdump-utils fadump-howto.txt",
+     _BOTH)

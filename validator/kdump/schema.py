@@ -3,7 +3,9 @@
 ``host.malformed`` lists the host files that were not what the kernel writes there
 (topic, file, a summary; never their bytes); ``initrd`` is --initrd's size, format and
 problem ("" when the kernel would unpack it); the ``initrd`` step exists only with
---initrd.
+--initrd (or a discovered initrd). Without IMAGE, ``discovery`` says what the host's kdump
+configuration named and the command its tool runs; ``reservation`` is the recommended
+``crashkernel=`` with one line per need (validator.kdump.reserve).
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def schema(schema_id: str, loaders: tuple[str, ...], statuses: tuple[str, ...]) 
                 "required": ["step", "status", "message", "evidence", "rule", "rules"],
                 "additionalProperties": False,
                 "properties": {
-                    "step": {"enum": ["image", "initrd", "crash-region", "arch", "page-size",
-                                      "relocatable", "fit", "load-path", "crash-loaded"]},
+                    "step": {"enum": ["discovery", "command", "fadump", "image", "initrd",
+                                      "crash-region", "arch", "page-size", "relocatable",
+                                      "fit", "reservation", "load-path", "crash-loaded"]},
                     "status": {"enum": list(statuses)},
                     "message": {"type": "string"},
                     "rule": {"type": ["string", "null"], "pattern": "^preflight/[a-z0-9-]+$"},
@@ -50,6 +53,18 @@ def schema(schema_id: str, loaders: tuple[str, ...], statuses: tuple[str, ...]) 
             "loaders": {"type": "object", "additionalProperties": {
                 "type": "object", "required": ["verdict", "reasons"],
                 "properties": {"verdict": {"enum": ["pass", "warn", "fail"]}}}},
+            "discovery": {"type": ["object", "null"],
+                          "required": ["tool", "kernel", "initrd", "cmdline", "command",
+                                       "loader", "fadump", "evidence"],
+                          "properties": {"tool": {"enum": ["kdump-tools", "kdumpctl", "none"]},
+                                         "evidence": {"type": "array", "items": _EVIDENCE}}},
+            "reservation": {"type": ["object", "null"],
+                            "required": ["size", "crashkernel", "lines"],
+                            "properties": {"size": {"type": "integer"},
+                                           "crashkernel": {"pattern": "^crashkernel=[0-9]+M$"},
+                                           "lines": {"type": "array", "items": {
+                                               "type": "object",
+                                               "required": ["what", "bytes", "why"]}}}},
             "verdict": {"enum": ["pass", "warn", "fail"]},
         },
     }
