@@ -284,14 +284,27 @@ def test_a_link_out_of_the_sysroot_stays_inside(tmp_path, kernel):
     assert doc["image"]["format"] == "arm64-image" and rc == 0
 
 
-def test_fadump_skips_the_kexec_steps(tmp_path, kernel):
-    root = debian(tmp_path, kernel, changes={"sys/kernel/fadump/enabled": "1\n"})
+def test_fadump_skips_the_kexec_steps(tmp_path, real_images):
+    """A ppc64le PowerNV/pSeries host with fadump on: kdump-tools installed, KDUMP_KERNEL
+    unset (the running kernel, /boot/vmlinux-V as Debian ppc64el names it)."""
+    kver = "6.1.0-50-powerpc64le"
+    conf = "USE_KDUMP=1\nKDUMP_COREDIR=\"/var/crash\"\n"
+    root = place(tmp_path, "ppc64le-crash1g", real_images["debian-6.1.0-50-powerpc64le"],
+                 f"/boot/vmlinux-{kver}", None, None,
+                 changes={"etc/default/kdump-tools": conf,
+                          "proc/cmdline": "root=UUID=8d0b6c3e ro quiet fadump=on\n",
+                          "sys/kernel/fadump/enabled": "1\n",
+                          "sys/kernel/fadump/mem_reserved": "1073741824\n",
+                          "sys/kernel/fadump/registered": "0\n"})
     _, doc = preflight(root)
+    assert doc["discovery"]["kernel"] == f"/boot/vmlinux-{kver}"
     s = steps(doc)
     assert (s["fadump"]["status"], s["fadump"]["rule"]) == ("warn", "preflight/fadump-enabled")
+    assert "keeps 1024 MiB" in s["fadump"]["message"]
+    assert "not registered yet" in s["fadump"]["message"]
     for name in ("crash-region", "fit", "reservation", "load-path", "crash-loaded"):
         assert s[name]["status"] == "skip", name
-    assert "preflight/cmdline-no-root" not in s["command"]["rules"]
+    assert s["command"]["status"] == "pass"  # its line checks are kexec's, not fadump's
 
 
 def test_brief_is_one_line_with_the_exit_code(tmp_path, kernel):
@@ -323,3 +336,62 @@ def test_systemd_drop_in_in_readme_runs_on_a_fixture(tmp_path, kernel):
     root = debian(tmp_path, kernel)
     p = kimage(*argv[1:], "--sysroot", root)
     assert p.returncode == 0 and p.stdout.count("\n") == 1, p.stdout + p.stderr
+
+
+# --- hostile configuration: bounded, non-blocking, never echoed -------------------------
+
+MARK = "ZZ-HOST-BYTES-ZZ"
+
+
+@pytest.mark.parametrize("content", [
+    f"USE_KDUMP=1\nKDUMP_KERNEL=/var/lib/kdump/vmlinuz\x00\x01{MARK}\n",  # binary
+    "# " + MARK * 10_000 + "\n",  # longer than the 64 KiB read
+])
+def test_a_config_that_is_no_shell_file_is_named_not_shown(tmp_path, kernel, content):
+    root = debian(tmp_path, kernel)
+    (root / "etc/default/kdump-tools").write_text(content)
+    p = kimage("preflight", "--sysroot", root)
+    assert p.returncode in (0, 1) and p.stderr == ""
+    assert MARK not in p.stdout
+    assert "/etc/default/kdump-tools: not a shell configuration" in p.stdout
+
+
+def test_fifos_and_devices_named_by_the_config_do_not_block(tmp_path, kernel):
+    import os
+
+    root = debian(tmp_path, kernel)
+    conf = root / "etc/default/kdump-tools"
+    conf.write_text("USE_KDUMP=1\nKDUMP_KERNEL=/fifo\nKDUMP_INITRD=/dev/zero\n")
+    os.mkfifo(root / "fifo")
+    (root / "dev").mkdir()
+    (root / "dev/zero").symlink_to("/../../../../dev/zero")  # stays inside: absent there
+    rc, doc = preflight(root)  # timeout=120 in kimage(): a blocking open fails the test
+    s = steps(doc)["discovery"]
+    assert rc == 1 and s["rule"] == "preflight/capture-kernel-not-found"
+    assert "/fifo: a FIFO" in s["message"]
+    os.unlink(root / "fifo")
+    os.mkfifo(root / "etc/default/kdump-tools.new")
+    os.replace(root / "etc/default/kdump-tools.new", conf)  # the config itself a FIFO
+    rc, doc = preflight(root)
+    assert any("kdump-tools" in p and "FIFO" in p for p in doc["discovery"]["problems"])
+
+
+def test_shell_expansion_is_reported_not_evaluated(tmp_path, kernel):
+    conf = (SYSROOTS / "debian12-arm64/etc/default/kdump-tools").read_text()
+    conf += 'KDUMP_CMDLINE_APPEND="$(cat /etc/shadow) nr_cpus=1"\n'
+    _, doc = preflight(debian(tmp_path, kernel, changes={"etc/default/kdump-tools": conf}))
+    assert any("KDUMP_CMDLINE_APPEND uses shell expansion" in p
+               for p in doc["discovery"]["problems"])
+    assert "shadow" not in doc["discovery"]["command"]
+
+
+def test_discovery_json_matches_its_schema(tmp_path, kernel):
+    import jsonschema
+
+    schema = json.loads(kimage("schema", "preflight").stdout)
+    _, doc = preflight(debian(tmp_path, kernel))
+    jsonschema.validate(doc, schema)
+    assert doc["discovery"]["tool"] == "kdump-tools" and doc["reservation"]["lines"]
+    bad = dict(doc, reservation={"size": 1, "crashkernel": "crashkernel=1G", "lines": []})
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)

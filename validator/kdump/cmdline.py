@@ -89,8 +89,15 @@ def step_fadump(d: Discovery) -> Step | None:
     """ppc64 firmware-assisted dump: kexec -p is not the path."""
     if not d.fadump:
         return None
+    info = d.fadump_info
+    extra = ""
+    if "reserved" in info:
+        extra += f"; the firmware keeps {info['reserved'] >> 20} MiB for the dump"
+    if info.get("registered") == 0:
+        extra += "; not registered yet (kdumpctl start / kdump-config load registers it)"
     return Step("fadump", "warn",
                 "firmware-assisted dump is enabled: on a crash the firmware preserves "
                 "memory and the system reboots through firmware into its own kernel; "
-                "kexec -p is not used, so the kexec steps are skipped", d.evidence[-2:],
+                "kexec -p is not used, so the kexec steps are skipped" + extra,
+                [e for e in d.evidence if "fadump" in e.file or "fadump" in e.value],
                 "preflight/fadump-enabled")

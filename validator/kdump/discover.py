@@ -38,7 +38,9 @@ DEBIAN_DEFAULTS = "/etc/default/kdump-tools"
 DEBIAN_SCRIPT = "/usr/sbin/kdump-config"
 FEDORA_SYSCONFIG = "/etc/sysconfig/kdump"
 FEDORA_CONF = "/etc/kdump.conf"
-FADUMP_ENABLED = "/sys/kernel/fadump/enabled"
+FADUMP_ENABLED = "/sys/kernel/fadump/enabled"  # arch/powerpc/kernel/fadump.c, "%d\n"
+FADUMP_RESERVED = "/sys/kernel/fadump/mem_reserved"  # "%ld\n", reserve_dump_area_size
+FADUMP_REGISTERED = "/sys/kernel/fadump/registered"  # "%d\n", dump_registered
 CONFIG_LIMIT = 64 << 10  # real files: a few KiB
 SCRIPT_LIMIT = 256 << 10  # kdump-config: about 40 KiB
 _ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -62,6 +64,7 @@ class Discovery:
     kexec_args: list[str] = field(default_factory=list)
     enabled: bool | None = None
     fadump: bool = False
+    fadump_info: dict[str, int] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
@@ -143,8 +146,8 @@ def _strip(cmdline: str, names: set[str]) -> str:
 
 def discover(fs: HostFS, host: Host) -> Discovery:
     kver = host.osrelease or ""
-    debian = _shell_vars(fs, DEBIAN_DEFAULTS, Discovery("kdump-tools"))
-    if debian is not None:
+    probe = Discovery("kdump-tools")
+    if _shell_vars(fs, DEBIAN_DEFAULTS, probe) is not None or probe.problems:
         d = _debian(fs, host, kver)
     else:
         d = _fedora(fs, host, kver)
@@ -162,6 +165,18 @@ def _fadump(fs: HostFS, host: Host, d: Discovery) -> None:
     if data is not None and data.strip() in (b"0", b"1"):
         d.said(FADUMP_ENABLED, data.strip().decode(), "firmware-assisted dump")
         d.fadump = data.strip() == b"1"
+    if d.fadump:
+        for name, key in ((FADUMP_RESERVED, "reserved"), (FADUMP_REGISTERED, "registered")):
+            try:
+                value, _ = fs.read(name, 32)
+            except Unreadable:
+                continue
+            value = value.strip()
+            if value.isdigit() and len(value) <= 20:
+                d.fadump_info[key] = int(value)
+                d.said(name, value.decode(), "fadump: " + (
+                    "bytes the firmware keeps for the dump" if key == "reserved" else
+                    "1 once the kdump service registered it"))
     if host.cmdline and "fadump=on" in host.cmdline.split():
         d.said("/proc/cmdline", "fadump=on", "firmware-assisted dump requested at boot")
         d.fadump = True
