@@ -58,7 +58,7 @@ def pages(files) -> int:
 def place(tmp_path, base, kernel: Path, kernel_at: str | None, initrd: bytes | None,
           initrd_at: str | None, changes: dict | None = None) -> Path:
     root = tmp_path / base
-    shutil.copytree(SYSROOTS / base, root, symlinks=True)
+    shutil.copytree(SYSROOTS / base, root, symlinks=True, dirs_exist_ok=True)
     if kernel_at:
         (root / kernel_at.lstrip("/")).write_bytes(kernel.read_bytes())
     if initrd is not None and initrd_at:
@@ -90,8 +90,15 @@ def kernel(real_images) -> Path:
 
 
 def debian(tmp_path, kernel, base="debian12-arm64", kver=D12, files=DUMP_FILES, **kw):
-    return place(tmp_path, base, kernel, f"/boot/vmlinuz-{kver}", initramfs(files),
+    """The fixture with the kernel in /boot, the kdump initrd in /var/lib/kdump and the
+    two links `kdump-config symlinks` makes (not committed: a dangling link in the
+    repository would break copies of it)."""
+    (tmp_path / base / "var/lib/kdump").mkdir(parents=True, exist_ok=True)
+    root = place(tmp_path, base, kernel, f"/boot/vmlinuz-{kver}", initramfs(files),
                  f"/var/lib/kdump/initrd.img-{kver}", **kw)
+    (root / "var/lib/kdump/vmlinuz").symlink_to(f"/boot/vmlinuz-{kver}")
+    (root / "var/lib/kdump/initrd.img").symlink_to(f"/var/lib/kdump/initrd.img-{kver}")
+    return root
 
 
 @pytest.mark.parametrize("base, kver", [("debian12-arm64", D12), ("debian13-arm64", D13)])
@@ -256,6 +263,8 @@ def test_a_boot_initramfs_is_no_dump_initramfs(tmp_path, kernel):
 
 def test_a_missing_kernel_fails_with_the_file_that_named_it(tmp_path, kernel):
     root = place(tmp_path, "debian12-arm64", kernel, None, None, None)
+    (root / "var/lib/kdump").mkdir(parents=True)
+    (root / "var/lib/kdump/vmlinuz").symlink_to(f"/boot/vmlinuz-{D12}")  # to nothing
     rc, doc = preflight(root)
     s = steps(doc)["discovery"]
     assert rc == 1 and s["rule"] == "preflight/capture-kernel-not-found"
