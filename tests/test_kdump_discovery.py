@@ -269,6 +269,9 @@ def test_a_missing_kernel_fails_with_the_file_that_named_it(tmp_path, kernel):
     s = steps(doc)["discovery"]
     assert rc == 1 and s["rule"] == "preflight/capture-kernel-not-found"
     assert "/var/lib/kdump/vmlinuz" in s["message"]
+    assert doc["discovery"]["command"].endswith(" /var/lib/kdump/vmlinuz")
+    assert {x["status"] for x in doc["steps"] if x["step"] not in (
+        "discovery", "command")} == {"skip"}
 
 
 def test_without_kdump_tools_the_running_kernel(tmp_path, kernel):

@@ -44,21 +44,22 @@ def discovered(root: str, host, initrd_option: str | None):
         found = discover(fs, host)
         if initrd_option is not None:
             found.initrd = initrd_option
-        result = ImageResult(path="(none)")
+        result = ImageResult(path=_shown(root, found.kernel) if found.kernel else "(none)")
         initrd = None
+        found.readable = found.kernel is not None
         if found.kernel is not None:
             try:
                 fd = fs.open(found.kernel)
             except Unreadable as exc:
                 found.problems.append(f"{found.kernel}: {exc.why}")
-                found.kernel = None
+                found.readable = False
             else:
                 try:
                     result = check_image(f"/proc/self/fd/{fd}", Options())
                 finally:
                     os.close(fd)
                 result.path = _shown(root, found.kernel)
-        if found.initrd is not None and found.kernel is not None:
+        if found.initrd is not None and found.readable:
             try:
                 fd = fs.open(found.initrd) if initrd_option is None else None
             except Unreadable as exc:

@@ -71,7 +71,7 @@ def run(args) -> int:
     from validator.kdump.rules import LOADERS
 
     loaders = ((args.loader,) if args.loader else (discovery.loader,) if discovery
-               and discovery.kernel else LOADERS)
+               else LOADERS)
     report = decide_all(result, host, loaders, initrd, discovery, cpus)
     if args.format == "json":
         out = json.dumps(report.to_dict(), indent=2) + "\n"

@@ -74,7 +74,7 @@ def step_command(d: Discovery, host: Host) -> Step:
 def step_discovery(d: Discovery) -> Step:
     """Did the configuration name a kernel that exists?"""
     ev = list(d.evidence)
-    if d.kernel is None:
+    if d.kernel is None or not d.readable:
         why = "; ".join(d.problems) or "no kernel found"
         return Step("discovery", "fail", f"{d.tool}: no capture kernel: {why}", ev,
                     "preflight/capture-kernel-not-found")

@@ -64,6 +64,7 @@ class Discovery:
     kexec_args: list[str] = field(default_factory=list)
     enabled: bool | None = None
     fadump: bool = False
+    readable: bool = True  # the kernel named is a regular file inside the root
     fadump_info: dict[str, int] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -91,6 +92,7 @@ class Discovery:
         return {"tool": self.tool, "kernel": self.kernel, "initrd": self.initrd,
                 "cmdline": self.cmdline, "kexec_args": self.kexec_args,
                 "enabled": self.enabled, "fadump": self.fadump, "loader": self.loader,
+                "readable": self.readable,
                 "command": self.command(), "problems": self.problems,
                 "evidence": [e.to_dict() for e in self.evidence]}
 

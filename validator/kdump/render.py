@@ -15,8 +15,9 @@ def render_preflight(report: PreflightReport) -> str:
     if h.osrelease:
         host_desc += f" {h.osrelease}"
     lines = [f"{r.path}",
-             f"  image    {r.format}, {r.facts.get('arch')} "
-             f"{r.facts.get('endianness') or '?'}-endian"
+             f"  image    {r.format}"
+             + (f", {r.facts['arch']} {r.facts.get('endianness') or '?'}-endian"
+                if r.facts.get("arch") else "")
              + (f", {r.facts['kernel_version']}" if r.facts.get("kernel_version") else ""),
              f"  host     {h.root} ({host_desc})",
              f"  loader   {COMMAND[report.chosen]}"]

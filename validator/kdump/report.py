@@ -127,6 +127,10 @@ def decide(result: ImageResult, host: Host, loader: str, initrd_size: int = 0,
     ]
     for step in steps:
         apply_malformed(step, host)
+    if discovery is not None and (discovery.kernel is None or not discovery.readable):
+        keep = ("discovery", "command")
+        steps = [s if s.step in keep else Step(s.step, "skip", "no capture kernel to judge")
+                 for s in steps]
     if discovery is not None and discovery.fadump:
         steps = [Step(s.step, "skip", "fadump: kexec -p is not used", s.evidence)
                  if s.step in KEXEC_STEPS else s for s in steps]
