@@ -310,6 +310,12 @@ def test_fadump_skips_the_kexec_steps(tmp_path, real_images):
                           "sys/kernel/fadump/registered": "0\n"})
     _, doc = preflight(root)
     assert doc["discovery"]["kernel"] == f"/boot/vmlinux-{kver}"
+    # kdump-config: -p, --args-linux for an ELF kernel, then the line; the ppc64el line
+    # strips crashkernel=, hugepages=, hugepagesz=, abm= only (its non-x86 branch).
+    assert doc["discovery"]["command"] == (
+        'kexec -p --args-linux --command-line="root=UUID=8d0b6c3e ro quiet fadump=on '
+        'reset_devices systemd.unit=kdump-tools-dump.service maxcpus=1 irqpoll '
+        f'noirqdistrib nousb" /boot/vmlinux-{kver}')
     s = steps(doc)
     assert (s["fadump"]["status"], s["fadump"]["rule"]) == ("warn", "preflight/fadump-enabled")
     assert "keeps 1024 MiB" in s["fadump"]["message"]

@@ -226,14 +226,29 @@ def _debian(fs: HostFS, host: Host, kver: str) -> Discovery:
     else:
         d.said(DEBIAN_DEFAULTS, f"KDUMP_CMDLINE_APPEND={append}")
     d.cmdline = f"{base} {append}".strip()
-    args = conf.get("KDUMP_KEXEC_ARGS", "").split()
-    if host.secure_boot or host.lockdown in ("integrity", "confidentiality"):
-        args = ["-s", *args]  # kdump-config: check_secure_boot || check_securelevel
-        d.said("host", "-s", "Secure Boot or lockdown: kdump-config adds -s")
-    if args:
-        d.said(DEBIAN_DEFAULTS, f"KDUMP_KEXEC_ARGS={' '.join(args)}")
-    d.kexec_args = args
+    # kdump_load's order: -p, -s (check_secure_boot: SecureBoot 1 and SetupMode 0; kimage
+    # reads SecureBoot only), --args-linux for an ELF kernel (`file` says ELF), then
+    # KDUMP_KEXEC_ARGS.
+    args = []
+    if host.secure_boot:
+        args.append("-s")
+        d.said("host", "-s", "Secure Boot: kdump-config adds -s (check_secure_boot)")
+    if d.kernel and _is_elf(fs, d.kernel):
+        args.append("--args-linux")
+        d.said(d.kernel, "ELF", "kdump-config adds --args-linux for an ELF kernel")
+    extra = conf.get("KDUMP_KEXEC_ARGS", "").split()
+    if extra:
+        d.said(DEBIAN_DEFAULTS, f"KDUMP_KEXEC_ARGS={' '.join(extra)}")
+    d.kexec_args = args + extra
     return d
+
+
+def _is_elf(fs: HostFS, name: str) -> bool:
+    try:
+        head, _ = fs.read(name, 4)
+    except Unreadable:
+        return False
+    return head == b"\x7fELF"
 
 
 def _debian_default_append(fs: HostFS, host: Host) -> tuple[str, str]:
