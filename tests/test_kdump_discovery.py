@@ -413,3 +413,12 @@ def test_discovery_json_matches_its_schema(tmp_path, kernel):
     bad = dict(doc, reservation={"size": 1, "crashkernel": "crashkernel=1G", "lines": []})
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
+
+
+def test_a_high_reservation_is_recommended_as_high(tmp_path, kernel):
+    cmdline = (SYSROOTS / "debian12-arm64/proc/cmdline").read_text().replace(
+        "crashkernel=512M", "crashkernel=512M,high")
+    _, doc = preflight(debian(tmp_path, kernel, changes={"proc/cmdline": cmdline}))
+    s = steps(doc)["reservation"]
+    assert s["message"].endswith(f"recommend {doc['reservation']['crashkernel']},high "
+                                 "(and ,low as now)")

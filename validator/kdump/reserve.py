@@ -113,7 +113,13 @@ def step_reservation(rec: Recommendation | None, host: Host) -> Step:
     c = host.crash
     if c is None:
         return Step("reservation", "skip", f"nothing reserved; recommend {rec.option}", ev)
-    message = f"reserved {human_size(c.size)}; recommend {rec.option}"
+    option = rec.option
+    if any(spec.kind == "high" for spec in host.crashkernel) and host.arch == "arm64":
+        # the region above 4 GiB is the one the capture kernel runs in; the ,low part
+        # (DEFAULT_CRASH_KERNEL_LOW_SIZE, 128 MiB, unless ,low says otherwise) is for
+        # DMA and swiotlb (Linux include/linux/crash_reserve.h; arm64 mm/init.c in 6.1)
+        option = f"{rec.option},high (and ,low as now)"
+    message = f"reserved {human_size(c.size)}; recommend {option}"
     if c.size < rec.size:
         return Step("reservation", "warn", message + f" ({human_size(rec.size - c.size)} "
                     "more)", ev, "preflight/reservation-below-recommended")
