@@ -338,7 +338,7 @@ def test_in_place_leaves_a_file_replaced_meanwhile_alone(tmp_path):
 
 @pytest.mark.parametrize("renameat2", [None, errno.ENOSYS])  # none in libc; the kernel has none
 def test_without_renameat2_link_creates_out_and_never_replaces(tmp_path, monkeypatch, renameat2):
-    from validator import patch_dest  # declares no rules: safe to import here
+    from validator.kdump import patch_dest  # declares no rules: safe to import here
 
     monkeypatch.setattr(patch_dest, "_renameat2_noreplace", lambda tmp, dest: renameat2)
     tmp, dest = tmp_path / ".out.x.kimage-tmp", tmp_path / "out"

@@ -26,7 +26,7 @@ import pytest
 
 from corpus.materialise import materialise
 from tests.conftest import CORPUS, ROOT
-from validator import host as hostmod
+from validator.kdump import host as hostmod
 
 SYSROOTS = ROOT / "tests" / "sysroots"
 SYN = CORPUS / "synthetic"
@@ -437,6 +437,18 @@ RULE_TESTS = {
         "test_hostile_preflight.py::test_garbage_host_files_warn_and_print_no_byte_of_them",
     "preflight/initrd-not-cpio":
         "test_hostile_preflight.py::test_initrd_is_checked_as_the_kernel_unpacks_it",
+    "preflight/capture-kernel-not-found":
+        "test_kdump_discovery.py::test_a_missing_kernel_fails_with_the_file_that_named_it",
+    "preflight/kdump-disabled": "test_kdump_discovery.py::test_use_kdump_0_warns",
+    **{rule: "test_kdump_discovery.py::test_command_line_checks" for rule in (
+        "preflight/cmdline-crashkernel", "preflight/cmdline-all-cpus",
+        "preflight/cmdline-no-reset-devices", "preflight/cmdline-no-root")},
+    "preflight/reservation-below-recommended":
+        "test_kdump_discovery.py::"
+        "test_reservation_below_recommendation_warns_and_one_too_small_fails",
+    "preflight/not-a-dump-initramfs":
+        "test_kdump_discovery.py::test_a_boot_initramfs_is_no_dump_initramfs",
+    "preflight/fadump-enabled": "test_kdump_discovery.py::test_fadump_skips_the_kexec_steps",
     "patch/no-run-at-load": "test_patch.py::test_refuses_without_run_at_load",
     "patch/verify-failed": "test_patch.py::test_a_copy_that_does_not_read_back_is_discarded",
 }

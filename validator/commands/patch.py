@@ -44,7 +44,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from validator.patch import VALUES, PatchError, write_run_at_load
+    from validator.kdump.patch import VALUES, PatchError, write_run_at_load
     from validator.source import InputError
 
     try:

@@ -18,7 +18,10 @@ def register(sub) -> None:
                     "step with evidence, whether IMAGE would load as a crash kernel and run. "
                     "Writes nothing; needs no root. Exit 0: would load and run (pass or "
                     "warn); 1: would not; 2: unreadable input or usage error.")
-    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("image", metavar="IMAGE", nargs="?",
+                   help="the capture kernel; without it, the one the host's kdump "
+                        "configuration names (kdump-tools, kdumpctl, else "
+                        "/boot/vmlinuz-$(uname -r)), with its initrd and command line")
     p.add_argument("--initrd", metavar="F",
                    help="the initramfs that will be loaded with it (a regular file; an "
                         "empty one or one that is not cpio is a warning)")
@@ -33,13 +36,15 @@ def register(sub) -> None:
                    help="kexec-tools: kexec -p (kexec_load); kexec-file: kexec -p -s "
                         "(kexec_file_load); default: decide both, report the better")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--brief", action="store_true",
+                   help="one line (verdict, loader, deciding steps and rule IDs, the "
+                        "recommended crashkernel=) for cron or a unit; the exit code as "
+                        "without it")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from validator import preflight
-    from validator.host import HostError, read_host
-    from validator.pipeline import analyse
+    from validator.kdump.host import HostError, read_host
     from validator.source import InputError
 
     try:
@@ -47,21 +52,49 @@ def run(args) -> int:
     except HostError as exc:
         print(f"kimage: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    initrd = None
     try:
-        if args.initrd is not None:
-            from validator.initrd import probe
+        if args.image is None:
+            from validator.commands._preflight_host import discovered
 
-            initrd = probe(args.initrd)
-        result = analyse(args.image)
+            made = discovered(args.sysroot, host, args.initrd)
+            if isinstance(made, str):
+                print(f"kimage: {made}", file=sys.stderr)
+                return EXIT_USAGE
+            result, initrd, discovery, cpus = made
+        else:
+            result, initrd, discovery, cpus = _given(args, host)
     except InputError as exc:
         print(f"kimage: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    loaders = (args.loader,) if args.loader else preflight.LOADERS
-    report = preflight.run(result, host, loaders, initrd)
+    from validator.kdump.render import render_brief, render_preflight
+    from validator.kdump.report import run as decide_all
+    from validator.kdump.rules import LOADERS
+
+    loaders = ((args.loader,) if args.loader else (discovery.loader,) if discovery
+               else LOADERS)
+    report = decide_all(result, host, loaders, initrd, discovery, cpus)
     if args.format == "json":
         out = json.dumps(report.to_dict(), indent=2) + "\n"
+    elif args.brief:
+        out = render_brief(report)
     else:
-        out = preflight.render_text(report)
+        out = render_preflight(report)
     sys.stdout.write(out)
     return EXIT_FINDINGS if report.verdict == "fail" else EXIT_OK
+
+
+def _given(args, host):
+    from validator.checker import Options, check_image
+    from validator.commands._preflight_host import possible_cpus_of
+
+    initrd = None
+    if args.initrd is not None:
+        from validator.kdump.initramfs import contents
+        from validator.kdump.initrd import probe
+
+        initrd = probe(args.initrd)
+        if not initrd["problem"]:
+            found = contents(args.initrd)
+            initrd.update(unpacked=found["unpacked"], dump_tool=found["dump_tool"],
+                          unpack_problem=found["problem"])
+    return check_image(args.image, Options()), initrd, None, possible_cpus_of(args.sysroot)

@@ -177,6 +177,28 @@ class HostFS:
                                  flags | (0 if follow else os.O_NOFOLLOW))
         return self._walk(name, flags, follow)
 
+    def link(self, name: str) -> str | None:
+        """The target ``name`` names if it is a symbolic link (its parents resolved inside
+        the root), else None; for showing which file a link led to, never for opening."""
+        if self.live:
+            try:
+                return os.readlink(name)
+            except OSError:
+                return None
+        try:
+            fd = self._open(name, getattr(os, "O_PATH", os.O_RDONLY) | os.O_CLOEXEC,
+                            follow=False)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISLNK(os.fstat(fd).st_mode):
+                return None
+            return os.readlink("", dir_fd=fd)  # readlinkat(fd, "") of an O_PATH link
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
     def _dangling(self, name: str) -> bool:
         """Is ``name`` itself a symlink (whose target is not inside the root)?"""
         try:

@@ -3,10 +3,10 @@
 ``read_host(root)`` reads a running system (``root="/"``) or a directory tree laid out
 like ``/`` (``--sysroot``). It never writes, never needs root, and keeps for every
 value the file it came from and the value read (``Evidence``), so that a verdict can
-always be traced to a file. In a sysroot no path leaves the root (validator.hostfs:
+always be traced to a file. In a sysroot no path leaves the root (validator.kdump.hostfs:
 openat2 RESOLVE_IN_ROOT, or a checked walk); no open blocks; every read is bounded.
 A file that is not of the form the kernel writes is *malformed* (``Host.malformed``):
-named with a summary, its bytes never shown, its value unknown (validator.hostread).
+named with a summary, its bytes never shown, its value unknown (validator.kdump.hostread).
 
 Files read (all relative to ``root``):
 
@@ -47,7 +47,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from validator.crashkernel import CrashSpec, memparse, parse_crashkernel
+from validator.kdump.crashkernel import CrashSpec, memparse, parse_crashkernel
 from validator.targets import Target
 
 __all__ = ["CrashRegion", "CrashSpec", "Evidence", "Host", "HostError", "memparse",
@@ -223,13 +223,13 @@ class Host:
         }
 
 
-# --- reading (validator.hostread) -------------------------------------------------------
+# --- reading (validator.kdump.hostread) -------------------------------------------------------
 
 def read_host(root: str | os.PathLike = "/", crashkernel: str | list[str] | None = None,
               use_openat2: bool = True) -> Host:
     """Read the host at ``root``; ``crashkernel`` (``SIZE[@BASE]``, ``SIZE,high``, ...)
-    replaces its region. Every path stays inside ``root`` (see validator.hostfs)."""
-    from validator.hostread import read
+    replaces its region. Every path stays inside ``root`` (see validator.kdump.hostfs)."""
+    from validator.kdump.hostread import read
 
     return read(os.fspath(root), crashkernel, use_openat2)
 

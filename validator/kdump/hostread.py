@@ -1,6 +1,6 @@
-"""Reading a host into ``validator.host.Host``: every file bounded and checked for shape.
+"""Reading a host into ``validator.kdump.host.Host``: every file bounded and checked for shape.
 
-Files are opened through ``validator.hostfs.HostFS`` (inside the root, never blocking).
+Files are opened through ``validator.kdump.hostfs.HostFS`` (inside the root, never blocking).
 Each value is accepted only in the form the kernel writes it (a decimal flag, a release
 name, ``START-END : NAME`` lines, a kernel .config, ...); a file that is present but not
 of that form is *malformed*: ``Host.flag`` records the file with a sanitised summary
@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import re
 
-from validator import host as H
-from validator.crashkernel import CrashSpec, check_option, parse_crashkernel
-from validator.host import Evidence, Host, HostError, KiB, MiB
-from validator.hostfs import HostFS, LineTooLong, TooLarge, Unreadable, describe, is_text
+from validator.kdump import host as H
+from validator.kdump.crashkernel import CrashSpec, check_option, parse_crashkernel
+from validator.kdump.host import Evidence, Host, HostError, KiB, MiB
+from validator.kdump.hostfs import HostFS, LineTooLong, TooLarge, Unreadable, describe, is_text
 
 SMALL = 4 * KiB  # a sysctl or sysfs value
 IOMEM_LIMIT = 4 * MiB  # real /proc/iomem: a few KiB to a few hundred KiB
