@@ -59,9 +59,11 @@ def place(tmp_path, base, kernel: Path, kernel_at: str | None, initrd: bytes | N
           initrd_at: str | None, changes: dict | None = None) -> Path:
     root = tmp_path / base
     shutil.copytree(SYSROOTS / base, root, symlinks=True, dirs_exist_ok=True)
-    if kernel_at:
+    if kernel_at:  # git keeps no empty directory: /boot may not be in the fixture
+        (root / kernel_at.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         (root / kernel_at.lstrip("/")).write_bytes(kernel.read_bytes())
     if initrd is not None and initrd_at:
+        (root / initrd_at.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         (root / initrd_at.lstrip("/")).write_bytes(initrd)
     for rel, content in (changes or {}).items():
         path = root / rel
