@@ -22,11 +22,13 @@ from validator import banner
 from validator.handlers import Decoded
 from validator.handlers import arm64_image as arm64
 from validator.handlers import ppc64_head as ppc64
-from validator.layers import Context, Limits, View
+from validator.io.decoded import Context
+from validator.io.limits import Limits
+from validator.io.source import InputError, Source
+from validator.io.views import View
 from validator.layers import elf as elf_layer
 from validator.model import ImageResult
 from validator.rules.registry import ALL_LOADERS, finding, rule
-from validator.source import InputError, Source
 
 __all__ = ["Limits", "analyse", "InputError"]
 

@@ -65,7 +65,7 @@ def run(args) -> int:
 
     source = targets = None
     if args.source is not None:
-        from validator.source import InputError, Source
+        from validator.io.source import InputError, Source
 
         try:
             with Source(args.source) as src:

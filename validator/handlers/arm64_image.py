@@ -8,7 +8,7 @@ import and parse time (bench/). tests/test_kaitai_differential.py holds the two 
 from __future__ import annotations
 
 from validator.handlers import Decoded, human_size, kaitai_parse
-from validator.layers import View
+from validator.io.views import View
 from validator.model import Field
 from validator.rules.registry import finding, rule
 

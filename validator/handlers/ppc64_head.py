@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 
 from validator.handlers import Decoded, kaitai_parse
-from validator.layers import View
+from validator.io.views import View
 from validator.model import Field
 from validator.rules.registry import finding, rule
 

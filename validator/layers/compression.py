@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import struct
 
-from validator.layers import Context, DecodeError, Unwrapped
+from validator.io.decoded import Context, DecodeError
+from validator.io.views import read_all
+from validator.layers import Unwrapped
 from validator.layers.frames import (
     LZ4_LEGACY,
     LZ4_LEGACY_BLOCK,
@@ -21,7 +23,6 @@ from validator.layers.frames import (
     history_window,
     zstd_frame_end,
 )
-from validator.layers.views import read_all
 from validator.model import Layer
 from validator.rules.registry import ALL_LOADERS, finding, rule
 
@@ -318,7 +319,7 @@ class _Zstd:
     def __init__(self, parent):
         import zstandard
 
-        from validator.layers import ViewFile
+        from validator.io.views import ViewFile
 
         self.parent = parent
         self._file = ViewFile(parent)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-from validator.layers import View
+from validator.io.views import View
 from validator.model import Finding, Layer
 from validator.rules.registry import ALL_LOADERS, finding, rule
 

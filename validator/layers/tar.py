@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import posixpath
 
-from validator.layers import ViewFile
-from validator.layers.views import read_all
+from validator.io.views import ViewFile, read_all
 from validator.rules.registry import finding, rule
 
 BLOCK = 512

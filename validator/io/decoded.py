@@ -1,0 +1,305 @@
+"""Decoded views: a decoder's output produced on demand with bounded memory
+(``DecodedView``), and the per-analysis pool of them (``Context``) that shares
+``Limits.max_decoder_memory`` (see the package docstring)."""
+
+from __future__ import annotations
+
+from validator.io.limits import Limits, MiB
+from validator.io.views import SliceView, _scan
+from validator.model import Finding, Layer
+from validator.rules.registry import finding
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
+    from typing import Protocol
+
+    from validator.io.source import Source
+
+    class Decoder(Protocol):
+        """A pull decoder over a parent view: ``read(n)`` gives at most n new bytes, b""
+        at the end. ``consumed`` is the input read so far; ``finished`` is True once the
+        end marker was seen; ``trailing`` the input bytes after it (None when unknown)."""
+
+        consumed: int
+        finished: bool
+        trailing: int | None
+
+        def read(self, n: int) -> bytes: ...
+
+
+class DecodeError(Exception):
+    """A decoder stopped: ``rule`` is the finding's rule ID."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+class DecodedView:
+    """The output of a decoder, produced on demand with bounded memory."""
+
+    HEAD = 1 * MiB
+    WINDOW = 1 * MiB
+    CHUNK = 64 * 1024
+
+    transformed = True
+    base = None  # not a file offset
+
+    def __init__(self, factory, parent, limits: Limits, what: str,
+                 declared_length: int | None = None, window: int = 0, pool=None,
+                 upfront: bool = False):
+        self._factory = factory  # () -> Decoder
+        self.window = window  # the decoder's history window in bytes (0: negligible)
+        self.upfront = upfront  # the window is allocated whole at the start (block codecs)
+        self._pool = pool  # the Context whose decoders share Limits.max_decoder_memory
+        self.parent = parent
+        self.source: Source = parent.source
+        self.limits = limits
+        self.what = what  # for messages: "gzip stream", "tar member ..."
+        self.declared_length = declared_length
+        self.findings: list[Finding] = []
+        self.total: int | None = None  # decoded length once the end was reached
+        self.finished = False  # the decoder saw its end marker
+        self.trailing: int | None = None
+        self.restarts = 0
+        self._failed = False
+        self.in_part = False  # stopped at kimage's memory cap: what follows is unknown
+        self._start()
+
+    # -- decoding -------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self._dec = None
+        self._head = bytearray()
+        self._win = bytearray()
+        self._win_start = 0
+        self._pos = 0  # bytes decoded so far
+        self._done = False
+        self._consumed = 0
+
+    def _decoder(self):
+        if self._dec is None:
+            self._dec = self._factory()
+        return self._dec
+
+    def _release(self) -> None:
+        """Drop the decoder (and its window) once the stream is done."""
+        if self._dec is not None:
+            self._consumed = self._dec.consumed
+            self._dec = None
+
+    @property
+    def decoder_memory(self) -> int:
+        """What this view holds now: its buffers, and the live decoder's history window,
+        min(window, bytes decoded)."""
+        held = self._head.__sizeof__() + self._win.__sizeof__()  # allocated, not used
+        if self._dec is None:
+            return held
+        return held + (self.window if self.upfront else min(self.window, self._pos))
+
+    def _memory_after(self, pos: int) -> int:
+        """About what this view will hold with ``pos`` bytes decoded."""
+        window = max(self._win.__sizeof__(), min(self.WINDOW + 2 * self.CHUNK, pos))
+        history = self.window if self.upfront else min(self.window, pos)
+        return min(self.HEAD, pos) + window + history
+
+    def _fail(self, rule_id: str, message: str) -> None:
+        self._done = True
+        self._release()
+        if not self._failed:
+            self._failed = True
+            self.in_part = rule_id == "layer/decoded-in-part"
+            self.findings.append(finding(rule_id, f"{self.what}: {message}"))
+
+    def _advance(self, want: int) -> None:
+        """Decode until ``want`` bytes exist (or the end, or a limit)."""
+        limits = self.limits
+        while not self._done and self._pos < want:
+            if self._pos == 0 and self.upfront and self._over_memory(0):
+                break  # a block codec's buffers come whole with its first block
+            try:
+                dec = self._decoder()
+                budget = limits.max_decompressed - self._pos
+                chunk = dec.read(min(self.CHUNK, budget + 1))
+            except DecodeError as exc:
+                self._fail(exc.rule, exc.message)
+                break
+            except MemoryError:
+                self._fail("layer/decompression-limit", "the decoder ran out of memory")
+                break
+            except Exception as exc:  # a library's own error type: corrupt input
+                self._fail("layer/corrupt", f"{type(exc).__name__}: {exc}")
+                break
+            if not chunk:
+                self._done = True
+                self.total = self._pos
+                self.finished = dec.finished
+                self.trailing = dec.trailing
+                self._release()
+                if not dec.finished and getattr(self.parent, "in_part", False):
+                    self._fail("layer/decoded-in-part", f"decoded the first {self._pos:#x} "
+                               f"bytes: the stream around it was decoded in part, so its "
+                               f"end is not checked")
+                elif not dec.finished:
+                    self._fail("layer/truncated", f"ends after {self._pos:#x} decoded bytes "
+                               f"without its end marker")
+                break
+            if self._pos + len(chunk) > limits.max_decompressed:
+                self._fail("layer/decompression-limit",
+                           f"more than {limits.max_decompressed:#x} bytes decoded "
+                           f"(the cap on decompressed output)")
+                break
+            consumed = max(dec.consumed, 1)
+            if (self._pos + len(chunk) > limits.ratio_floor
+                    and self._pos + len(chunk) > limits.max_ratio * consumed):
+                self._fail("layer/decompression-limit",
+                           f"{self._pos + len(chunk):#x} bytes from {consumed:#x}: more than "
+                           f"{limits.max_ratio}:1, a decompression bomb")
+                break
+            if (self._pos < self.window + self.WINDOW + self.CHUNK
+                    and self._over_memory(len(chunk))):
+                break
+            self._push(chunk)
+        if (self._done and self.total is not None and self.declared_length is not None
+                and self.total != self.declared_length and not self._failed):
+            self._fail("layer/lying-size", f"declares {self.declared_length:#x} bytes, "
+                       f"decodes to {self.total:#x}")
+
+    def _over_memory(self, more: int) -> bool:
+        """True (and the finding) when ``more`` decoded bytes would take the chain's
+        decoders past ``Limits.max_decoder_memory``."""
+        if self._pool is None:
+            return False
+        cap = self.limits.max_decoder_memory
+        others = self._pool.decoder_memory() - self.decoder_memory
+        if others + self._memory_after(self._pos + more) <= cap:
+            return False
+        held = f" ({others / MiB:.1f} MiB held by the streams around it)" if others else ""
+        what = (f"buffers of {self.window / MiB:.1f} MiB from its first block" if self.upfront
+                else f"a {self.window / MiB:.1f} MiB history window")
+        self._fail("layer/decoded-in-part",
+                   f"decoded the first {self._pos / MiB:.1f} MiB; it needs {what}, and "
+                   f"decoding further would take kimage's decoders beyond the "
+                   f"{cap / MiB:.0f} MiB they may hold in all{held}: its end and length "
+                   f"are not checked")
+        return True
+
+    def _push(self, chunk: bytes) -> None:
+        room = self.HEAD - len(self._head)
+        if room > 0:
+            self._head += chunk[:room]
+            if len(self._head) == self.HEAD:
+                self._head = bytearray(self._head)  # full: drop the growth reserve
+        self._win += chunk
+        self._pos += len(chunk)
+        excess = len(self._win) - self.WINDOW
+        if excess > 0:
+            del self._win[:excess]
+            self._win_start += excess
+
+    # -- the view protocol -----------------------------------------------------------
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length <= 0:
+            return b""
+        length = min(length, self.WINDOW - self.CHUNK)
+        end = offset + length
+        head = len(self._head)
+        if end <= head:
+            return bytes(self._head[offset:end])
+        if max(offset, head) < self._win_start:
+            # behind the window: decode again from the start (bounded, memory-flat)
+            self.restarts += 1
+            self._start()
+        self._advance(end)
+        head = len(self._head)
+        if offset >= head:
+            return self._from_window(offset, end)
+        return bytes(self._head[offset:end]) + self._from_window(head, end)
+
+    def _from_window(self, start: int, end: int) -> bytes:
+        lo = start - self._win_start
+        if lo < 0:
+            return b""
+        return bytes(self._win[lo:end - self._win_start])
+
+    @property
+    def known_length(self) -> int | None:
+        """The decoded length if the end was reached, else the declared length, else None."""
+        if self.total is not None:
+            return self.total
+        return self.declared_length
+
+    @property
+    def length(self) -> int:
+        """The decoded length; decodes to the end (bounded) when not known yet."""
+        if self.total is None:
+            self._advance(self.limits.max_decompressed + 1)
+        if self.total is not None:
+            return self.total
+        return self._pos
+
+    @property
+    def failed(self) -> bool:
+        return self._failed
+
+    @property
+    def consumed(self) -> int:
+        return self._dec.consumed if self._dec is not None else self._consumed
+
+    def finish(self) -> None:
+        """Decode to the end (bounded), checking the stream and any declared size."""
+        self._advance(self.limits.max_decompressed + 1)
+
+    def slice(self, offset: int, length: int) -> SliceView:
+        return SliceView(self, offset, length)
+
+    def scan(self, pattern: re.Pattern[bytes], max_match: int = 256,
+             budget: int | None = None):
+        return _scan(self, pattern, max_match, budget)
+
+
+class Context:
+    """Per-analysis state shared by the layers: limits and the decoded views made."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.decoded: list[tuple[Layer | None, DecodedView]] = []
+
+    def decoded_view(self, factory, parent, what: str, layer: Layer | None = None,
+                     declared_length: int | None = None, window: int = 0,
+                     upfront: bool = False) -> DecodedView:
+        """A new decoded view; ``layer`` gets ``decoded_size`` (and ``trailing_bytes``)
+        in its details once they are known (see ``finish``). ``window``: the history the
+        decoder fills (its share of ``Limits.max_decoder_memory``)."""
+        view = DecodedView(factory, parent, self.limits, what, declared_length, window, self,
+                           upfront)
+        self.decoded.append((layer, view))
+        return view
+
+    def decoder_memory(self) -> int:
+        """History window held by the live decoders of this chain."""
+        return sum(view.decoder_memory for _, view in self.decoded)
+
+    def finish(self) -> list[Finding]:
+        """Decode to the end when the limits ask for it; record what became known;
+        return the decoders' findings, innermost last."""
+        findings: list[Finding] = []
+        if self.limits.decode_all:  # innermost first: it pulls its parents along, in step
+            for _, view in reversed(self.decoded):
+                if not view.failed:
+                    view.finish()
+        for layer, view in self.decoded:  # (an inner stream's decode can stop an outer one)
+            if layer is not None:
+                if view.total is not None and not view.failed:
+                    layer.details["decoded_size"] = view.total
+                if view.trailing:
+                    layer.details["trailing_bytes"] = view.trailing
+                    magic = view.parent.read(view.consumed, 4)
+                    layer.details["trailing_magic"] = magic.hex()
+                    if magic == b"\xd0\x0d\xfe\xed":
+                        layer.details["appended_dtb"] = True  # Image.gz-dtb
+            findings += view.findings
+        return findings
