@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 
 from validator import banner
+from validator.catalogue import ALL_LOADERS, finding, rule
 from validator.handlers import Decoded
 from validator.handlers import arm64_image as arm64
 from validator.handlers import ppc64_head as ppc64
@@ -28,7 +29,6 @@ from validator.io.source import InputError, Source
 from validator.io.views import View
 from validator.layers import elf as elf_layer
 from validator.model import ImageResult
-from validator.rules.registry import ALL_LOADERS, finding, rule
 
 __all__ = ["Limits", "analyse", "InputError"]
 

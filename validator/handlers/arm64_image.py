@@ -7,10 +7,10 @@ import and parse time (bench/). tests/test_kaitai_differential.py holds the two 
 
 from __future__ import annotations
 
+from validator.catalogue import finding, rule
 from validator.handlers import Decoded, human_size, kaitai_parse
 from validator.io.views import View
 from validator.model import Field
-from validator.rules.registry import finding, rule
 
 FORMAT = "arm64-image"
 

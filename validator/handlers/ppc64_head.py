@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 
+from validator.catalogue import finding, rule
 from validator.handlers import Decoded, kaitai_parse
 from validator.io.views import View
 from validator.model import Field
-from validator.rules.registry import finding, rule
 
 FORMAT = "ppc64-head"
 

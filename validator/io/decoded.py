@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
+from validator.catalogue import finding
 from validator.io.limits import Limits, MiB
 from validator.io.views import SliceView, _scan
 from validator.model import Finding, Layer
-from validator.rules.registry import finding
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

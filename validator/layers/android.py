@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import struct
 
+from validator.catalogue import finding, rule
 from validator.layers import Context, Unwrapped
 from validator.model import Layer
-from validator.rules.registry import finding, rule
 
 MAGIC = b"ANDROID!"
 V3_PAGE = 4096

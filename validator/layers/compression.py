@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 
+from validator.catalogue import ALL_LOADERS, finding, rule
 from validator.io.decoded import Context, DecodeError
 from validator.io.views import read_all
 from validator.layers import Unwrapped
@@ -24,7 +25,6 @@ from validator.layers.frames import (
     zstd_frame_end,
 )
 from validator.model import Layer
-from validator.rules.registry import ALL_LOADERS, finding, rule
 
 #: The largest history window a decoder may reserve. The kernel's xz uses a 32 MiB
 #: dictionary (scripts/xz_wrap.sh), `lzma -9` 64 MiB and its zstd22 (`zstd -22 --ultra`) a

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 
+from validator.catalogue import finding, rule
 from validator.layers import Context, Unwrapped
 from validator.layers import tar as tar_layer
 from validator.model import Layer
-from validator.rules.registry import finding, rule
 
 AR_MAGIC = b"!<arch>\n"
 AR_HEADER = 60

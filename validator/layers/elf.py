@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import struct
 
+from validator.catalogue import ALL_LOADERS, finding, rule
 from validator.io.views import View
 from validator.model import Finding, Layer
-from validator.rules.registry import ALL_LOADERS, finding, rule
 
 MAGIC = b"\x7fELF"
 

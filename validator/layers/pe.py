@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 
-from validator.rules.registry import finding, rule
+from validator.catalogue import finding, rule
 
 SIGNATURE = b"PE\0\0"
 MAX_HEADERS = 1 << 20  # COFF + optional header + section table beyond this is malformed

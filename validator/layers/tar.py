@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import posixpath
 
+from validator.catalogue import finding, rule
 from validator.io.views import ViewFile, read_all
-from validator.rules.registry import finding, rule
 
 BLOCK = 512
 #: The largest pax or GNU long-name header read (a path, a link target, a few xattrs).

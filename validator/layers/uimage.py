@@ -14,9 +14,9 @@ from __future__ import annotations
 import struct
 import zlib
 
+from validator.catalogue import finding, rule
 from validator.layers import Context, Unwrapped, compression
 from validator.model import Layer
-from validator.rules.registry import finding, rule
 
 MAGIC = b"\x27\x05\x19\x56"
 HEADER_SIZE = 64

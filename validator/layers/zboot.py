@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import struct
 
+from validator.catalogue import finding, rule
 from validator.layers import Context, Unwrapped, compression, pe
 from validator.model import Layer
-from validator.rules.registry import finding, rule
 
 MAGIC = b"MZ\0\0zimg"
 HEADER_SIZE = 0x40

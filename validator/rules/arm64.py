@@ -7,8 +7,8 @@ U-Boot arch/arm/lib/image.c).
 
 from __future__ import annotations
 
+from validator.catalogue import finding, rule
 from validator.rules.engine import Context, check
-from validator.rules.registry import finding, rule
 from validator.units import human_size
 
 FORMAT = ("arm64-image",)

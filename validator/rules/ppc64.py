@@ -7,9 +7,9 @@ arch/powerpc/kexec/file_load_64.c).
 
 from __future__ import annotations
 
+from validator.catalogue import finding, rule
 from validator.handlers import ppc64_head as spec
 from validator.rules.engine import Context, check
-from validator.rules.registry import finding, rule
 
 FORMAT = ("ppc64-head",)
 

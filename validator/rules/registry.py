@@ -1,44 +1,13 @@
 """The rule registry: stable IDs, severities, rationale and references.
 
-A rule ID never changes meaning once released; new behaviour gets a new ID. Each
-module that reports findings declares its rules here through ``rule``.
+The primitives (``Rule``, ``rule``, ``finding``, ``RULES``) are declared in the leaf
+``validator.catalogue`` and re-exported here; this module knows which modules declare
+rules and looks names up among them.
 """
 
 from __future__ import annotations
 
-from validator.model import Finding
-
-
-class Rule:
-    __slots__ = ("id", "severity", "summary", "rationale", "reference", "loaders")
-
-    def __init__(self, id: str, severity: str, summary: str, rationale: str, reference: str,
-                 loaders: tuple[str, ...] = ()) -> None:
-        self.id, self.severity, self.summary = id, severity, summary
-        self.rationale, self.reference, self.loaders = rationale, reference, tuple(loaders)
-
-    def __repr__(self) -> str:
-        return f"Rule({self.id!r}, {self.severity!r})"
-
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(id: str, severity: str, summary: str, rationale: str, reference: str,
-         loaders: tuple[str, ...] = ()) -> Rule:
-    if id in RULES:
-        raise ValueError(f"rule {id} declared twice")
-    RULES[id] = r = Rule(id, severity, summary, rationale, reference, loaders)
-    return r
-
-
-def finding(rule_id: str, message: str, offset: int | None = None,
-            field: str | None = None) -> Finding:
-    r = RULES[rule_id]
-    return Finding(r.id, r.severity, message, offset, field, list(r.loaders))
-
-
-ALL_LOADERS = ("kexec-tools", "kexec-file", "u-boot", "grub", "efi", "qemu")
+from validator.catalogue import ALL_LOADERS, RULES, Rule, finding, rule  # noqa: F401
 
 #: Modules whose checks ``kimage check`` runs (validator.rules.engine imports them).
 CHECK_MODULES = (
