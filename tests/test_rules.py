@@ -18,7 +18,8 @@ from corpus.materialise import excerpt_bytes
 from tests.conftest import CORPUS
 from tests.test_preflight import RULE_TESTS as PREFLIGHT_AND_PATCH
 from validator import checker, kconfig, seedcorpus, sysmap
-from validator.formats import arm64_image, ppc64_head
+from validator.formats.arm64_image import twin as arm64_image
+from validator.formats.ppc64_head import twin as ppc64_head
 from validator.rules.registry import load_all
 from validator.targets import parse_target
 

@@ -28,7 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from validator.formats import arm64_image, ppc64_head
+from validator.formats.arm64_image import twin as arm64_image
+from validator.formats.ppc64_head import twin as ppc64_head
 
 T = TypeVar("T")
 

@@ -59,7 +59,7 @@ def add_limit_option(p) -> None:
 
 def limits(args, decode_all: bool):
     """The pipeline's Limits for ``--max-decompressed``."""
-    from validator.layers import Limits
+    from validator.io.limits import Limits
 
     if getattr(args, "max_decompressed", None):
         return Limits(max_decompressed=args.max_decompressed, decode_all=decode_all)

@@ -1,0 +1,76 @@
+"""THE REGISTRY: every format kimage reads, one package each.
+
+A format package (``validator.formats.<name>``, or any importable package named here) is a
+plain module, no class hierarchy:
+
+``__init__``  its constants (magic, EM_*, offsets), declared once; imports nothing heavy
+``decoder``   the check path. A wrapper lists ``UNWRAPS``: ``(probe(view) -> bool,
+              unwrap(view, ctx) -> Unwrapped)`` pairs, tried in order; a header format
+              has ``probe(view)`` and ``decode(view) -> Decoded``. A decoder declares the
+              rules it reports (``validator.catalogue.rule``) and imports no rules stage.
+``twin`` / ``writer``  the builder: a construct twin (parse AND build) or a writer
+``rules``     a header format's checks over its facts (run by ``validator.rules.engine``)
+``samples``   ``KINDS``: the seed-corpus kinds it builds (valid files and near-valid
+              mutations, each with the findings kimage must report) and ``TARGETS``: its
+              mutations of a real image's wrapper or header (``kimage fuzz --from``)
+
+The pipeline, the rule listing, the check engine and the seed corpus iterate these tuples;
+adding a format is one package and one entry here.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: Wrappers a loader takes off, in the order the pipeline tries their probes.
+WRAPPERS = [
+    "validator.formats.zboot",
+    "validator.formats.deb",
+    "validator.formats.uimage",
+    "validator.formats.android",
+    "validator.formats.compression",
+]
+#: Header formats: what the pipeline decodes once no wrapper is left (directly, or inside
+#: an ELF vmlinux by its e_machine, ``ELF_MACHINE``).
+HEADERS = [
+    "validator.formats.arm64_image",
+    "validator.formats.ppc64_head",
+]
+#: Formats read inside another's step: the ELF container of a vmlinux (the header step
+#: takes it off), the PE/COFF headers of an EFI stub (described beside the arm64 header).
+CONTAINERS = [
+    "validator.formats.elf",
+    "validator.formats.pe",
+]
+
+
+def packages() -> list[str]:
+    """Every registered format package, wrappers first."""
+    return [*WRAPPERS, *HEADERS, *CONTAINERS]
+
+
+def part(package: str, name: str):
+    """``package.name`` imported (e.g. ``part(p, "decoder")``), or None when the package
+    has no such module."""
+    module = f"{package}.{name}"
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+
+
+def unwraps() -> list[tuple]:
+    """Every wrapper's ``(probe, unwrap)`` pairs, in the order they are tried."""
+    return [pair for package in WRAPPERS for pair in part(package, "decoder").UNWRAPS]
+
+
+def parts(name: str) -> list[str]:
+    """The module names of ``name`` (``"decoder"``, ``"rules"``, ``"samples"``) of every
+    package that has one, in registry order; found, not imported (a ``rules`` module
+    registers its checks when imported, and the engine fixes their order)."""
+    from importlib.util import find_spec
+
+    return [f"{package}.{name}" for package in packages()
+            if find_spec(f"{package}.{name}") is not None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from validator.catalogue import finding, rule
-from validator.handlers import ppc64_head
+from validator.formats import ppc64_head
 from validator.rules.engine import Context, check
 
 rule("config/malformed-line", "warning",

@@ -14,16 +14,17 @@ from __future__ import annotations
 import struct
 
 from validator.catalogue import ALL_LOADERS, finding, rule
-from validator.io.decoded import Context, DecodeError
-from validator.io.views import read_all
-from validator.layers import Unwrapped
-from validator.layers.frames import (
+from validator.formats.compression import MAGICS
+from validator.formats.compression.frames import (
     LZ4_LEGACY,
     LZ4_LEGACY_BLOCK,
     UPFRONT,
     history_window,
     zstd_frame_end,
 )
+from validator.formats.results import Unwrapped
+from validator.io.decoded import Context, DecodeError
+from validator.io.views import read_all
 from validator.model import Layer
 
 #: The largest history window a decoder may reserve. The kernel's xz uses a 32 MiB
@@ -34,19 +35,6 @@ from validator.model import Layer
 MAX_WINDOW = 128 << 20
 #: liblzma's memory limit: the dictionary plus its decoder's own few hundred KiB.
 LZMA_MEMLIMIT = MAX_WINDOW + (4 << 20)
-
-#: (codec, magic). The kernel's `lz4 -l` legacy frame and the lz4 frame format are both
-#: "lz4"; lzma is the legacy .lzma ("LZMA alone") header of `lzma -9`.
-MAGICS = (
-    ("gzip", b"\x1f\x8b\x08"),
-    ("xz", b"\xfd7zXZ\x00"),
-    ("zstd", b"\x28\xb5\x2f\xfd"),
-    ("lz4", b"\x02\x21\x4c\x18"),
-    ("lz4", b"\x04\x22\x4d\x18"),
-    ("bzip2", b"BZh"),
-    ("lzo", b"\x89LZO"),
-    ("lzma", b"\x5d\x00\x00"),
-)
 
 CHUNK = 64 * 1024
 
@@ -348,3 +336,7 @@ class _Zstd:
         total = getattr(self.parent, "known_length", None)
         self.trailing = None if total is None else total - end
         return b""
+
+
+#: What the pipeline tries, in order (``validator.formats.WRAPPERS``).
+UNWRAPS = ((probe, unwrap),)

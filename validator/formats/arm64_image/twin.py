@@ -6,8 +6,6 @@ Field names, order and validity checks mirror the spec; the spec's instances are
 
 from __future__ import annotations
 
-import enum
-
 from construct import (
     BitsInteger,
     BitStruct,
@@ -22,28 +20,14 @@ from construct import (
     Struct,
 )
 
-HEADER_SIZE = 64
-MAGIC = b"ARMd"
-MAGIC_OFFSET = 0x38
-#: text_offset a loader assumes when image_size is 0 (booting.rst).
-LEGACY_TEXT_OFFSET = 0x80000
-
-
-class PageSize(enum.IntEnum):
-    """flags bits 1-2 (booting.rst)."""
-
-    unspecified = 0
-    size_4k = 1
-    size_16k = 2
-    size_64k = 3
-
-
-PAGE_SIZE_BYTES = {
-    PageSize.unspecified: 0,
-    PageSize.size_4k: 4096,
-    PageSize.size_16k: 16384,
-    PageSize.size_64k: 65536,
-}
+from validator.formats.arm64_image import (  # noqa: F401 (the package's constants)
+    HEADER_SIZE,
+    LEGACY_TEXT_OFFSET,
+    MAGIC,
+    MAGIC_OFFSET,
+    PAGE_SIZE_BYTES,
+    PageSize,
+)
 
 
 def _branch_target(code1: int) -> int:
