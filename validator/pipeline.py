@@ -92,7 +92,7 @@ def _late_elf_truncation(result: ImageResult, view) -> None:
 
 def _wrappers():
     """(probe, unwrap) of every wrapper layer, in the order they are tried: the format
-    registry's (``validator.formats.WRAPPERS``)."""
+    registry's (``validator.formats.FORMATS``)."""
     return formats.unwraps()
 
 
@@ -100,7 +100,7 @@ def _header_for_machine(machine: int | None):
     """The decoder of the registered header format whose ELF e_machine is ``machine``."""
     import importlib
 
-    for package in formats.HEADERS:
+    for package in formats.packages("header"):
         if getattr(importlib.import_module(package), "ELF_MACHINE", None) == machine:
             return formats.part(package, "decoder")
     return None
@@ -175,7 +175,7 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
 def _probed_header(view):
     """The decoder of the first registered header format (after arm64, tried above with
     its EFI-stub fallback) whose probe matches ``view``."""
-    for package in formats.HEADERS:
+    for package in formats.packages("header"):
         decoder = formats.part(package, "decoder")
         if decoder is not arm64 and decoder.probe(view):
             return decoder

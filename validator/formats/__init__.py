@@ -14,39 +14,40 @@ plain module, no class hierarchy:
               mutations, each with the findings kimage must report) and ``TARGETS``: its
               mutations of a real image's wrapper or header (``kimage fuzz --from``)
 
-The pipeline, the rule listing, the check engine and the seed corpus iterate these tuples;
-adding a format is one package and one entry here.
+The pipeline, the rule listing, the check engine and the seed corpus iterate ``FORMATS``;
+adding a format is one package and one entry there.
 """
 
 from __future__ import annotations
 
 import importlib
 
-#: Wrappers a loader takes off, in the order the pipeline tries their probes.
-WRAPPERS = [
-    "validator.formats.zboot",
-    "validator.formats.deb",
-    "validator.formats.uimage",
-    "validator.formats.android",
-    "validator.formats.compression",
-]
-#: Header formats: what the pipeline decodes once no wrapper is left (directly, or inside
-#: an ELF vmlinux by its e_machine, ``ELF_MACHINE``).
-HEADERS = [
+#: Every format package, in order. Each declares its ``ROLE`` in its ``__init__``:
+#: "wrapper" (a layer a loader takes off: the pipeline tries their probes in this order),
+#: "header" (what is decoded once no wrapper is left, directly or inside an ELF vmlinux
+#: by its e_machine, ``ELF_MACHINE``) or "container" (read inside another's step: the ELF
+#: of a vmlinux, the PE/COFF headers of an EFI stub). The seed corpus lists its kinds in
+#: this order.
+FORMATS = [
     "validator.formats.arm64_image",
     "validator.formats.ppc64_head",
-]
-#: Formats read inside another's step: the ELF container of a vmlinux (the header step
-#: takes it off), the PE/COFF headers of an EFI stub (described beside the arm64 header).
-CONTAINERS = [
     "validator.formats.elf",
     "validator.formats.pe",
+    "validator.formats.zboot",
+    "validator.formats.deb",
+    "validator.formats.compression",
+    "validator.formats.uimage",
+    "validator.formats.android",
 ]
+ROLES = ("wrapper", "header", "container")
 
 
-def packages() -> list[str]:
-    """Every registered format package, wrappers first."""
-    return [*WRAPPERS, *HEADERS, *CONTAINERS]
+def packages(role: str | None = None) -> list[str]:
+    """The registered format packages (of ``role``: "wrapper", "header", "container"),
+    in registry order."""
+    if role is None:
+        return list(FORMATS)
+    return [name for name in FORMATS if role == importlib.import_module(name).ROLE]
 
 
 def part(package: str, name: str):
@@ -63,7 +64,8 @@ def part(package: str, name: str):
 
 def unwraps() -> list[tuple]:
     """Every wrapper's ``(probe, unwrap)`` pairs, in the order they are tried."""
-    return [pair for package in WRAPPERS for pair in part(package, "decoder").UNWRAPS]
+    return [pair for package in packages("wrapper")
+            for pair in part(package, "decoder").UNWRAPS]
 
 
 def parts(name: str) -> list[str]:

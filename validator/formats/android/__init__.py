@@ -5,4 +5,7 @@ constants, declared once.
 their mutations for the seed corpus.
 """
 
+#: Its place in the registry (``validator.formats.FORMATS``).
+ROLE = "wrapper"
+
 MAGIC = b"ANDROID!"

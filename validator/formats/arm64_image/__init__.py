@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import enum
 
+#: Its place in the registry (``validator.formats.FORMATS``).
+ROLE = "header"
+
 FORMAT = "arm64-image"
 
 HEADER_SIZE = 64

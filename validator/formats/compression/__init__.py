@@ -5,6 +5,9 @@
 as the kernel's build does, ``samples`` the compressed kinds of the seed corpus.
 """
 
+#: Its place in the registry (``validator.formats.FORMATS``).
+ROLE = "wrapper"
+
 #: (codec, magic). The kernel's `lz4 -l` legacy frame and the lz4 frame format are both
 #: "lz4"; lzma is the legacy .lzma ("LZMA alone") header of `lzma -9`.
 MAGICS = (

@@ -338,5 +338,5 @@ class _Zstd:
         return b""
 
 
-#: What the pipeline tries, in order (``validator.formats.WRAPPERS``).
+#: What the pipeline tries, in order (``validator.formats.FORMATS``).
 UNWRAPS = ((probe, unwrap),)

@@ -203,6 +203,6 @@ def _companion(view, cfg, result: Unwrapped) -> None:
         result.companions["config"] = bytes(tar_layer.read_all(view, cfg.offset, cfg.size))
 
 
-#: What the pipeline tries, in order (``validator.formats.WRAPPERS``): the ar layer,
+#: What the pipeline tries, in order (``validator.formats.FORMATS``): the ar layer,
 #: then the data.tar inside it.
 UNWRAPS = ((probe, unwrap), (tar_probe, tar_unwrap))

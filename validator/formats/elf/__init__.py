@@ -5,6 +5,9 @@ first PT_LOAD), ``writer`` builds an ELF around a payload, ``samples`` the ELF k
 the seed corpus and their mutations.
 """
 
+#: Its place in the registry (``validator.formats.FORMATS``).
+ROLE = "container"
+
 MAGIC = b"\x7fELF"
 
 #: e_machine values kimage knows (ELF gABI / <elf.h>).

@@ -5,6 +5,9 @@ its constants, declared once.
 PE headers of an EFI application.
 """
 
+#: Its place in the registry (``validator.formats.FORMATS``).
+ROLE = "container"
+
 SIGNATURE = PE_SIGNATURE = b"PE\0\0"
 IMAGE_FILE_MACHINE_ARM64 = 0xAA64
 IMAGE_DIRECTORY_ENTRY_SECURITY = 4

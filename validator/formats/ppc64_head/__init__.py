@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import enum
 
+#: Its place in the registry (``validator.formats.FORMATS``).
+ROLE = "header"
+
 FORMAT = "ppc64-head"
 
 HEAD_SIZE = 0x100

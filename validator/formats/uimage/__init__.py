@@ -5,6 +5,9 @@ constants, declared once.
 mutations for the seed corpus.
 """
 
+#: Its place in the registry (``validator.formats.FORMATS``).
+ROLE = "wrapper"
+
 MAGIC = b"\x27\x05\x19\x56"
 HEADER_SIZE = 64
 CRC_CHUNK = 1 << 20

@@ -111,5 +111,5 @@ def _crc32(payload, size: int) -> int | None:
     return crc & 0xFFFFFFFF
 
 
-#: What the pipeline tries, in order (``validator.formats.WRAPPERS``).
+#: What the pipeline tries, in order (``validator.formats.FORMATS``).
 UNWRAPS = ((probe, unwrap),)

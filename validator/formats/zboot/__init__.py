@@ -5,6 +5,9 @@ application whose payload is a compressed arm64 Image. Its constants, declared o
 mutations for the seed corpus.
 """
 
+#: Its place in the registry (``validator.formats.FORMATS``).
+ROLE = "wrapper"
+
 MAGIC = b"MZ\0\0zimg"
 HEADER_SIZE = 0x40
 

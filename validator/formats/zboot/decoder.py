@@ -108,5 +108,5 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     return result
 
 
-#: What the pipeline tries, in order (``validator.formats.WRAPPERS``).
+#: What the pipeline tries, in order (``validator.formats.FORMATS``).
 UNWRAPS = ((probe, unwrap),)
