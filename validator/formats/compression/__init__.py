@@ -25,3 +25,13 @@ MAGICS = (
 LZ4_LEGACY = MAGICS[3][1]
 #: What the seed corpus writes: "lz4" is the kernel's legacy frame (lz4 -l).
 CODECS = ("gzip", "xz", "lzma", "bzip2", "zstd", "lz4", "lz4-frame")
+
+
+def codec_of(head: bytes) -> str | None:
+    """The codec whose magic starts ``head`` (bzip2's with its block size digit), or None."""
+    for codec, magic in MAGICS:
+        if head.startswith(magic):
+            if codec == "bzip2" and not (len(head) > 3 and 0x31 <= head[3] <= 0x39):
+                continue
+            return codec
+    return None

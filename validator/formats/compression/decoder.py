@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 
 from validator.catalogue import ALL_LOADERS, finding, rule
-from validator.formats.compression import MAGICS
+from validator.formats.compression import codec_of
 from validator.formats.compression.frames import (
     LZ4_LEGACY,
     LZ4_LEGACY_BLOCK,
@@ -97,15 +97,6 @@ rule("layer/lying-size", "error",
      "garbage or refuse the image.",
      "U-Boot include/image.h; AOSP bootimg.h; drivers/firmware/efi/libstub/zboot-header.S",
      ALL_LOADERS)
-
-
-def codec_of(head: bytes) -> str | None:
-    for codec, magic in MAGICS:
-        if head.startswith(magic):
-            if codec == "bzip2" and not (len(head) > 3 and 0x31 <= head[3] <= 0x39):
-                continue
-            return codec
-    return None
 
 
 def probe(view) -> bool:

@@ -8,6 +8,7 @@ import struct
 import zlib
 
 from validator.formats.compression import LZ4_LEGACY as LZ4_LEGACY_MAGIC
+from validator.formats.compression import codec_of
 
 #: Decompressing a real image to mutate the header inside is bounded by this.
 MAX_INNER = 256 << 20
@@ -96,12 +97,9 @@ def decompress(codec: str, data: bytes, limit: int = MAX_INNER) -> bytes | None:
 
 
 def stream_codec(data: bytes) -> str | None:
-    magics = (("gzip", b"\x1f\x8b\x08"), ("xz", b"\xfd7zXZ\x00"), ("zstd", b"\x28\xb5\x2f\xfd"),
-              ("lz4", LZ4_LEGACY_MAGIC), ("lz4-frame", b"\x04\x22\x4d\x18"),
-              ("lzma", b"\x5d\x00\x00"))
-    for codec, magic in magics:
-        if data.startswith(magic):
-            return codec
-    if data.startswith(b"BZh") and len(data) > 3 and 0x31 <= data[3] <= 0x39:
-        return "bzip2"
-    return None
+    """The codec ``compress`` and ``decompress`` call the stream ``data`` (the registry's
+    table, ``codec_of``; the lz4 frame format is "lz4-frame"), or None."""
+    codec = codec_of(data)
+    if codec == "lz4" and not data.startswith(LZ4_LEGACY_MAGIC):
+        return "lz4-frame"
+    return None if codec == "lzo" else codec

@@ -11,17 +11,18 @@ from validator.formats.elf import PT_LOAD, PT_NOTE
 def elf64(payload: bytes, *, endian: str, machine: int, p_offset: int = 0x1000,
           vaddr: int = 0xC000000000000000, filesz: int | None = None, p_type: int = PT_LOAD,
           note: bool = False, ident_class: int = 2, ident_data: int | None = None,
-          phentsize: int = 56) -> bytes:
+          phentsize: int = 56, e_flags: int = 0) -> bytes:
     """An ELF64 ET_EXEC whose first program header is a PT_LOAD of ``payload`` (ELF gABI).
 
     ``filesz`` overrides p_filesz (a lying size); ``note`` adds a PT_NOTE after it, as a
-    vmlinux has; ``ident_*`` and ``phentsize`` override those header fields."""
+    vmlinux has; ``ident_*``, ``phentsize`` and ``e_flags`` (a ppc64 vmlinux's ELF ABI
+    version, 1 or 2) set those header fields."""
     o = ">" if endian == "big" else "<"
     data = ident_data if ident_data is not None else (2 if endian == "big" else 1)
     ident = b"\x7fELF" + bytes([ident_class, data, 1, 0]) + bytes(8)
     phnum = 2 if note else 1
-    ehdr = ident + struct.pack(o + "HHIQQQIHHHHHH", 2, machine, 1, vaddr, 64, 0, 0, 64,
-                               phentsize, phnum, 64, 0, 0)
+    ehdr = ident + struct.pack(o + "HHIQQQIHHHHHH", 2, machine, 1, vaddr, 64, 0, e_flags,
+                               64, phentsize, phnum, 64, 0, 0)
     size = len(payload) if filesz is None else filesz
     phdrs = struct.pack(o + "IIQQQQQQ", p_type, 7, p_offset, vaddr, 0, size, size, 0x10000)
     if note:
