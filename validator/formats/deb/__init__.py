@@ -8,7 +8,7 @@ layer), ``tar`` walks a tar archive's headers, bounded.
 #: Its place in the registry (``validator.formats.FORMATS``).
 ROLE = "wrapper"
 
-AR_MAGIC = b"!<arch>\n"
+MAGIC = AR_MAGIC = b"!<arch>\n"
 AR_HEADER = 60
 USTAR = b"ustar"
 USTAR_OFFSET = 257

@@ -8,7 +8,7 @@ PE headers of an EFI application.
 #: Its place in the registry (``validator.formats.FORMATS``).
 ROLE = "container"
 
-SIGNATURE = PE_SIGNATURE = b"PE\0\0"
+MAGIC = SIGNATURE = PE_SIGNATURE = b"PE\0\0"  # at e_lfanew (an Image's res5, 0x3c)
 IMAGE_FILE_MACHINE_ARM64 = 0xAA64
 IMAGE_DIRECTORY_ENTRY_SECURITY = 4
 #: SizeOfHeaders of an arm64 EFI stub (DOS/Image header + PE headers, file-aligned).

@@ -25,6 +25,10 @@ SKIP_SHORT = 0x48000024  # 10-word FIXUP_ENDIAN
 SKIP_LONG = 0x4800002C  # 12-word FIXUP_ENDIAN
 TRAP = 0x7FE00008
 RUN0 = 0x72756E30  # "run0"
+#: What a head starts with from about 3.13 on (Book3S): FIXUP_ENDIAN's tdi, as a
+#: big-endian kernel stores it (a little-endian one stores it byte-reversed). Older heads
+#: and Book3E have no magic: a branch and a trap, recognised by parsing.
+MAGIC = TDI_FIXUP.to_bytes(4, "big")
 
 #: The ELF e_machine of a ppc64 vmlinux (elf.h EM_PPC64).
 from validator.formats.elf import EM_PPC64 as ELF_MACHINE  # noqa: E402,F401
