@@ -227,3 +227,22 @@ def test_a_new_wrapper_is_one_package_and_one_entry(testwrap):
         main(["check", "--format", "json", str(testwrap / "lying.bin")])
     report = json.loads(out.getvalue())["images"][0]
     assert "testwrap/length-lying" in {f["rule"] for f in report["findings"]}
+
+
+@pytest.mark.parametrize("codec", seedcorpus.CODECS)
+def test_the_seed_corpus_decodes_with_the_check_paths_decoder(codec):
+    """``decompress`` (``kimage fuzz --from``) is the check path's stream decoder: what
+    the kernel-style writer compressed comes back whole, and a stream cut short gives a
+    prefix of it (never more, never a traceback)."""
+    from validator.formats.compression.writer import compress, decompress
+
+    if not seedcorpus.codec_available(codec):
+        pytest.skip(f"{codec}: its package is not installed")
+    import random
+
+    data = random.Random(codec).randbytes(0x3000) + bytes(0x20000)
+    stream = compress(codec, data)
+    assert decompress(codec, stream) == data
+    assert decompress(codec, stream, limit=0x1000) is None  # over the limit
+    cut = decompress(codec, stream[:len(stream) // 2])
+    assert cut is None or data.startswith(cut)

@@ -62,6 +62,28 @@ class View:
 
 
 
+class BytesView:
+    """Bytes already in memory as a view (what a builder decodes: the seed corpus's
+    ``decompress``, bounded by its caller)."""
+
+    transformed = True
+    base = None
+    source = None
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self.length = len(data)
+
+    @property
+    def known_length(self) -> int:
+        return self.length
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length <= 0:
+            return b""
+        return self._data[offset:offset + length]
+
+
 class SliceView:
     """``length`` bytes at ``offset`` of a decoded view (e.g. a tar member)."""
 

@@ -123,7 +123,7 @@ def unwrap(view, ctx: Context, codec: str | None = None, offset: int = 0) -> Unw
             "lzo (lzop) stream: no lzo decoder is installed (python-lzo has no wheel here)",
             offset=0))
         return result
-    factory, declared = _decoder(codec, view, head, ctx)
+    factory, declared = stream_decoder(codec, view, head)
     if declared is not None:
         details["declared_size"] = declared
     window = history_window(codec, head)
@@ -143,8 +143,10 @@ def unwrap(view, ctx: Context, codec: str | None = None, offset: int = 0) -> Unw
     return result
 
 
-def _decoder(codec, view, head, ctx):
-    """(factory of a Decoder over ``view``, declared decoded size or None)."""
+def stream_decoder(codec: str, view, head: bytes):
+    """(factory of a pull Decoder over ``view``, declared decoded size or None): the one
+    stream decoder per codec, of the check path and of the seed corpus's ``decompress``.
+    ``head``: the stream's first 32 bytes."""
     if codec == "gzip":
         import zlib
         return (lambda: _ObjDecoder(view, zlib.decompressobj(31), zlib=True)), None

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import functools
 import struct
-import zlib
 
+from validator.formats.compression import CODECS, codec_of
 from validator.formats.compression import LZ4_LEGACY as LZ4_LEGACY_MAGIC
-from validator.formats.compression import codec_of
 
 #: Decompressing a real image to mutate the header inside is bounded by this.
 MAX_INNER = 256 << 20
@@ -58,42 +57,27 @@ def codec_available(codec: str) -> bool:
 
 
 def decompress(codec: str, data: bytes, limit: int = MAX_INNER) -> bytes | None:
-    """The whole decoded stream, or None when it does not decode within ``limit``."""
+    """The whole decoded stream, or None when it does not decode within ``limit``. Decoded
+    by the check path's decoder (``decoder.stream_decoder``); a stream cut short gives
+    what it decodes to."""
+    from validator.formats.compression.decoder import CHUNK, stream_decoder
+    from validator.io.views import BytesView
+
+    if codec not in CODECS:
+        return None
     try:
-        if codec == "gzip":
-            d = zlib.decompressobj(31)
-            out = d.decompress(data, limit + 1)
-        elif codec in ("xz", "lzma"):
-            import lzma
-            d = lzma.LZMADecompressor(lzma.FORMAT_XZ if codec == "xz" else lzma.FORMAT_ALONE)
-            out = d.decompress(data, limit + 1)
-        elif codec == "bzip2":
-            import bz2
-            d = bz2.BZ2Decompressor()
-            out = d.decompress(data, limit + 1)
-        elif codec == "zstd":
-            import zstandard
-            out = zstandard.ZstdDecompressor().stream_reader(
-                data, read_across_frames=False).read(limit + 1)
-        elif codec == "lz4-frame":
-            import lz4.frame
-            out = lz4.frame.LZ4FrameDecompressor().decompress(data, limit + 1)
-        elif codec == "lz4":
-            import lz4.block
-            out, pos = bytearray(), 4
-            while pos + 4 <= len(data) and len(out) <= limit:
-                size = struct.unpack_from("<I", data, pos)[0]
-                if size == 0 or pos + 4 + size > len(data):
-                    break
-                out += lz4.block.decompress(data[pos + 4:pos + 4 + size],
-                                            uncompressed_size=8 << 20)
-                pos += 4 + size
-            out = bytes(out)
-        else:
-            return None
+        factory, _ = stream_decoder("lz4" if codec == "lz4-frame" else codec,
+                                    BytesView(data), data[:32])
+        dec = factory()
+        out = bytearray()
+        while len(out) <= limit:
+            chunk = dec.read(min(CHUNK, limit + 1 - len(out)))
+            if not chunk:
+                break
+            out += chunk
     except Exception:
         return None
-    return out if len(out) <= limit else None
+    return bytes(out) if len(out) <= limit else None
 
 
 def stream_codec(data: bytes) -> str | None:
