@@ -246,3 +246,11 @@ def test_the_seed_corpus_decodes_with_the_check_paths_decoder(codec):
     assert decompress(codec, stream, limit=0x1000) is None  # over the limit
     cut = decompress(codec, stream[:len(stream) // 2])
     assert cut is None or data.startswith(cut)
+
+
+def test_kimage_fuzz_offers_every_kind():
+    """``kimage fuzz --format`` names its choices without importing the builders (its
+    parser is built at every start); they are the registry's kinds and aliases."""
+    from validator.commands.fuzz import FORMATS
+
+    assert set(FORMATS) == set(seedcorpus.KINDS) | set(seedcorpus.ALIASES)
