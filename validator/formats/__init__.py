@@ -71,8 +71,20 @@ def unwraps() -> list[tuple]:
 def parts(name: str) -> list[str]:
     """The module names of ``name`` (``"decoder"``, ``"rules"``, ``"samples"``) of every
     package that has one, in registry order; found, not imported (a ``rules`` module
-    registers its checks when imported, and the engine fixes their order)."""
-    from importlib.util import find_spec
+    registers its checks when imported, and the engine fixes their order), and without
+    importing the packages themselves (the check path needs only some of them)."""
+    import os
 
-    return [f"{package}.{name}" for package in packages()
-            if find_spec(f"{package}.{name}") is not None]
+    here = os.path.dirname(__file__)
+    found = []
+    for package in FORMATS:
+        parent, _, last = package.rpartition(".")
+        if parent == __name__ and os.path.isdir(os.path.join(here, last)):
+            has = os.path.isfile(os.path.join(here, last, f"{name}.py"))
+        else:  # a package from elsewhere (or not on a file system): ask the import system
+            from importlib.util import find_spec
+
+            has = find_spec(f"{package}.{name}") is not None
+        if has:
+            found.append(f"{package}.{name}")
+    return found

@@ -8,8 +8,6 @@ near-valid mutations for the seed corpus.
 
 from __future__ import annotations
 
-import enum
-
 #: Its place in the registry (``validator.formats.FORMATS``).
 ROLE = "header"
 
@@ -33,24 +31,6 @@ CODE0 = {
 
 #: The ELF e_machine of an arm64 vmlinux (elf.h EM_AARCH64).
 from validator.formats.elf import EM_AARCH64 as ELF_MACHINE  # noqa: E402,F401
-
-
-class PageSize(enum.IntEnum):
-    """flags bits 1-2 (booting.rst)."""
-
-    unspecified = 0
-    size_4k = 1
-    size_16k = 2
-    size_64k = 3
-
-
-PAGE_SIZE_BYTES = {
-    PageSize.unspecified: 0,
-    PageSize.size_4k: 4096,
-    PageSize.size_16k: 16384,
-    PageSize.size_64k: 65536,
-}
-
 
 #: The package's own modules (never the twin's names).
 _PARTS = frozenset({"decoder", "twin", "rules", "samples", "writer"})

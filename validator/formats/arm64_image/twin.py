@@ -6,6 +6,8 @@ Field names, order and validity checks mirror the spec; the spec's instances are
 
 from __future__ import annotations
 
+import enum
+
 from construct import (
     BitsInteger,
     BitStruct,
@@ -25,9 +27,24 @@ from validator.formats.arm64_image import (  # noqa: F401 (the package's constan
     LEGACY_TEXT_OFFSET,
     MAGIC,
     MAGIC_OFFSET,
-    PAGE_SIZE_BYTES,
-    PageSize,
 )
+
+
+class PageSize(enum.IntEnum):
+    """flags bits 1-2 (booting.rst)."""
+
+    unspecified = 0
+    size_4k = 1
+    size_16k = 2
+    size_64k = 3
+
+
+PAGE_SIZE_BYTES = {
+    PageSize.unspecified: 0,
+    PageSize.size_4k: 4096,
+    PageSize.size_16k: 16384,
+    PageSize.size_64k: 65536,
+}
 
 
 def _branch_target(code1: int) -> int:

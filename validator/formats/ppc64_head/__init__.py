@@ -34,12 +34,6 @@ MAGIC = TDI_FIXUP.to_bytes(4, "big")
 from validator.formats.elf import EM_PPC64 as ELF_MACHINE  # noqa: E402,F401
 
 
-class RunAtLoad(enum.IntEnum):
-    zero = 0
-    run_where_loaded = 1
-    run0 = RUN0
-
-
 class Layout(enum.IntEnum):
     plain_branch = 0
     fixup_endian_short = 1

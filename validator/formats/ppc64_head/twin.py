@@ -7,6 +7,7 @@ the spec's calculated endianness does; the spec's instances are ``Computed`` fie
 
 from __future__ import annotations
 
+import enum
 import functools
 import struct
 
@@ -40,8 +41,13 @@ from validator.formats.ppc64_head import (  # noqa: F401 (the package's constant
     TDI_OTHER_ORDER,
     TRAP,
     Layout,
-    RunAtLoad,
 )
+
+
+class RunAtLoad(enum.IntEnum):
+    zero = 0
+    run_where_loaded = 1
+    run0 = RUN0
 
 
 def _is_branch(value: int) -> bool:
