@@ -78,8 +78,8 @@ def cases():
     from validator._kaitai.arm64_image import Arm64Image
     from validator._kaitai.ppc64_head import Ppc64Head
     from validator.formats import arm64_image, ppc64_head
-    from validator.handlers import arm64_image as arm64_handler
-    from validator.handlers import ppc64_head as ppc64_handler
+    from validator.formats.arm64_image import decoder as arm64_handler
+    from validator.formats.ppc64_head import decoder as ppc64_handler
 
     a = ARM64.read_bytes()[:64]
     p = PPC64.read_bytes()[:256]

@@ -9,7 +9,7 @@ and a decompression bomb, each at two sizes to show that memory is flat in image
   (and 60 MB, still under the 64 MiB cap on decoded output) and does not compress.
 * bomb: ``Image.gz``, the real header followed by 1 GiB (and 4 GiB) of zeros, gzipped.
 
-zboot and bomb run only when ``validator.layers.zboot`` and ``compression`` exist.
+zboot and bomb run only when ``validator.formats.zboot`` and ``compression`` exist.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def bomb(small: Path, path: Path, zeros: int) -> Path:
 
 
 def layers_present() -> bool:
-    return all(importlib.util.find_spec(f"validator.layers.{m}") is not None
+    return all(importlib.util.find_spec(f"validator.formats.{m}") is not None
                for m in ("zboot", "compression"))
 
 
@@ -109,7 +109,7 @@ def measure(workdir: Path, runs: int = 3) -> dict:
         images["bomb 1 GiB of zeros (Image.gz)"] = bomb(small, d / "Image-1G.gz", 1 << 30)
         images["bomb 4 GiB of zeros (Image.gz)"] = bomb(small, d / "Image-4G.gz", 4 << 30)
     else:
-        notes.append("zboot and bomb skipped: validator.layers.zboot/compression absent")
+        notes.append("zboot and bomb skipped: validator.formats.zboot/compression absent")
     tiny = ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-efi.img"
     kimage = str(VENV_BIN / "kimage")
     python = str(VENV_BIN / "python")

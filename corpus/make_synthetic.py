@@ -22,13 +22,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from validator.formats import arm64_image, ppc64_head  # noqa: E402
+from validator.formats.arm64_image import EFI_CODE0, NOP, OLD_EFI_CODE0  # noqa: E402
+from validator.formats.arm64_image import twin as arm64_image  # noqa: E402
+from validator.formats.elf import EM_PPC64  # noqa: E402
+from validator.formats.elf.writer import elf64  # noqa: E402
+from validator.formats.pe import PE_SIGNATURE  # noqa: E402
+from validator.formats.ppc64_head import twin as ppc64_head  # noqa: E402
 
 PAGE = {"4k": (1, 4096), "16k": (2, 16384), "64k": (3, 65536)}
-EFI_CODE0 = 0xFA405A4D  # 6.1 "MZ" ccmp (efi-header.S)
-OLD_EFI_CODE0 = 0x91005A4D  # "MZ" add x13, x18, #0x16 (3.16 - 5.x)
-NOP = 0xD503201F
-PE_SIGNATURE = b"PE\0\0"
 #: "PE\0\0" and COFF Machine IMAGE_FILE_MACHINE_ARM64, where res5 points.
 PE_HEADER_START = PE_SIGNATURE + (0xAA64).to_bytes(2, "little")
 #: code1 = b 0x1000 from offset 4, and the file long enough to hold the target.
@@ -145,7 +146,7 @@ def ppc64_items():
     for endian in ("big", "little"):
         head = _ppc64_head(endian, ppc64_head.SKIP_LONG, 10, ppc64_head.RUN0)
         yield (f"ppc64/vmlinux-fixup_endian_long-{'be' if endian == 'big' else 'le'}-run0.elf",
-               _elf64(head, endian, machine=21),
+               _elf64(head, endian, machine=EM_PPC64),
                {"arch": "ppc64", "endianness": endian, "page_size": None, "relocatable": True,
                 "run_at_load": "run0", "layout": "fixup_endian_long"})
 
@@ -174,15 +175,10 @@ def _ppc64_head(endian: str, skip: int | None, words: int, run_at_load: int) -> 
 
 
 def _elf64(payload: bytes, endian: str, machine: int, p_offset: int = 0x1000) -> bytes:
-    """A minimal ELF64 ET_EXEC with one PT_LOAD holding ``payload`` (ELF gABI layout)."""
-    o = ">" if endian == "big" else "<"
-    ident = b"\x7fELF" + bytes([2, 2 if endian == "big" else 1, 1, 0]) + bytes(8)
-    vaddr = 0xC000000000000000
-    ehdr = ident + struct.pack(o + "HHIQQQIHHHHHH", 2, machine, 1, vaddr, 64, 0,
-                               1 if endian == "big" else 2, 64, 56, 1, 64, 0, 0)
-    phdr = struct.pack(o + "IIQQQQQQ", 1, 7, p_offset, vaddr, 0, len(payload),
-                       len(payload), 0x10000)
-    return (ehdr + phdr).ljust(p_offset, b"\0") + payload
+    """A minimal ELF64 ET_EXEC with one PT_LOAD holding ``payload``; a ppc64 vmlinux's
+    e_flags name its ELF ABI (1 big-endian, 2 little-endian)."""
+    return elf64(payload, endian=endian, machine=machine, p_offset=p_offset,
+                 e_flags=1 if endian == "big" else 2)
 
 
 def items():

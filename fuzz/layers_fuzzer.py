@@ -9,7 +9,7 @@ import contextlib
 import fuzzlib
 
 with fuzzlib.instrumented():
-    from validator.layers import Limits
+    from validator.io.limits import Limits
     from validator.pipeline import analyse
     from validator.source import InputError
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from validator import strategies as ks
-from validator.formats import arm64_image
+from validator.formats.arm64_image import twin as arm64_image
 
 # A Debian 6.1.0-50-cloud-arm64 header as measured (shared/reference/peers.md:
 # text_offset 0, image_size 0x1aa0000, flags 0xa; arm64.md: code0 0xfa405a4d,

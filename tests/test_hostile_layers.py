@@ -25,7 +25,7 @@ import zlib
 import pytest
 
 from tests.conftest import CORPUS, ROOT
-from validator.layers import Limits
+from validator.io.limits import Limits
 from validator.pipeline import analyse
 
 MiB = 1 << 20

@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import CORPUS
 from validator import checker
-from validator.layers import Limits
+from validator.io.limits import Limits
 from validator.pipeline import analyse
 
 BASE = (CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-efi.img").read_bytes().ljust(0x2000,

@@ -18,7 +18,7 @@ import zlib
 import pytest
 
 from tests.conftest import CORPUS, ROOT
-from validator.layers import Limits
+from validator.io.limits import Limits
 from validator.pipeline import analyse
 
 SYNTH = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-efi.img"

@@ -12,7 +12,7 @@ import pytest
 from corpus.kernels.parts import materialise_parts
 from corpus.materialise import materialise
 from tests.conftest import CORPUS
-from validator.layers import Limits
+from validator.io.limits import Limits
 from validator.pipeline import analyse
 
 KERNELS = CORPUS / "kernels"

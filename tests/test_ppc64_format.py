@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from validator import strategies as ks
-from validator.formats import ppc64_head
+from validator.formats.ppc64_head import twin as ppc64_head
 
 
 def _head_6_1(order: str, trampoline: bytes, run_at_load: int, branch=0x4800CFD4) -> bytes:

@@ -18,7 +18,10 @@ from corpus.materialise import excerpt_bytes
 from tests.conftest import CORPUS
 from tests.test_preflight import RULE_TESTS as PREFLIGHT_AND_PATCH
 from validator import checker, kconfig, seedcorpus, sysmap
-from validator.formats import arm64_image, ppc64_head
+from validator.formats.arm64_image import twin as arm64_image
+from validator.formats.elf import EM_PPC64
+from validator.formats.elf.writer import elf32
+from validator.formats.ppc64_head import twin as ppc64_head
 from validator.rules.registry import load_all
 from validator.targets import parse_target
 
@@ -69,11 +72,7 @@ def plain_head(**words) -> bytes:
 
 def _elf32_ppc64(head: bytes) -> bytes:
     """An ELFCLASS32 file with EM_PPC64 and one PT_LOAD holding ``head`` (ELF gABI)."""
-    ident = b"\x7fELF" + bytes([1, 2, 1, 0]) + bytes(8)
-    ehdr = ident + struct.pack(">HHIIIIIHHHHHH", 2, 21, 1, 0xC0000000, 52, 0, 0, 52, 32, 1,
-                               40, 0, 0)
-    phdr = struct.pack(">IIIIIIII", 1, 0x1000, 0xC0000000, 0, len(head), len(head), 7, 0x10000)
-    return (ehdr + phdr).ljust(0x1000, b"\0") + head
+    return elf32(head, endian="big", machine=EM_PPC64)
 
 
 ARM64_CONFIG = ("# Linux/arm64 6.1.176 Kernel Configuration\nCONFIG_ARM64=y\n"

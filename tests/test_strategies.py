@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from tests.conftest import CORPUS, ROOT
 from validator import checker, seedcorpus
 from validator import strategies as ks
-from validator.formats import arm64_image, ppc64_head
+from validator.formats.arm64_image import twin as arm64_image
+from validator.formats.ppc64_head import twin as ppc64_head
 from validator.rules.registry import load_all
 
 SETTINGS = settings(max_examples=120, deadline=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from validator import loaders
-from validator.layers import Limits
+from validator.io.limits import Limits
 from validator.model import ImageResult, severity_rank
 from validator.pipeline import analyse
 from validator.rules.engine import Context, run_checks

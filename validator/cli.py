@@ -19,8 +19,7 @@ import os
 import sys
 
 from validator import __version__
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+from validator.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE  # noqa: F401 (re-exported)
 
 
 def _command_names() -> list[str]:

@@ -18,24 +18,20 @@ from __future__ import annotations
 
 import os
 
-from validator import banner
-from validator.handlers import Decoded
-from validator.handlers import arm64_image as arm64
-from validator.handlers import ppc64_head as ppc64
-from validator.layers import Context, Limits, View
-from validator.layers import elf as elf_layer
+from validator import banner, formats
+from validator.catalogue import ALL_LOADERS, finding, rule
+from validator.formats.arm64_image import decoder as arm64
+from validator.formats.elf import decoder as elf_layer
+from validator.io.decoded import Context
+from validator.io.limits import Limits
+from validator.io.source import InputError, Source
+from validator.io.views import View
 from validator.model import ImageResult
-from validator.rules.registry import ALL_LOADERS, finding, rule
-from validator.source import InputError, Source
 
 __all__ = ["Limits", "analyse", "InputError"]
 
 #: No kernel header fits in fewer bytes (the arm64 magic ends at 0x3c).
 MIN_SIZE = 0x3C
-
-EM_PPC64 = 21
-EM_AARCH64 = 183
-
 
 rule("layer/unknown-format", "error",
      "no kernel image header was found",
@@ -95,17 +91,19 @@ def _late_elf_truncation(result: ImageResult, view) -> None:
 
 
 def _wrappers():
-    """(probe, unwrap) of every wrapper layer, in the order they are tried."""
-    from validator.layers import android, compression, deb, uimage, zboot
+    """(probe, unwrap) of every wrapper layer, in the order they are tried: the format
+    registry's (``validator.formats.FORMATS``)."""
+    return formats.unwraps()
 
-    return (
-        (zboot.probe, zboot.unwrap),
-        (deb.probe, deb.unwrap),
-        (deb.tar_probe, deb.tar_unwrap),
-        (uimage.probe, uimage.unwrap),
-        (android.probe, android.unwrap),
-        (compression.probe, compression.unwrap),
-    )
+
+def _header_for_machine(machine: int | None):
+    """The decoder of the registered header format whose ELF e_machine is ``machine``."""
+    import importlib
+
+    for package in formats.packages("header"):
+        if getattr(importlib.import_module(package), "ELF_MACHINE", None) == machine:
+            return formats.part(package, "decoder")
+    return None
 
 
 def _unwrap(view, result: ImageResult, ctx: Context):
@@ -142,11 +140,10 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
         result.findings += unwrapped.findings
         if unwrapped.view is None:
             return
-        if unwrapped.machine == EM_PPC64:
-            _apply(result, ppc64.FORMAT, unwrapped.view,
-                   ppc64.decode(unwrapped.view, elf_endianness=unwrapped.endianness))
-        elif unwrapped.machine == EM_AARCH64:
-            _apply(result, arm64.FORMAT, unwrapped.view, arm64.decode(unwrapped.view))
+        header = _header_for_machine(unwrapped.machine)
+        if header is not None:
+            _apply(result, header.FORMAT, unwrapped.view,
+                   header.decode(unwrapped.view, elf_endianness=unwrapped.endianness))
         else:
             result.findings.append(finding(
                 "elf/unsupported-machine",
@@ -157,8 +154,8 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
         _apply(result, arm64.FORMAT, view, arm64.decode(view))
         if result.header.get("has_efi_stub"):
             _describe_pe(view, result)
-    elif ppc64.probe(view):
-        _apply(result, ppc64.FORMAT, view, ppc64.decode(view))
+    elif (header := _probed_header(view)) is not None:
+        _apply(result, header.FORMAT, view, header.decode(view))
     elif any(v.failed for _, v in ctx.decoded) and len(view.read(0, MIN_SIZE)) < MIN_SIZE:
         return  # a decoder stopped before the header: its finding says why
     elif any(layer.kind == "zboot" for layer in result.layers):
@@ -175,10 +172,20 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
             f"at 0x38", offset=0))
 
 
+def _probed_header(view):
+    """The decoder of the first registered header format (after arm64, tried above with
+    its EFI-stub fallback) whose probe matches ``view``."""
+    for package in formats.packages("header"):
+        decoder = formats.part(package, "decoder")
+        if decoder is not arm64 and decoder.probe(view):
+            return decoder
+    return None
+
+
 def _describe_pe(view, result: ImageResult) -> None:
     """The EFI stub's PE headers, beside the header (``derived["pe"]``): the Image is its
     own PE file, no wrapper is taken off."""
-    from validator.layers import pe
+    from validator.formats.pe import decoder as pe
 
     details, findings = pe.describe(view)
     image_size = result.header.get("image_size")
@@ -207,7 +214,7 @@ class _Budgeted:
         return self._view.scan(pattern, max_match, budget=self._budget)
 
 
-def _apply(result: ImageResult, fmt: str, view, decoded: Decoded) -> None:
+def _apply(result: ImageResult, fmt: str, view, decoded) -> None:
     result.findings += decoded.findings
     if not decoded.header:
         return

@@ -5,7 +5,7 @@ builds into bytes::
 
     from hypothesis import given
     from validator import strategies as ks
-    from validator.formats import arm64_image
+    from validator.formats.arm64_image import twin as arm64_image
 
     @given(ks.arm64_headers())
     def test_my_loader(header):
@@ -31,7 +31,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from validator import seedcorpus
-from validator.formats import arm64_image, ppc64_head
+from validator.formats.arm64_image import twin as arm64_image
+from validator.formats.ppc64_head import twin as ppc64_head
 from validator.seedcorpus import ARM64_ERAS, PPC64_ERAS, Sample
 
 __all__ = [

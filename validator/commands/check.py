@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from validator.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 ORDER = 20
 
@@ -59,7 +59,7 @@ def add_limit_option(p) -> None:
 
 def limits(args, decode_all: bool):
     """The pipeline's Limits for ``--max-decompressed``."""
-    from validator.layers import Limits
+    from validator.io.limits import Limits
 
     if getattr(args, "max_decompressed", None):
         return Limits(max_decompressed=args.max_decompressed, decode_all=decode_all)

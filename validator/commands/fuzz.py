@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from validator.cli import EXIT_OK, EXIT_USAGE
+from validator.commands import EXIT_OK, EXIT_USAGE
 
 ORDER = 60
 MANIFEST = "manifest.json"
@@ -65,7 +65,7 @@ def run(args) -> int:
 
     source = targets = None
     if args.source is not None:
-        from validator.source import InputError, Source
+        from validator.io.source import InputError, Source
 
         try:
             with Source(args.source) as src:

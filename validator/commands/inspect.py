@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from validator.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from validator.commands.check import add_limit_option, limits
 
 ORDER = 10

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from validator.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from validator.commands._lint_walk import (  # noqa: F401  (public names of lint)
     IMAGE_PATTERNS,
     NOT_IMAGES,

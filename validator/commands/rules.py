@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from validator.cli import EXIT_OK, EXIT_USAGE
+from validator.commands import EXIT_OK, EXIT_USAGE
 
 ORDER = 80
 CATALOGUE_ID = "kimage-rules/1"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from validator.cli import EXIT_OK
+from validator.commands import EXIT_OK
 from validator.schemas import NAMES
 
 ORDER = 90

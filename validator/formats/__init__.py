@@ -1,0 +1,90 @@
+"""THE REGISTRY: every format kimage reads, one package each.
+
+A format package (``validator.formats.<name>``, or any importable package named here) is a
+plain module, no class hierarchy:
+
+``__init__``  its constants (magic, EM_*, offsets), declared once; imports nothing heavy
+``decoder``   the check path. A wrapper lists ``UNWRAPS``: ``(probe(view) -> bool,
+              unwrap(view, ctx) -> Unwrapped)`` pairs, tried in order; a header format
+              has ``probe(view)`` and ``decode(view) -> Decoded``. A decoder declares the
+              rules it reports (``validator.catalogue.rule``) and imports no rules stage.
+``twin`` / ``writer``  the builder: a construct twin (parse AND build) or a writer
+``rules``     a header format's checks over its facts (run by ``validator.rules.engine``)
+``samples``   ``KINDS``: the seed-corpus kinds it builds (valid files and near-valid
+              mutations, each with the findings kimage must report) and ``TARGETS``: its
+              mutations of a real image's wrapper or header (``kimage fuzz --from``)
+
+The pipeline, the rule listing, the check engine and the seed corpus iterate ``FORMATS``;
+adding a format is one package and one entry there.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: Every format package, in order. Each declares its ``ROLE`` in its ``__init__``:
+#: "wrapper" (a layer a loader takes off: the pipeline tries their probes in this order),
+#: "header" (what is decoded once no wrapper is left, directly or inside an ELF vmlinux
+#: by its e_machine, ``ELF_MACHINE``) or "container" (read inside another's step: the ELF
+#: of a vmlinux, the PE/COFF headers of an EFI stub). The seed corpus lists its kinds in
+#: this order.
+FORMATS = [
+    "validator.formats.arm64_image",
+    "validator.formats.ppc64_head",
+    "validator.formats.elf",
+    "validator.formats.pe",
+    "validator.formats.zboot",
+    "validator.formats.deb",
+    "validator.formats.compression",
+    "validator.formats.uimage",
+    "validator.formats.android",
+]
+ROLES = ("wrapper", "header", "container")
+
+
+def packages(role: str | None = None) -> list[str]:
+    """The registered format packages (of ``role``: "wrapper", "header", "container"),
+    in registry order."""
+    if role is None:
+        return list(FORMATS)
+    return [name for name in FORMATS if role == importlib.import_module(name).ROLE]
+
+
+def part(package: str, name: str):
+    """``package.name`` imported (e.g. ``part(p, "decoder")``), or None when the package
+    has no such module."""
+    module = f"{package}.{name}"
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+
+
+def unwraps() -> list[tuple]:
+    """Every wrapper's ``(probe, unwrap)`` pairs, in the order they are tried."""
+    return [pair for package in packages("wrapper")
+            for pair in part(package, "decoder").UNWRAPS]
+
+
+def parts(name: str) -> list[str]:
+    """The module names of ``name`` (``"decoder"``, ``"rules"``, ``"samples"``) of every
+    package that has one, in registry order; found, not imported (a ``rules`` module
+    registers its checks when imported, and the engine fixes their order), and without
+    importing the packages themselves (the check path needs only some of them)."""
+    import os
+
+    here = os.path.dirname(__file__)
+    found = []
+    for package in FORMATS:
+        parent, _, last = package.rpartition(".")
+        if parent == __name__ and os.path.isdir(os.path.join(here, last)):
+            has = os.path.isfile(os.path.join(here, last, f"{name}.py"))
+        else:  # a package from elsewhere (or not on a file system): ask the import system
+            from importlib.util import find_spec
+
+            has = find_spec(f"{package}.{name}") is not None
+        if has:
+            found.append(f"{package}.{name}")
+    return found

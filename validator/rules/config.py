@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from validator.handlers import ppc64_head
+from validator.catalogue import finding, rule
+from validator.formats import ppc64_head
 from validator.rules.engine import Context, check
-from validator.rules.registry import finding, rule
 
 rule("config/malformed-line", "warning",
      "a line of the .config is not Kconfig syntax",

@@ -6,7 +6,8 @@ finding naming the check, and the other checks still run.
 
 from __future__ import annotations
 
-from validator.rules.registry import CHECK_MODULES, finding, rule
+from validator.catalogue import finding, rule
+from validator.rules.registry import check_modules
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def load_checks() -> list[Registered]:
     if not _LOADED:
         import importlib
 
-        for name in CHECK_MODULES:
+        for name in check_modules():
             importlib.import_module(name)
         _LOADED.append(True)
     return CHECKS

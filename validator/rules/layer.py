@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from validator.catalogue import finding, rule
 from validator.rules.engine import Context, check
-from validator.rules.registry import finding, rule
 
 rule("layer/compressed", "info",
      "the kernel is compressed: only some loaders decompress it",

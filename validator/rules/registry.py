@@ -1,80 +1,45 @@
 """The rule registry: stable IDs, severities, rationale and references.
 
-A rule ID never changes meaning once released; new behaviour gets a new ID. Each
-module that reports findings declares its rules here through ``rule``.
+The primitives (``Rule``, ``rule``, ``finding``, ``RULES``) are declared in the leaf
+``validator.catalogue`` and re-exported here; this module knows which modules declare
+rules and looks names up among them.
 """
 
 from __future__ import annotations
 
-from validator.model import Finding
+from validator.catalogue import ALL_LOADERS, RULES, Rule, finding, rule  # noqa: F401
 
 
-class Rule:
-    __slots__ = ("id", "severity", "summary", "rationale", "reference", "loaders")
+def check_modules() -> tuple[str, ...]:
+    """Modules whose checks ``kimage check`` runs (validator.rules.engine imports them):
+    the layer checks, each header format's ``rules`` (the format registry), then the
+    cross-format checks."""
+    from validator import formats
 
-    def __init__(self, id: str, severity: str, summary: str, rationale: str, reference: str,
-                 loaders: tuple[str, ...] = ()) -> None:
-        self.id, self.severity, self.summary = id, severity, summary
-        self.rationale, self.reference, self.loaders = rationale, reference, tuple(loaders)
-
-    def __repr__(self) -> str:
-        return f"Rule({self.id!r}, {self.severity!r})"
+    return ("validator.rules.layer", *formats.parts("rules"), "validator.rules.config",
+            "validator.rules.symbols", "validator.rules.target")
 
 
-RULES: dict[str, Rule] = {}
+#: Modules outside the format registry that declare rules (preflight and patch bring the
+#: construct twins, so a name lookup imports them last).
+_CORE_MODULES = ("validator.checker", "validator.rules.engine")
+_KDUMP_MODULES = ("validator.preflight", "validator.patch")
 
 
-def rule(id: str, severity: str, summary: str, rationale: str, reference: str,
-         loaders: tuple[str, ...] = ()) -> Rule:
-    if id in RULES:
-        raise ValueError(f"rule {id} declared twice")
-    RULES[id] = r = Rule(id, severity, summary, rationale, reference, loaders)
-    return r
+def rule_modules() -> tuple[str, ...]:
+    """Modules that declare rules, imported by ``load_all`` (for listing and SARIF): the
+    check path's, every registered format's decoder, then preflight's and patch's."""
+    from validator import formats
 
-
-def finding(rule_id: str, message: str, offset: int | None = None,
-            field: str | None = None) -> Finding:
-    r = RULES[rule_id]
-    return Finding(r.id, r.severity, message, offset, field, list(r.loaders))
-
-
-ALL_LOADERS = ("kexec-tools", "kexec-file", "u-boot", "grub", "efi", "qemu")
-
-#: Modules whose checks ``kimage check`` runs (validator.rules.engine imports them).
-CHECK_MODULES = (
-    "validator.rules.layer",
-    "validator.rules.arm64",
-    "validator.rules.ppc64",
-    "validator.rules.config",
-    "validator.rules.symbols",
-    "validator.rules.target",
-)
-
-#: Modules that declare rules, imported by ``load_all`` (for listing and SARIF).
-RULE_MODULES = (
-    "validator.checker",
-    "validator.rules.engine",
-    *CHECK_MODULES,
-    "validator.pipeline",
-    "validator.layers.elf",
-    "validator.layers.compression",
-    "validator.layers.pe",
-    "validator.layers.zboot",
-    "validator.layers.uimage",
-    "validator.layers.android",
-    "validator.layers.deb",
-    "validator.handlers.arm64_image",
-    "validator.handlers.ppc64_head",
-    "validator.preflight",
-    "validator.patch",
-)
+    return (*_CORE_MODULES, *check_modules(), "validator.pipeline",
+            *formats.parts("decoder"), *_KDUMP_MODULES)
 
 
 def load_all() -> dict[str, Rule]:
     """Import every module that declares rules; return the registry."""
     import importlib
 
-    for name in RULE_MODULES:
+    for name in rule_modules():
         importlib.import_module(name)
     return RULES
 
@@ -84,13 +49,13 @@ def load_all() -> dict[str, Rule]:
 #: What matches every rule in a selection.
 EVERY_RULE = ("ALL", "*")
 
-#: Modules imported in turn until a name is found: the check path's own first, the
-#: wrappers' next, preflight and patch (which bring the construct twins) only when the
-#: name is in none of those; so a valid name costs the check path nothing.
-_LOOKUP_STAGES = (("validator.checker", "validator.rules.engine", *CHECK_MODULES),
-                  tuple(m for m in RULE_MODULES if m not in ("validator.preflight",
-                                                             "validator.patch")),
-                  RULE_MODULES)
+def _lookup_stages():
+    """Modules imported in turn until a name is found: the check path's own first, the
+    wrappers' next, preflight and patch (which bring the construct twins) only when the
+    name is in none of those; so a valid name costs the check path nothing."""
+    every = rule_modules()
+    return ((*_CORE_MODULES, *check_modules()),
+            tuple(m for m in every if m not in _KDUMP_MODULES), every)
 
 
 def _names_now(exact: bool) -> set[str]:
@@ -109,7 +74,7 @@ def is_known(pattern: str, exact: bool = False) -> bool:
     pattern = pattern.strip()
     if not exact and pattern in EVERY_RULE:
         return True
-    for stage in _LOOKUP_STAGES:
+    for stage in _lookup_stages():
         for name in stage:
             importlib.import_module(name)
         if pattern in _names_now(exact):

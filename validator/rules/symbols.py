@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from validator.catalogue import finding, rule
 from validator.rules.engine import Context, check
-from validator.rules.registry import finding, rule
 
 rule("symbols/malformed-line", "warning",
      "a line of the System.map is not 'address type name'",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from validator.catalogue import ALL_LOADERS, finding, rule
 from validator.rules.engine import Context, check
-from validator.rules.registry import ALL_LOADERS, finding, rule
 
 rule("target/arch-mismatch", "error",
      "the image is for another architecture than the target",

@@ -3,7 +3,7 @@
 ``kimage inspect linux-image-*.deb`` reaches the kernel without unpacking to disk: the ar
 archive (deb(5): "!<arch>\\n", 60-byte member headers, "debian-binary" first) is read in
 place, ``data.tar.*`` is decoded by the compression layer as a stream, and the tar
-archive's headers are walked (``validator.layers.tar``: bounded, member data skipped,
+archive's headers are walked (``validator.formats.deb.tar``: bounded, member data skipped,
 never extracted). The kernel is the first path ``boot/vmlinuz-*`` or ``boot/vmlinux-*``
 (Debian's packages hold one; the choice is recorded) as dpkg installs it: the last member
 of that path, a hard link's target content, a symlink's target in the package. The
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import re
 
-from validator.layers import Context, Unwrapped
-from validator.layers import tar as tar_layer
+from validator.catalogue import finding, rule
+from validator.formats.deb import AR_HEADER, AR_MAGIC, USTAR, USTAR_OFFSET
+from validator.formats.deb import tar as tar_layer
+from validator.formats.results import Unwrapped
+from validator.io.decoded import Context
 from validator.model import Layer
-from validator.rules.registry import finding, rule
 
-AR_MAGIC = b"!<arch>\n"
-AR_HEADER = 60
 MAX_MEMBERS = 64  # a .deb has three; more is no package
 KERNEL = re.compile(r"^boot/vmlinu[xz]-")  # on paths as tar.normalise gives them
 CONFIG = re.compile(r"^boot/config-")
@@ -89,7 +89,7 @@ def unwrap(view, ctx: Context) -> Unwrapped:
 
 
 def tar_probe(view) -> bool:
-    return view.read(257, 5) == b"ustar"
+    return view.read(USTAR_OFFSET, len(USTAR)) == USTAR
 
 
 def tar_unwrap(view, ctx: Context) -> Unwrapped:
@@ -201,3 +201,8 @@ def _companion(view, cfg, result: Unwrapped) -> None:
     d["config_size"] = cfg.size
     if cfg.size <= MAX_COMPANION:
         result.companions["config"] = bytes(tar_layer.read_all(view, cfg.offset, cfg.size))
+
+
+#: What the pipeline tries, in order (``validator.formats.FORMATS``): the ar layer,
+#: then the data.tar inside it.
+UNWRAPS = ((probe, unwrap), (tar_probe, tar_unwrap))

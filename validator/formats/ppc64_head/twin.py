@@ -29,28 +29,25 @@ from construct import (
     this,
 )
 
-HEAD_SIZE = 0x100
-RUN_AT_LOAD_OFFSET = 0x5C
-SECONDARY_ENTRY_OFFSET = 0x60
-
-TDI_FIXUP = 0x08000048  # tdi 0,0,0x48 in the kernel's byte order
-TDI_OTHER_ORDER = 0x48000008  # the same bytes read in the other order: b .+8
-SKIP_SHORT = 0x48000024  # 10-word FIXUP_ENDIAN
-SKIP_LONG = 0x4800002C  # 12-word FIXUP_ENDIAN
-TRAP = 0x7FE00008
-RUN0 = 0x72756E30  # "run0"
+from validator.formats.ppc64_head import (  # noqa: F401 (the package's constants)
+    BODY_FIELDS,
+    HEAD_SIZE,
+    RUN0,
+    RUN_AT_LOAD_OFFSET,
+    SECONDARY_ENTRY_OFFSET,
+    SKIP_LONG,
+    SKIP_SHORT,
+    TDI_FIXUP,
+    TDI_OTHER_ORDER,
+    TRAP,
+    Layout,
+)
 
 
 class RunAtLoad(enum.IntEnum):
     zero = 0
     run_where_loaded = 1
     run0 = RUN0
-
-
-class Layout(enum.IntEnum):
-    plain_branch = 0
-    fixup_endian_short = 1
-    fixup_endian_long = 2
 
 
 def _is_branch(value: int) -> bool:
@@ -121,13 +118,6 @@ ppc64_head = Struct(
     ),
     # The spec's calculated endianness: the body's byte order follows is_le.
     "body" / Switch(this.is_le, {True: body_struct("little"), False: body_struct("big")}),
-)
-
-
-#: Fields of ``body`` read from the bytes, in order (the spec's ``seq``).
-BODY_FIELDS = (
-    "fixup_endian", "main_branch", "trap", "secondary_hold_spinloop",
-    "secondary_hold_acknowledge", "low_fill", "run_at_load", "secondary_hold",
 )
 
 

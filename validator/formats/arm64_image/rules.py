@@ -7,12 +7,13 @@ U-Boot arch/arm/lib/image.c).
 
 from __future__ import annotations
 
+from validator.catalogue import finding, rule
+from validator.formats.arm64_image import FORMAT as _FORMAT
+from validator.formats.arm64_image import LEGACY_TEXT_OFFSET
 from validator.rules.engine import Context, check
-from validator.rules.registry import finding, rule
 from validator.units import human_size
 
-FORMAT = ("arm64-image",)
-LEGACY_TEXT_OFFSET = 0x80000
+FORMAT = (_FORMAT,)
 #: Page size loaders align segment bases to when the host's is unknown.
 BASE_PAGE = 4096
 

@@ -1,19 +1,87 @@
-"""Byte views over a decoded stream and file-like access to any view (see the package
-docstring): ``SliceView`` (a tar member of a decoded archive), ``ViewFile`` (what tarfile,
-zstandard and pefile read), and the bounded pattern search every view's ``scan`` uses."""
+"""Byte views (see the package docstring): ``View`` (a window on the input file),
+``SliceView`` (a window on a decoded stream, e.g. a tar member of a decoded archive),
+``ViewFile`` (what tarfile, zstandard and pefile read), and the bounded pattern search
+every view's ``scan`` uses."""
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
+    from typing import Protocol
 
-    from validator.layers import DecodedView
+    from validator.io.decoded import DecodedView
+    from validator.io.source import Source
+
+    class ByteView(Protocol):
+        source: Source
+
+        def read(self, offset: int, length: int) -> bytes: ...
 
 #: The largest read a ViewFile hands on at once (a caller's read(n) is filled to n, up to
 #: this, from views whose own reads are shorter, as a DecodedView's are).
 MAX_FILE_READ = 16 << 20
 WINDOW = 1 << 20
+
+
+class View:
+    """A window on a source: ``length`` bytes from ``base``."""
+
+    __slots__ = ("source", "base", "length")
+
+    def __init__(self, source: Source, base: int, length: int) -> None:
+        self.source, self.base, self.length = source, base, length
+
+    def __repr__(self) -> str:
+        return f"View({self.source!r}, {self.base:#x}, {self.length:#x})"
+
+    #: False: a View's bytes are the input file's bytes (DecodedView and SliceView: True).
+    transformed = False
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset < 0 or offset >= self.length:
+            return b""
+        length = min(length, self.length - offset)
+        return self.source.read(self.base + offset, length)
+
+    @property
+    def known_length(self) -> int:
+        return self.length
+
+    def slice(self, offset: int, length: int) -> View:
+        offset = max(0, min(offset, self.length))
+        return View(self.source, self.base + offset, max(0, min(length, self.length - offset)))
+
+    def scan(self, pattern: re.Pattern[bytes], max_match: int = 256,
+             budget: int | None = None):
+        return _scan(self, pattern, max_match, budget)
+
+    @classmethod
+    def whole(cls, source: Source) -> View:
+        return cls(source, 0, source.size)
+
+
+
+class BytesView:
+    """Bytes already in memory as a view (what a builder decodes: the seed corpus's
+    ``decompress``, bounded by its caller)."""
+
+    transformed = True
+    base = None
+    source = None
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self.length = len(data)
+
+    @property
+    def known_length(self) -> int:
+        return self.length
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length <= 0:
+            return b""
+        return self._data[offset:offset + length]
 
 
 class SliceView:

@@ -22,11 +22,12 @@ from construct import (
     Struct,
 )
 
-HEADER_SIZE = 64
-MAGIC = b"ARMd"
-MAGIC_OFFSET = 0x38
-#: text_offset a loader assumes when image_size is 0 (booting.rst).
-LEGACY_TEXT_OFFSET = 0x80000
+from validator.formats.arm64_image import (  # noqa: F401 (the package's constants)
+    HEADER_SIZE,
+    LEGACY_TEXT_OFFSET,
+    MAGIC,
+    MAGIC_OFFSET,
+)
 
 
 class PageSize(enum.IntEnum):

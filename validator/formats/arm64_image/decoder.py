@@ -7,25 +7,14 @@ import and parse time (bench/). tests/test_kaitai_differential.py holds the two 
 
 from __future__ import annotations
 
-from validator.handlers import Decoded, human_size, kaitai_parse
-from validator.layers import View
+from validator.catalogue import finding, rule
+from validator.formats.arm64_image import CODE0 as _CODE0
+from validator.formats.arm64_image import FORMAT, HEADER_SIZE, MAGIC, MAGIC_OFFSET  # noqa: F401
+from validator.formats.pe import IMAGE_FILE_MACHINE_ARM64, PE_SIGNATURE
+from validator.formats.results import Decoded, kaitai_parse
+from validator.io.views import View
 from validator.model import Field
-from validator.rules.registry import finding, rule
-
-FORMAT = "arm64-image"
-
-#: The spec's sizes and constants (as in ``validator.formats.arm64_image``, which imports
-#: construct; tests/test_imports.py checks that the two agree).
-HEADER_SIZE = 64
-MAGIC = b"ARMd"
-MAGIC_OFFSET = 0x38
-
-_CODE0 = {
-    0xFA405A4D: 'EFI stub "MZ" (ccmp x18, #0, #0xd, pl; 5.x and later)',
-    0x91005A4D: 'EFI stub "MZ" (add x13, x18, #0x16; before the ccmp form)',
-    0xD503201F: "nop (no EFI stub)",
-}
-
+from validator.units import human_size
 
 rule("arm64/bad-magic", "error",
      "the arm64 Image magic ARM\\x64 is missing at 0x38",
@@ -45,10 +34,6 @@ rule("arm64/truncated-header", "error",
      ("kexec-tools", "kexec-file", "u-boot"))
 
 
-PE_SIGNATURE = b"PE\0\0"
-IMAGE_FILE_MACHINE_ARM64 = 0xAA64
-
-
 def probe(view: View) -> bool:
     """True when the magic sits at 0x38 (``looks_like`` of the spec)."""
     return view.read(MAGIC_OFFSET, 4) == MAGIC
@@ -65,7 +50,7 @@ def probe_without_magic(view: View) -> bool:
             and int.from_bytes(pe[4:6], "little") == IMAGE_FILE_MACHINE_ARM64)
 
 
-def decode(view: View) -> Decoded:
+def decode(view: View, elf_endianness: str | None = None) -> Decoded:
     data = view.read(0, HEADER_SIZE)
     if len(data) < HEADER_SIZE:
         return Decoded(findings=[finding(

@@ -7,11 +7,11 @@ arch/powerpc/kexec/file_load_64.c).
 
 from __future__ import annotations
 
-from validator.handlers import ppc64_head as spec
+from validator.catalogue import finding, rule
+from validator.formats import ppc64_head as spec
 from validator.rules.engine import Context, check
-from validator.rules.registry import finding, rule
 
-FORMAT = ("ppc64-head",)
+FORMAT = (spec.FORMAT,)
 
 rule("ppc64/run-at-load-unknown", "warning",
      "__run_at_load holds neither \"run0\", 1 nor 0",

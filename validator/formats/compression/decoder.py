@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import struct
 
-from validator.layers import Context, DecodeError, Unwrapped
-from validator.layers.frames import (
+from validator.catalogue import ALL_LOADERS, finding, rule
+from validator.formats.compression import codec_of
+from validator.formats.compression.frames import (
     LZ4_LEGACY,
     LZ4_LEGACY_BLOCK,
     UPFRONT,
     history_window,
     zstd_frame_end,
 )
-from validator.layers.views import read_all
+from validator.formats.results import Unwrapped
+from validator.io.decoded import Context, DecodeError
+from validator.io.views import read_all
 from validator.model import Layer
-from validator.rules.registry import ALL_LOADERS, finding, rule
 
 #: The largest history window a decoder may reserve. The kernel's xz uses a 32 MiB
 #: dictionary (scripts/xz_wrap.sh), `lzma -9` 64 MiB and its zstd22 (`zstd -22 --ultra`) a
@@ -33,19 +35,6 @@ from validator.rules.registry import ALL_LOADERS, finding, rule
 MAX_WINDOW = 128 << 20
 #: liblzma's memory limit: the dictionary plus its decoder's own few hundred KiB.
 LZMA_MEMLIMIT = MAX_WINDOW + (4 << 20)
-
-#: (codec, magic). The kernel's `lz4 -l` legacy frame and the lz4 frame format are both
-#: "lz4"; lzma is the legacy .lzma ("LZMA alone") header of `lzma -9`.
-MAGICS = (
-    ("gzip", b"\x1f\x8b\x08"),
-    ("xz", b"\xfd7zXZ\x00"),
-    ("zstd", b"\x28\xb5\x2f\xfd"),
-    ("lz4", b"\x02\x21\x4c\x18"),
-    ("lz4", b"\x04\x22\x4d\x18"),
-    ("bzip2", b"BZh"),
-    ("lzo", b"\x89LZO"),
-    ("lzma", b"\x5d\x00\x00"),
-)
 
 CHUNK = 64 * 1024
 
@@ -110,15 +99,6 @@ rule("layer/lying-size", "error",
      ALL_LOADERS)
 
 
-def codec_of(head: bytes) -> str | None:
-    for codec, magic in MAGICS:
-        if head.startswith(magic):
-            if codec == "bzip2" and not (len(head) > 3 and 0x31 <= head[3] <= 0x39):
-                continue
-            return codec
-    return None
-
-
 def probe(view) -> bool:
     return codec_of(view.read(0, 8)) is not None
 
@@ -143,7 +123,7 @@ def unwrap(view, ctx: Context, codec: str | None = None, offset: int = 0) -> Unw
             "lzo (lzop) stream: no lzo decoder is installed (python-lzo has no wheel here)",
             offset=0))
         return result
-    factory, declared = _decoder(codec, view, head, ctx)
+    factory, declared = stream_decoder(codec, view, head)
     if declared is not None:
         details["declared_size"] = declared
     window = history_window(codec, head)
@@ -163,8 +143,10 @@ def unwrap(view, ctx: Context, codec: str | None = None, offset: int = 0) -> Unw
     return result
 
 
-def _decoder(codec, view, head, ctx):
-    """(factory of a Decoder over ``view``, declared decoded size or None)."""
+def stream_decoder(codec: str, view, head: bytes):
+    """(factory of a pull Decoder over ``view``, declared decoded size or None): the one
+    stream decoder per codec, of the check path and of the seed corpus's ``decompress``.
+    ``head``: the stream's first 32 bytes."""
     if codec == "gzip":
         import zlib
         return (lambda: _ObjDecoder(view, zlib.decompressobj(31), zlib=True)), None
@@ -318,7 +300,7 @@ class _Zstd:
     def __init__(self, parent):
         import zstandard
 
-        from validator.layers import ViewFile
+        from validator.io.views import ViewFile
 
         self.parent = parent
         self._file = ViewFile(parent)
@@ -347,3 +329,7 @@ class _Zstd:
         total = getattr(self.parent, "known_length", None)
         self.trailing = None if total is None else total - end
         return b""
+
+
+#: What the pipeline tries, in order (``validator.formats.FORMATS``).
+UNWRAPS = ((probe, unwrap),)

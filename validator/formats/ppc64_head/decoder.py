@@ -7,34 +7,24 @@ import and parse time (bench/). tests/test_kaitai_differential.py holds the two 
 
 from __future__ import annotations
 
-import enum
-
-from validator.handlers import Decoded, kaitai_parse
-from validator.layers import View
+from validator.catalogue import finding, rule
+from validator.formats.ppc64_head import (
+    BODY_FIELDS,
+    FORMAT,  # noqa: F401 (the decoder names its format)
+    HEAD_SIZE,
+    RUN0,
+    RUN_AT_LOAD_OFFSET,
+    SECONDARY_ENTRY_OFFSET,
+    TDI_FIXUP,
+    Layout,
+)
+from validator.formats.results import Decoded, kaitai_parse
+from validator.io.views import View
 from validator.model import Field
-from validator.rules.registry import finding, rule
-
-FORMAT = "ppc64-head"
-
-#: The spec's sizes and constants (as in ``validator.formats.ppc64_head``, which imports
-#: construct; tests/test_imports.py checks that the two agree).
-HEAD_SIZE = 0x100
-RUN_AT_LOAD_OFFSET = 0x5C
-SECONDARY_ENTRY_OFFSET = 0x60
-TDI_FIXUP = 0x08000048  # tdi 0,0,0x48 in the kernel's byte order
-RUN0 = 0x72756E30  # "run0"
-
-
-class Layout(enum.IntEnum):
-    plain_branch = 0
-    fixup_endian_short = 1
-    fixup_endian_long = 2
-
 
 #: The ``seq`` fields of the spec's types, to name a field the parser rejects.
 _SEQ = {
-    "body": ("fixup_endian", "main_branch", "trap", "secondary_hold_spinloop",
-             "secondary_hold_acknowledge", "low_fill", "run_at_load", "secondary_hold"),
+    "body": BODY_FIELDS,
     "fixup_endian": ("tdi", "skip_branch", "trampoline"),
 }
 

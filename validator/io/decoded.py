@@ -1,46 +1,20 @@
-"""Layers: what a loader unwraps before it reads a header.
-
-A layer recognises its wrapper by magic, reports what it found (a ``Layer``) and hands
-on a view of the bytes a loader would place in memory. A layer knows nothing of the
-header formats above it.
-
-Every view answers ``read(offset, n)`` and knows its root ``source``. Two kinds exist:
-
-* ``View``: a window on the input file (``base``, ``length``); reads are ``pread``s.
-* ``DecodedView``: the output of a decoder (decompression, a tar member of a compressed
-  archive). Bytes are produced on demand, streaming, from the parent view: the first
-  ``HEAD`` decoded bytes are kept, after that only a sliding ``WINDOW``; a read behind
-  the window restarts the decoder. Memory is bounded by ``HEAD + WINDOW`` plus the
-  decoder's own state whatever the stream holds, and output is capped by ``Limits``.
-
-A decoder's own state is its history window (zstd's window, an xz/lzma dictionary, a
-bzip2 or lz4 block), which fills as it decodes: a stream needs min(window, bytes decoded)
-of it. What the decoded views of one chain hold at once, their windows and their own
-head and window buffers, is capped by ``Limits.max_decoder_memory``; a stream that would
-need more stops there, with ``layer/decoded-in-part`` (info: the bytes decoded so far
-are judged; the stream's end is not checked).
-"""
+"""Decoded views: a decoder's output produced on demand with bounded memory
+(``DecodedView``), and the per-analysis pool of them (``Context``) that shares
+``Limits.max_decoder_memory`` (see the package docstring)."""
 
 from __future__ import annotations
 
-from validator.layers.views import SliceView, ViewFile, _scan
+from validator.catalogue import finding
+from validator.io.limits import Limits, MiB
+from validator.io.views import SliceView, _scan
 from validator.model import Finding, Layer
-from validator.rules.registry import finding
-
-__all__ = ["Context", "DecodeError", "DecodedView", "Limits", "SliceView", "Unwrapped", "View",
-           "ViewFile"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
     from typing import Protocol
 
-    from validator.source import Source
-
-    class ByteView(Protocol):
-        source: Source
-
-        def read(self, offset: int, length: int) -> bytes: ...
+    from validator.io.source import Source
 
     class Decoder(Protocol):
         """A pull decoder over a parent view: ``read(n)`` gives at most n new bytes, b""
@@ -52,84 +26,6 @@ if TYPE_CHECKING:
         trailing: int | None
 
         def read(self, n: int) -> bytes: ...
-
-MiB = 1 << 20
-
-
-class Limits:
-    """Bounds on what one analysis may decode.
-
-    ``max_decompressed``: bytes one decoder may produce before the chain stops with
-    ``layer/decompression-limit``. ``max_ratio``: output/input ratio beyond which a
-    stream counts as a bomb (checked once the output passes ``ratio_floor``).
-    ``max_depth``: wrappers unwrapped before ``layer/nesting-limit``.
-    ``max_decoder_memory``: bytes the decoded views of one chain may hold at once: their
-    decoders' history windows (a zstd window or an xz dictionary fills as the stream
-    decodes) and their own buffers, before ``layer/decoder-memory-limit``.
-    ``scan_read``: bytes of the input file a banner search through a decoding layer may
-    read (a raw file is scanned whole, as before). ``decode_all``: decode every stream to
-    its end (bounded, memory-flat) to learn sizes and catch truncated or lying streams;
-    off for ``inspect``, which decodes only what it reads.
-    """
-
-    __slots__ = ("max_decompressed", "max_ratio", "ratio_floor", "max_depth", "scan_read",
-                 "decode_all", "max_decoder_memory")
-
-    def __init__(self, max_decompressed: int = 64 * MiB, max_ratio: int = 256,
-                 ratio_floor: int = 4 * MiB, max_depth: int = 8, scan_read: int = 768 * 1024,
-                 decode_all: bool = False, max_decoder_memory: int = 36 * MiB) -> None:
-        self.max_decompressed, self.max_ratio, self.ratio_floor = (
-            max_decompressed, max_ratio, ratio_floor)
-        self.max_depth, self.scan_read, self.decode_all = max_depth, scan_read, decode_all
-        self.max_decoder_memory = max_decoder_memory
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Limits and all(
-            getattr(self, n) == getattr(other, n) for n in self.__slots__)
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, n) for n in self.__slots__))
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
-        return f"Limits({inner})"
-
-
-class View:
-    """A window on a source: ``length`` bytes from ``base``."""
-
-    __slots__ = ("source", "base", "length")
-
-    def __init__(self, source: Source, base: int, length: int) -> None:
-        self.source, self.base, self.length = source, base, length
-
-    def __repr__(self) -> str:
-        return f"View({self.source!r}, {self.base:#x}, {self.length:#x})"
-
-    #: False: a View's bytes are the input file's bytes (DecodedView and SliceView: True).
-    transformed = False
-
-    def read(self, offset: int, length: int) -> bytes:
-        if offset < 0 or offset >= self.length:
-            return b""
-        length = min(length, self.length - offset)
-        return self.source.read(self.base + offset, length)
-
-    @property
-    def known_length(self) -> int:
-        return self.length
-
-    def slice(self, offset: int, length: int) -> View:
-        offset = max(0, min(offset, self.length))
-        return View(self.source, self.base + offset, max(0, min(length, self.length - offset)))
-
-    def scan(self, pattern: re.Pattern[bytes], max_match: int = 256,
-             budget: int | None = None):
-        return _scan(self, pattern, max_match, budget)
-
-    @classmethod
-    def whole(cls, source: Source) -> View:
-        return cls(source, 0, source.size)
 
 
 class DecodeError(Exception):
@@ -363,21 +259,6 @@ class DecodedView:
     def scan(self, pattern: re.Pattern[bytes], max_match: int = 256,
              budget: int | None = None):
         return _scan(self, pattern, max_match, budget)
-
-
-class Unwrapped:
-    """What a wrapper layer hands back: its ``Layer``, the next view (None: the chain
-    stops), findings, facts it establishes (e.g. ``compression``) and companion files
-    found beside the kernel (e.g. a package's ``config``: name -> bytes)."""
-
-    __slots__ = ("layer", "view", "findings", "facts", "companions")
-
-    def __init__(self, layer: Layer, view: object | None, findings: list[Finding] | None = None,
-                 facts: dict | None = None, companions: dict[str, bytes] | None = None) -> None:
-        self.layer, self.view = layer, view
-        self.findings = [] if findings is None else findings
-        self.facts = {} if facts is None else facts
-        self.companions = {} if companions is None else companions
 
 
 class Context:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import struct
 
-from validator.rules.registry import finding, rule
+from validator.catalogue import finding, rule
+from validator.formats.pe import IMAGE_DIRECTORY_ENTRY_SECURITY, MACHINES, SIGNATURE
 
-SIGNATURE = b"PE\0\0"
 MAX_HEADERS = 1 << 20  # COFF + optional header + section table beyond this is malformed
-IMAGE_DIRECTORY_ENTRY_SECURITY = 4
 
 rule("pe/malformed", "error",
      "the PE/COFF headers of the EFI stub cannot be parsed",
@@ -26,9 +25,6 @@ rule("pe/malformed", "error",
      "headers that do not parse are refused.",
      "PE Format (Microsoft), 'Optional Header'; shared/reference/arm64.md sections 3-5",
      ("grub", "efi"))
-
-MACHINES = {0xAA64: "arm64", 0x8664: "x86_64", 0x14C: "i386", 0x5064: "riscv64",
-            0x6264: "loongarch64", 0x1C4: "armv7"}
 
 
 def describe(view) -> tuple[dict, list]:

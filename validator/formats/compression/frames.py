@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import struct
 
-LZ4_LEGACY = b"\x02\x21\x4c\x18"
+from validator.formats.compression import LZ4_LEGACY  # noqa: F401 (re-exported)
+
 LZ4_LEGACY_BLOCK = 8 << 20  # the legacy frame's fixed block size (lz4 -l)
 #: Codecs whose decoders take their buffers whole with the first block (a block in and
 #: out, bzip2's block sort): the others' windows fill as they decode.

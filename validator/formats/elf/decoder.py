@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import struct
 
-from validator.layers import View
+from validator.catalogue import ALL_LOADERS, finding, rule
+from validator.formats.elf import MACHINES, MAGIC, PHDR_SIZE, PT_LOAD
+from validator.io.views import View
 from validator.model import Finding, Layer
-from validator.rules.registry import ALL_LOADERS, finding, rule
-
-MAGIC = b"\x7fELF"
 
 #: The largest program-header table read, in bytes: Linux's binfmt_elf refuses a table of
 #: more than 64 KiB (fs/binfmt_elf.c load_elf_phdrs), 1170 ELF64 or 2048 ELF32 headers; a
@@ -23,12 +22,6 @@ MAX_PHDR_TABLE = 64 * 1024
 #: e_phnum's escape value (gABI): the real count is in section 0's sh_info. No kernel
 #: loader reads it so: kexec-tools and kexec_file_load take 0xffff as 65535 headers.
 PN_XNUM = 0xFFFF
-#: sizeof(Elf32_Phdr), sizeof(Elf64_Phdr); what both kexec loaders require e_phentsize to be.
-PHDR_SIZE = {32: 32, 64: 56}
-PT_LOAD = 1
-
-#: e_machine values kimage knows (ELF gABI / <elf.h>).
-MACHINES = {20: "EM_PPC", 21: "EM_PPC64", 183: "EM_AARCH64", 62: "EM_X86_64", 243: "EM_RISCV"}
 
 
 class ElfUnwrapped:

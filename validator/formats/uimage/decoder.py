@@ -14,18 +14,12 @@ from __future__ import annotations
 import struct
 import zlib
 
-from validator.layers import Context, Unwrapped, compression
+from validator.catalogue import finding, rule
+from validator.formats.compression import decoder as compression
+from validator.formats.results import Unwrapped
+from validator.formats.uimage import ARCH, COMP, CRC_CHUNK, HEADER_SIZE, MAGIC, OS, TYPE
+from validator.io.decoded import Context
 from validator.model import Layer
-from validator.rules.registry import finding, rule
-
-MAGIC = b"\x27\x05\x19\x56"
-HEADER_SIZE = 64
-CRC_CHUNK = 1 << 20
-
-COMP = {0: None, 1: "gzip", 2: "bzip2", 3: "lzma", 4: "lzo", 5: "lz4", 6: "zstd"}
-OS = {5: "linux"}
-ARCH = {2: "arm", 3: "i386", 7: "powerpc", 22: "arm64", 26: "riscv"}
-TYPE = {2: "kernel", 14: "kernel_noload", 3: "ramdisk", 4: "multi", 8: "flat_dt"}
 
 rule("uimage/bad-header-crc", "error",
      "the uImage header CRC does not match the header",
@@ -115,3 +109,7 @@ def _crc32(payload, size: int) -> int | None:
         crc = zlib.crc32(chunk, crc)
         offset += len(chunk)
     return crc & 0xFFFFFFFF
+
+
+#: What the pipeline tries, in order (``validator.formats.FORMATS``).
+UNWRAPS = ((probe, unwrap),)

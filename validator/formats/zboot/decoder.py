@@ -15,18 +15,13 @@ from __future__ import annotations
 
 import struct
 
-from validator.layers import Context, Unwrapped, compression, pe
+from validator.catalogue import finding, rule
+from validator.formats.compression import decoder as compression
+from validator.formats.pe import decoder as pe
+from validator.formats.results import Unwrapped
+from validator.formats.zboot import HEADER_SIZE, KEXEC_TOOLS_PREFIXES, MAGIC, NAMES
+from validator.io.decoded import Context
 from validator.model import Layer
-from validator.rules.registry import finding, rule
-
-MAGIC = b"MZ\0\0zimg"
-HEADER_SIZE = 0x40
-
-#: header name -> codec. 6.1-6.12.10 write gzip lz4 lzma lzo xzkern zstd22; 6.13+ gzip|zstd.
-NAMES = {"gzip": "gzip", "lz4": "lz4", "lzma": "lzma", "lzo": "lzo", "xzkern": "xz",
-         "zstd22": "zstd", "zstd": "zstd"}
-#: kexec-tools' check: the first 4 bytes of the name in {gzip, zstd, lzma} (kexec-pe-zboot.c)
-KEXEC_TOOLS_PREFIXES = ("gzip", "zstd", "lzma")
 
 rule("zboot/payload-outside-file", "error",
      "the zboot payload offset and size point outside the file",
@@ -111,3 +106,7 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     result.facts["compression"] = codec
     result.view = payload
     return result
+
+
+#: What the pipeline tries, in order (``validator.formats.FORMATS``).
+UNWRAPS = ((probe, unwrap),)

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import posixpath
 
-from validator.layers import ViewFile
-from validator.layers.views import read_all
-from validator.rules.registry import finding, rule
+from validator.catalogue import finding, rule
+from validator.io.views import ViewFile, read_all
 
 BLOCK = 512
 #: The largest pax or GNU long-name header read (a path, a link target, a few xattrs).

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import struct
 
-from validator.layers import Context, Unwrapped
+from validator.catalogue import finding, rule
+from validator.formats.android import MAGIC
+from validator.formats.results import Unwrapped
+from validator.io.decoded import Context
 from validator.model import Layer
-from validator.rules.registry import finding, rule
 
-MAGIC = b"ANDROID!"
 V3_PAGE = 4096
 
 rule("android/bad-header", "error",
@@ -72,3 +73,7 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     d["kernel_offset"] = page
     result.view = view.slice(page, kernel_size)
     return result
+
+
+#: What the pipeline tries, in order (``validator.formats.FORMATS``).
+UNWRAPS = ((probe, unwrap),)

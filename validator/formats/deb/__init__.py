@@ -1,0 +1,14 @@
+"""Debian packages (deb(5)): an ``ar`` archive whose ``data.tar.*`` holds
+``boot/vmlinu[xz]-*``; and the tar archive inside (POSIX ustar). Constants, declared once.
+
+``decoder`` takes both layers off on the check path (the ar layer, then the data.tar
+layer), ``tar`` walks a tar archive's headers, bounded.
+"""
+
+#: Its place in the registry (``validator.formats.FORMATS``).
+ROLE = "wrapper"
+
+MAGIC = AR_MAGIC = b"!<arch>\n"
+AR_HEADER = 60
+USTAR = b"ustar"
+USTAR_OFFSET = 257
