@@ -5,7 +5,7 @@ every field agrees with what unpack_bootimg prints, and the kernel, ramdisk, sec
 dtb unpack_bootimg extracts lie where the spec's sizes and page arithmetic put them; the
 same for the corpus boot-v0/boot-v3 images. Version 4, which this mkbootimg cannot write,
 is checked against bootimg.h's layout (signature_size after the 1536-byte command line).
-Also compared with kimage's Android layer decoder (validator/layers/android.py)."""
+Also compared with kimage's Android layer decoder (validator/formats/android/decoder.py)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 identification, the ELF header and each program header, on the real ppc64 vmlinux files
 of the corpus (cross-built and Debian's), on ELF32/ELF64 headers of both byte orders that
 pyelftools' own structs build, and on mutated bytes (same accept/reject, same fields).
-Also compares with kimage's ELF layer decoder (validator/layers/elf.py)."""
+Also compares with kimage's ELF layer decoder (validator/formats/elf/decoder.py)."""
 
 from __future__ import annotations
 

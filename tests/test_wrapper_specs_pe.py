@@ -4,7 +4,7 @@ magic), the data directories and the section table, on the real EFI-stub Images 
 images of the corpus and Debian's signed arm64 Image, and on mutated header bytes. The
 certificate table is checked against osslsigncode (its extracted PKCS#7 signature lies
 where the spec's WIN_CERTIFICATE says), on Debian's signature and on one osslsigncode
-makes. Also compares with kimage's PE description (validator/layers/pe.py)."""
+makes. Also compares with kimage's PE description (validator/formats/pe/decoder.py)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ parameters (arch, os, type, compression, addresses, name, time) parse to those p
 (mkimage's short names are the spec's enum ids), and every field agrees with what
 `dumpimage -l` lists, for them, for the corpus uImage and for mutated headers (with a
 recomputed header CRC, so that dumpimage reads them as legacy images). Also compared with
-kimage's uImage layer decoder (validator/layers/uimage.py)."""
+kimage's uImage layer decoder (validator/formats/uimage/decoder.py)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ as independent tools read it (od, recorded in corpus/kernels/*/expected.json), a
 payload itself (the range the spec gives decompresses, with Python's gzip or zstandard, to
 the arm64 Image whose size the build recorded, and the 4-byte size Makefile.zboot appends
 after a non-gzip payload is that size), and against kimage's zboot layer decoder
-(validator/layers/zboot.py), also on mutated headers."""
+(validator/formats/zboot/decoder.py), also on mutated headers."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ HEAD = (KERNELS / ZBOOT_VARIANTS[0] / "vmlinuz.efi").read_bytes()[:0x40]
 def test_mutated_header_matches_the_layer_decoder(edits, keep):
     """The spec accepts exactly what the layer's probe takes ("MZ\\0\\0zimg") when the 64
     header bytes are there, and reads the same fields as the layer decoder."""
-    from validator.layers import zboot
+    from validator.formats import zboot
 
     blob = bytearray(HEAD)
     for pos, value in edits:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from validator.cli import EXIT_OK, EXIT_USAGE
+from validator.commands import EXIT_OK, EXIT_USAGE
 
 ORDER = 50
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from validator.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from validator.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 ORDER = 40
 

@@ -12,8 +12,8 @@ naming the file and a sanitised summary, never the file's bytes.
 
 from __future__ import annotations
 
+from validator.catalogue import rule
 from validator.kdump.host import Evidence, Host
-from validator.rules.registry import rule
 
 MALFORMED = "preflight/host-file-malformed"
 NOT_CPIO = "preflight/initrd-not-cpio"

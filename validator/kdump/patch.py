@@ -28,9 +28,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+from validator.catalogue import rule
 from validator.formats.ppc64_head import HEAD_SIZE, RUN0, RUN_AT_LOAD_OFFSET
 from validator.kdump import patch_dest
-from validator.rules.registry import rule
 from validator.source import open_regular
 
 VALUES = {"1": 1, "run0": RUN0}

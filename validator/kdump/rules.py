@@ -6,7 +6,7 @@ IDs; validator.kdump.hostcheck declares the two about preflight's other inputs.
 
 from __future__ import annotations
 
-from validator.rules.registry import rule
+from validator.catalogue import rule
 
 LOADERS = ("kexec-tools", "kexec-file")
 
