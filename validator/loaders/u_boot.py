@@ -15,6 +15,14 @@ from validator.rules.engine import Context
 
 NAME = "u-boot"
 VERSIONS = "U-Boot 2023.01 (run) to v2026.10-rc2 (read)"
+#: booti_setup (arch/arm/lib/image.c) reads the header the same way in every release
+#: modelled; from v2025.10 booti reserves the image's placement in the LMB and fails
+#: where it overlaps reserved or allocated memory, which depends on the board, not on the
+#: image, so no verdict here changes with the release.
+RELEASES = (
+    ("2023.01", "v2023.01 arch/arm/lib/image.c", "run"),
+    ("2025.10", "v2025.10 boot/bootm.c (reference, placement only)", "read"),
+)
 NOT_APPLICABLE = "booti starts arm64 Images only"
 
 REJECTS = {
@@ -35,7 +43,7 @@ def applies(ctx: Context) -> bool:
     return ctx.arch() != "ppc64"
 
 
-def special(ctx: Context):
+def special(ctx: Context, version: str = RELEASES[-1][0]):
     compression = ctx.facts.get("compression")
     if compression and ctx.layer("zboot") is None:
         if compression in DECOMPRESSES:
