@@ -62,8 +62,17 @@ ARM64_DTS = """/dts-v1/;
 """
 
 
+def suite() -> str:
+    """The Debian suite whose kexec-tools:arm64 runs: ``$LOADERTRUTH_SUITE`` (e.g. trixie,
+    unstable; unpacked by ``install.sh suite SUITE``), or "" for the machine's own."""
+    return os.environ.get("LOADERTRUTH_SUITE", "")
+
+
 def root_dir(arch: str) -> Path:
-    """The unpacked Debian root of ``arm64`` or ``ppc64el`` (install.sh)."""
+    """The unpacked Debian root of ``arm64`` or ``ppc64el`` (install.sh); for arm64 that
+    of ``suite()`` when one is chosen."""
+    if suite() and arch == "arm64":
+        return CACHE / f"root-arm64-{suite()}"
     return CACHE / f"root-{arch}"
 
 
@@ -150,7 +159,8 @@ def sysroot(arch: str, crash: bool, isolation: str = "prefix") -> Path:
 
 
 def _sysroot(arch: str, crash: bool, isolation: str) -> Path:
-    name = f"sysroot-{arch}-{'crash' if crash else 'normal'}-{isolation}"
+    at = f"-{suite()}" if suite() and arch == "arm64" else ""
+    name = f"sysroot-{arch}{at}-{'crash' if crash else 'normal'}-{isolation}"
     path = CACHE / name
     stamp = path / ".loadertruth"
     if stamp.is_file():

@@ -75,6 +75,8 @@ suite_root() {
         target=$(readlink "$link")
         if [ -e "$root$target" ]; then ln -sfr "$root$target" "$link"; fi
     done
+    # merged /usr (trixie on): the loader and kexec are found at /lib and /sbin
+    for dir in lib sbin bin; do [ -e "$root/$dir" ] || ln -s "usr/$dir" "$root/$dir"; done
     printf '{"suite": "%s", "arm64": {%s}}\n' "$suite" "$json" >"$CACHE/versions-$suite.json"
     echo "$want" >"$root/.installed"
     echo "install.sh: kexec-tools of $suite ready in $root"

@@ -106,15 +106,27 @@ def available(arch: str = "arm64") -> tuple[bool, str]:
     if qemu_user(darch) is None:
         return False, f"qemu-{QEMU[darch]}(-static) not installed (loadertruth/install.sh)"
     if not (fixtures.root_dir(darch) / "sbin" / "kexec").is_file():
-        return False, f"kexec-tools:{darch} not unpacked (loadertruth/install.sh)"
+        how = f"install.sh suite {fixtures.suite()}" if fixtures.suite() else "install.sh"
+        return False, f"kexec-tools:{darch} not unpacked (loadertruth/{how})"
     if darch == "arm64" and which("dtc") is None:
         return False, "dtc not installed (device-tree-compiler)"
     return True, ""
 
 
 def version(arch: str) -> str:
-    v = versions().get(debian_arch(arch), {}).get("kexec-tools", "unknown")
-    return f"kexec-tools {v} ({debian_arch(arch)})"
+    darch = debian_arch(arch)
+    if fixtures.suite() and darch == "arm64":
+        import json
+
+        from .common import CACHE
+        try:
+            rec = json.loads((CACHE / f"versions-{fixtures.suite()}.json").read_text())
+        except (OSError, ValueError):
+            rec = {}
+        v = rec.get("arm64", {}).get("kexec-tools", "unknown")
+        return f"kexec-tools {v} ({darch}, Debian {fixtures.suite()})"
+    v = versions().get(darch, {}).get("kexec-tools", "unknown")
+    return f"kexec-tools {v} ({darch})"
 
 
 def command(loader: str, arch: str, image: Path, isolation: str = "prefix") -> list[str]:
