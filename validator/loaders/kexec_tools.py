@@ -26,8 +26,12 @@ By release (horms/kexec-tools; the release of each commit from ``git describe
 - 2.0.32 (15d78e5): the zboot's decompressed Image must have "PE\\0\\0" at an e_lfanew
   within 0..4096 (8322826, include/pe.h get_pehdr_offset); 2.0.31 reads it unchecked.
 
-Debian 12's 2.0.25 build has no liblzma (its dependencies), so it does not undo xz/lzma;
-trixie's and unstable's do. Seen and not modelled (loadertruth.compare.EXPLAINED):
+The verdict is that of an upstream build with its optional libraries (zlib, liblzma,
+libzstd). Debian's builds (12, 13 and unstable) link zlib only, so they undo neither
+xz/lzma nor zstd: Debian's 2.0.32 refuses a zstd zboot. Seen and not modelled
+(loadertruth.compare.EXPLAINED): that; a zboot payload is undone by its content, not
+by the name in the header (slurp_decompress_file sniffs the magic), so a gzip payload
+named "lzma" loads where kimage, decoding by the name, finds no kernel;
 ``-p`` does not range-check text_offset and places a wrapping value below the crash
 region; whether ``-p`` fits the kernel into the host's crash region is ``kimage
 preflight``'s question, not ``check``'s.
