@@ -35,7 +35,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from .common import CACHE
+from .common import CACHE, suite
 
 ARM64_RAM = (0x40000000, 0xBFFFFFFF)
 ARM64_CRASH = (0x60000000, 0x6FFFFFFF)
@@ -60,12 +60,6 @@ ARM64_DTS = """/dts-v1/;
 	};
 };
 """
-
-
-def suite() -> str:
-    """The Debian suite whose kexec-tools:arm64 runs: ``$LOADERTRUTH_SUITE`` (e.g. trixie,
-    unstable; unpacked by ``install.sh suite SUITE``), or "" for the machine's own."""
-    return os.environ.get("LOADERTRUTH_SUITE", "")
 
 
 def root_dir(arch: str) -> Path:

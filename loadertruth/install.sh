@@ -28,7 +28,7 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 # `install.sh suite SUITE` (e.g. trixie, unstable): kexec-tools:arm64 of another Debian
-# suite, with its library closure, from the archive the machine's apt already uses but
+# suite, with its library closure (and qemu-system-arm and u-boot-qemu, amd64, below), from the archive the machine's apt already uses but
 # through a private apt configuration (sources, lists and cache under $CACHE/apt-SUITE;
 # nothing is installed into the system, no root needed), unpacked with dpkg-deb -x into
 # $CACHE/root-arm64-SUITE; versions in $CACHE/versions-SUITE.json.
@@ -77,9 +77,32 @@ suite_root() {
     done
     # merged /usr (trixie on): the loader and kexec are found at /lib and /sbin
     for dir in lib sbin bin; do [ -e "$root/$dir" ] || ln -s "usr/$dir" "$root/$dir"; done
-    printf '{"suite": "%s", "arm64": {%s}}\n' "$suite" "$json" >"$CACHE/versions-$suite.json"
+    # qemu-system-aarch64 (amd64) and u-boot-qemu of the suite, with qemu's library
+    # closure, into root-amd64-SUITE-qemu: loadertruth starts that qemu with the suite's
+    # own ld.so and libraries (loadertruth.common.qemu), for the u-boot and qemu loaders
+    qroot="$CACHE/root-amd64-$suite-qemu"
+    qpkgs=$(apt-cache "$@" depends --recurse --no-recommends --no-suggests --no-conflicts \
+            --no-breaks --no-replaces --no-enhances qemu-system-arm 2>/dev/null |
+        awk '/^[^ ]/ { pkg = $1; sub(/:.*/, "", pkg); next }
+             /^ *\|?(Pre)?Depends: / { d = $2; sub(/:.*/, "", d)
+                 if (d ~ /^(lib|zlib|gcc-.*-base|qemu-system-(common|data))/) edges[pkg] = edges[pkg] " " d }
+             END { n = 1; todo[1] = "qemu-system-arm"; seen["qemu-system-arm"] = 1; out = "qemu-system-arm"
+                 for (i = 1; i <= n; i++) { m = split(edges[todo[i]], ds, " ")
+                     for (j = 1; j <= m; j++) if (!(ds[j] in seen)) {
+                         seen[ds[j]] = 1; todo[++n] = ds[j]; out = out " " ds[j] } }
+                 print out }')
+    host=""
+    for p in qemu-system-arm u-boot-qemu; do
+        v=$(apt-cache "$@" policy "$p" | sed -n 's/^ *Candidate: //p')
+        host="$host${host:+,}\"$p\": \"$v\""
+    done
+    rm -rf "$qroot" "$CACHE/debs/qemu-$suite"
+    mkdir -p "$qroot" "$CACHE/debs/qemu-$suite"
+    (cd "$CACHE/debs/qemu-$suite" && apt-get -q "$@" download $qpkgs u-boot-qemu >"$CACHE/apt-download-qemu-$suite.log" 2>&1)
+    for deb in "$CACHE/debs/qemu-$suite"/*.deb; do dpkg-deb -x "$deb" "$qroot"; done
+    printf '{"suite": "%s", "arm64": {%s}, "host": {%s}}\n' "$suite" "$json" "$host" >"$CACHE/versions-$suite.json"
     echo "$want" >"$root/.installed"
-    echo "install.sh: kexec-tools of $suite ready in $root"
+    echo "install.sh: kexec-tools, qemu-system-arm and u-boot-qemu of $suite ready in $root, $qroot"
 }
 
 ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"

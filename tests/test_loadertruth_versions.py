@@ -85,3 +85,32 @@ def test_real_kexec_tools_by_version_agrees_with_kimage(suite, images, monkeypat
     assert not disagreements, disagreements
     assert sum(cell[2] for cell in table.values()) == len(records)
     assert {key[0] for key in table} == {f"kexec-tools@{release}"}
+
+
+def test_trixie_u_boot_and_qemu_agree_with_kimage(images, monkeypatch):
+    """Debian 13's U-Boot 2025.01 ``booti`` and QEMU 10.0 ``-kernel`` (qemu-system-arm and
+    u-boot-qemu of trixie unpacked by ``install.sh suite trixie``, run with their own
+    ld.so): neither takes a zboot (no ARM\\x64 magic at 0x38), QEMU gunzips Image.gz and
+    U-Boot refuses it without kernel_comp_addr_r."""
+    from loadertruth import qemu, uboot
+    from loadertruth.compare import compare, kimage_verdicts
+
+    monkeypatch.setenv("LOADERTRUTH_SUITE", "trixie")
+    ok, why = uboot.available("arm64")
+    if not ok:
+        pytest.skip(f"U-Boot/QEMU of trixie not runnable: {why}")
+    real = {"zboot-gzip": (False, False), "Image.gz": (False, True),
+            "bad-magic": (False, False)}
+    records = []
+    for name, (u_ok, q_ok) in real.items():
+        for mod, want in ((uboot, u_ok), (qemu, q_ok)):
+            rec = mod.run(images[name], name).to_json()
+            assert rec["accept"] is want, (name, rec["loader"], rec["message"])
+            records.append(dict(rec, **{"class": name, "variant": name}))
+    for r in records:  # the suite's loaders ran, not the machine's
+        assert ("2025.01" if r["loader"] == "u-boot" else ":10.0.") in r["loader_version"]
+    verdicts = {name: kimage_verdicts(images[name].parent, {images[name].name})[
+        images[name].name] for name in real}
+    table, disagreements, _ = compare(records, verdicts)
+    assert not disagreements, disagreements
+    assert sum(cell[2] for cell in table.values()) == len(records)
