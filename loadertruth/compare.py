@@ -76,7 +76,8 @@ EXPLAINED = (
      "kernel segment below the region; kimage's kexec-file verdict is the normal load, "
      "which takes it (validator/loaders/kexec_file.py _text_offset)"),
     ("u-boot", lambda r, k: r["accept"] is True and r["variant"] == "max-64k",
-     "U-Boot 2023.01 adds image_size to the load address without an overflow check: "
+     "U-Boot (2023.01 and 2025.01) adds image_size to the load address without an "
+     "overflow check: "
      "0xffffffffffff0000 wraps around and booti starts the kernel"),
 )
 
