@@ -27,12 +27,13 @@ from __future__ import annotations
 from validator.rules.engine import Context
 
 NAME = "qemu"
-VERSIONS = "QEMU 7.2 and 10.0 (run)"
-#: QEMU 10.0 (Debian 13's 1:10.0.13) gives the same verdict as 7.2 on all 353 arm64
-#: loader-truth variants, so nothing here changes with the release.
+VERSIONS = "QEMU 7.2, 10.0 and 11.1 (run)"
+#: QEMU 10.0 (Debian 13's 1:10.0.13) and 11.1 (unstable's 1:11.1.3) give the same verdict
+#: as 7.2 on all 353 arm64 loader-truth variants: nothing here changes with the release.
 RELEASES = (
     ("7.2", "v7.2.0 hw/arm/boot.c", "run"),
     ("10.0", "v10.0.0 hw/arm/boot.c", "run"),
+    ("11.1", "v11.1.0 hw/arm/boot.c", "run"),
 )
 NOT_APPLICABLE = "qemu-system-aarch64 -kernel is modelled for arm64 kernels only"
 
