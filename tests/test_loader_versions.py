@@ -127,7 +127,8 @@ def test_cli_loader_at_version_json_and_text():
     jsonschema.validate(doc, SCHEMA)
 
 
-@pytest.mark.parametrize("spec", ["kexec-tools@1.0", "kexec-tools@", "nope@2", "grub@x"])
+@pytest.mark.parametrize("spec", ["kexec-tools@1.0", "kexec-tools@", "nope@2", "grub@x",
+                                  "kexec-tools@\u00b2", "u-boot@2025.01;x"])
 def test_cli_bad_loader_spec_is_one_line(spec):
     p = kimage("check", "--loader", spec, ZBOOT_GZIP)
     assert p.returncode == 2

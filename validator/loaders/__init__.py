@@ -65,9 +65,6 @@ class VersionRange:
     def __init__(self, first: str, last: str, verdict: Verdict) -> None:
         self.first, self.last, self.verdict = first, last, verdict
 
-    def label(self) -> str:
-        return self.first if self.first == self.last else f"{self.first}\u2013{self.last}"
-
     def to_dict(self) -> dict:
         v = self.verdict
         return {"from": self.first, "to": self.last, "verdict": v.verdict,
@@ -80,7 +77,8 @@ class LoaderSpecError(ValueError):
 
 def version_key(version: str) -> tuple:
     """"2.0.29" -> (2, 0, 29); "2025.01" -> (2025, 1); non-numeric parts sort first."""
-    return tuple(int(p) if p.isdigit() else -1 for p in version.replace("-", ".").split("."))
+    return tuple(int(p) if p.isascii() and p.isdigit() else -1
+                 for p in version.replace("-", ".").split("."))
 
 
 def at_least(version: str, first: str) -> bool:
@@ -104,8 +102,8 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     if not _:
         return name, None
     known = releases(module)
-    if not version or not version.replace(".", "").replace("-", "").isalnum() or not any(
-            c.isdigit() for c in version):
+    plain = version.replace(".", "").replace("-", "")
+    if not (plain.isascii() and plain.isalnum() and version[:1].isdigit()):
         raise LoaderSpecError(f"{spec}: expected {name}@VERSION, e.g. {name}@{known[-1]}")
     if version_key(version) < version_key(known[0]):
         raise LoaderSpecError(f"{spec}: {name} is modelled from {known[0]} "
