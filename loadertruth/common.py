@@ -119,15 +119,19 @@ def qemu() -> str | None:
     if not suite():
         return which("qemu-system-aarch64")
     root = suite_qemu_root()
-    lib = root / "usr/lib/x86_64-linux-gnu"
+    # merged /usr (trixie on) keeps everything in usr/lib; bookworm's packages use /lib too
+    libs = [root / "usr/lib/x86_64-linux-gnu", root / "lib/x86_64-linux-gnu"]
+    ld = next((d / "ld-linux-x86-64.so.2" for d in libs
+               if (d / "ld-linux-x86-64.so.2").is_file()), None)
     binary = root / "usr/bin/qemu-system-aarch64"
-    if not (binary.is_file() and (lib / "ld-linux-x86-64.so.2").is_file()):
+    if not (binary.is_file() and ld):
         return None
     wrapper = CACHE / f"bin-{suite()}" / "qemu-system-aarch64"
     if not wrapper.is_file():
         wrapper.parent.mkdir(parents=True, exist_ok=True)
         tmp = wrapper.with_suffix(".tmp")
-        tmp.write_text(f'#!/bin/sh\nexec "{lib}/ld-linux-x86-64.so.2" --library-path "{lib}" '
+        path = ":".join(str(d) for d in libs)
+        tmp.write_text(f'#!/bin/sh\nexec "{ld}" --library-path "{path}" '
                        f'"{binary}" -L "{root}/usr/share/qemu" "$@"\n')
         tmp.chmod(0o755)
         tmp.replace(wrapper)
