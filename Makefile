@@ -73,10 +73,10 @@ loader-truth: $(BIN)/python
 	$(BIN)/python -m loadertruth.run --images build/loadertruth/variants \
 		--out build/loadertruth/results.json --loaders $(LOADERS) --jobs 2 --quiet
 	$(BIN)/python -m loadertruth.table build/loadertruth/results.json
-	@# kexec-tools of Debian 13 (2.0.29) and unstable (2.0.32) beside Debian 12's
+	@# kexec-tools, U-Boot and QEMU of Debian 13 and unstable beside Debian 12's (no root)
 	for s in trixie unstable; do sh loadertruth/install.sh suite $$s && \
 		LOADERTRUTH_SUITE=$$s $(BIN)/python -m loadertruth.run --images build/loadertruth/variants \
-		--out build/loadertruth/results-$$s.json --loaders kexec-tools,kexec-tools-crash --jobs 2 --quiet; done
+		--out build/loadertruth/results-$$s.json --loaders kexec-tools,kexec-tools-crash,u-boot,qemu --jobs 2 --quiet; done
 	$(BIN)/python -m loadertruth.compare --json build/loadertruth/agreement.json \
 		--results build/loadertruth/results.json $$(ls build/loadertruth/results-*.json 2>/dev/null)
 
