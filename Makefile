@@ -30,6 +30,8 @@ test: $(BIN)/python
 	@# kexec-tools (arm64, ppc64el) under qemu-user for the fast loader-truth subset;
 	@# needs root and Debian's archive, else those tests are skipped with the reason
 	sh loadertruth/install.sh kexec || echo "make test: kexec-tools not installed; the real-loader subset will be skipped" >&2
+	@# Debian 13's and unstable's kexec-tools:arm64 (2.0.29, 2.0.32) for the versioned subset
+	for s in trixie unstable; do sh loadertruth/install.sh suite $$s || echo "make test: kexec-tools of $$s not unpacked; its subset will be skipped" >&2; done
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).
@@ -71,7 +73,12 @@ loader-truth: $(BIN)/python
 	$(BIN)/python -m loadertruth.run --images build/loadertruth/variants \
 		--out build/loadertruth/results.json --loaders $(LOADERS) --jobs 2 --quiet
 	$(BIN)/python -m loadertruth.table build/loadertruth/results.json
-	$(BIN)/python -m loadertruth.compare --json build/loadertruth/agreement.json
+	@# kexec-tools, U-Boot and QEMU of Debian 13 and unstable beside Debian 12's (no root)
+	for s in trixie unstable; do sh loadertruth/install.sh suite $$s && \
+		LOADERTRUTH_SUITE=$$s $(BIN)/python -m loadertruth.run --images build/loadertruth/variants \
+		--out build/loadertruth/results-$$s.json --loaders kexec-tools,kexec-tools-crash,u-boot,qemu --jobs 2 --quiet; done
+	$(BIN)/python -m loadertruth.compare --json build/loadertruth/agreement.json \
+		--results build/loadertruth/results.json $$(ls build/loadertruth/results-*.json 2>/dev/null)
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

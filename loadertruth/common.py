@@ -59,12 +59,35 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def versions() -> dict:
-    """The package versions install.sh recorded, or {} before it ran."""
+def suite() -> str:
+    """The Debian suite whose loaders run: ``$LOADERTRUTH_SUITE`` (e.g. trixie, unstable;
+    unpacked by ``install.sh suite SUITE``), or "" for the machine's own (Debian 12).
+    It swaps kexec-tools:arm64, qemu-system-aarch64 and u-boot-qemu; ppc64el stays."""
+    return os.environ.get("LOADERTRUTH_SUITE", "")
+
+
+def _read_json(path: Path) -> dict:
     try:
-        return json.loads((CACHE / "versions.json").read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+
+
+def versions() -> dict:
+    """The package versions install.sh recorded, or {} before it ran; with a suite, its
+    arm64 and host packages over the machine's."""
+    out = _read_json(CACHE / "versions.json")
+    if suite():
+        extra = _read_json(CACHE / f"versions-{suite()}.json")
+        for key in ("arm64", "host"):
+            out[key] = {**out.get(key, {}), **extra.get(key, {})} if key == "host" else (
+                extra.get(key, {}))
+    return out
+
+
+def suite_qemu_root() -> Path:
+    """The suite's unpacked qemu-system-arm and u-boot-qemu (amd64), install.sh suite."""
+    return CACHE / f"root-amd64-{suite()}-qemu"
 
 
 EM_PPC = 20
@@ -90,8 +113,29 @@ def which(name: str) -> str | None:
 
 
 def qemu() -> str | None:
-    """qemu-system-aarch64, which runs U-Boot, EDK2 and QEMU's own -kernel loader."""
-    return which("qemu-system-aarch64")
+    """qemu-system-aarch64, which runs U-Boot, EDK2 and QEMU's own -kernel loader: the
+    machine's, or with a suite the suite's, through a wrapper that starts it with that
+    suite's own dynamic loader and libraries (nothing is installed into the system)."""
+    if not suite():
+        return which("qemu-system-aarch64")
+    root = suite_qemu_root()
+    # merged /usr (trixie on) keeps everything in usr/lib; bookworm's packages use /lib too
+    libs = [root / "usr/lib/x86_64-linux-gnu", root / "lib/x86_64-linux-gnu"]
+    ld = next((d / "ld-linux-x86-64.so.2" for d in libs
+               if (d / "ld-linux-x86-64.so.2").is_file()), None)
+    binary = root / "usr/bin/qemu-system-aarch64"
+    if not (binary.is_file() and ld):
+        return None
+    wrapper = CACHE / f"bin-{suite()}" / "qemu-system-aarch64"
+    if not wrapper.is_file():
+        wrapper.parent.mkdir(parents=True, exist_ok=True)
+        tmp = wrapper.with_suffix(".tmp")
+        path = ":".join(str(d) for d in libs)
+        tmp.write_text(f'#!/bin/sh\nexec "{ld}" --library-path "{path}" '
+                       f'"{binary}" -L "{root}/usr/share/qemu" "$@"\n')
+        tmp.chmod(0o755)
+        tmp.replace(wrapper)
+    return str(wrapper)
 
 
 def tail(lines: list[str], n: int = TAIL_LINES) -> list[str]:

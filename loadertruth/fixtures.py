@@ -35,7 +35,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from .common import CACHE
+from .common import CACHE, suite
 
 ARM64_RAM = (0x40000000, 0xBFFFFFFF)
 ARM64_CRASH = (0x60000000, 0x6FFFFFFF)
@@ -63,7 +63,10 @@ ARM64_DTS = """/dts-v1/;
 
 
 def root_dir(arch: str) -> Path:
-    """The unpacked Debian root of ``arm64`` or ``ppc64el`` (install.sh)."""
+    """The unpacked Debian root of ``arm64`` or ``ppc64el`` (install.sh); for arm64 that
+    of ``suite()`` when one is chosen."""
+    if suite() and arch == "arm64":
+        return CACHE / f"root-arm64-{suite()}"
     return CACHE / f"root-{arch}"
 
 
@@ -150,7 +153,8 @@ def sysroot(arch: str, crash: bool, isolation: str = "prefix") -> Path:
 
 
 def _sysroot(arch: str, crash: bool, isolation: str) -> Path:
-    name = f"sysroot-{arch}-{'crash' if crash else 'normal'}-{isolation}"
+    at = f"-{suite()}" if suite() and arch == "arm64" else ""
+    name = f"sysroot-{arch}{at}-{'crash' if crash else 'normal'}-{isolation}"
     path = CACHE / name
     stamp = path / ".loadertruth"
     if stamp.is_file():

@@ -15,6 +15,7 @@
 # aarch64 cross compiler (for the guest /init), Debian's arm64 kernel .deb (unpacked
 # into $CACHE/kernel-arm64; it has no KEXEC_FILE) and a guest kernel built from
 # Debian's linux-source-6.1 with KEXEC_FILE on ($CACHE/kernel-arm64-kexecfile/Image).
+# `install.sh suite SUITE`: kexec-tools:arm64 of another Debian suite (see suite_root).
 # CACHE defaults to build/loadertruth under the repository (git-ignored).
 # REFRESH=1 re-resolves the foreign packages and re-unpacks them if a version changed.
 set -eu
@@ -27,6 +28,84 @@ export DEBIAN_FRONTEND=noninteractive
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
+# `install.sh suite SUITE` (e.g. trixie, unstable): kexec-tools:arm64 of another Debian
+# suite, with its library closure (and qemu-system-arm and u-boot-qemu, amd64, below), from the archive the machine's apt already uses but
+# through a private apt configuration (sources, lists and cache under $CACHE/apt-SUITE;
+# nothing is installed into the system, no root needed), unpacked with dpkg-deb -x into
+# $CACHE/root-arm64-SUITE; versions in $CACHE/versions-SUITE.json.
+suite_root() {
+    suite=$1
+    case "$suite" in ''|*[!a-z0-9-]*) echo "install.sh suite: give a Debian suite name" >&2; exit 2 ;; esac
+    d="$CACHE/apt-$suite"
+    mkdir -p "$d/sources" "$d/lists/partial" "$d/cache/archives/partial"
+    uris=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
+        "${uris:-http://deb.debian.org/debian}" "$suite" \
+        "${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}" >"$d/sources/debian.sources"
+    set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+        -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
+    root="$CACHE/root-arm64-$suite"
+    if [ -f "$root/.installed" ] && [ "${REFRESH:-0}" != 1 ]; then return 0; fi
+    apt-get -q "$@" update >"$d/update.log" 2>&1 || {
+        echo "install.sh: apt-get update for $suite failed (see $d/update.log)" >&2; exit 1; }
+    pkgs=$(apt-cache "$@" depends --recurse --no-recommends --no-suggests --no-conflicts \
+            --no-breaks --no-replaces --no-enhances kexec-tools:arm64 2>/dev/null |
+        awk '/^[^ ]/ { pkg = $1; sub(/:.*/, "", pkg); next }
+             /^ *\|?(Pre)?Depends: / { d = $2; sub(/:.*/, "", d)
+                 if (d ~ /^(lib|zlib|gcc-.*-base)/) edges[pkg] = edges[pkg] " " d }
+             END { n = 1; todo[1] = "kexec-tools"; seen["kexec-tools"] = 1; out = "kexec-tools"
+                 for (i = 1; i <= n; i++) { m = split(edges[todo[i]], ds, " ")
+                     for (j = 1; j <= m; j++) if (!(ds[j] in seen)) {
+                         seen[ds[j]] = 1; todo[++n] = ds[j]; out = out " " ds[j] } }
+                 print out }')
+    want=""
+    json=""
+    for p in $pkgs; do
+        v=$(apt-cache "$@" policy "$p:arm64" | sed -n 's/^ *Candidate: //p')
+        [ -n "$v" ] && [ "$v" != "(none)" ] || { echo "install.sh: no candidate for $p:arm64 in $suite" >&2; exit 1; }
+        want="$want $p:arm64=$v"
+        json="$json${json:+,}\"$p\": \"$v\""
+    done
+    rm -rf "$root" "$CACHE/debs/arm64-$suite"
+    mkdir -p "$root" "$CACHE/debs/arm64-$suite"
+    (cd "$CACHE/debs/arm64-$suite" && apt-get -q "$@" download $want >"$CACHE/apt-download-arm64-$suite.log" 2>&1)
+    for deb in "$CACHE/debs/arm64-$suite"/*.deb; do dpkg-deb -x "$deb" "$root"; done
+    find "$root" -type l -lname '/*' | while read -r link; do
+        target=$(readlink "$link")
+        if [ -e "$root$target" ]; then ln -sfr "$root$target" "$link"; fi
+    done
+    # merged /usr (trixie on): the loader and kexec are found at /lib and /sbin
+    for dir in lib sbin bin; do [ -e "$root/$dir" ] || ln -s "usr/$dir" "$root/$dir"; done
+    # qemu-system-aarch64 (amd64) and u-boot-qemu of the suite, with qemu's library
+    # closure, into root-amd64-SUITE-qemu: loadertruth starts that qemu with the suite's
+    # own ld.so and libraries (loadertruth.common.qemu), for the u-boot and qemu loaders
+    qroot="$CACHE/root-amd64-$suite-qemu"
+    qpkgs=$(apt-cache "$@" depends --recurse --no-recommends --no-suggests --no-conflicts \
+            --no-breaks --no-replaces --no-enhances qemu-system-arm 2>/dev/null |
+        awk '/^[^ ]/ { pkg = $1; sub(/:.*/, "", pkg); next }
+             /^ *\|?(Pre)?Depends: / { d = $2; sub(/:.*/, "", d)
+                 if (d ~ /^(lib|zlib|gcc-.*-base|qemu-system-(common|data))/) edges[pkg] = edges[pkg] " " d }
+             END { n = 1; todo[1] = "qemu-system-arm"; seen["qemu-system-arm"] = 1; out = "qemu-system-arm"
+                 for (i = 1; i <= n; i++) { m = split(edges[todo[i]], ds, " ")
+                     for (j = 1; j <= m; j++) if (!(ds[j] in seen)) {
+                         seen[ds[j]] = 1; todo[++n] = ds[j]; out = out " " ds[j] } }
+                 print out }')
+    host=""
+    for p in qemu-system-arm u-boot-qemu; do
+        v=$(apt-cache "$@" policy "$p" | sed -n 's/^ *Candidate: //p')
+        host="$host${host:+,}\"$p\": \"$v\""
+    done
+    rm -rf "$qroot" "$CACHE/debs/qemu-$suite"
+    mkdir -p "$qroot" "$CACHE/debs/qemu-$suite"
+    (cd "$CACHE/debs/qemu-$suite" && apt-get -q "$@" download $qpkgs u-boot-qemu >"$CACHE/apt-download-qemu-$suite.log" 2>&1)
+    for deb in "$CACHE/debs/qemu-$suite"/*.deb; do dpkg-deb -x "$deb" "$qroot"; done
+    printf '{"suite": "%s", "arm64": {%s}, "host": {%s}}\n' "$suite" "$json" "$host" >"$CACHE/versions-$suite.json"
+    echo "$want" >"$root/.installed"
+    echo "install.sh: kexec-tools, qemu-system-arm and u-boot-qemu of $suite ready in $root, $qroot"
+}
+
 ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
 # kexec-file mode: the guest /init's cross compiler and the guest kernel's build
 KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross"
@@ -38,7 +117,8 @@ case "${1:-all}" in
     all) ;;
     kexec) HOST_PKGS="qemu-user-static device-tree-compiler $ORACLE_PKGS" ;;
     kexec-file) HOST_PKGS="qemu-system-arm $KFK_PKGS" ;;
-    *) echo "usage: install.sh [all|kexec|kexec-file]" >&2; exit 2 ;;
+    suite) suite_root "${2:-}"; exit 0 ;;
+    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE]" >&2; exit 2 ;;
 esac
 ARCHES="arm64 ppc64el"
 

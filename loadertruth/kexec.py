@@ -106,15 +106,19 @@ def available(arch: str = "arm64") -> tuple[bool, str]:
     if qemu_user(darch) is None:
         return False, f"qemu-{QEMU[darch]}(-static) not installed (loadertruth/install.sh)"
     if not (fixtures.root_dir(darch) / "sbin" / "kexec").is_file():
-        return False, f"kexec-tools:{darch} not unpacked (loadertruth/install.sh)"
+        how = f"install.sh suite {fixtures.suite()}" if fixtures.suite() else "install.sh"
+        return False, f"kexec-tools:{darch} not unpacked (loadertruth/{how})"
     if darch == "arm64" and which("dtc") is None:
         return False, "dtc not installed (device-tree-compiler)"
     return True, ""
 
 
 def version(arch: str) -> str:
-    v = versions().get(debian_arch(arch), {}).get("kexec-tools", "unknown")
-    return f"kexec-tools {v} ({debian_arch(arch)})"
+    darch = debian_arch(arch)
+    v = versions().get(darch, {}).get("kexec-tools", "unknown")
+    if fixtures.suite() and darch == "arm64":
+        return f"kexec-tools {v} ({darch}, Debian {fixtures.suite()})"
+    return f"kexec-tools {v} ({darch})"
 
 
 def command(loader: str, arch: str, image: Path, isolation: str = "prefix") -> list[str]:

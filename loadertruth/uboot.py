@@ -24,7 +24,7 @@ import re
 import time
 from pathlib import Path
 
-from .common import Verdict, new_verdict, qemu, tail, versions
+from .common import Verdict, new_verdict, qemu, suite, suite_qemu_root, tail, versions
 from .console import Console
 
 UBOOT_BIN = Path("/usr/lib/u-boot/qemu_arm64/u-boot.bin")
@@ -53,13 +53,18 @@ PROGRESS = re.compile(
 _MOVE = re.compile(r"Moving Image from 0x([0-9a-f]+) to 0x([0-9a-f]+), end=([0-9a-f]+)")
 
 
+def uboot_bin() -> Path:
+    """The machine's u-boot-qemu, or with a suite (LOADERTRUTH_SUITE) the suite's."""
+    return suite_qemu_root() / str(UBOOT_BIN).lstrip("/") if suite() else UBOOT_BIN
+
+
 def available(arch: str = "arm64") -> tuple[bool, str]:
     if arch != "arm64":
         return False, "U-Boot booti takes arm64 images only"
     if qemu() is None:
         return False, "qemu-system-aarch64 not installed (qemu-system-arm)"
-    if not UBOOT_BIN.is_file():
-        return False, f"{UBOOT_BIN} missing (u-boot-qemu)"
+    if not uboot_bin().is_file():
+        return False, f"{uboot_bin()} missing (u-boot-qemu)"
     return True, ""
 
 
@@ -71,7 +76,7 @@ def command(image: Path) -> list[str]:
     return [
         qemu() or "qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a57",
         "-m", str(RAM_MIB), "-nographic", "-nic", "none", "-monitor", "none",
-        "-serial", "stdio", "-no-reboot", "-bios", str(UBOOT_BIN),
+        "-serial", "stdio", "-no-reboot", "-bios", str(uboot_bin()),
         "-device", f"loader,file={image},addr={LOAD_ADDR:#x},force-raw=on",
     ]
 

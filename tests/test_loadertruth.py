@@ -204,13 +204,30 @@ def test_compare_joins_on_image_and_loader_and_explains_known_differences():
     verdicts = {
         "a": {"kexec-tools": {"verdict": "reject", "reasons": ["arm64/bad-magic"]},
               "u-boot": {"verdict": "reject", "reasons": ["arm64/bad-magic"]}},
-        "b": {"kexec-tools": {"verdict": "accept", "reasons": []}, "_layers": ["zboot"]},
+        "b": {"kexec-tools": {"verdict": "accept", "reasons": [], "by_version": [
+            {"from": "2.0.25", "to": "2.0.27", "verdict": "reject",
+             "reasons": ["layer/zboot"], "notes": []}]}, "_layers": ["zboot"]},
+        "c": {"kexec-tools": {"verdict": "accept", "reasons": [], "by_version": []},
+              "_layers": ["zboot", "zstd"], "_compression": "zstd"},
     }
+    records += [
+        {"image": "b", "loader": "kexec-tools", "class": "zboot", "variant": "y",
+         "accept": True, "message": "kexec_load: entry = 0x1",
+         "loader_version": "kexec-tools 1:2.0.29-2+b1 (arm64, Debian trixie)"},
+        {"image": "c", "loader": "kexec-tools", "class": "zboot", "variant": "z",
+         "accept": False, "message": "Cannot determine the file type",
+         "loader_version": "kexec-tools 1:2.0.32-3+b1 (arm64, Debian unstable)"},
+    ]
     table, disagreements, explained = compare(records, verdicts)
     assert table[("kexec-tools", "magic")] == [1, 0, 1]
     assert table[("u-boot", "magic")] == [0, 0, 1]
     assert [d["loader"] for d in disagreements] == ["u-boot"]
-    assert table[("kexec-tools", "zboot")] == [0, 1, 1] and "2.0.27" in explained[0]["explanation"]
+    # joined on loader@version: 2.0.25 falls in the reject range, 2.0.29 takes the newest
+    assert table[("kexec-tools@2.0.25", "zboot")] == [1, 0, 1]
+    assert table[("kexec-tools@2.0.29", "zboot")] == [1, 0, 1]
+    # Debian's 2.0.32 has no libzstd: an explained difference
+    assert table[("kexec-tools@2.0.32", "zboot")] == [0, 1, 1]
+    assert "libzstd" in explained[0]["explanation"]
     assert ("kexec-tools-file", "magic") not in table  # no kimage counterpart
 
 

@@ -107,7 +107,7 @@ def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
     result.findings += loaders.unreported(verdicts, result.findings)
     result.loaders = {name: v.to_dict() for name, v in verdicts.items()}
     for name in sorted(options.loaders):
-        v = verdicts.get(name)
+        v = verdicts.get(name.partition("@")[0])  # NAME or NAME@VERSION
         if v is not None and v.verdict == "reject":
             result.findings.append(finding(
                 "loader/rejects", f"{name} would refuse the image: {', '.join(v.reasons)}"))

@@ -169,7 +169,16 @@ def render_check_text(results: list[ImageResult], color: bool | None = None) -> 
             for name, v in r.loaders.items():
                 mark = {"accept": "accepts", "reject": "REJECTS", "n/a": "n/a"}[v["verdict"]]
                 why = f" ({', '.join(v['reasons'])})" if v["reasons"] else ""
-                parts.append(f"{name} {mark}{why}")
+                # NAME@VERSION when one release was asked for; else the newest release
+                # and the older ranges whose verdict differs
+                at = f"@{v['version']}" if "by_version" not in v and v.get("version") else ""
+                older = "; ".join(
+                    (r["from"] if r["from"] == r["to"] else f"{r['from']}\u2013{r['to']}")
+                    + (" accept" if r["verdict"] == "accept" else " REJECT")
+                    + (f": {', '.join(r['reasons'])}" if r["reasons"] else "")
+                    for r in v.get("by_version") or ())
+                parts.append(f"{name}{at} {mark}{why}" + (
+                    f" at {v['version']} ({older})" if older else ""))
             lines.append(e("  loaders  " + "; ".join(parts)))
         lines.append(f"  verdict  {_paint(r.verdict, r.verdict, color)}")
         blocks.append("\n".join(lines))
@@ -228,6 +237,25 @@ SCHEMA: dict = {
                         "verdict": {"enum": ["accept", "reject", "n/a"]},
                         "reasons": {"type": "array", "items": {"type": "string"}},
                         "notes": {"type": "array", "items": {"type": "string"}},
+                        "version": {"type": ["string", "null"],
+                                    "description": "the loader release judged"},
+                        "by_version": {
+                            "type": "array",
+                            "description": "older releases whose verdict differs from "
+                                           "this one, as inclusive ranges of modelled "
+                                           "releases",
+                            "items": {
+                                "type": "object",
+                                "required": ["from", "to", "verdict", "reasons", "notes"],
+                                "properties": {
+                                    "from": {"type": "string"},
+                                    "to": {"type": "string"},
+                                    "verdict": {"enum": ["accept", "reject", "n/a"]},
+                                    "reasons": {"type": "array",
+                                                "items": {"type": "string"}},
+                                    "notes": {"type": "array", "items": {"type": "string"}},
+                                },
+                            }},
                     },
                 }},
                 "verdict": {"enum": ["pass", "warn", "fail"]},

@@ -4,7 +4,7 @@
     fail-on = "warning"
     select = ["arm64", "ppc64", "config"]
     ignore = ["arm64/text-offset-unusual"]
-    loaders = ["kexec-file"]
+    loaders = ["kexec-file", "kexec-tools@2.0.29"]   # NAME or NAME@VERSION
     target = "arm64:4k"
 
     [tool.kimage.severity]

@@ -15,9 +15,10 @@ def add_check_options(p) -> None:
                    help="System.map, or a vmlinux ELF whose symbol table to use")
     p.add_argument("--target", metavar="T",
                    help="the machine: ARCH[:PAGES], e.g. arm64:4k,64k or ppc64le")
-    p.add_argument("--loader", metavar="L", action="append", default=[],
+    p.add_argument("--loader", metavar="L[@VERSION]", action="append", default=[],
                    help="report only this loader's verdict and fail when it refuses "
-                        "(repeatable): kexec-tools, kexec-file, u-boot, grub, efi, qemu")
+                        "(repeatable): kexec-tools, kexec-file, u-boot, grub, efi, qemu; "
+                        "@VERSION judges that release (e.g. kexec-tools@2.0.29)")
     from validator.commands._ci import FORMATS, add_ci_options
 
     p.add_argument("--format", choices=FORMATS, default="text",
@@ -116,11 +117,12 @@ def build_options(args, config_path=None, symbols_path=None):
             options.target = targets.parse_target(target)
         except targets.TargetError as exc:
             raise UsageError(str(exc)) from None
-    wanted = set(args.loader or project.loaders)
-    unknown = wanted - set(loaders.names())
-    if unknown:
-        raise UsageError(f"unknown loader {', '.join(sorted(unknown))}; expected "
-                         f"{', '.join(loaders.names())}")
+    wanted = set(args.loader or project.loaders)  # NAME or NAME@VERSION
+    for spec in sorted(wanted):
+        try:
+            loaders.parse_spec(spec)
+        except loaders.LoaderSpecError as exc:
+            raise UsageError(escape_text(str(exc))) from None
     options.loaders = wanted
     options.limits = limits(args, decode_all=True)
     options.selection = checker.Selection(

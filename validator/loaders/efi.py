@@ -3,6 +3,10 @@
 EDK2 PeCoffLoaderGetPeHeader and systemd src/boot/pe.c: "MZ", e_lfanew (res5) pointing at
 "PE\\0\\0", Machine 0xaa64, a PE32+ optional header, sections inside the file. The Linux
 header fields are not read; a compressed Image is not a PE file; a zboot image is.
+
+systemd-stub's own rule for a UKI (src/boot/pe.c pe_kernel_info, commit 049e11f: the
+kernel in ``.linux`` must be a PE with MajorImageVersion >= 1, so a zboot is taken and an
+Image.gz is not) is not modelled: kimage has no UKI layer yet to unwrap ``.linux``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from validator.rules.engine import Context
 
 NAME = "efi"
 VERSIONS = "EDK2 2022.11 (Debian 12 qemu-efi-aarch64, run) and systemd-boot (read)"
+RELEASES = (("2022.11", "edk2-stable202211 MdePkg/Library/BasePeCoffLib", "run"),)
 NOT_APPLICABLE = "ppc64 kernels are not EFI applications"
 
 REJECTS = {

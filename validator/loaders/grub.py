@@ -4,14 +4,29 @@ Needs the EFI stub: "MZ" in code0 ("plain image kernel not supported") and a PE3
 at res5; the ARM\\x64 magic is no longer checked (removed Aug 2022; upstream 2.06 and
 older refuse an image without it); decompresses gzip, xz and lzo transparently; a zboot
 image is an EFI application and starts.
+
+By release: 2.06 (grub-2.06, loader/arm64/linux.c grub_arch_efi_linux_check_image) refuses an
+image without the ARM\\x64 magic ("invalid magic number"), so also a zboot PE; 2.12
+(grub-2.12, loader/efi/linux.c grub_arch_efi_linux_load_image_header) dropped that check
+and starts a zboot. That 2.12 refuses a PE32 (not PE32+) image is not modelled: it was
+not re-read here and kimage has no rule for a PE32 optional header.
 """
 
 from __future__ import annotations
 
+from validator.loaders import at_least
 from validator.rules.engine import Context
 
 NAME = "grub"
-VERSIONS = "GRUB 2.12 and Debian 2.06-13 (read)"
+VERSIONS = "GRUB 2.06 and 2.12 (read)"
+RELEASES = (
+    ("2.06", "grub-2.06 grub-core/loader/arm64/linux.c", "read"),
+    ("2.12", "grub-2.12 grub-core/loader/efi/linux.c", "read"),
+)
+#: grub-2.06 grub_arch_efi_linux_check_image: the magic is compared before "MZ".
+REJECTS_BY_VERSION = {
+    "arm64/bad-magic": (None, "2.06", "grub_arch_efi_linux_check_image: 'invalid magic number'"),
+}
 NOT_APPLICABLE = "GRUB on ppc64 (ieee1275) is not modelled"
 
 REJECTS = {
@@ -34,9 +49,10 @@ def applies(ctx: Context) -> bool:
     return ctx.arch() != "ppc64"
 
 
-def special(ctx: Context):
+def special(ctx: Context, version: str = RELEASES[-1][0]):
     compression = ctx.facts.get("compression")
     if compression and ctx.layer("zboot") is None and compression not in DECOMPRESSES:
         yield ("layer/compressed", f"GRUB does not undo {compression}", True)
-    if ctx.result.format == "arm64-image" and ctx.header.get("magic") != "ARMd":
-        yield (None, "GRUB 2.06 and older (upstream) refuse an image without ARM\\x64", False)
+    if ctx.layer("zboot") is not None and not at_least(version, "2.12"):
+        yield ("layer/zboot", "grub_arch_efi_linux_check_image: a zboot PE has no ARM\\x64 "
+               "magic at 0x38 ('invalid magic number'); GRUB 2.12 starts it", True)

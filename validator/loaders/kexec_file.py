@@ -13,7 +13,14 @@ from __future__ import annotations
 from validator.rules.engine import Context
 
 NAME = "kexec-file"
-VERSIONS = "Linux 6.1 (read)"
+VERSIONS = "Linux 6.1 (run) to 6.12 (read)"
+#: arch/arm64/kernel/kexec_image.c image_probe/image_load: the checks are the same from
+#: v6.1 to the newest kernels (a wrong magic returns -EINVAL, which makes kexec-tools
+#: 2.0.27+ fall back to kexec_load); no zboot or UKI loader is merged.
+RELEASES = (
+    ("6.1", "v6.1 arch/arm64/kernel/kexec_image.c", "run"),
+    ("6.12", "v6.12 arch/arm64/kernel/kexec_image.c", "read"),
+)
 
 REJECTS = {
     "elf/arm64-vmlinux": "arm64 kexec_file_loaders[] has only the Image loader (image_probe)",
@@ -95,7 +102,7 @@ def _text_offset(ctx: Context):
            "the segment starts below the crash region", False)
 
 
-def special(ctx: Context):
+def special(ctx: Context, version: str = RELEASES[-1][0]):
     if ctx.result.format == "arm64-image" and ctx.layer("elf") is None and ctx.header:
         yield from _text_offset(ctx)
     if ctx.result.format == "ppc64-head" and ctx.header.get("run_at_load") == 0:

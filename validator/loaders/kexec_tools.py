@@ -5,19 +5,60 @@ arm64: probes vmlinux ELF, Image (magic only), uImage and, from 2.0.27, zboot
 the Image's endianness, page size and placement bits are never read; image_size 0 means
 text_offset 0x80000 and 16 MiB. ppc64: only ELF (elf-ppc64), EM_PPC64 or EM_PPC; the head
 is not checked, "run0" becomes 1 for a panic kernel. Versions: horms/kexec-tools up to
-29898e1 (2026), loader-truth runs of 2.0.25 (shared/reference/arm64.md section 5).
-Seen in 2.0.25 and not modelled (loadertruth.compare.EXPLAINED): no zboot probe (2.0.27
-added it; kimage models the newer kexec-tools); ``-p`` does not range-check text_offset
-and places a wrapping value below the crash region; whether ``-p`` fits the kernel into
-the host's crash region is ``kimage preflight``'s question, not ``check``'s.
+29898e1 (2026), loader-truth runs of 2.0.25, 2.0.29 and 2.0.32 (Debian 12, 13, unstable).
+
+By release (horms/kexec-tools; the release of each commit from ``git describe
+--contains``), the verdict is the kexec_load path's (``-c``, and the fallback of plain
+``-l``/``-p``):
+
+- 2.0.25, 2.0.26: no zboot probe; slurp_decompress_file undoes gzip and xz/lzma only.
+- 2.0.27 (17590ee): zboot probe ``pez_arm64_probe`` (f67c414, kexec/arch/arm64/
+  kexec-vmlinuz-arm64.c; gzip and lzma payloads), but ``pez_arm64_load`` only hands the
+  decompressed fd to kexec_file_load: through kexec_load the zboot PE itself is read as
+  an Image and refused. ``-a`` becomes the default (29fe506, kexec/kexec.c
+  do_kexec_file_load): plain ``-l``/``-p`` tries kexec_file_load first and falls back to
+  kexec_load only on ENOSYS, EINVAL, ENOEXEC or ENOTSUP; a signature or permission
+  refusal is final.
+- 2.0.28 (adef8a8): zboot through kexec_load (8f08e3b).
+- 2.0.30 (2c8ca05): UKI (cd360f9). kimage has no UKI layer yet, so no verdict changes.
+- 2.0.31 (d0d0a59): zstd, raw and as a zboot payload (a7fcd42, kexec/zstd.c and
+  kexec-pe-zboot.c); a signed zboot's Image is cut at its certificate table (6aecc32).
+- 2.0.32 (15d78e5): the zboot's decompressed Image must have "PE\\0\\0" at an e_lfanew
+  within 0..4096 (8322826, include/pe.h get_pehdr_offset); 2.0.31 reads it unchecked.
+
+The verdict is that of an upstream build with its optional libraries (zlib, liblzma,
+libzstd). Debian's builds (12, 13 and unstable) link zlib only, so they undo neither
+xz/lzma nor zstd: Debian's 2.0.32 refuses a zstd zboot. Seen and not modelled
+(loadertruth.compare.EXPLAINED): that; a zboot payload is undone by its content, not
+by the name in the header (slurp_decompress_file sniffs the magic), so a gzip payload
+named "lzma" loads where kimage, decoding by the name, finds no kernel;
+``-p`` does not range-check text_offset and places a wrapping value below the crash
+region; whether ``-p`` fits the kernel into the host's crash region is ``kimage
+preflight``'s question, not ``check``'s.
 """
 
 from __future__ import annotations
 
+from validator.loaders import at_least
 from validator.rules.engine import Context
 
 NAME = "kexec-tools"
-VERSIONS = "kexec-tools 2.0.25 (run) to 29898e1 (read)"
+VERSIONS = "kexec-tools 2.0.25, 2.0.29, 2.0.32 (run) to 29898e1 (read)"
+#: (release, upstream tag and commit, "run" when loadertruth runs it here, else "read")
+RELEASES = (
+    ("2.0.25", "v2.0.25 0fded95", "run"),
+    ("2.0.26", "v2.0.26 ae1bd3d", "read"),
+    ("2.0.27", "v2.0.27 17590ee", "read"),
+    ("2.0.28", "v2.0.28 adef8a8", "read"),
+    ("2.0.29", "v2.0.29 992c419", "run"),
+    ("2.0.30", "v2.0.30 2c8ca05", "read"),
+    ("2.0.31", "v2.0.31 d0d0a59", "read"),
+    ("2.0.32", "v2.0.32 15d78e5", "run"),
+)
+#: kexec_load path: zboot probe from 2.0.27 (f67c414), loaded through kexec_load from
+#: 2.0.28 (8f08e3b); zstd from 2.0.31 (a7fcd42); inner PE bound from 2.0.32 (8322826).
+ZBOOT_PROBE, ZBOOT_KEXEC_LOAD, ZSTD, PE_BOUND, SIGNED_CUT = (
+    "2.0.27", "2.0.28", "2.0.31", "2.0.32", "2.0.31")
 
 REJECTS = {
     "uimage/bad-header-crc": "uImage_probe: 'Header checksum of the uImage does not match' "
@@ -41,10 +82,19 @@ REJECTS = {
     "target/arch-mismatch": "probes are compiled per architecture",
 }
 
-#: Compression kexec-tools undoes before probing (kexec.c slurp_decompress_file).
+#: Compression kexec-tools undoes before probing (kexec.c slurp_decompress_file);
+#: zstd from 2.0.31.
 DECOMPRESSES = {"gzip", "xz", "lzma", "zstd"}
-#: zboot methods pez_arm64_probe takes: the first four bytes of the name.
+#: zboot methods pez_arm64_probe takes: the first four bytes of the name (zstd from 2.0.31).
 ZBOOT_METHODS = ("gzip", "zstd", "lzma")
+
+
+def decompresses(version: str) -> set[str]:
+    return DECOMPRESSES if at_least(version, ZSTD) else DECOMPRESSES - {"zstd"}
+
+
+def zboot_methods(version: str) -> tuple[str, ...]:
+    return ZBOOT_METHODS if at_least(version, ZSTD) else ("gzip", "lzma")
 
 
 def applies(ctx: Context) -> bool:
@@ -57,7 +107,7 @@ ELF_MACHINES = {"EM_PPC64", "EM_PPC", "EM_AARCH64"}
 ELF_TYPES = {"ET_EXEC", "ET_DYN", "ET_CORE"}
 
 
-def special(ctx: Context):
+def special(ctx: Context, version: str = RELEASES[-1][0]):
     elf = ctx.layer("elf")
     if elf is not None:
         if elf.get("machine") not in ELF_MACHINES:
@@ -69,15 +119,41 @@ def special(ctx: Context):
     compression = ctx.facts.get("compression")
     zboot = ctx.layer("zboot")
     if zboot is not None:
-        method = str(zboot.get("compression") or "")
-        if not zboot.get("kexec_tools_accepts_name", method.startswith(ZBOOT_METHODS)):
-            yield ("layer/zboot", f"zboot payload {method!r}: pez_arm64_probe takes only "
-                   "gzip, zstd and lzma", True)
-        else:
-            yield (None, "zboot needs kexec-tools 2.0.27 or later", False)
-    elif compression and compression not in DECOMPRESSES:
-        yield ("layer/compressed", f"kexec-tools does not undo {compression}", True)
+        yield from _zboot(ctx, zboot, version)
+    elif compression and compression not in decompresses(version):
+        since = " before 2.0.31 (a7fcd42)" if compression == "zstd" else ""
+        yield ("layer/compressed", f"kexec-tools {version} does not undo {compression}{since}",
+               True)
     if ctx.header.get("image_size") == 0:
         yield (None, "image_size 0: assumes text_offset 0x80000 and 16 MiB", False)
     if ctx.result.format == "ppc64-head" and ctx.header.get("run_at_load") == 0x72756E30:
         yield (None, '"run0" is written as 1 for a panic kernel (kexec -p)', False)
+
+
+def _zboot(ctx: Context, zboot: dict, version: str):
+    method = str(zboot.get("compression") or "")
+    if not at_least(version, ZBOOT_PROBE):
+        yield ("layer/zboot", f"kexec-tools {version} has no zboot probe (pez_arm64_probe "
+               "from 2.0.27, f67c414)", True)
+        return
+    if not at_least(version, ZBOOT_KEXEC_LOAD):
+        yield ("layer/zboot", f"kexec-tools {version}: pez_arm64_load hands the decompressed "
+               "kernel to kexec_file_load only; through kexec_load (-c, or plain -l/-p's "
+               "fallback) the zboot PE is read as an Image (kexec_load from 2.0.28, 8f08e3b)",
+               True)
+        return
+    if not (zboot.get("kexec_tools_accepts_name", True)
+            and method.startswith(zboot_methods(version))):
+        takes = ", ".join(zboot_methods(version))
+        yield ("layer/zboot", f"zboot payload {method!r}: pez_arm64_probe of kexec-tools "
+               f"{version} takes only {takes}", True)
+        return
+    if at_least(version, PE_BOUND):
+        bad = next((f.rule for f in ctx.result.findings
+                    if f.rule in ("arm64/no-efi-stub", "arm64/pe-offset-invalid")), None)
+        if bad:
+            yield (bad, "pez_prepare: get_pehdr_offset: the decompressed Image has no PE "
+                   "header at an e_lfanew within 0..4096 (2.0.32, 8322826)", True)
+    if not at_least(version, SIGNED_CUT):
+        yield (None, "a signed Image inside is not cut at its certificate table before "
+               "2.0.31 (6aecc32): kexec_file_load's signature check fails on it", False)

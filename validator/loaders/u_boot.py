@@ -4,9 +4,10 @@ The magic is required ("Bad Linux ARM64 Image magic!"); image_size 0 means 16 Mi
 text_offset 0x80000; flags bit 3 = 0 (or force_reloc) moves the image to the start of
 DRAM bank 0; endianness and page size are not read; compressed kernels (gzip, bzip2, lzma,
 lzo, lz4, zstd by their first bytes) need kernel_comp_addr_r and kernel_comp_size.
-Versions: U-Boot 2023.01 (run), 6073c36 v2026.10-rc2+ (read). Seen in 2023.01 and not
-modelled: image_size is added to the load address without an overflow check, so a value
-that wraps (0xffffffffffff0000) is started (loadertruth.compare.EXPLAINED).
+Versions: U-Boot 2023.01 and 2025.01 (run), 6073c36 v2026.10-rc2+ (read). Seen in
+2023.01 and 2025.01 and not modelled: image_size is added to the load address without an
+overflow check, so a value that wraps (0xffffffffffff0000) is started
+(loadertruth.compare.EXPLAINED).
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from __future__ import annotations
 from validator.rules.engine import Context
 
 NAME = "u-boot"
-VERSIONS = "U-Boot 2023.01 (run) to v2026.10-rc2 (read)"
+VERSIONS = "U-Boot 2023.01 and 2025.01 (run) to v2026.10-rc2 (read)"
+#: booti_setup (arch/arm/lib/image.c) reads the header the same way in every release
+#: modelled; from v2025.10 booti reserves the image's placement in the LMB and fails
+#: where it overlaps reserved or allocated memory, which depends on the board, not on the
+#: image, so no verdict here changes with the release.
+RELEASES = (
+    ("2023.01", "v2023.01 arch/arm/lib/image.c", "run"),
+    ("2025.01", "v2025.01 arch/arm/lib/image.c (Debian 13's 2025.01-3+deb13u1)", "run"),
+    ("2025.10", "v2025.10 boot/bootm.c (reference, placement only)", "read"),
+)
 NOT_APPLICABLE = "booti starts arm64 Images only"
 
 REJECTS = {
@@ -35,7 +45,7 @@ def applies(ctx: Context) -> bool:
     return ctx.arch() != "ppc64"
 
 
-def special(ctx: Context):
+def special(ctx: Context, version: str = RELEASES[-1][0]):
     compression = ctx.facts.get("compression")
     if compression and ctx.layer("zboot") is None:
         if compression in DECOMPRESSES:
