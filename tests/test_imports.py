@@ -18,6 +18,7 @@ import sys
 import pytest
 
 from tests.conftest import CORPUS, ROOT
+from tests.wrapper_corpus import kernel_file
 
 #: The checkout under test comes first on the path (``-I`` would otherwise find kimage
 #: through the venv's editable install, which may point at another checkout).
@@ -85,11 +86,8 @@ def _forbidden(modules: set[str]) -> set[str]:
 
 def _check(modules: set[str], image: dict, expected_third_party: set[str]) -> None:
     assert not _forbidden(modules), sorted(_forbidden(modules))
-    kinds = {layer["kind"] for layer in image["layers"]}
-    allowed = set(expected_third_party)
-    if kinds & {"pe", "zboot"} or "pe" in image.get("derived", {}):
-        allowed |= {"pefile", "ordlookup"}  # ordlookup is pefile's own
-    assert _third_party(modules) - allowed == set()
+    assert not _top(modules) & {"elftools", "pefile", "ordlookup"}  # ordlookup: pefile's
+    assert _third_party(modules) - expected_third_party == set()
     assert expected_third_party <= _third_party(modules)
     assert not (_top(modules) & CODECS), sorted(_top(modules) & CODECS)
 
@@ -133,7 +131,21 @@ def test_real_raw_arm64_image(tmp_path, real_images):
     modules, result = _modules(tmp_path, image)
     assert result["format"] == "arm64-image"
     _check(modules, result, {"validator", "kaitaistruct"})
-    assert "elftools" not in _top(modules)
+    assert result["derived"]["pe"]["sections"]  # the EFI stub's PE headers were described
+    assert "validator._kaitai.pe_efi_stub" in modules
+
+
+@pytest.mark.parametrize("variant, name", [("arm64-4k-le-efi", "Image"),
+                                           ("arm64-4k-le-zboot-gzip", "vmlinuz.efi")])
+def test_efi_stub_and_zboot_images(tmp_path, variant, name):
+    """An EFI-stub Image and an EFI zboot image: their PE headers are described by the
+    parser generated from specs/pe_efi_stub.ksy, and pefile is not imported."""
+    image = kernel_file(variant, name, tmp_path)
+    modules, result = _modules(tmp_path, image)
+    pe = result["layers"][0]["pe"] if result["layers"] else result["derived"]["pe"]
+    assert [s["name"] for s in pe["sections"]] == [".text", ".data"]
+    assert "validator._kaitai.pe_efi_stub" in modules
+    assert not _top(modules) & {"elftools", "pefile", "ordlookup"}
 
 
 @pytest.mark.slow
