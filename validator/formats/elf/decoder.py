@@ -8,7 +8,7 @@ Image header at ``_text``, the start of its first PT_LOAD.
 from __future__ import annotations
 
 from validator.catalogue import ALL_LOADERS, finding, rule
-from validator.formats.elf import MACHINES, MAGIC, PHDR_SIZE
+from validator.formats.elf import MAGIC, PHDR_SIZE
 from validator.formats.results import kaitai_parse
 from validator.io.views import View
 from validator.model import Finding, Layer
@@ -129,7 +129,7 @@ def unwrap(view) -> ElfUnwrapped:
         return ElfUnwrapped(layer, None, endianness=endianness, findings=[
             finding("elf/malformed", f"ELF headers cannot be read: {type(exc).__name__}: {exc}",
                     offset=0)])
-    machine = _machine_number(layer.details["machine"])
+    machine = int(header.e_machine)
     layer.details["loads"] = loads
     result = ElfUnwrapped(layer, None, machine=machine, endianness=endianness)
     if not loads:
@@ -197,11 +197,3 @@ def truncation(loads: list[dict], length: int) -> list:
                     f"first PT_LOAD wants {first['filesz']:#x} bytes at {first['offset']:#x}, "
                     f"the file has {max(available, 0):#x} there", offset=first["offset"])]
 
-
-def _machine_number(name_or_number) -> int | None:
-    if isinstance(name_or_number, int):
-        return name_or_number
-    for number, name in MACHINES.items():
-        if name == name_or_number:
-            return number
-    return None
