@@ -3,8 +3,9 @@
 Each case runs ``kimage check`` in a fresh interpreter and records ``sys.modules`` at
 exit. The check path must import nothing it does not need: no test or schema tooling,
 no process pools, no codecs for a raw image, the construct twins not at all (the check
-path parses with the generated Kaitai parsers), pyelftools only for an ELF vmlinux and
-pefile only when there are PE headers to describe (an EFI stub, a zboot image).
+path parses with the generated Kaitai parsers), and neither pyelftools nor pefile: the
+ELF and PE/COFF headers are read by the parsers generated from specs/ too (pyelftools
+stays for ``--system-map vmlinux``; both stay in tests as the specs' oracles).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 import pytest
 
 from tests.conftest import CORPUS, ROOT
+from tests.wrapper_corpus import kernel_file
 
 #: The checkout under test comes first on the path (``-I`` would otherwise find kimage
 #: through the venv's editable install, which may point at another checkout).
@@ -84,11 +86,8 @@ def _forbidden(modules: set[str]) -> set[str]:
 
 def _check(modules: set[str], image: dict, expected_third_party: set[str]) -> None:
     assert not _forbidden(modules), sorted(_forbidden(modules))
-    kinds = {layer["kind"] for layer in image["layers"]}
-    allowed = set(expected_third_party)
-    if kinds & {"pe", "zboot"} or "pe" in image.get("derived", {}):
-        allowed |= {"pefile", "ordlookup"}  # ordlookup is pefile's own
-    assert _third_party(modules) - allowed == set()
+    assert not _top(modules) & {"elftools", "pefile", "ordlookup"}  # ordlookup: pefile's
+    assert _third_party(modules) - expected_third_party == set()
     assert expected_third_party <= _third_party(modules)
     assert not (_top(modules) & CODECS), sorted(_top(modules) & CODECS)
 
@@ -132,7 +131,21 @@ def test_real_raw_arm64_image(tmp_path, real_images):
     modules, result = _modules(tmp_path, image)
     assert result["format"] == "arm64-image"
     _check(modules, result, {"validator", "kaitaistruct"})
-    assert "elftools" not in _top(modules)
+    assert result["derived"]["pe"]["sections"]  # the EFI stub's PE headers were described
+    assert "validator._kaitai.pe_efi_stub" in modules
+
+
+@pytest.mark.parametrize("variant, name", [("arm64-4k-le-efi", "Image"),
+                                           ("arm64-4k-le-zboot-gzip", "vmlinuz.efi")])
+def test_efi_stub_and_zboot_images(tmp_path, variant, name):
+    """An EFI-stub Image and an EFI zboot image: their PE headers are described by the
+    parser generated from specs/pe_efi_stub.ksy, and pefile is not imported."""
+    image = kernel_file(variant, name, tmp_path)
+    modules, result = _modules(tmp_path, image)
+    pe = result["layers"][0]["pe"] if result["layers"] else result["derived"]["pe"]
+    assert [s["name"] for s in pe["sections"]] == [".text", ".data"]
+    assert "validator._kaitai.pe_efi_stub" in modules
+    assert not _top(modules) & {"elftools", "pefile", "ordlookup"}
 
 
 @pytest.mark.slow
@@ -140,16 +153,19 @@ def test_real_ppc64_vmlinux(tmp_path, real_images):
     image = next(p for name, p in real_images.items() if "powerpc64" in name)
     modules, result = _modules(tmp_path, image)
     assert result["format"] == "ppc64-head"
-    _check(modules, result, {"validator", "kaitaistruct", "elftools"})
-    assert "pefile" not in modules
-    assert "validator._kaitai.ppc64_head" in modules
+    _check(modules, result, {"validator", "kaitaistruct"})
+    assert "pefile" not in modules and "elftools" not in _top(modules)
+    assert {"validator._kaitai.ppc64_head", "validator._kaitai.elf_header"} <= modules
 
 
 def test_synthetic_ppc64_vmlinux(tmp_path):
     image = CORPUS / "synthetic/ppc64/vmlinux-fixup_endian_long-le-run0.elf"
     modules, result = _modules(tmp_path, image)
     assert result["format"] == "ppc64-head"
-    _check(modules, result, {"validator", "kaitaistruct", "elftools"})
+    assert [layer["kind"] for layer in result["layers"]] == ["elf"]
+    _check(modules, result, {"validator", "kaitaistruct"})
+    assert "elftools" not in _top(modules)
+    assert "validator._kaitai.elf_header" in modules
 
 
 def test_format_constants_are_declared_once():

@@ -5,7 +5,8 @@ every field agrees with what unpack_bootimg prints, and the kernel, ramdisk, sec
 dtb unpack_bootimg extracts lie where the spec's sizes and page arithmetic put them; the
 same for the corpus boot-v0/boot-v3 images. Version 4, which this mkbootimg cannot write,
 is checked against bootimg.h's layout (signature_size after the 1536-byte command line).
-Also compared with kimage's Android layer decoder (validator/formats/android/decoder.py)."""
+Also compared with kimage's Android layer decoder (validator/formats/android/decoder.py,
+which runs the generated parser on the check path) and what mkbootimg was asked to write."""
 
 from __future__ import annotations
 
@@ -164,6 +165,13 @@ def test_images_mkbootimg_makes(version, page, sizes, second, dtb, base, os_vers
             assert h.kernel_addr == base + 0x8000  # mkbootimg's default kernel_offset
         else:
             assert (b.effective_page_size, h.cmdline) == (4096, cmdline)
+        # the check path's Android layer (the generated parser) against what mkbootimg wrote
+        d = analyse(tmp / "boot.img").layers[0].details
+        assert (d["header_version"], d["kernel_size"], d["ramdisk_size"], d["page_size"]) == (
+            version, *sizes, page if version < 3 else 4096)
+        if version < 3:
+            assert (d["name"], d["second_size"], d["kernel_addr"]) == (
+                board, second, base + 0x8000)
 
 
 def test_v4_layout_from_bootimg_h(tmp_path):
@@ -177,3 +185,20 @@ def test_v4_layout_from_bootimg_h(tmp_path):
     assert (b.header_version, b.header.signature_size, b.header.cmdline) == (
         4, 0x1234, "console=ttyAMA0")
     assert b.kernel_offset == 4096
+
+
+@pytest.mark.parametrize("name, header_size", [("boot-v0.img", 1632), ("boot-v3.img", 1580)])
+def test_header_cut_short_is_truncated(name, header_size, tmp_path):
+    """A boot image that ends inside its header (sizeof(boot_img_hdr_v0) 1632,
+    sizeof(boot_img_hdr_v3) 1580, bootimg.h) is layer/truncated; one byte more than the
+    header is a header with a lying kernel_size."""
+    data = kernel_file("arm64-4k-le-efi", name, tmp_path).read_bytes()
+    cut, whole = tmp_path / "cut.img", tmp_path / "header.img"
+    cut.write_bytes(data[:header_size - 1])
+    whole.write_bytes(data[:header_size])
+    result = analyse(cut)
+    assert [f.rule for f in result.findings] == ["layer/truncated"]
+    assert result.layers[0].details == {}
+    result = analyse(whole)
+    assert "layer/lying-size" in {f.rule for f in result.findings}
+    assert result.layers[0].details["header_version"] == (0 if name == "boot-v0.img" else 3)

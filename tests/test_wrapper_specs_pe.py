@@ -4,7 +4,10 @@ magic), the data directories and the section table, on the real EFI-stub Images 
 images of the corpus and Debian's signed arm64 Image, and on mutated header bytes. The
 certificate table is checked against osslsigncode (its extracted PKCS#7 signature lies
 where the spec's WIN_CERTIFICATE says), on Debian's signature and on one osslsigncode
-makes. Also compares with kimage's PE description (validator/formats/pe/decoder.py)."""
+makes. Also compares kimage's PE description (validator/formats/pe/decoder.py, which runs
+the generated parser on the check path) with pefile, and pins the three places where the
+pefile-based description was wrong (a dropped section table, sections sorted by address,
+more than 16 data directories taken)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ from kaitaistruct import KaitaiStructError
 
 from tests.wrapper_corpus import KERNELS, ZBOOT_VARIANTS, kernel_file
 from validator._kaitai.pe_efi_stub import PeEfiStub
+from validator.formats.pe import decoder as pe_decoder
+from validator.io.views import View
 from validator.pipeline import analyse
 
 COFF = ("Machine", "NumberOfSections", "TimeDateStamp", "PointerToSymbolTable",
@@ -283,3 +288,128 @@ def test_mutated_headers_match_pefile(edits, pe32, keep):
     except (KaitaiStructError, EOFError, ValueError):
         ours = None
     assert ours == theirs
+
+
+# --- kimage's PE description (validator/formats/pe/decoder.py) against pefile ----------
+
+
+class _Memory:
+    """A Source over bytes in memory (what a View reads from)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self, offset: int, length: int) -> bytes:
+        return self.data[offset:offset + length]
+
+
+def describe(data: bytes) -> tuple[dict, list[str]]:
+    d, findings = pe_decoder.describe(View(_Memory(data), 0, len(data)))
+    return d, [f.rule for f in findings]
+
+
+def pefile_sections(data: bytes) -> list[tuple]:
+    """pefile's sections in section-table order (pefile sorts them by VirtualAddress)."""
+    pe = pefile.PE(data=data, fast_load=True)
+    return [(s.Name.rstrip(b"\0").decode("latin-1"), s.VirtualAddress, s.Misc_VirtualSize,
+             s.PointerToRawData, s.SizeOfRawData)
+            for s in sorted(pe.sections, key=lambda s: s.get_file_offset())]
+
+
+def _sections(d: dict) -> list[tuple]:
+    return [(s["name"], s["virtual_address"], s["virtual_size"], s["raw_offset"],
+             s["raw_size"]) for s in d["sections"]]
+
+
+#: The zboot image's PE layout (its headers as pefile reads them): e_lfanew, the optional
+#: header and the section table behind it.
+_PE = pefile.PE(data=ZBOOT, fast_load=True)
+LFANEW = _PE.DOS_HEADER.e_lfanew
+OPT = LFANEW + 24
+TABLE = OPT + _PE.FILE_HEADER.SizeOfOptionalHeader
+
+
+@settings(max_examples=150, deadline=None)
+@given(edits=st.lists(st.tuples(st.integers(0x3C, 0x1A0), st.integers(0, 255)), max_size=6))
+def test_mutated_headers_described_as_pefile_reads_them(edits):
+    """Mutated headers of a real zboot image: where pefile reads the layout the spec does
+    and keeps every section, kimage's description holds pefile's values."""
+    blob = bytearray(ZBOOT)
+    for pos, value in edits:
+        blob[pos] = value
+    blob = bytes(blob)
+    if not _in_domain(blob):
+        return
+    try:
+        pe = pefile.PE(data=blob, fast_load=True)
+    except pefile.PEFormatError:
+        return
+    if any(w.startswith(PEFILE_GAVE_UP) or "Aborting" in w for w in pe.get_warnings()):
+        return  # defect (1): pefile dropped sections; see the test below
+    d, rules = describe(blob)
+    if "pe/malformed" in rules:  # the spec refused it: pefile must have read no layout
+        assert pe.OPTIONAL_HEADER.Magic not in (0x10B, 0x20B)
+        return
+    opt = pe.OPTIONAL_HEADER
+    assert (d["machine"], d["sections_count"], d["size_of_optional_header"],
+            d["characteristics"]) == (pe.FILE_HEADER.Machine, pe.FILE_HEADER.NumberOfSections,
+                                      pe.FILE_HEADER.SizeOfOptionalHeader,
+                                      pe.FILE_HEADER.Characteristics)
+    assert (d["optional_magic"], d["subsystem"], d["size_of_image"], d["entry_point"],
+            d["image_base"], d["number_of_rva_and_sizes"]) == (
+        opt.Magic, opt.Subsystem, opt.SizeOfImage, opt.AddressOfEntryPoint, opt.ImageBase,
+        opt.NumberOfRvaAndSizes)
+    assert _sections(d) == pefile_sections(blob)
+
+
+def test_suspicious_section_is_reported_not_dropped():
+    """Defect (1) of the pefile-based description: section 0's PointerToRawData 0x1000 ->
+    0x1001 makes pefile, given the header bytes (as the description read them), drop the
+    section table ("Invalid section"/"Aborting" warnings, no sections) without an error.
+    kimage reports both sections, as the table holds them."""
+    assert struct.unpack_from("<I", ZBOOT, TABLE + 20)[0] == 0x1000
+    blob = bytearray(ZBOOT)
+    struct.pack_into("<I", blob, TABLE + 20, 0x1001)
+    headers = bytes(blob[:TABLE + 40 * _PE.FILE_HEADER.NumberOfSections])
+    assert pefile.PE(data=headers, fast_load=True).sections == []  # pefile gave up
+    want = pefile_sections(ZBOOT)
+    want[0] = (*want[0][:3], 0x1001, want[0][4])
+    d, rules = describe(bytes(blob))
+    assert rules == [] and _sections(d) == want
+    assert [s[0] for s in want] == [".text", ".data"]
+
+
+def test_sections_in_section_table_order():
+    """Defect (2): pefile sorts its sections by VirtualAddress; a loader walks the table.
+    With the zboot image's two section headers swapped, kimage reports .data first."""
+    blob = bytearray(ZBOOT)
+    text, data = blob[TABLE:TABLE + 40], blob[TABLE + 40:TABLE + 80]
+    blob[TABLE:TABLE + 80] = data + text
+    pe = pefile.PE(data=bytes(blob), fast_load=True)
+    assert [s.Name.rstrip(b"\0") for s in pe.sections] == [b".text", b".data"]  # sorted
+    d, rules = describe(bytes(blob))
+    assert rules == []
+    assert _sections(d) == list(reversed(pefile_sections(ZBOOT)))
+
+
+def test_more_than_16_data_directories_is_malformed():
+    """Defect (3): NumberOfRvaAndSizes 17 (zeroed directories appended, SizeOfOptionalHeader
+    to match, the section table moved up into the header padding): EDK2's
+    PeCoffLoaderGetPeHeader refuses more than EFI_IMAGE_NUMBER_OF_DIRECTORY_ENTRIES (16);
+    pefile only warns, and the pefile-based description took it."""
+    count_at = OPT + 108  # PE32+ NumberOfRvaAndSizes (PE Format, "Optional Header")
+    count = struct.unpack_from("<I", ZBOOT, count_at)[0]
+    assert count == _PE.OPTIONAL_HEADER.NumberOfRvaAndSizes < 17
+    extra = 8 * (17 - count)
+    end = TABLE + 40 * _PE.FILE_HEADER.NumberOfSections
+    assert ZBOOT[end:end + extra] == bytes(extra)  # padding up to SizeOfHeaders
+    blob = bytearray(ZBOOT)
+    struct.pack_into("<I", blob, count_at, 17)
+    struct.pack_into("<H", blob, LFANEW + 20, _PE.FILE_HEADER.SizeOfOptionalHeader + extra)
+    blob[TABLE:end + extra] = bytes(extra) + ZBOOT[TABLE:end]
+    pe = pefile.PE(data=bytes(blob), fast_load=True)
+    assert pe.OPTIONAL_HEADER.NumberOfRvaAndSizes == 17
+    assert any("NumberOfRvaAndSizes" in w for w in pe.get_warnings())
+    d, rules = describe(bytes(blob))
+    assert rules == ["pe/malformed"]
+    assert d["number_of_rva_and_sizes"] == 17 and _sections(d) == pefile_sections(ZBOOT)

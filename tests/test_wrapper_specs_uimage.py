@@ -111,6 +111,11 @@ def test_images_mkimage_makes(arch, os_, type_, comp, load, ep, name, epoch, siz
             load, ep, name, epoch, size)
         assert h.ih_dcrc == zlib.crc32(payload.read_bytes())
         assert spec_listing(h) == dumpimage(out)
+        # the check path's uImage layer (the generated parser) against what mkimage wrote
+        d = analyse(out).layers[0].details
+        assert (d["load_address"], d["entry_point"], d["name"], d["time"], d["data_size"],
+                d["header_crc_ok"], d["compression"]) == (
+            load, ep, name, epoch, size, True, None if comp == "none" else comp)
 
 
 @settings(max_examples=30, deadline=None)

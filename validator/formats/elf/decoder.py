@@ -7,10 +7,9 @@ Image header at ``_text``, the start of its first PT_LOAD.
 
 from __future__ import annotations
 
-import struct
-
 from validator.catalogue import ALL_LOADERS, finding, rule
-from validator.formats.elf import MACHINES, MAGIC, PHDR_SIZE, PT_LOAD
+from validator.formats.elf import MAGIC, PHDR_SIZE
+from validator.formats.results import kaitai_parse
 from validator.io.views import View
 from validator.model import Finding, Layer
 
@@ -69,21 +68,20 @@ rule("elf/unsupported-machine", "error",
      ALL_LOADERS)
 
 
-_STRUCTS: dict = {}
+#: sizeof(Elf32_Ehdr), sizeof(Elf64_Ehdr) (ELF gABI; <elf.h>).
+EHDR_SIZE = {32: 52, 64: 64}
 
 
-def _structs(little: bool, elfclass: int):
-    """pyelftools' ``ELFStructs`` for this byte order and class. Building them takes longer
-    than parsing a header, so each is built once per process (lint's many ELFs)."""
-    key = (little, elfclass)
-    structs = _STRUCTS.get(key)
-    if structs is None:
-        from elftools.elf.structs import ELFStructs
+def _parser():
+    from validator._kaitai.elf_header import ElfHeader
 
-        structs = ELFStructs(little_endian=little, elfclass=elfclass)
-        structs.create_basic_structs()
-        _STRUCTS[key] = structs
-    return structs
+    return ElfHeader
+
+
+def _name(value) -> int | str:
+    """An enum value as the report names it: the spec's name upper-cased (``EM_AARCH64``,
+    ``ET_EXEC``, the C names), or the number when the spec names no such value."""
+    return value.name.upper() if hasattr(value, "name") else value
 
 
 def probe(view: View) -> bool:
@@ -93,9 +91,10 @@ def probe(view: View) -> bool:
 def unwrap(view) -> ElfUnwrapped:
     """Describe the ELF file in ``view`` and hand on its first PT_LOAD.
 
-    Only the ELF header and the program headers are read (pyelftools' structs, as its
-    ``ELFFile`` would also read the section headers at the end of the file, which for a
-    vmlinux inside a compressed archive means decoding all of it).
+    Only the ELF header and the program headers are read, each by the parser generated from
+    ``specs/elf_header.ksy`` over bytes read and bounded here (the section headers at the
+    end of the file, which for a vmlinux inside a compressed archive means decoding all of
+    it, are never read).
     """
     ident = view.read(0, 16)
     layer = Layer("elf", view.base if view.base is not None else 0)
@@ -108,27 +107,29 @@ def unwrap(view) -> ElfUnwrapped:
     elfclass = 32 if ident[4] == 1 else 64
     layer.details.update({"class": elfclass, "endianness": endianness})
     try:
-        structs = _structs(endianness == "little", elfclass)
-        ehdr_size = structs.Elf_Ehdr.sizeof()
+        ehdr_size = EHDR_SIZE[elfclass]
         raw = view.read(0, ehdr_size)
         if len(raw) < ehdr_size:
             raise ValueError(f"ELF header needs {ehdr_size} bytes, the file has {len(raw)}")
-        header = structs.Elf_Ehdr.parse(raw)
+        root, error = kaitai_parse(_parser(), raw)
+        if error is not None:
+            raise error
+        header = root.header
         layer.details.update({
-            "machine": header.e_machine,
-            "type": header.e_type,
+            "machine": _name(header.e_machine),
+            "type": _name(header.e_type),
             "entry": header.e_entry,
             "flags": header.e_flags,
         })
         table = _program_headers(view, header, elfclass)
         if isinstance(table, Finding):
             return ElfUnwrapped(layer, None, endianness=endianness, findings=[table])
-        loads = _loads(table, elfclass, endianness)
-    except Exception as exc:  # construct errors and the checks above
+        loads = _loads(root, table)
+    except Exception as exc:  # the parser's errors and the checks above
         return ElfUnwrapped(layer, None, endianness=endianness, findings=[
             finding("elf/malformed", f"ELF headers cannot be read: {type(exc).__name__}: {exc}",
                     offset=0)])
-    machine = _machine_number(header.e_machine)
+    machine = int(header.e_machine)
     layer.details["loads"] = loads
     result = ElfUnwrapped(layer, None, machine=machine, endianness=endianness)
     if not loads:
@@ -169,21 +170,19 @@ def _program_headers(view, header, elfclass: int):
     return table
 
 
-def _loads(table: bytes, elfclass: int, endianness: str) -> list[dict]:
-    """The PT_LOAD entries of a program-header table, in order (one pass)."""
-    order = "<" if endianness == "little" else ">"
-    if elfclass == 64:
-        fmt, names = order + "IIQQQQQQ", ("type", "flags", "offset", "vaddr", "paddr",
-                                          "filesz", "memsz", "align")
-    else:
-        fmt, names = order + "IIIIIIII", ("type", "offset", "vaddr", "paddr", "filesz",
-                                          "memsz", "flags", "align")
+def _loads(root, table: bytes) -> list[dict]:
+    """The PT_LOAD entries of a program-header table, in order: the spec's
+    ``program_header`` over the table's bytes alone (never the rest of the file)."""
+    from kaitaistruct import BytesIO, KaitaiStream
+
+    entry = type(root).ProgramHeader
+    stream = KaitaiStream(BytesIO(table))
     loads = []
-    for values in struct.iter_unpack(fmt, table):
-        ph = dict(zip(names, values, strict=True))
-        if ph["type"] == PT_LOAD:
-            loads.append({k: ph[k] for k in ("offset", "vaddr", "paddr", "filesz", "memsz",
-                                             "align")})
+    for _ in range(len(table) // PHDR_SIZE[64 if root.is_64 else 32]):
+        ph = entry(stream, root, root)
+        if ph.is_load:
+            loads.append({"offset": ph.p_offset, "vaddr": ph.p_vaddr, "paddr": ph.p_paddr,
+                          "filesz": ph.p_filesz, "memsz": ph.p_memsz, "align": ph.p_align})
     return loads
 
 
@@ -198,11 +197,3 @@ def truncation(loads: list[dict], length: int) -> list:
                     f"first PT_LOAD wants {first['filesz']:#x} bytes at {first['offset']:#x}, "
                     f"the file has {max(available, 0):#x} there", offset=first["offset"])]
 
-
-def _machine_number(name_or_number) -> int | None:
-    if isinstance(name_or_number, int):
-        return name_or_number
-    for number, name in MACHINES.items():
-        if name == name_or_number:
-            return number
-    return None

@@ -1,8 +1,8 @@
 """PE/COFF (Microsoft's PE Format; the EFI stub of an arm64 Image, an EFI zboot image):
 its constants, declared once.
 
-``decoder`` describes the headers on the check path (via pefile), ``writer`` builds the
-PE headers of an EFI application.
+``decoder`` describes the headers on the check path (with the parser generated from
+specs/pe_efi_stub.ksy), ``writer`` builds the PE headers of an EFI application.
 """
 
 #: Its place in the registry (``validator.formats.FORMATS``).

@@ -1,12 +1,15 @@
-"""The PE/COFF header of an EFI-stub kernel or an EFI zboot image (via pefile).
+"""The PE/COFF header of an EFI-stub kernel or an EFI zboot image.
 
 UEFI firmware, GRUB and systemd-boot start an arm64 kernel as a PE application: they
 read the DOS header's e_lfanew (the Image header's res5 at 0x3c), the COFF header, the
 optional header and the section table. This layer describes those headers; it judges
-nothing but structure (``pe/malformed``). pefile is imported only when a complete set of
-headers with an optional header is there to parse (a header start alone, as in synthetic
-images and excerpts, or headers cut short by the end of the file are described without
-it), and is given only the header bytes (``fast_load``).
+nothing but structure (``pe/malformed``). The optional header, its data directories and
+the section table are read by the parser generated from ``specs/pe_efi_stub.ksy``, only
+when a complete set of headers with an optional header is there (a header start alone,
+as in synthetic images and excerpts, or headers cut short by the end of the file are
+described without it), and it is given only the header bytes, up to the end of the
+section table. Sections are reported in section-table order, every one of them.
+tests/test_wrapper_specs_pe.py holds the spec and this description against pefile.
 """
 
 from __future__ import annotations
@@ -15,8 +18,12 @@ import struct
 
 from validator.catalogue import finding, rule
 from validator.formats.pe import IMAGE_DIRECTORY_ENTRY_SECURITY, MACHINES, SIGNATURE
+from validator.formats.results import kaitai_parse
 
 MAX_HEADERS = 1 << 20  # COFF + optional header + section table beyond this is malformed
+#: EFI_IMAGE_NUMBER_OF_DIRECTORY_ENTRIES: EDK2's PeCoffLoaderGetPeHeader refuses an image
+#: with more data directories (edk2-stable202302 MdePkg/Library/BasePeCoffLib/BasePeCoff.c).
+MAX_DIRECTORIES = 16
 
 rule("pe/malformed", "error",
      "the PE/COFF headers of the EFI stub cannot be parsed",
@@ -62,7 +69,7 @@ def describe(view) -> tuple[dict, list]:
                                 f"{opt_size:#x} bytes)", offset=lfanew))
         return d, findings
     if opt_size == 0:
-        # A header start only (synthetic images, excerpts): nothing for pefile to parse.
+        # A header start only (synthetic images, excerpts): no optional header to parse.
         # Whether a loader accepts a PE without an optional header is for the rules.
         d["optional_header"] = False
         return d, findings
@@ -71,62 +78,73 @@ def describe(view) -> tuple[dict, list]:
         d["truncated"] = True  # an excerpt or a file cut short: nothing more to parse
         return d, findings
     try:
-        import pefile
-
-        pe = pefile.PE(data=data, fast_load=True)
-    except Exception as exc:  # pefile.PEFormatError and struct errors alike
-        findings.append(finding("pe/malformed", f"pefile: {exc}", offset=lfanew))
-        return d, findings
-    # pefile over bytes holds no file or mmap, so nothing needs closing (its close() runs a
-    # full garbage collection, milliseconds per image).
-    try:
+        pe = _parse(data)
         _details(pe, d, view)
-    except Exception as exc:
+    except Exception as exc:  # a failed ``valid``, a short optional header, a bad field
         findings.append(finding("pe/malformed", f"PE headers: {type(exc).__name__}: {exc}",
                                 offset=lfanew))
+        return d, findings
+    count = d["number_of_rva_and_sizes"]
+    if count > MAX_DIRECTORIES:
+        findings.append(finding(
+            "pe/malformed", f"NumberOfRvaAndSizes is {count}, more than the "
+            f"{MAX_DIRECTORIES} data directories EDK2's PeCoffLoaderGetPeHeader takes",
+            offset=lfanew + 24 + (92 if d["optional_magic"] == 0x10B else 108),
+            field="NumberOfRvaAndSizes"))
     return d, findings
 
 
+def _parse(data: bytes):
+    """The spec's ``pe_header`` over ``data`` (the file up to the end of the section
+    table), or the parser's error raised."""
+    from validator._kaitai.pe_efi_stub import PeEfiStub
+
+    root, error = kaitai_parse(PeEfiStub, data)
+    if error is not None:
+        raise error
+    return root.pe  # an instance: parsed here, and its errors raised here
+
+
 def _details(pe, d: dict, view) -> None:
-    opt = pe.OPTIONAL_HEADER
+    opt = pe.optional_header
     d.update({
-        "optional_magic": opt.Magic,
-        "subsystem": opt.Subsystem,
-        "size_of_image": opt.SizeOfImage,
-        "size_of_headers": opt.SizeOfHeaders,
-        "entry_point": opt.AddressOfEntryPoint,
-        "base_of_code": opt.BaseOfCode,
-        "image_base": opt.ImageBase,
-        "section_alignment": opt.SectionAlignment,
-        "file_alignment": opt.FileAlignment,
-        "image_version": [opt.MajorImageVersion, opt.MinorImageVersion],
-        "dll_characteristics": opt.DllCharacteristics,
-        "number_of_rva_and_sizes": opt.NumberOfRvaAndSizes,
+        "optional_magic": int(opt.magic),
+        "subsystem": int(opt.subsystem),
+        "size_of_image": opt.size_of_image,
+        "size_of_headers": opt.size_of_headers,
+        "entry_point": opt.address_of_entry_point,
+        "base_of_code": opt.base_of_code,
+        "image_base": opt.image_base,
+        "section_alignment": opt.section_alignment,
+        "file_alignment": opt.file_alignment,
+        "image_version": [opt.major_image_version, opt.minor_image_version],
+        "dll_characteristics": opt.dll_characteristics,
+        "number_of_rva_and_sizes": opt.number_of_rva_and_sizes,
     })
     length = getattr(view, "known_length", None)
     sections = []
     for s in pe.sections:
         entry = {
-            "name": s.Name.rstrip(b"\0").decode("latin-1"),
-            "virtual_address": s.VirtualAddress,
-            "virtual_size": s.Misc_VirtualSize,
-            "raw_offset": s.PointerToRawData,
-            "raw_size": s.SizeOfRawData,
+            "name": s.name.rstrip(b"\0").decode("latin-1"),
+            "virtual_address": s.virtual_address,
+            "virtual_size": s.virtual_size,
+            "raw_offset": s.pointer_to_raw_data,
+            "raw_size": s.size_of_raw_data,
         }
         if length is not None:
-            entry["raw_in_file"] = s.PointerToRawData + s.SizeOfRawData <= length
+            entry["raw_in_file"] = s.pointer_to_raw_data + s.size_of_raw_data <= length
         sections.append(entry)
     d["sections"] = sections
-    dirs = getattr(opt, "DATA_DIRECTORY", [])
+    dirs = opt.data_directories
     security = dirs[IMAGE_DIRECTORY_ENTRY_SECURITY] if len(dirs) > 4 else None
-    if security is not None and security.Size:
+    if security is not None and security.size:
         # The certificate table's "VirtualAddress" is a file offset (PE Format, 4.7).
-        cert = {"offset": security.VirtualAddress, "size": security.Size}
+        cert = {"offset": security.virtual_address, "size": security.size}
         if length is not None:
-            cert["in_file"] = security.VirtualAddress + security.Size <= length
-            cert["ends_at_eof"] = security.VirtualAddress + security.Size == length
+            cert["in_file"] = security.virtual_address + security.size <= length
+            cert["ends_at_eof"] = security.virtual_address + security.size == length
         if not view.transformed:
-            head = view.read(security.VirtualAddress, 8)
+            head = view.read(security.virtual_address, 8)
             if len(head) == 8:
                 ln, rev, typ = struct.unpack("<IHH", head)
                 cert.update({"win_certificate_length": ln, "revision": rev,

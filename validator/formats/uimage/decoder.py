@@ -6,17 +6,18 @@ ih_dcrc 24, ih_os 28, ih_arch 29, ih_type 30, ih_comp 31, ih_name[32] at 32. The
 (ih_size bytes) starts at 64 and is decompressed by U-Boot as ih_comp says. The header CRC
 is checked here (64 bytes); so is the data CRC (CRC-32 of the ih_size payload bytes, read in
 1 MiB chunks) when the limits ask for a full check (``Limits.decode_all``: check and lint, not
-inspect, which reads only what it shows).
+inspect, which reads only what it shows). The header is read by the parser generated from
+``specs/uimage.ksy``, given its 64 bytes; the report names the enum values as kimage always
+has (``validator.formats.uimage``'s tables).
 """
 
 from __future__ import annotations
 
-import struct
 import zlib
 
 from validator.catalogue import finding, rule
 from validator.formats.compression import decoder as compression
-from validator.formats.results import Unwrapped
+from validator.formats.results import Unwrapped, kaitai_parse
 from validator.formats.uimage import ARCH, COMP, CRC_CHUNK, HEADER_SIZE, MAGIC, OS, TYPE
 from validator.io.decoded import Context
 from validator.model import Layer
@@ -56,9 +57,16 @@ def unwrap(view, ctx: Context) -> Unwrapped:
         result.findings.append(finding("layer/truncated", f"uImage header needs 64 bytes, "
                                        f"the file has {len(head)}", offset=len(head)))
         return result
-    (magic, hcrc, time, size, load, ep, dcrc, os_, arch, type_, comp) = struct.unpack_from(
-        ">IIIIIIIBBBB", head)
-    name = head[32:64].split(b"\0", 1)[0].decode("latin-1")
+    from validator._kaitai.uimage import Uimage
+
+    h, error = kaitai_parse(Uimage, head)
+    if error is not None:  # the probe saw the magic and the header is whole: not reached
+        result.findings.append(finding("layer/truncated", f"uImage header: {error}", offset=0))
+        return result
+    hcrc, time, size, load, ep, dcrc = (h.ih_hcrc, h.ih_time, h.ih_size, h.ih_load, h.ih_ep,
+                                        h.ih_dcrc)
+    os_, arch, type_, comp = int(h.ih_os), int(h.ih_arch), int(h.ih_type), int(h.ih_comp)
+    name = h.ih_name
     crc = zlib.crc32(head[:4] + b"\0\0\0\0" + head[8:]) & 0xFFFFFFFF
     codec = COMP.get(comp, f"unknown-{comp}")
     layer.details.update({

@@ -9,6 +9,8 @@ kexec-pe-zboot.c) and the stub itself decompress exactly
 name gives, and the result must be an arm64 Image (ARM\\x64 at 0x38). After the payload
 6.1 appends a 4-byte size for non-gzip codecs (gzip carries ISIZE inside); it is read as
 ``trailer_size`` and not interpreted further (shared/reference/arm64.md section 4).
+The header is read by the parser generated from ``specs/efi_zboot.ksy``, given its 0x40
+bytes; the PE headers behind it by ``validator.formats.pe.decoder``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import struct
 from validator.catalogue import finding, rule
 from validator.formats.compression import decoder as compression
 from validator.formats.pe import decoder as pe
-from validator.formats.results import Unwrapped
+from validator.formats.results import Unwrapped, kaitai_parse
 from validator.formats.zboot import HEADER_SIZE, KEXEC_TOOLS_PREFIXES, MAGIC, NAMES
 from validator.io.decoded import Context
 from validator.model import Layer
@@ -64,9 +66,14 @@ def unwrap(view, ctx: Context) -> Unwrapped:
         result.findings.append(finding("layer/truncated", f"zboot header needs 0x40 bytes, "
                                        f"the file has {len(head):#x}", offset=len(head)))
         return result
-    offset, size = struct.unpack_from("<II", head, 8)
-    name = head[0x18:0x38].split(b"\0", 1)[0].decode("latin-1")
-    linux_pe_magic, pe_offset = struct.unpack_from("<II", head, 0x38)
+    from validator._kaitai.efi_zboot import EfiZboot
+
+    h, error = kaitai_parse(EfiZboot, head)
+    if error is not None:  # the probe saw the magic and the header is whole: not reached
+        result.findings.append(finding("layer/truncated", f"zboot header: {error}", offset=0))
+        return result
+    offset, size, name = h.payload_offset, h.payload_size, h.compression_type
+    linux_pe_magic, pe_offset = h.linux_pe_magic, h.pe_offset
     codec = NAMES.get(name)
     d.update({
         "payload_offset": offset,
