@@ -25,7 +25,6 @@ from tests.wrapper_corpus import PPC64_VARIANTS, kernel_file
 from validator._kaitai.elf_header import ElfHeader
 from validator.formats.elf import decoder as elf_decoder
 from validator.io.views import View
-from validator.pipeline import analyse
 
 P_TYPES = {name: value for table in (getattr(enums, n) for n in dir(enums)
                                      if n.startswith("ENUM_P_TYPE"))
@@ -110,26 +109,6 @@ def test_debian_ppc64el_vmlinux_matches_pyelftools(real_images):
     got = spec(data)
     assert got == oracle(data)
     assert got["ei_data"] == 1 and got["ei_class"] == 2 and got["phdrs"]
-
-
-@pytest.mark.parametrize("variant", PPC64_VARIANTS)
-def test_layer_decoder_agrees_with_the_spec(variant, tmp_path):
-    """kimage's ELF layer reports the header facts and PT_LOAD segments of the spec, over
-    a whole corpus vmlinux (the pipeline's bounded reads)."""
-    path = kernel_file(variant, "vmlinux", tmp_path)
-    layer = analyse(path).layers[0]
-    e = ElfHeader.from_bytes(path.read_bytes()[:0x1000])
-    assert layer.kind == "elf"
-    d = layer.details
-    assert d["class"] == (64 if e.is_64 else 32)
-    assert d["endianness"] == ("little" if e.is_le else "big")
-    assert (d["entry"], d["flags"]) == (e.header.e_entry, e.header.e_flags)
-    assert d["machine"] == e.header.e_machine.name.upper()
-    assert d["type"] == e.header.e_type.name.upper()
-    want = [{k: getattr(p, "p_" + k) for k in ("offset", "vaddr", "paddr", "filesz",
-                                               "memsz", "align")}
-            for p in e.program_headers if p.is_load]
-    assert d["loads"] == want
 
 
 @settings(max_examples=60, deadline=None)

@@ -27,7 +27,6 @@ from tests.wrapper_corpus import KERNELS, ZBOOT_VARIANTS, kernel_file
 from validator._kaitai.pe_efi_stub import PeEfiStub
 from validator.formats.pe import decoder as pe_decoder
 from validator.io.views import View
-from validator.pipeline import analyse
 
 COFF = ("Machine", "NumberOfSections", "TimeDateStamp", "PointerToSymbolTable",
         "NumberOfSymbols", "SizeOfOptionalHeader", "Characteristics")
@@ -172,35 +171,6 @@ def test_certificate_osslsigncode_writes(corpus_pe, tmp_path):
     _check_certificate(k, signed, tmp_path)
     assert k.pe.certificate_table.virtual_address + k.pe.certificate_table.size == \
         signed.stat().st_size
-
-
-@pytest.mark.parametrize("name", ["arm64-4k-le-efi/Image.gz (decompressed)",
-                                  *[f"{v}/vmlinuz.efi" for v in ZBOOT_VARIANTS]])
-def test_layer_decoder_agrees_with_the_spec(name, corpus_pe):
-    """kimage's PE description (derived["pe"] of an Image, the zboot layer's "pe")."""
-    path = corpus_pe[name]
-    result = analyse(path)
-    d = result.layers[0].details["pe"] if result.layers else result.derived["pe"]
-    k = PeEfiStub.from_bytes(_head(path))
-    opt = k.pe.optional_header
-    assert (d["pe_offset"], d["machine"], d["sections_count"], d["size_of_optional_header"],
-            d["characteristics"]) == (k.e_lfanew, int(k.pe.coff.machine),
-                                      k.pe.coff.number_of_sections,
-                                      k.pe.coff.size_of_optional_header,
-                                      k.pe.coff.characteristics)
-    assert (d["optional_magic"], d["subsystem"], d["size_of_image"], d["size_of_headers"],
-            d["entry_point"], d["base_of_code"], d["image_base"], d["section_alignment"],
-            d["file_alignment"], d["image_version"], d["dll_characteristics"],
-            d["number_of_rva_and_sizes"]) == (
-        int(opt.magic), int(opt.subsystem), opt.size_of_image, opt.size_of_headers,
-        opt.address_of_entry_point, opt.base_of_code, opt.image_base, opt.section_alignment,
-        opt.file_alignment, [opt.major_image_version, opt.minor_image_version],
-        opt.dll_characteristics, opt.number_of_rva_and_sizes)
-    assert [(s["name"], s["virtual_address"], s["virtual_size"], s["raw_offset"],
-             s["raw_size"]) for s in d["sections"]] == [
-        (s.name.rstrip(b"\0").decode("latin-1"), s.virtual_address, s.virtual_size,
-         s.pointer_to_raw_data, s.size_of_raw_data) for s in k.pe.sections]
-    assert d["authenticode"] is None and not k.pe.has_certificate_table
 
 
 ZBOOT = (KERNELS / "arm64-4k-le-zboot-gzip/vmlinuz.efi").read_bytes()
