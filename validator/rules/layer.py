@@ -20,7 +20,7 @@ rule("layer/zboot", "info",
      "ARM\\x64 magic at 0x38).",
      "drivers/firmware/efi/libstub/zboot-header.S; kexec-tools kexec/arch/arm64/"
      "kexec-vmlinuz-arm64.c",
-     ("kexec-file", "u-boot", "kexec-tools"))
+     ("kexec-file", "u-boot", "kexec-tools", "qemu"))
 rule("elf/type", "error",
      "the ELF file is neither ET_EXEC nor ET_DYN",
      "kexec_file_load takes ET_EXEC and ET_DYN only; kexec-tools also takes ET_CORE but "

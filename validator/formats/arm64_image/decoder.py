@@ -25,13 +25,13 @@ rule("arm64/bad-magic", "error",
      "zboot layer and judged by layer/zboot.)",
      "booting.rst 'Magic number'; kexec-tools kexec/arch/arm64/image-header.h; "
      "U-Boot arch/arm/lib/image.c booti_setup; Linux 6.1 arch/arm64/kernel/kexec_image.c",
-     ("kexec-tools", "kexec-file", "u-boot", "grub"))
+     ("kexec-tools", "kexec-file", "u-boot", "grub", "qemu"))
 rule("arm64/truncated-header", "error",
      "the arm64 Image header is shorter than 64 bytes",
      "kexec_file_load's probe requires at least 64 bytes before it compares the magic; "
      "kexec-tools and U-Boot read all 64.",
      "Linux 6.1 arch/arm64/kernel/kexec_image.c image_probe; booting.rst 'Image header'",
-     ("kexec-tools", "kexec-file", "u-boot"))
+     ("kexec-tools", "kexec-file", "u-boot", "grub", "efi"))
 
 
 def probe(view: View) -> bool:

@@ -42,7 +42,7 @@ rule("uimage/compression-mismatch", "error",
      "U-Boot decompresses the payload with the codec ih_comp names (or copies it when it "
      "names none); a payload of another kind fails to decompress or is started as garbage.",
      "U-Boot boot/image.c image_decomp",
-     ("u-boot", "kexec-tools"))
+     ("u-boot", "kexec-tools", "qemu"))
 
 
 def probe(view) -> bool:
