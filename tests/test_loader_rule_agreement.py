@@ -14,6 +14,7 @@ from __future__ import annotations
 from validator import loaders
 from validator.rules import registry
 
+
 def _catalogue() -> dict:
     return registry.load_all()
 
