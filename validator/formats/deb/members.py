@@ -24,7 +24,7 @@ from validator.io.limits import Limits, MiB
 MAX_ARCHIVE = 1024 * MiB
 #: Largest companion file kept (Debian's config is about 300 KB, System.map a stub; a
 #: real System.map is 2-10 MB).
-MAX_COMPANION = 16 * MiB
+MAX_COMPANION = 8 * MiB
 #: Largest control.tar member read, and decoded control.tar walked.
 MAX_CONTROL_TAR = 4 * MiB
 MAX_CONTROL = 64 * 1024
