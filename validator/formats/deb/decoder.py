@@ -165,7 +165,7 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
     d["kernel_release"] = passing.version_of(kernel)
     if how:
         d["content_member"] = chosen.name
-    if chosen.size > ctx.limits.max_decompressed:
+    if view.transformed and chosen.size > ctx.limits.max_decompressed:
         result.findings.append(finding(
             "layer/decompression-limit", f"tar member {chosen.name}: {chosen.size:#x} "
             f"bytes, more than the {ctx.limits.max_decompressed:#x} kimage decodes of one "

@@ -116,6 +116,7 @@ def control(view, ctx, findings: list) -> dict[str, str]:
         if unwrapped.view is None:
             return {}
         inner = unwrapped.view
+        inner.what = f"control.tar {inner.what}"  # its findings name the member
     walk = tar_layer.Walk(inner)
     found = None
     for _index, path, _raw, kind, offset, size, _link in walk.members():
