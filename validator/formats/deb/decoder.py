@@ -7,8 +7,11 @@ archive's headers are walked (``validator.formats.deb.tar``: bounded, member dat
 never extracted). The kernel is the first path ``boot/vmlinuz-*`` or ``boot/vmlinux-*``
 (Debian's packages hold one; the choice is recorded) as dpkg installs it: the last member
 of that path, a hard link's target content, a symlink's target in the package. The
-``boot/config-*`` file is named in the layer and handed on as the ``config`` companion,
-which ``check`` uses when no ``--config`` is given.
+``boot/config-*`` and ``boot/System.map-*`` files, as installed, are named in the layer
+and handed on as the ``config`` and ``system_map`` companions, which ``check`` uses when
+no ``--config`` or ``--system-map`` is given; the kernel's banner, read as the walk passes
+it, is the ``kernel_version`` fact; ``control.tar.*`` gives Package, Version and
+Architecture (``validator.formats.deb.package``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,7 @@ from __future__ import annotations
 import re
 
 from validator.catalogue import finding, rule
-from validator.formats.deb import AR_HEADER, AR_MAGIC, USTAR, USTAR_OFFSET
-from validator.formats.deb import members as passing
+from validator.formats.deb import AR_HEADER, AR_MAGIC, USTAR, USTAR_OFFSET, package
 from validator.formats.deb import tar as tar_layer
 from validator.formats.results import Unwrapped
 from validator.io.decoded import Context
@@ -88,7 +90,7 @@ def unwrap(view, ctx: Context) -> Unwrapped:
         return result
     layer.details["data_member"] = data["name"]
     if control is not None:
-        fields = passing.control(view.slice(control["offset"], control["size"]), ctx,
+        fields = package.control(view.slice(control["offset"], control["size"]), ctx,
                                  result.findings)
         layer.details.update(fields)
     result.view = view.slice(data["offset"], data["size"])
@@ -109,9 +111,9 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
     result = Unwrapped(layer, None, facts={"compression": None})
     d = layer.details
     whole = ctx.limits.decode_all
-    passing.package_limits(view, ctx.limits)
+    package.package_limits(view, ctx.limits)
     walk = tar_layer.Walk(view)
-    seen = passing.Passing(view, ctx.limits.max_decompressed)
+    seen = package.Passing(view, ctx.limits.max_decompressed)
     kernel = None
     state = tar_layer.Installed()
     paths = dict.fromkeys(COMPANIONS)
@@ -162,7 +164,7 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
         return result
     d["selected"] = selected + "".join(how)
     d.update({"member_size": chosen.size, "member_offset": chosen.offset})
-    d["kernel_release"] = passing.version_of(kernel)
+    d["kernel_release"] = package.version_of(kernel)
     if how:
         d["content_member"] = chosen.name
     if view.transformed and chosen.size > ctx.limits.max_decompressed:
@@ -227,7 +229,7 @@ def _companion(view, name: str, state, seen, result: Unwrapped) -> None:
     d = result.layer.details
     d[f"{name}_member"] = state.name
     d[f"{name}_size"] = state.size
-    if state.size > passing.MAX_COMPANION:
+    if state.size > package.MAX_COMPANION:
         return
     data = seen.bytes_of(name, state.index)
     if data is None:

@@ -1,4 +1,4 @@
-"""What a Debian package says beside its kernel, read in the one pass over data.tar.
+"""What a Debian package adds around its kernel, read in the one pass over data.tar.
 
 * ``package_limits``: the bound on a package's data archive. A linux-image data.tar
   decodes to a few hundred MiB (Debian 12's arm64 6.1: 342.5 MiB, `xz --list`), over the
