@@ -229,7 +229,8 @@ def _companion(view, name: str, state, seen, result: Unwrapped) -> None:
     d = result.layer.details
     d[f"{name}_member"] = state.name
     d[f"{name}_size"] = state.size
-    if state.size > package.MAX_COMPANION:
+    if state.size > package.MAX_COMPANION[name]:
+        d[f"{name}_unread"] = f"larger than the {package.MAX_COMPANION[name]:#x} bytes kept"
         return
     data = seen.bytes_of(name, state.index)
     if data is None:

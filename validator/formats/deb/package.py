@@ -22,9 +22,10 @@ from validator.io.limits import Limits, MiB
 #: The decoded size of a package's data archive kimage reads (Debian's largest
 #: linux-image data.tar is a few hundred MiB); the ratio check still applies.
 MAX_ARCHIVE = 1024 * MiB
-#: Largest companion file kept (Debian's config is about 300 KB, System.map a stub; a
-#: real System.map is 2-10 MB).
-MAX_COMPANION = 8 * MiB
+#: Largest companion file kept, by name: Debian's config is about 300 KB (an allyesconfig
+#: .config under 400 KB), its System.map an 83-byte placeholder. Bounded so that what is
+#: kept, beside the decoders' 36 MiB, leaves memory under 64 MiB.
+MAX_COMPANION = {"config": 1 * MiB, "system_map": 4 * MiB}
 #: Largest control.tar member read, and decoded control.tar walked.
 MAX_CONTROL_TAR = 4 * MiB
 MAX_CONTROL = 64 * 1024
@@ -71,7 +72,7 @@ class Passing:
         from validator.io.views import read_all
 
         self.kept.pop(name, None)
-        if size > MAX_COMPANION:
+        if size > MAX_COMPANION[name]:
             return
         self.kept[name] = (index, bytes(read_all(self.view, offset, size)))
 
