@@ -95,13 +95,15 @@ class Options:
 def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
     """Decode and judge one image. Raises ``InputError`` when it cannot be read."""
     result = analyse(path, options.limits)
-    config = options.config
+    config, symbols = options.config, options.symbols
     if config is None and "config" in result.companions:
         from validator import kconfig
 
         config = kconfig.parse(result.companions["config"].decode("utf-8", "replace"),
                                f"{result.path}:{_companion_name(result, 'config_member')}")
-    ctx = Context(result, config, options.symbols, options.target)
+    if symbols is None and "system_map" in result.companions:
+        symbols = _packaged_symbols(result)
+    ctx = Context(result, config, symbols, options.target)
     result.findings += run_checks(ctx)
     verdicts = loaders.judge(ctx, result.findings, options.loaders or None)
     result.findings += loaders.unreported(verdicts, result.findings)
@@ -113,6 +115,21 @@ def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
                 "loader/rejects", f"{name} would refuse the image: {', '.join(v.reasons)}"))
     result.findings = options.selection.apply(result.findings)
     return result
+
+
+def _packaged_symbols(result: ImageResult) -> SymbolMap | None:
+    """A package's System.map read as ``--system-map`` reads one (line by line, bounded;
+    Debian's one-line placeholder is a map without symbols); None when it is no map."""
+    import io
+
+    from validator import sysmap
+
+    name = f"{result.path}:{_companion_name(result, 'system_map_member')}"
+    try:
+        smap = sysmap._from_text(io.BytesIO(result.companions["system_map"]), name, name)
+    except sysmap.SymbolsError:
+        return None
+    return smap if smap.count or smap.comments else None
 
 
 def _companion_name(result: ImageResult, key: str) -> str:

@@ -61,15 +61,16 @@ def analyse(path: str | os.PathLike, limits: Limits | None = None) -> ImageResul
                              f"image header (an arm64 Image header is 64 bytes)")
         result = ImageResult(path=os.fspath(path), file_size=source.size)
         ctx = Context(limits)
-        compression: str | None = None
         view = View.whole(source)
         try:
-            view, compression = _unwrap(view, result, ctx)
+            view, established = _unwrap(view, result, ctx)
             if view is not None:
                 _decode(view, result, ctx)
             if result.format != "unknown":
-                result.facts["compression"] = compression
-                result.facts["kernel_version"] = _kernel_version(view, source, limits)
+                result.facts["compression"] = established.get("compression")
+                result.facts["kernel_version"] = (
+                    established["kernel_version"] if "kernel_version" in established
+                    else _kernel_version(view, source, limits))
         finally:
             result.findings += ctx.finish()
             _late_elf_truncation(result, view)
@@ -107,28 +108,29 @@ def _header_for_machine(machine: int | None):
 
 
 def _unwrap(view, result: ImageResult, ctx: Context):
-    """Take off wrappers until none matches; (innermost view or None, compression)."""
-    compression = None
+    """Take off wrappers until none matches; (innermost view or None, the facts the
+    layers established: ``compression``, the innermost's; ``kernel_version`` when a
+    layer read the banner on its way, as a package's tar layer does)."""
+    facts: dict = {"compression": None}
     depth = 0
     while True:
         if elf_layer.probe(view) or arm64.probe(view):
-            return view, compression
+            return view, facts
         unwrap = next((u for probe, u in _wrappers() if probe(view)), None)
         if unwrap is None:
-            return view, compression
+            return view, facts
         if depth >= ctx.limits.max_depth:
             result.findings.append(finding(
                 "layer/nesting-limit", f"more than {ctx.limits.max_depth} wrappers; the "
                 f"next one starts with {view.read(0, 8).hex(' ')}"))
-            return None, compression
+            return None, facts
         unwrapped = unwrap(view, ctx)
         result.layers.append(unwrapped.layer)
         result.findings += unwrapped.findings
         result.companions.update(unwrapped.companions)
-        if "compression" in unwrapped.facts:
-            compression = unwrapped.facts["compression"]
+        facts.update(unwrapped.facts)
         if unwrapped.view is None:
-            return None, compression
+            return None, facts
         view = unwrapped.view
         depth += 1
 

@@ -157,6 +157,8 @@ def render_check_text(results: list[ImageResult], color: bool | None = None) -> 
                 summary.append(f"{value // 1024} KiB pages")
             else:
                 summary.append(str(value))
+        summary += [f"in {d['package']} {d.get('package_version', '')}".rstrip()
+                    for d in (layer.details for layer in r.layers) if d.get("package")]
         lines = [e(f"{r.path}: {', '.join(summary)}")]
         width = max((len(f.rule) for f in r.findings), default=0)
         for f in r.findings:

@@ -198,8 +198,11 @@ def _fold(found: Found) -> None:
 
 def companions(image: str) -> tuple[str | None, str | None]:
     """(config, System.map) that belong to ``image``, when they exist beside it as
-    regular files (anything else, a FIFO named ``config-V`` say, is not paired)."""
+    regular files (anything else, a FIFO named ``config-V`` say, is not paired). A
+    package pairs nothing beside it: it carries its own (``ImageResult.companions``)."""
     parent, name = os.path.split(image)
+    if name.endswith(".deb"):
+        return None, None
     for prefix in ("vmlinuz-", "vmlinux-"):
         if name.startswith(prefix):
             version = name[len(prefix):]

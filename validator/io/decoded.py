@@ -101,7 +101,7 @@ class DecodedView:
 
     def _memory_after(self, pos: int) -> int:
         """About what this view will hold with ``pos`` bytes decoded."""
-        window = max(self._win.__sizeof__(), min(self.WINDOW + 2 * self.CHUNK, pos))
+        window = max(self._win.__sizeof__(), min(2 * self.WINDOW + 2 * self.CHUNK, pos))
         history = self.window if self.upfront else min(self.window, pos)
         return min(self.HEAD, pos) + window + history
 
@@ -158,7 +158,7 @@ class DecodedView:
                            f"{self._pos + len(chunk):#x} bytes from {consumed:#x}: more than "
                            f"{limits.max_ratio}:1, a decompression bomb")
                 break
-            if (self._pos < self.window + self.WINDOW + self.CHUNK
+            if (self._pos < self.window + 2 * self.WINDOW + self.CHUNK
                     and self._over_memory(len(chunk))):
                 break
             self._push(chunk)
@@ -195,7 +195,7 @@ class DecodedView:
         self._win += chunk
         self._pos += len(chunk)
         excess = len(self._win) - self.WINDOW
-        if excess > 0:
+        if excess >= self.WINDOW:  # trimmed a window at a time: one move per MiB decoded
             del self._win[:excess]
             self._win_start += excess
 

@@ -2,7 +2,9 @@
 ``boot/vmlinu[xz]-*``; and the tar archive inside (POSIX ustar). Constants, declared once.
 
 ``decoder`` takes both layers off on the check path (the ar layer, then the data.tar
-layer), ``tar`` walks a tar archive's headers, bounded.
+layer), ``tar`` walks a tar archive's headers, bounded, ``package`` holds what a package
+adds: the bound on its data archive, what the walk keeps of the members it passes (the
+kernel's banner, the packaged config and System.map) and DEBIAN/control's fields.
 """
 
 #: Its place in the registry (``validator.formats.FORMATS``).

@@ -7,8 +7,11 @@ archive's headers are walked (``validator.formats.deb.tar``: bounded, member dat
 never extracted). The kernel is the first path ``boot/vmlinuz-*`` or ``boot/vmlinux-*``
 (Debian's packages hold one; the choice is recorded) as dpkg installs it: the last member
 of that path, a hard link's target content, a symlink's target in the package. The
-``boot/config-*`` file is named in the layer and handed on as the ``config`` companion,
-which ``check`` uses when no ``--config`` is given.
+``boot/config-*`` and ``boot/System.map-*`` files, as installed, are named in the layer
+and handed on as the ``config`` and ``system_map`` companions, which ``check`` uses when
+no ``--config`` or ``--system-map`` is given; the kernel's banner, read as the walk passes
+it, is the ``kernel_version`` fact; ``control.tar.*`` gives Package, Version and
+Architecture (``validator.formats.deb.package``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import re
 
 from validator.catalogue import finding, rule
-from validator.formats.deb import AR_HEADER, AR_MAGIC, USTAR, USTAR_OFFSET
+from validator.formats.deb import AR_HEADER, AR_MAGIC, USTAR, USTAR_OFFSET, package
 from validator.formats.deb import tar as tar_layer
 from validator.formats.results import Unwrapped
 from validator.io.decoded import Context
@@ -24,9 +27,9 @@ from validator.model import Layer
 
 MAX_MEMBERS = 64  # a .deb has three; more is no package
 KERNEL = re.compile(r"^boot/vmlinu[xz]-")  # on paths as tar.normalise gives them
-CONFIG = re.compile(r"^boot/config-")
-#: Largest boot/config-* kept for check (Debian's are about 300 KB).
-MAX_COMPANION = 8 << 20
+#: The packaged companions handed on to check (``ImageResult.companions``), by path.
+COMPANIONS = {"config": re.compile(r"^boot/config-"),
+              "system_map": re.compile(r"^boot/System\.map-")}
 
 rule("deb/no-kernel", "error",
      "the package holds no kernel image (boot/vmlinuz-* or boot/vmlinux-*)",
@@ -48,7 +51,7 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     length = view.known_length
     members = []
     pos = len(AR_MAGIC)
-    data = None
+    data = control = None
     while len(members) < MAX_MEMBERS:
         head = view.read(pos, AR_HEADER)
         if not head:
@@ -75,6 +78,8 @@ def unwrap(view, ctx: Context) -> Unwrapped:
             return result
         if name.startswith("data.tar") and data is None:
             data = members[-1]
+        if name.startswith("control.tar") and control is None and data is None:
+            control = members[-1]
         pos = start + size + (size & 1)
     layer.details["members"] = members
     if members and members[0]["name"] != "debian-binary":
@@ -84,6 +89,10 @@ def unwrap(view, ctx: Context) -> Unwrapped:
                                        "archive", offset=0))
         return result
     layer.details["data_member"] = data["name"]
+    if control is not None:
+        fields = package.control(view.slice(control["offset"], control["size"]), ctx,
+                                 result.findings)
+        layer.details.update(fields)
     result.view = view.slice(data["offset"], data["size"])
     return result
 
@@ -95,15 +104,20 @@ def tar_probe(view) -> bool:
 def tar_unwrap(view, ctx: Context) -> Unwrapped:
     """The tar layer: walk the whole archive; hand on the kernel dpkg would install.
     Without ``Limits.decode_all`` (inspect, which decodes only what it reads) the walk
-    stops at the kernel path's first member: a real package's data.tar is hundreds of MiB."""
+    stops at the kernel path's first member: a real package's data.tar is hundreds of MiB.
+    With it, the one pass also keeps what the pipeline would read again from the stream:
+    the kernel's banner and the packaged config and System.map (``members.Passing``)."""
     layer = Layer("tar", 0 if view.base is None else view.base)
     result = Unwrapped(layer, None, facts={"compression": None})
     d = layer.details
     whole = ctx.limits.decode_all
+    package.package_limits(view, ctx.limits)
     walk = tar_layer.Walk(view)
-    kernel = config = None
+    seen = package.Passing(view, ctx.limits.max_decompressed)
+    kernel = None
     state = tar_layer.Installed()
-    cfg = tar_layer.Installed()
+    paths = dict.fromkeys(COMPANIONS)
+    states = {name: tar_layer.Installed() for name in COMPANIONS}
     for index, path, raw, kind, offset, size, link in walk.members():
         if kernel is None and kind != "other" and KERNEL.match(path):
             kernel = path
@@ -111,16 +125,22 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
             state.see(index, raw, kind, offset, size, link)
             if not whole:
                 break
-        if config is None and kind == "file" and CONFIG.match(path):
-            config = path
-        if path == config:
-            cfg.see(index, raw, kind, offset, size, link)
+            if kind == "file":
+                seen.kernel(index, offset, size)
+        for name, pattern in COMPANIONS.items():
+            if paths[name] is None and kind == "file" and pattern.match(path):
+                paths[name] = path
+            if path == paths[name]:
+                states[name].see(index, raw, kind, offset, size, link)
+                if kind == "file" and whole:
+                    seen.companion(name, index, offset, size)
     d["members_seen"] = walk.count
     if walk.finding is not None:
         result.findings.append(walk.finding)
     if walk.stopped or not whole:
         d["complete"] = False  # later members unseen (a stopped stream's finding says why)
-    _companion(view, cfg.done(), result)
+    for name in COMPANIONS:
+        _companion(view, name, states[name].done(), seen, result)
     if kernel is None:
         if walk.finding is None:
             result.findings.append(finding(
@@ -144,8 +164,17 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
         return result
     d["selected"] = selected + "".join(how)
     d.update({"member_size": chosen.size, "member_offset": chosen.offset})
+    d["kernel_release"] = package.version_of(kernel)
     if how:
         d["content_member"] = chosen.name
+    if view.transformed and chosen.size > ctx.limits.max_decompressed:
+        result.findings.append(finding(
+            "layer/decompression-limit", f"tar member {chosen.name}: {chosen.size:#x} "
+            f"bytes, more than the {ctx.limits.max_decompressed:#x} kimage decodes of one "
+            f"kernel (the cap on decompressed output)"))
+        return result
+    if seen.banners.get(chosen.index):  # else (a compressed member, say) the pipeline's
+        result.facts["kernel_version"] = seen.banners[chosen.index]  # own search
     result.view = view.slice(chosen.offset, chosen.size)
     length = getattr(view, "known_length", None)
     if length is not None and chosen.offset + chosen.size > length:
@@ -192,15 +221,21 @@ def _no_kernel(result: Unwrapped, path: str, why: str):
     return None, []
 
 
-def _companion(view, cfg, result: Unwrapped) -> None:
-    """The ``boot/config-*`` file as installed, handed on as the ``config`` companion."""
-    if cfg.kind != "file":
+def _companion(view, name: str, state, seen, result: Unwrapped) -> None:
+    """A packaged companion (``boot/config-*``, ``boot/System.map-*``) as installed,
+    handed on by ``name``: the bytes kept in the pass (check), or read now (inspect)."""
+    if state.kind != "file":
         return
     d = result.layer.details
-    d["config_member"] = cfg.name
-    d["config_size"] = cfg.size
-    if cfg.size <= MAX_COMPANION:
-        result.companions["config"] = bytes(tar_layer.read_all(view, cfg.offset, cfg.size))
+    d[f"{name}_member"] = state.name
+    d[f"{name}_size"] = state.size
+    if state.size > package.MAX_COMPANION[name]:
+        d[f"{name}_unread"] = f"larger than the {package.MAX_COMPANION[name]:#x} bytes kept"
+        return
+    data = seen.bytes_of(name, state.index)
+    if data is None:
+        data = bytes(tar_layer.read_all(view, state.offset, state.size))
+    result.companions[name] = data
 
 
 #: What the pipeline tries, in order (``validator.formats.FORMATS``): the ar layer,
