@@ -284,3 +284,17 @@ def test_every_rule_is_documented():
         assert r.severity in ("error", "warning", "info")
         assert r.summary and r.rationale and r.reference, r.id
         assert r.id == r.id.lower() and "/" in r.id, r.id
+
+
+def test_every_reference_a_user_can_follow():
+    """A rule's reference names upstream sources (with a version) or files in this
+    repository that exist: `kimage rules` and SARIF help reach users outside it."""
+    import os
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    for r in load_all().values():
+        assert "shared/" not in r.reference and "DESIGN.md" not in r.reference, r.id
+        for path in re.findall(r"\b(?:validator|tests|docs|loadertruth|corpus|specs)/[\w./-]*",
+                               r.reference):
+            assert os.path.exists(root / path.rstrip(".,;)")), (r.id, path)

@@ -38,14 +38,15 @@ rule("layer/unknown-format", "error",
      "Neither an arm64 Image header (magic ARM\\x64 at 0x38), a ppc64 head (FIXUP_ENDIAN or "
      "a branch and a trap at 0), nor an ELF vmlinux for either architecture was found, so no "
      "loader kimage knows would accept the file as a kernel.",
-     "shared/reference/arm64.md section 6; shared/reference/ppc64.md section 1",
+     "Linux 6.1 Documentation/arm64/booting.rst 'Call the kernel image' (ARM\\x64 at "
+     "0x38); Linux 6.1 arch/powerpc/kernel/head_64.S (the head); the ELF gABI",
      ALL_LOADERS)
 rule("layer/nesting-limit", "error",
      "wrappers are nested deeper than kimage unwraps",
      "No loader unwraps more than a few layers (a package, a container, zboot, one "
      "compression); kimage stops after Limits.max_depth (8) so that a file wrapped in "
      "itself over and over cannot make it work without end.",
-     "kimage DESIGN.md 'Performance and resources'",
+     "validator/io/limits.py (Limits.max_depth); README 'Layers'",
      ())
 
 

@@ -47,7 +47,8 @@ rule("patch/no-run-at-load", "error",
      "Only a relocatable ppc64 kernel has __run_at_load ('run0' at 0x5c of the head); a "
      "non-relocatable one has 0 there and loaders leave it alone; other architectures have "
      "no such word. kimage patch refuses rather than write bytes a loader would not.",
-     "shared/reference/ppc64.md sections 4-5; kexec-tools kexec/arch/ppc64/kexec-elf-ppc64.c",
+     "Linux 6.1 arch/powerpc/kernel/head_64.S __run_at_load; kexec-tools "
+     "kexec/arch/ppc64/kexec-elf-ppc64.c",
      ("kexec-tools", "kexec-file"))
 rule("patch/verify-failed", "error",
      "the patched copy did not read back as intended",

@@ -84,8 +84,8 @@ rule("preflight/not-relocatable", "error",
      "A crash kernel must run where it is loaded: a relocatable kernel ('run0' at 0x5c, "
      "which the loader turns into 1) does; a non-relocatable one (0 at 0x5c) runs at its "
      "link address (PHYSICAL_START, usually 0), over the crashed kernel's memory.",
-     "Linux 6.1 arch/powerpc/kernel/head_64.S __after_prom_start; shared/reference/ppc64.md "
-     "section 5",
+     "Linux 6.1 arch/powerpc/kernel/head_64.S __after_prom_start and __run_at_load; "
+     "kexec-tools kexec/arch/ppc64/kexec-elf-ppc64.c (my_r6 / __run_at_load)",
      _BOTH)
 rule("preflight/run-at-load-unknown", "warning",
      "the ppc64 __run_at_load word holds an unknown value",

@@ -11,7 +11,7 @@ rule("layer/compressed", "info",
      "kernel_comp_addr_r and kernel_comp_size; kexec_file_load and UEFI firmware take only an "
      "uncompressed Image; GRUB decompresses gzip, xz and lzo.",
      "kexec-tools kexec/kexec.c slurp_decompress_file; U-Boot boot/image.c image_comp; "
-     "shared/reference/arm64.md section 5",
+     "loader-truth runs (loadertruth/, README 'Loader truth')",
      ("kexec-file", "efi", "u-boot", "kexec-tools"))
 rule("layer/zboot", "info",
      "an EFI zboot image (vmlinuz.efi): a PE program that decompresses the kernel",

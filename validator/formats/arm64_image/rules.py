@@ -32,7 +32,7 @@ rule("arm64/text-offset-unaligned", "warning",
      "kexec-tools refuses a base that is not page aligned ('Base address ... is not page "
      "aligned') and kexec_file_load returns -EADDRNOTAVAIL. U-Boot does not check.",
      "kexec-tools kexec/kexec.c add_segment; Linux 6.1 kernel/kexec_core.c "
-     "sanity_check_segment_list; shared/reference/arm64.md section 5 (loader-truth 0x1234)",
+     "sanity_check_segment_list; loader-truth runs (loadertruth/, text_offset 0x1234)",
      ("kexec-tools", "kexec-file"))
 rule("arm64/text-offset-unusual", "info",
      "text_offset is neither 0 (5.8 and later) nor 0x80000 (before 5.8)",

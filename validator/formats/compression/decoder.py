@@ -56,7 +56,7 @@ rule("layer/decompression-limit", "error",
      "4 MiB): a decompression bomb or an absurdly large payload stops the chain here, and "
      "kimage can vouch for nothing beyond. A real kernel larger than the cap needs a larger "
      "limit.",
-     "kimage DESIGN.md 'Performance and resources'",
+     "validator/io/limits.py (Limits.max_decompressed, max_ratio); README 'Layers'",
      ())
 rule("layer/decoded-in-part", "info",
      "a stream was decoded only in part: the rest would take kimage past its memory cap",

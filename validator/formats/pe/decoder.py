@@ -30,7 +30,8 @@ rule("pe/malformed", "error",
      "UEFI firmware (EDK2 PeCoffLoaderGetPeHeader), systemd-boot and GRUB's EFI loader parse "
      "the COFF and optional headers and the section table before they start the kernel; "
      "headers that do not parse are refused.",
-     "PE Format (Microsoft), 'Optional Header'; shared/reference/arm64.md sections 3-5",
+     "PE Format (Microsoft), 'Optional Header'; EDK2 MdePkg/Library/BasePeCoffLib "
+     "PeCoffLoaderGetPeHeader (edk2-stable202302)",
      ("grub", "efi"))
 
 

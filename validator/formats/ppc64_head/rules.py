@@ -31,8 +31,8 @@ rule("ppc64/not-relocatable", "info",
      "the kernel is not relocatable (no __run_at_load)",
      "Without CONFIG_RELOCATABLE the kernel always runs at 0, so it cannot serve as a kdump "
      "capture kernel in a crashkernel region; kexec_file_load writes 1 at 0x5c anyway.",
-     "Linux 6.1 arch/powerpc/Kconfig (CRASH_DUMP selects RELOCATABLE); shared/reference/"
-     "ppc64.md section 5",
+     "Linux 6.1 arch/powerpc/Kconfig (CRASH_DUMP selects RELOCATABLE); Linux 6.1 "
+     "arch/powerpc/kexec/file_load_64.c (writes 1 at __run_at_load)",
      ("kexec-tools", "kexec-file"))
 rule("ppc64/endian-mismatch", "error",
      "the head's byte order contradicts the ELF's",
@@ -46,7 +46,8 @@ rule("ppc64/legacy-layout", "info",
      "Book3S kernels since about 3.13 start with FIXUP_ENDIAN; a plain branch at 0 is an "
      "older kernel or a Book3E (e5500/e6500) one. Book3E kernels before about 4.1 do not honour "
      "__run_at_load.",
-     "shared/reference/ppc64.md section 2 (eras A-C, Book3E)",
+     "Linux arch/powerpc/kernel/head_64.S (v2.6.27, v3.13: FIXUP_ENDIAN, v6.1) and "
+     "head_fsl_booke / exceptions-64e.S (Book3E)",
      ())
 rule("ppc64/iseries-pointer", "info",
      "the legacy iSeries pointer at 0x20 is set",
