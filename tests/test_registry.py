@@ -32,14 +32,12 @@ NOT_SAMPLED = {
     "layer/tar-header-limit", "elf/too-many-program-headers",
     # codecs kimage cannot decode (lzo): nothing to build them with here
     "layer/unsupported-compression",
-    # the deb package has no builder yet (its inputs are real packages, corpus/kernels)
-    "deb/no-kernel",
     # need a file the size of the Image, or sections past it, or the payload's CRC
     "arm64/file-truncated", "arm64/image-size-implausible", "arm64/text-offset-implausible",
     "arm64/pe-sections-outside-file", "uimage/bad-data-crc",
 }
 #: Formats without a builder yet (see NOT_SAMPLED).
-NO_BUILDER = {"validator.formats.deb"}
+NO_BUILDER: set[str] = set()
 
 
 def _declared(package: str) -> set[str]:
@@ -104,6 +102,7 @@ def test_the_magic_starts_the_valid_samples_of_each_wrapper():
     """A wrapper's declared magic is what its valid samples start with (the formats'
     published layouts: zboot-header.S, image.h, bootimg.h, the codecs' own)."""
     by_kind = {"zboot": "zboot", "uimage": "uimage", "android-boot": "android",
+               "deb": "deb",
                **{codec: "compression" for codec in seedcorpus.CODECS}}
     for kind, name in by_kind.items():
         if kind not in seedcorpus.available_kinds():
