@@ -94,3 +94,36 @@ def test_the_seeds_above_draw_both_kernels():
     inner = {seedcorpus.generate("deb", seedcorpus.RandomChooser(seed), valid=True)
              .params["inner"] for seed in range(6)}
     assert inner == {"arm64-image", "ppc64-elf"}
+
+
+def test_the_ar_layer_is_what_dpkg_deb_build_writes(tmp_path):
+    """The ar member headers are byte for byte those of ``dpkg-deb --build`` (same mtime
+    through SOURCE_DATE_EPOCH): name, mtime, uid, gid, mode; sizes aside."""
+    import os
+
+    from validator.formats.deb.samples import MTIME
+
+    root = tmp_path / "pkg"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text(
+        "Package: x\nVersion: 1\nArchitecture: arm64\nMaintainer: a <a@b>\nDescription: x\n")
+    built = subprocess.run(
+        ["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(root), str(tmp_path / "x.deb")],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "SOURCE_DATE_EPOCH": str(MTIME)})
+    assert built.returncode == 0, built.stderr
+    real = (tmp_path / "x.deb").read_bytes()
+    ours = seedcorpus.generate("deb", seedcorpus.RandomChooser(0), valid=True).data
+
+    def headers(data: bytes) -> list[bytes]:
+        out, pos = [], 8
+        while pos < len(data):
+            head = data[pos:pos + 60]
+            size = int(head[48:58])
+            out.append(head[:48] + head[58:])  # all but the size
+            pos += 60 + size + (size & 1)
+        return out
+
+    assert real[:8] == ours[:8] == b"!<arch>\n"
+    assert headers(ours) == headers(real)
+    assert ours[68:72] == real[68:72] == b"2.0\n"
