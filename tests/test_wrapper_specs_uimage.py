@@ -48,7 +48,10 @@ def dumpimage(path: Path) -> dict | None:
     lines = dict(re.findall(r"^([A-Za-z ]+):[ \t]*(.*)$", p.stdout, re.M))
     if p.returncode != 0 or "Image Name" not in lines or "Image Type" not in lines:
         return None
-    return {"name": lines["Image Name"],
+    # U-Boot prints "Image Name:   " (three spaces) then the name, which may itself start
+    # with blanks: take exactly the separator off
+    name = re.search(r"^Image Name:   (.*)$", p.stdout, re.M)
+    return {"name": name.group(1) if name else lines["Image Name"],
             "time": time.strftime("%a %b %e %H:%M:%S %Y",
                                   time.strptime(lines["Created"], "%a %b %d %H:%M:%S %Y")),
             "type": lines["Image Type"],
