@@ -142,5 +142,6 @@ def example(rule_id: str) -> str:
             if rejecting:
                 lines.append(f"  refused by: {', '.join(rejecting)}")
             return "\n".join(lines)
-    return ("Example: none generated here; this rule needs more than an image (a --config, "
-            "a --system-map, a --target or a host), see its test in tests/.")
+    return ("Example: none generated here: no seed-corpus sample triggers this rule (it needs "
+            "a --config, a --system-map, a --target, a host, or an input too large or too "
+            "specific to make on the spot); see its test in tests/.")
