@@ -120,13 +120,11 @@ def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
 def _packaged_symbols(result: ImageResult) -> SymbolMap | None:
     """A package's System.map read as ``--system-map`` reads one (line by line, bounded;
     Debian's one-line placeholder is a map without symbols); None when it is no map."""
-    import io
-
     from validator import sysmap
 
     name = f"{result.path}:{_companion_name(result, 'system_map_member')}"
     try:
-        smap = sysmap._from_text(io.BytesIO(result.companions["system_map"]), name, name)
+        smap = sysmap.from_bytes(result.companions["system_map"], name)
     except sysmap.SymbolsError:
         return None
     return smap if smap.count or smap.comments else None

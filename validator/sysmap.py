@@ -122,6 +122,13 @@ def _from_text(f, path: str, name: str) -> SymbolMap:
     return smap
 
 
+def from_bytes(data: bytes, name: str) -> SymbolMap:
+    """A System.map given as bytes (a package's member), read as ``load`` reads a file."""
+    import io
+
+    return _from_text(io.BytesIO(data), name, name)
+
+
 def parse(text: str, path: str = "<System.map>") -> SymbolMap:
     smap = SymbolMap(path)
     for number, line in enumerate(text.split("\n"), 1):

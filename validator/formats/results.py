@@ -51,3 +51,20 @@ def kaitai_parse(cls, data: bytes):
         return cls(KaitaiStream(BytesIO(data))), None
     except (KaitaiStructError, EOFError) as exc:
         return None, exc
+
+
+def fixed_header(view, size: int, what: str, cls, hex_size: bool = False):
+    """A wrapper's fixed-size header read at 0 and parsed by its generated parser:
+    ``(bytes, parsed, None)``, or ``(bytes, None, finding)`` with ``layer/truncated`` when
+    the file holds fewer than ``size`` bytes or the spec rejects them."""
+    from validator.catalogue import finding
+
+    head = view.read(0, size)
+    if len(head) < size:
+        need, have = (f"{size:#x}", f"{len(head):#x}") if hex_size else (size, len(head))
+        return head, None, finding("layer/truncated", f"{what} header needs {need} bytes, "
+                                   f"the file has {have}", offset=len(head))
+    parsed, error = kaitai_parse(cls, head)
+    if error is not None:  # the probe saw the magic and the header is whole: not reached
+        return head, None, finding("layer/truncated", f"{what} header: {error}", offset=0)
+    return head, parsed, None

@@ -17,7 +17,7 @@ import zlib
 
 from validator.catalogue import finding, rule
 from validator.formats.compression import decoder as compression
-from validator.formats.results import Unwrapped, kaitai_parse
+from validator.formats.results import Unwrapped, fixed_header
 from validator.formats.uimage import ARCH, COMP, CRC_CHUNK, HEADER_SIZE, MAGIC, OS, TYPE
 from validator.io.decoded import Context
 from validator.model import Layer
@@ -50,18 +50,13 @@ def probe(view) -> bool:
 
 
 def unwrap(view, ctx: Context) -> Unwrapped:
-    head = view.read(0, HEADER_SIZE)
-    layer = Layer("uimage", 0 if view.base is None else view.base)
-    result = Unwrapped(layer, None, facts={"compression": None})
-    if len(head) < HEADER_SIZE:
-        result.findings.append(finding("layer/truncated", f"uImage header needs 64 bytes, "
-                                       f"the file has {len(head)}", offset=len(head)))
-        return result
     from validator._kaitai.uimage import Uimage
 
-    h, error = kaitai_parse(Uimage, head)
-    if error is not None:  # the probe saw the magic and the header is whole: not reached
-        result.findings.append(finding("layer/truncated", f"uImage header: {error}", offset=0))
+    layer = Layer("uimage", 0 if view.base is None else view.base)
+    result = Unwrapped(layer, None, facts={"compression": None})
+    head, h, problem = fixed_header(view, HEADER_SIZE, "uImage", Uimage)
+    if problem is not None:
+        result.findings.append(problem)
         return result
     hcrc, time, size, load, ep, dcrc = (h.ih_hcrc, h.ih_time, h.ih_size, h.ih_load, h.ih_ep,
                                         h.ih_dcrc)

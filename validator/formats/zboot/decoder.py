@@ -20,7 +20,7 @@ import struct
 from validator.catalogue import finding, rule
 from validator.formats.compression import decoder as compression
 from validator.formats.pe import decoder as pe
-from validator.formats.results import Unwrapped, kaitai_parse
+from validator.formats.results import Unwrapped, fixed_header
 from validator.formats.zboot import HEADER_SIZE, KEXEC_TOOLS_PREFIXES, MAGIC, NAMES
 from validator.io.decoded import Context
 from validator.model import Layer
@@ -58,19 +58,14 @@ def probe(view) -> bool:
 
 
 def unwrap(view, ctx: Context) -> Unwrapped:
-    head = view.read(0, HEADER_SIZE)
+    from validator._kaitai.efi_zboot import EfiZboot
+
     layer = Layer("zboot", 0 if view.base is None else view.base)
     result = Unwrapped(layer, None)
     d = layer.details
-    if len(head) < HEADER_SIZE:
-        result.findings.append(finding("layer/truncated", f"zboot header needs 0x40 bytes, "
-                                       f"the file has {len(head):#x}", offset=len(head)))
-        return result
-    from validator._kaitai.efi_zboot import EfiZboot
-
-    h, error = kaitai_parse(EfiZboot, head)
-    if error is not None:  # the probe saw the magic and the header is whole: not reached
-        result.findings.append(finding("layer/truncated", f"zboot header: {error}", offset=0))
+    _, h, problem = fixed_header(view, HEADER_SIZE, "zboot", EfiZboot, hex_size=True)
+    if problem is not None:
+        result.findings.append(problem)
         return result
     offset, size, name = h.payload_offset, h.payload_size, h.compression_type
     linux_pe_magic, pe_offset = h.linux_pe_magic, h.pe_offset
