@@ -35,6 +35,7 @@ FORMATS = [
     "validator.formats.pe",
     "validator.formats.zboot",
     "validator.formats.deb",
+    "validator.formats.uki",
     "validator.formats.compression",
     "validator.formats.uimage",
     "validator.formats.android",

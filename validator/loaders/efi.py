@@ -4,9 +4,11 @@ EDK2 PeCoffLoaderGetPeHeader and systemd src/boot/pe.c: "MZ", e_lfanew (res5) po
 "PE\\0\\0", Machine 0xaa64, a PE32+ optional header, sections inside the file. The Linux
 header fields are not read; a compressed Image is not a PE file; a zboot image is.
 
-systemd-stub's own rule for a UKI (src/boot/pe.c pe_kernel_info, commit 049e11f: the
-kernel in ``.linux`` must be a PE with MajorImageVersion >= 1, so a zboot is taken and an
-Image.gz is not) is not modelled: kimage has no UKI layer yet to unwrap ``.linux``.
+A UKI (``validator.formats.uki``) is a PE application the firmware starts; its stub then
+starts the kernel in ``.linux`` only if that is a PE image of the stub's machine with
+MajorImageVersion >= 1 (systemd v257 src/boot/pe.c pe_kernel_info, src/boot/linux.c
+linux_exec: "Bad kernel image"), so a zboot or an EFI-stub Image is taken and an Image.gz
+is not: the ``uki/*`` rules below.
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ REJECTS = {
     "layer/zboot-no-pe": "PeCoffLoaderGetPeHeader: no PE header",
     "target/arch-mismatch": "firmware starts applications of its own machine type",
     "target/page-size": "the kernel cannot run on this CPU",
+    "uki/section-outside-file": "PeCoffLoaderLoadImage: section data past the file",
+    "uki/linux-not-pe": "systemd-stub pe_kernel_info: .linux is no PE image ('Bad kernel "
+                        "image')",
+    "uki/linux-stub-too-old": "systemd-stub pe_kernel_info: MajorImageVersion < 1 "
+                              "('Bad kernel image')",
+    "uki/linux-machine": "systemd-stub pe_kernel_info: .linux is for another machine",
 }
 
 

@@ -8,7 +8,11 @@ image is an EFI application and starts.
 By release: 2.06 (grub-2.06, loader/arm64/linux.c grub_arch_efi_linux_check_image) refuses an
 image without the ARM\\x64 magic ("invalid magic number"), so also a zboot PE; 2.12
 (grub-2.12, loader/efi/linux.c grub_arch_efi_linux_load_image_header) dropped that check
-and starts a zboot. That 2.12 refuses a PE32 (not PE32+) image is not modelled: it was
+and starts a zboot. A UKI is started the same way: 2.12's grub_cmd_linux checks "MZ" and a
+native PE32+ optional header (grub_arch_efi_linux_load_image_header) and
+grub_arch_efi_linux_boot_image hands the whole file to firmware LoadImage/StartImage, so
+the stub runs and starts its .linux (the ``efi`` model judges that); 2.06 refuses it
+for the missing magic. That 2.12 refuses a PE32 (not PE32+) image is not modelled: it was
 not re-read here and kimage has no rule for a PE32 optional header.
 """
 
@@ -51,6 +55,12 @@ def applies(ctx: Context) -> bool:
 
 def special(ctx: Context, version: str = RELEASES[-1][0]):
     compression = ctx.facts.get("compression")
+    uki = ctx.layer("uki") is not None
+    if uki and not at_least(version, "2.12"):
+        yield ("layer/uki", "grub_arch_efi_linux_check_image: a UKI has no ARM\\x64 magic at "
+               "0x38 ('invalid magic number'); GRUB 2.12 hands it to firmware LoadImage", True)
+    if uki:  # GRUB hands the whole PE to the firmware; the stub starts what is inside
+        return
     if compression and ctx.layer("zboot") is None and compression not in DECOMPRESSES:
         yield ("layer/compressed", f"GRUB does not undo {compression}", True)
     if ctx.layer("zboot") is not None and not at_least(version, "2.12"):

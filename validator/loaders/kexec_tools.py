@@ -20,7 +20,15 @@ By release (horms/kexec-tools; the release of each commit from ``git describe
   kexec_load only on ENOSYS, EINVAL, ENOEXEC or ENOTSUP; a signature or permission
   refusal is final.
 - 2.0.28 (adef8a8): zboot through kexec_load (8f08e3b).
-- 2.0.30 (2c8ca05): UKI (cd360f9). kimage has no UKI layer yet, so no verdict changes.
+- 2.0.30 (2c8ca05): UKI, ``uki_image_probe`` (0c72c44 kexec/kexec-uki.c; arm64 cd360f9):
+  .linux is copied to a temporary file and probed raw by the other types (no
+  decompression: a compressed .linux is "Can not recognize the kernel format"); the load
+  is the inner type's, given the UKI's own bytes. Through kexec_load an Image inside is
+  refused (image_arm64_load reads the UKI's DOS header as an Image header: "Cannot load");
+  a zboot inside loads (pez_arm64_load uses the kernel pez_prepare decompressed);
+  through kexec_file_load (``-s``) the kernel gets .linux. Run here with 2.0.32: ``-l``
+  refuses the Debian Image UKI and loads the zboot UKI, ``-s -l`` takes both
+  (tests/test_uki_loaders.py).
 - 2.0.31 (d0d0a59): zstd, raw and as a zboot payload (a7fcd42, kexec/zstd.c and
   kexec-pe-zboot.c); a signed zboot's Image is cut at its certificate table (6aecc32).
 - 2.0.32 (15d78e5): the zboot's decompressed Image must have "PE\\0\\0" at an e_lfanew
@@ -57,6 +65,8 @@ RELEASES = (
 )
 #: kexec_load path: zboot probe from 2.0.27 (f67c414), loaded through kexec_load from
 #: 2.0.28 (8f08e3b); zstd from 2.0.31 (a7fcd42); inner PE bound from 2.0.32 (8322826).
+#: UKI probe from 2.0.30 (cd360f9).
+UKI = "2.0.30"
 ZBOOT_PROBE, ZBOOT_KEXEC_LOAD, ZSTD, PE_BOUND, SIGNED_CUT = (
     "2.0.27", "2.0.28", "2.0.31", "2.0.32", "2.0.31")
 
@@ -118,7 +128,9 @@ def special(ctx: Context, version: str = RELEASES[-1][0]):
             yield (None, "elf_ppc64_probe takes EM_PPC and loads it as a ppc64 kernel", False)
     compression = ctx.facts.get("compression")
     zboot = ctx.layer("zboot")
-    if zboot is not None:
+    if ctx.layer("uki") is not None and (reason := _uki(zboot, compression, version)):
+        yield ("layer/uki", reason, True)
+    elif zboot is not None:
         yield from _zboot(ctx, zboot, version)
     elif compression and compression not in decompresses(version):
         since = " before 2.0.31 (a7fcd42)" if compression == "zstd" else ""
@@ -128,6 +140,21 @@ def special(ctx: Context, version: str = RELEASES[-1][0]):
         yield (None, "image_size 0: assumes text_offset 0x80000 and 16 MiB", False)
     if ctx.result.format == "ppc64-head" and ctx.header.get("run_at_load") == 0x72756E30:
         yield (None, '"run0" is written as 1 for a panic kernel (kexec -p)', False)
+
+
+def _uki(zboot: dict | None, compression: str | None, version: str) -> str | None:
+    """Why kexec-tools at ``version`` refuses a UKI through kexec_load, or None when it
+    takes it (a zboot inside: the zboot's own checks follow)."""
+    if not at_least(version, UKI):
+        return f"kexec-tools {version} has no UKI probe (uki_image_probe from 2.0.30, cd360f9)"
+    if zboot is not None:
+        return None
+    if compression:
+        return (f"uki_image_probe probes .linux undecompressed: no type takes {compression} "
+                "('Can not recognize the kernel format in .linux section')")
+    return ("uki_image_load hands the UKI's own bytes to image_arm64_load, whose kexec_load "
+            "branch reads the UKI's DOS header as an Image header ('Cannot load'); kexec -s "
+            "(kexec_file_load) loads .linux")
 
 
 def _zboot(ctx: Context, zboot: dict, version: str):

@@ -31,6 +31,7 @@ REJECTS = {
     "elf/arm64-vmlinux": "booti_setup: an ELF has no ARM\\x64 magic at 0x38",
     "layer/unknown-format": "booti_setup: no ARM\\x64 magic",
     "layer/zboot": "booti_setup: a zboot PE has no ARM\\x64 magic (use bootefi)",
+    "layer/uki": "booti_setup: a UKI has no ARM\\x64 magic (bootefi starts it)",
     "arm64/bad-magic": "booti_setup: 'Bad Linux ARM64 Image magic!'",
     "arm64/image-size-implausible": "'FDT image overlaps OS image', or a crash copying it",
     "target/arch-mismatch": "booti is arm64 only",

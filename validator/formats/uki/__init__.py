@@ -1,0 +1,37 @@
+"""Unified kernel image (UKI, the UAPI group's "Unified Kernel Image" specification): the
+systemd-stub EFI application with the kernel and its companions as PE sections. Its
+constants, declared once.
+
+``decoder`` takes the layer off on the check path (the kernel in ``.linux``), ``rules``
+judges what the UKI says of itself against the kernel, ``samples`` builds UKIs and their
+mutations for the seed corpus.
+"""
+
+#: Its place in the registry (``validator.formats.FORMATS``).
+ROLE = "wrapper"
+
+#: A UKI starts as every PE file does (the DOS header's e_magic); what makes it a UKI is a
+#: ``.linux`` section in its section table (``decoder.probe``).
+MAGIC = b"MZ"
+
+#: The UKI sections kimage reports, of those systemd-stub reads (systemd v257 uki.h
+#: ``UnifiedSection`` and ``unified_sections[]``): the kernel, its initrd, command line,
+#: os-release, uname, device tree and the SBAT revocation data. The stub takes the first
+#: section of each name (src/boot/pe.c pe_locate_sections_internal: "First matching
+#: section wins") and its MIN(SizeOfRawData, VirtualSize) bytes.
+LINUX, INITRD, CMDLINE, OSREL, UNAME, DTB, SBAT = (
+    ".linux", ".initrd", ".cmdline", ".osrel", ".uname", ".dtb", ".sbat")
+SECTIONS = (LINUX, INITRD, CMDLINE, OSREL, UNAME, DTB, SBAT)
+#: Text sections read and reported, each up to this many bytes.
+TEXT_SECTIONS = (CMDLINE, OSREL, UNAME, SBAT)
+TEXT_LIMIT = 64 << 10
+#: PE/COFF: at most 96 sections (Microsoft PE Format, "COFF File Header"); the probe reads
+#: no more of the section table than that.
+MAX_SECTIONS = 96
+#: systemd src/boot/pe.c pe_kernel_info (v257): a kernel whose optional header says
+#: MajorImageVersion < 1 predates the LoadFile2 initrd protocol ("kernel stub 1.0") and is
+#: refused on arm64 (EFI_UNSUPPORTED, linux_exec: "Bad kernel image").
+MIN_KERNEL_IMAGE_VERSION = 1
+#: The os-release keys reported (os-release(5)).
+OSREL_KEYS = ("ID", "VERSION_ID", "VERSION", "PRETTY_NAME")
+FDT_MAGIC = b"\xd0\x0d\xfe\xed"
