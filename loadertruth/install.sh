@@ -110,8 +110,9 @@ ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu dev
 # kexec-file mode: the guest /init's cross compiler and the guest kernel's build
 KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross"
 # the independent tools the suite compares kimage with (mkimage/dumpimage, mkbootimg/
-# unpack_bootimg); their tests are skipped where these are missing
-ORACLE_PKGS="u-boot-tools mkbootimg"
+# unpack_bootimg; python3-pefile for the ukify that corpus/uki/make.sh runs); their tests
+# are skipped where these are missing
+ORACLE_PKGS="u-boot-tools mkbootimg python3-pefile"
 HOST_PKGS=$ALL_HOST_PKGS
 case "${1:-all}" in
     all) ;;

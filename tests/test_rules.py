@@ -253,6 +253,9 @@ ELSEWHERE = {
     **{rule_id: "test_uki_samples.py" for rule_id in (
         "layer/uki", "uki/linux-not-pe", "uki/linux-stub-too-old", "uki/linux-machine",
         "uki/section-outside-file", "uki/uname-mismatch")},
+    **{rule_id: "test_fit_samples.py" for rule_id in (
+        "layer/fit", "fit/bad-hash", "fit/no-kernel", "fit/not-a-kernel",
+        "fit/data-outside-file", "fit/compression-mismatch", "fit/malformed")},
     # kdump pre-flight and the loader's write, in tests/test_preflight.py and test_patch.py
     **PREFLIGHT_AND_PATCH,
 }

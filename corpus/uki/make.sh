@@ -1,7 +1,7 @@
 #!/bin/sh
 # UKIs made by the real tools from real kernels, for tests/test_uki_real.py.
 #
-#   corpus/uki/make.sh            # writes build/uki/out/*.efi and build/uki/out/ukify.txt
+#   corpus/uki/make.sh            # writes build/uki/out/*.efi and *.efi.inspect.json
 #
 # ukify and the arm64 systemd-stub come from Debian 13's systemd-ukify and
 # systemd-boot-efi:arm64, downloaded through the private apt configuration of
@@ -60,9 +60,13 @@ build() {  # OUT LINUX UNAME [extra ukify arguments]
         --os-release "@$B/kernel/os-release" --uname "$uname" "$@" --output "$B/out/$out"
 }
 build debian-image.efi "$B/kernel/vmlinuz-$ver" "$ver" ${dtb:+--devicetree "$dtb"}
-build zboot-gzip.efi "$REPO/corpus/kernels/arm64-4k-le-zboot-gzip/vmlinuz.efi" 6.1.176-tiny
-build zboot-zstd.efi "$REPO/corpus/kernels/arm64-4k-le-zboot-zstd/vmlinuz.efi" 6.1.176-tiny
-build image-gz.efi "$REPO/corpus/kernels/arm64-4k-le-efi/Image.gz" 6.1.176-tiny
+# the cross-built kernels' release, from their banner (corpus/kernels/*/expected.json)
+tiny=6.1.176
+build zboot-gzip.efi "$REPO/corpus/kernels/arm64-4k-le-zboot-gzip/vmlinuz.efi" $tiny
+build zboot-zstd.efi "$REPO/corpus/kernels/arm64-4k-le-zboot-zstd/vmlinuz.efi" $tiny
+build image-gz.efi "$REPO/corpus/kernels/arm64-4k-le-efi/Image.gz" $tiny
+# a .uname that is not the kernel's release (uki/uname-mismatch)
+build wrong-uname.efi "$REPO/corpus/kernels/arm64-4k-le-zboot-gzip/vmlinuz.efi" 6.1.0-99-arm64
 for f in "$B"/out/*.efi; do
     $UKIFY --json=short inspect "$f" >"$f.inspect.json"
 done

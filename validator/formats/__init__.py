@@ -36,6 +36,7 @@ FORMATS = [
     "validator.formats.zboot",
     "validator.formats.deb",
     "validator.formats.uki",
+    "validator.formats.fit",
     "validator.formats.compression",
     "validator.formats.uimage",
     "validator.formats.android",

@@ -28,6 +28,7 @@ REJECTS = {
     "layer/compressed": "arm64: kexec_image_ops takes only an uncompressed Image",
     "layer/zboot": "image_probe: no ARM\\x64 magic at 0x38 of a zboot PE",
     "layer/uki": "image_probe: no ARM\\x64 magic at 0x38 of a UKI (no UKI loader is merged)",
+    "layer/fit": "image_probe: no ARM\\x64 magic at 0x38 of a FIT",
     "arm64/bad-magic": "image_probe: memcmp of the magic",
     "arm64/truncated-header": "image_probe: kernel_len < sizeof(struct arm64_image_header)",
     "arm64/image-size-zero": "image_load: !h->image_size returns -EINVAL",
