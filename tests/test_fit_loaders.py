@@ -60,6 +60,19 @@ def test_bootm_starts_each_fit(monkeypatch, name):
     assert any("Verifying Hash Integrity" in line for line in seen.log_tail)
 
 
+def test_bootm_starts_a_signed_fit_without_a_required_key(monkeypatch):
+    """The board's control FDT holds no key marked required: bootm reports the signature
+    and boots; kimage reports the signature node and no finding for it."""
+    path = OUT / "tiny-signed.itb"
+    if not path.is_file():
+        pytest.skip("no openssl when make.sh ran")
+    seen = run_uboot(monkeypatch, path, BOOTM)
+    assert seen.accept, (seen.message, seen.log_tail)
+    result = check_image(path, Options())
+    assert result.layers[0].details["configuration_signatures"][0]["algo"] == "sha256,rsa2048"
+    assert not [f for f in result.findings if f.severity != "info"]
+
+
 def test_bootm_refuses_what_fit_bad_hash_reports(monkeypatch, tmp_path):
     data = bytearray((OUT / "tiny-plain.itb").read_bytes())
     k = analyse(OUT / "tiny-plain.itb").layers[0].details["kernel"]

@@ -151,3 +151,15 @@ def test_the_debian_kernel_in_a_fit():
     assert result.format == "arm64-image"
     assert result.facts["kernel_version"].startswith("6.1.0-")
     assert not [f for f in result.findings if f.severity == "error"]
+
+
+@pytest.mark.skipif(not (OUT / "tiny-signed.itb").is_file(), reason="no openssl when "
+                    "make.sh ran")
+def test_signature_nodes_are_reported_as_dumpimage_lists_them():
+    p = subprocess.run(["dumpimage", "-l", str(OUT / "tiny-signed.itb")], capture_output=True,
+                       text=True, timeout=60, check=True)
+    algo, hint = re.search(r"Sign algo:\s+(\S+):(\S+)", p.stdout).groups()
+    d = fit_layer(check_image(OUT / "tiny-signed.itb", Options()))
+    assert d["configuration_signatures"] == [
+        {"node": "signature-1", "algo": algo, "key_name_hint": hint}]
+    assert d["kernel"]["signatures"] == []

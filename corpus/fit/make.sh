@@ -11,6 +11,7 @@
 #   tiny-hashes.itb  mkimage -f from an .its: gzip kernel with crc32, sha1 and sha256 hash
 #                    nodes, and a configuration with the default
 #   tiny-external.itb  the same .its with mkimage -E (data after the FDT, data-offset)
+#   tiny-signed.itb    the same .its with a signature node in conf-1, signed by mkimage -k
 #   debian-plain.itb   mkimage -f auto, the Debian Image
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -61,6 +62,20 @@ cat >"$B/kernel/hashes.its" <<ITS
 ITS
 mkimage -f "$B/kernel/hashes.its" "$B/out/tiny-hashes.itb" >"$B/out/tiny-hashes.itb.mkimage.txt"
 mkimage -E -f "$B/kernel/hashes.its" "$B/out/tiny-external.itb" >"$B/out/tiny-external.itb.mkimage.txt"
+
+# a signed configuration (mkimage -k with a throw-away RSA key made here, never stored)
+if command -v openssl >/dev/null; then
+    mkdir -p "$B/keys"
+    [ -f "$B/keys/dev.key" ] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+        -out "$B/keys/dev.key" 2>/dev/null
+    openssl req -batch -new -x509 -key "$B/keys/dev.key" -out "$B/keys/dev.crt" \
+        -subj "/CN=kimage test" -days 3650 2>/dev/null
+    sed -e 's/kernel = "kernel-1";/kernel = "kernel-1";\
+            signature-1 { algo = "sha256,rsa2048"; key-name-hint = "dev"; sign-images = "kernel"; };/' \
+        "$B/kernel/hashes.its" >"$B/kernel/signed.its"
+    mkimage -f "$B/kernel/signed.its" -k "$B/keys" "$B/out/tiny-signed.itb" \
+        >"$B/out/tiny-signed.itb.mkimage.txt"
+fi
 
 deb=$(ls "$REPO"/build/deb/linux-image-*_arm64.deb 2>/dev/null | head -n1 || true)
 if [ -n "$deb" ]; then

@@ -56,7 +56,7 @@ dtb=$LT/fixture-arm64.dtb
 build() {  # OUT LINUX UNAME [extra ukify arguments]
     out=$1 linux=$2 uname=$3; shift 3
     $UKIFY build --efi-arch aa64 --stub "$STUB" --linux "$linux" \
-        --initrd "$B/kernel/initrd.img" --cmdline "console=ttyAMA0 root=/dev/vda2 ro quiet" \
+        --initrd "$B/kernel/initrd.img" --cmdline "console=ttyAMA0 root=/dev/vda2 ro" \
         --os-release "@$B/kernel/os-release" --uname "$uname" "$@" --output "$B/out/$out"
 }
 build debian-image.efi "$B/kernel/vmlinuz-$ver" "$ver" ${dtb:+--devicetree "$dtb"}
