@@ -54,3 +54,27 @@ def test_kexec_load_path_agrees_with_the_model(monkeypatch, suite, name):
 def test_kexec_file_path_takes_the_linux_section(monkeypatch, name):
     seen = run(monkeypatch, "unstable", "kexec-tools-file", name)
     assert seen.accept is True, (seen.message, seen.log_tail)
+
+
+def test_a_compressed_linux_section_is_not_recognised(monkeypatch, tmp_path):
+    """uki_image_probe probes .linux as it is: an Image.gz there (a seed-corpus UKI; ukify
+    itself would decompress it) is "Can not recognize the kernel format in .linux
+    section", and kimage names that reason."""
+    from validator import seedcorpus
+
+    sample = next(s for i in range(20) if (s := seedcorpus.generate(
+        "uki", seedcorpus.RandomChooser(f"gz/{i}"), mutation="linux-not-pe")).data.find(
+        b"\x1f\x8b\x08") > 0)
+    path = tmp_path / "gzip-linux.efi"
+    path.write_bytes(sample.data)
+    monkeypatch.setenv("LOADERTRUTH_SUITE", "unstable")
+    ok, why = kexec.available("arm64")
+    if not ok:
+        pytest.skip(why)
+    seen = kexec.run("kexec-tools", path, path.name, arch="arm64")
+    assert seen.accept is False
+    assert any("Can not recognize the kernel format in .linux section" in line
+               for line in seen.log_tail), seen.log_tail
+    verdict = check_image(path, Options(loaders={"kexec-tools@2.0.32"})).loaders["kexec-tools"]
+    assert verdict["verdict"] == "reject" and verdict["reasons"] == ["layer/uki"]
+    assert any("undecompressed" in note for note in verdict["notes"]), verdict["notes"]

@@ -10,6 +10,9 @@ uki/linux-machine, uki/section-outside-file, uki/uname-mismatch.
 
 from __future__ import annotations
 
+import struct
+import time
+
 import pytest
 
 from validator import seedcorpus
@@ -53,3 +56,44 @@ def test_a_pe_without_linux_is_no_uki(tmp_path):
     sample = seedcorpus.generate("efi-stub", seedcorpus.RandomChooser("no-uki"), valid=True)
     found = rules(sample.data, tmp_path)
     assert "layer/uki" not in found
+
+
+def _table_entry(data: bytes, name: bytes) -> int:
+    """The file offset of the section table entry ``name`` (PE Format: 40-byte entries after
+    the optional header), found by its name bytes."""
+    at = data.find(name.ljust(8, b"\0"))
+    assert at > 0
+    return at
+
+
+def _hostile_ukis():
+    from validator.formats.uki.samples import uki_bytes
+
+    image = seedcorpus.generate("efi-stub", seedcorpus.RandomChooser("h"), valid=True).data
+    base = [(".cmdline", b"console=ttyAMA0"), (".linux", image)]
+    data = bytearray(uki_bytes(base))
+    struct.pack_into("<H", data, 0x40 + 6, 0xFFFF)  # NumberOfSections
+    yield "many-sections", bytes(data), {"pe/malformed"}
+    data = bytearray(uki_bytes(base))
+    struct.pack_into("<I", data, _table_entry(data, b".linux") + 20, 0xFFFFFF00)
+    yield "offset-wraps", bytes(data), {"uki/section-outside-file"}
+    yield "empty-linux", uki_bytes([(".linux", b"")]), {"uki/linux-not-pe"}
+    yield "junk-text", uki_bytes([(".osrel", bytes(range(256)) * 300), *base]), set()
+    yield "two-linux", uki_bytes([*base, (".linux", b"\0" * 64)]), set()
+
+
+@pytest.mark.parametrize("name,data,expect", list(_hostile_ukis()),
+                         ids=[n for n, _, _ in _hostile_ukis()])
+def test_hostile_ukis_are_findings_not_tracebacks(name, data, expect, tmp_path):
+    start = time.monotonic()
+    path = tmp_path / "uki.efi"
+    path.write_bytes(data)
+    result = check_image(path, Options())
+    assert time.monotonic() - start < 10
+    found = {f.rule for f in result.findings}
+    assert expect <= found, (name, sorted(found))
+    if name == "junk-text":
+        uki = result.layers[0].details
+        assert uki.get("osrel_truncated") and uki["os_release"] == {}
+    if name == "two-linux":  # systemd-stub and kimage take the first .linux
+        assert result.format == "arm64-image" and "uki/linux-not-pe" not in found
