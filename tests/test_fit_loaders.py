@@ -104,3 +104,15 @@ def test_kexec_tools_refuses_a_fit_as_the_model_says(monkeypatch):
     verdict = check_image(OUT / "tiny-plain.itb",
                           Options(loaders={"kexec-tools@2.0.32"})).loaders["kexec-tools"]
     assert verdict["verdict"] == "reject" and verdict["reasons"] == ["layer/fit"]
+
+
+def test_bootm_without_a_configuration_name_on_this_board(monkeypatch):
+    """Debian's qemu_arm64 U-Boot is built with FIT_BEST_MATCH: ``bootm ADDR`` picks the
+    configuration whose device tree matches the board's compatible; a FIT whose
+    configurations name no device tree (mkimage -f auto without -b) gets "Could not find
+    configuration node". kimage reports the configuration's device trees (none here)."""
+    seen = run_uboot(monkeypatch, OUT / "tiny-plain.itb",
+                     f"bootm {uboot.LOAD_ADDR:#x} - ${{fdtcontroladdr}}")
+    assert seen.accept is False and "Could not find configuration node" in seen.message
+    details = analyse(OUT / "tiny-plain.itb").layers[0].details
+    assert details["configuration"] == {"fdt": [], "ramdisk": []}

@@ -109,6 +109,7 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     name = t.text(conf, "kernel") if conf else None
     d["kernel_image"] = name
     if conf is not None:
+        d["configuration"] = {key: _strings(t, conf, key) for key in ("fdt", "ramdisk")}
         d["configuration_signatures"] = _signatures(t, conf)
     node = images.child(name) if images and name else None
     if node is None:
@@ -165,6 +166,12 @@ def _data(t, node, k: dict, view, findings: list):
                                 offset=offset, field="data"))
         return None
     return view.slice(offset, size)
+
+
+def _strings(t, node, name: str) -> list[str]:
+    """A string-list property (e.g. a configuration's ``fdt``), [] when absent."""
+    raw = t.value(node, name)
+    return [] if raw is None else [s.decode("utf-8", "replace") for s in raw.split(b"\0") if s]
 
 
 def _signatures(t, node) -> list[dict]:
