@@ -5,7 +5,8 @@ NUL, a property longer than the file, a name offset past the strings block, a no
 name) give one ``fit/malformed`` finding, quickly, never a traceback.
 
 Rules triggered here: layer/fit (every FIT), fit/bad-hash, fit/no-kernel,
-fit/not-a-kernel, fit/data-outside-file, fit/compression-mismatch, fit/malformed.
+fit/not-a-kernel, fit/data-outside-file, fit/compression-mismatch, fit/malformed,
+fit/kernel-placement (booting.rst: text_offset above a 2 MiB-aligned base).
 Expected rules come from the sample tables and from what U-Boot's bootm refuses
 (boot/image-fit.c fit_image_load, fit_image_verify), not from kimage's output.
 """
@@ -24,7 +25,7 @@ from validator.formats.fit.samples import FIT_MUTATIONS, fit_bytes
 from validator.formats.fit.writer import END_NODE, fdt_bytes, string, u32
 
 FIT_RULES = {"fit/bad-hash", "fit/no-kernel", "fit/not-a-kernel", "fit/data-outside-file",
-             "fit/compression-mismatch", "fit/malformed"}
+             "fit/compression-mismatch", "fit/malformed", "fit/kernel-placement"}
 
 
 def rules(data: bytes, tmp_path) -> set[str]:

@@ -255,7 +255,8 @@ ELSEWHERE = {
         "uki/section-outside-file", "uki/uname-mismatch")},
     **{rule_id: "test_fit_samples.py" for rule_id in (
         "layer/fit", "fit/bad-hash", "fit/no-kernel", "fit/not-a-kernel",
-        "fit/data-outside-file", "fit/compression-mismatch", "fit/malformed")},
+        "fit/data-outside-file", "fit/compression-mismatch", "fit/malformed",
+        "fit/kernel-placement")},
     # kdump pre-flight and the loader's write, in tests/test_preflight.py and test_patch.py
     **PREFLIGHT_AND_PATCH,
 }

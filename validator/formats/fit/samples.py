@@ -24,6 +24,7 @@ FIT_MUTATIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], bool]]] = {
     "data-outside-file": (("fit/data-outside-file",), lambda p: True),
     "compression-mismatch": (("fit/compression-mismatch",), lambda p: True),
     "malformed": (("fit/malformed",), lambda p: True),
+    "kernel-placement": (("fit/kernel-placement",), lambda p: True),
 }
 HASHES = ("crc32", "sha1", "sha256")
 
@@ -77,6 +78,8 @@ def _fit(c: Chooser, mutation: str | None) -> Sample:
         kw["kind"] = c.choice(("ramdisk", "flat_dt", "script", "firmware"))
     elif mutation == "data-outside-file":
         kw.update(external=True, lie_size=c.integer(1, 0xFFFFFF))
+    elif mutation == "kernel-placement":
+        kw["load"] = 0x41000000 + c.choice((0x1000, 0x80000, 0x100000, 0x1FF000))
     elif mutation == "compression-mismatch":
         kw["compression"] = c.choice([k for k in ("none", "gzip", "bzip2", "lzma", "zstd")
                                       if k != codec])
