@@ -250,6 +250,7 @@ ELSEWHERE = {
         "elf/too-many-program-headers", "layer/tar-header-limit", "layer/decoder-memory-limit",
         "layer/decoded-in-part")},
     "uimage/bad-data-crc": "test_hostile_layers_deb.py",
+    "loader/codec-not-linked": "test_loader_builds.py",  # a build's verdict (by_build)
     # kdump pre-flight and the loader's write, in tests/test_preflight.py and test_patch.py
     **PREFLIGHT_AND_PATCH,
 }
