@@ -60,7 +60,8 @@ EXPLAINED = (
      "kexec -p must fit the kernel into the host's crash region (256 MiB in the fixture); "
      "kimage check has no host, kimage preflight judges the fit"),
     ("kexec-tools-crash", lambda r, k: r["accept"] is True and r["class"] == "text-offset",
-     "kexec-tools 2.0.25 -p does not range-check text_offset and places the kernel outside "
+     "kexec-tools -p (2.0.25 to 2.0.32) does not range-check text_offset and places the "
+     "kernel outside "
      "the crash region; the kernel refuses that segment at the system call"),
     ("kexec-file-kernel-crash", lambda r, k: r["accept"] is False
      and (r.get("observed") or {}).get("errno") == "EADDRNOTAVAIL"

@@ -196,6 +196,8 @@ def test_cli_build_json_and_text(images):
     assert "kexec-tools@2.0.32+debian REJECTS (loader/codec-not-linked)" in text
     p = kimage("check", "--format", "json", ZBOOT_ZSTD)
     jsonschema.validate(json.loads(p.stdout), SCHEMA)
+    lint = kimage("lint", "--loader", "kexec-tools@2.0.32+debian", ZBOOT_ZSTD.parent)
+    assert "kexec-tools@2.0.32+debian REJECTS (loader/codec-not-linked)" in lint.stdout
     text = kimage("check", ZBOOT_ZSTD).stdout
     assert ("kexec-tools accepts at 2.0.32 (2.0.25\u20132.0.30 REJECT: layer/zboot), but "
             "Debian's build (zlib only) REJECTS: loader/codec-not-linked") in text
