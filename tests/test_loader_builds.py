@@ -215,3 +215,11 @@ def test_tool_kimage_loaders_with_a_build(tmp_path):
         '[tool.kimage]\nloaders = ["kexec-tools@2.0.32+nope"]\n')
     p = kimage("check", ZBOOT_GZIP, cwd=tmp_path)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_uimage_crc_checks_need_zlib():
+    """kexec/kexec-uImage.c uImage_probe: both CRC checks are inside ``#ifdef HAVE_LIBZ``."""
+    crc = {"uimage/bad-header-crc", "uimage/bad-data-crc"}
+    assert crc <= set(loaders.rejects_at(kexec_tools, "2.0.32", ("zlib",)))
+    assert not crc & set(loaders.rejects_at(kexec_tools, "2.0.32", ()))
+    assert crc <= loaders.rejects_any_version(kexec_tools)
