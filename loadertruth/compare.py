@@ -8,7 +8,10 @@ Debian suite) with ``kimage check`` of the same images on ``(image, loader@versi
 and prints an agreement table, loader@version x variant class. The version is the
 upstream release in the record's ``loader_version`` (Debian's "1:2.0.29-2+b1" is
 kexec-tools 2.0.29); kimage's verdict at it is the newest release's or, where the
-release falls in one of the entry's ``by_version`` ranges, that range's.
+release falls in one of the entry's ``by_version`` ranges, that range's. A real loader
+that is one distribution's build of a loader kimage models by build (``BUILD``: the
+kexec-tools loadertruth runs are Debian's packages) is judged as that build,
+``kexec-tools@2.0.32+debian``.
 The real loaders map onto kimage's as follows: ``kexec-tools`` (``kexec -l``) and
 ``kexec-tools-crash`` (``kexec -p``) onto kimage's ``kexec-tools``; ``u-boot`` and ``efi``
 onto themselves. ``kexec-tools-file`` (``kexec -s``) runs only the userspace magic probe
@@ -18,6 +21,7 @@ of kexec_file_load, not the kernel's loader, so it has no kimage counterpart.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
@@ -36,17 +40,14 @@ KIMAGE_LOADER = {
     "kexec-file-kernel-crash": "kexec-file",
 }
 
+#: real loader name -> the build of kimage's loader it is (``NAME@VERSION+BUILD``): every
+#: kexec-tools loadertruth runs is Debian's package (loadertruth/kexec.py)
+BUILD = {"kexec-tools": "debian", "kexec-tools-crash": "debian"}
+
 
 #: Differences that are a documented, version- or machine-specific loader behaviour, not a
 #: kimage error: (real loader name, predicate over (record, kimage loaders), explanation).
 EXPLAINED = (
-    *((name, lambda r, k: r["accept"] is False and _zstd(k)
-       and _at_least(release(r) or "0", "2.0.31"),
-       "Debian builds kexec-tools with zlib only (no libzstd: its kexec links libz and "
-       "libxenctrl), so slurp_decompress_file cannot undo zstd although 2.0.31 added it "
-       "(a7fcd42); kimage models the upstream release built with its optional libraries, "
-       "see validator/loaders/kexec_tools.py")
-      for name in ("kexec-tools", "kexec-tools-crash")),
     *((name, lambda r, k: r["accept"] is True and _at_least(release(r) or "0", "2.0.28")
        and "zboot/compression-mismatch" in _reasons(k, "kexec-tools"),
        "kexec-tools undoes a zboot payload by its content (pez_prepare -> "
@@ -59,7 +60,8 @@ EXPLAINED = (
      "kexec -p must fit the kernel into the host's crash region (256 MiB in the fixture); "
      "kimage check has no host, kimage preflight judges the fit"),
     ("kexec-tools-crash", lambda r, k: r["accept"] is True and r["class"] == "text-offset",
-     "kexec-tools 2.0.25 -p does not range-check text_offset and places the kernel outside "
+     "kexec-tools -p (2.0.25 to 2.0.32) does not range-check text_offset and places the "
+     "kernel outside "
      "the crash region; the kernel refuses that segment at the system call"),
     ("kexec-file-kernel-crash", lambda r, k: r["accept"] is False
      and (r.get("observed") or {}).get("errno") == "EADDRNOTAVAIL"
@@ -90,10 +92,6 @@ def _reasons(loaders_and_layers, loader: str) -> list[str]:
     return ((loaders_and_layers or {}).get(loader) or {}).get("reasons") or []
 
 
-def _zstd(loaders_and_layers) -> bool:
-    return (loaders_and_layers or {}).get("_compression") == "zstd"
-
-
 def _at_least(version: str, first: str) -> bool:
     from validator.loaders import at_least
 
@@ -120,7 +118,10 @@ def verdict_at(entry: dict, version: str | None) -> str:
 
 
 def kimage_verdicts(images: Path, names: set[str]) -> dict[str, dict]:
-    """image (relative path) -> kimage's loaders dict, or None when kimage cannot read it."""
+    """image (relative path) -> kimage's loaders dict, or None when kimage cannot read it.
+
+    The dict's ``_judge`` judges one ``NAME@VERSION+BUILD`` spec of the same image (the
+    image is read and checked once)."""
     from validator import checker
     from validator.source import InputError
 
@@ -133,8 +134,31 @@ def kimage_verdicts(images: Path, names: set[str]) -> dict[str, dict]:
             out[name] = None
             continue
         out[name] = dict(result.loaders, _layers=[layer.kind for layer in result.layers],
-                         _compression=result.facts.get("compression"))
+                         _compression=result.facts.get("compression"),
+                         _judge=functools.partial(_judge_spec, result, {}))
     return out
+
+
+def _judge_spec(result, cache: dict, spec: str) -> dict:
+    """kimage's verdict for one ``NAME@VERSION+BUILD`` on a checked image (cached)."""
+    from validator import loaders
+    from validator.rules.engine import Context
+
+    if spec not in cache:
+        (v,) = loaders.judge(Context(result), result.findings, [spec]).values()
+        cache[spec] = v.to_dict()
+    return cache[spec]
+
+
+def kimage_entry(loaders: dict, record: dict) -> dict:
+    """kimage's entry for the real loader of ``record``: the build's verdict at the
+    record's release where the real loader is a build kimage models (``BUILD``), else
+    the plain entry (read at the release with ``verdict_at``)."""
+    ours, at, build = KIMAGE_LOADER[record["loader"]], release(record), BUILD.get(
+        record["loader"])
+    if build and at and "_judge" in loaders:
+        return loaders["_judge"](f"{ours}@{at}+{build}")
+    return loaders[ours]
 
 
 def compare(records: list[dict], verdicts: dict[str, dict]):
@@ -150,7 +174,8 @@ def compare(records: list[dict], verdicts: dict[str, dict]):
         if loaders is None:
             predicted = False  # kimage cannot read it: no loader can
         else:
-            v = verdict_at(loaders[ours], release(r))
+            entry = kimage_entry(loaders, r)
+            v = verdict_at(entry, release(r)) if "by_version" in entry else entry["verdict"]
             if v == "n/a":
                 continue
             predicted = v == "accept"
@@ -163,7 +188,7 @@ def compare(records: list[dict], verdicts: dict[str, dict]):
         entry = {"image": r["image"], "loader": r["loader"], "version": at,
                  "real": r["accept"],
                  "kimage": predicted, "message": r["message"],
-                 "reasons": None if loaders is None else loaders[ours]["reasons"]}
+                 "reasons": None if loaders is None else entry["reasons"]}
         why = next((text for name, test, text in EXPLAINED
                     if name == r["loader"] and test(r, loaders)), None)
         if why:

@@ -7,7 +7,9 @@ Debian 6.1 arm64 Image with a wrong magic. Each suite's kexec-tools is unpacked 
 ``loadertruth/install.sh suite SUITE`` (2.0.25: ``install.sh kexec``); a suite that is not
 there is skipped with the reason. The real outcomes asserted are what those releases'
 sources say (kexec-tools v2.0.25 has no zboot probe; v2.0.28+ loads a gzip zboot through
-kexec_load; Debian's builds link zlib only, so no zstd at any release).
+kexec_load; Debian's builds link zlib only, so no zstd at any release). kimage judges each
+as Debian's build of that release (``kexec-tools@2.0.32+debian``), so every verdict is an
+agreement, none an explained difference.
 """
 
 from __future__ import annotations
@@ -83,8 +85,51 @@ def test_real_kexec_tools_by_version_agrees_with_kimage(suite, images, monkeypat
                 for name, path in images.items()}
     table, disagreements, explained = compare(records, verdicts)
     assert not disagreements, disagreements
+    assert not explained, explained  # the zstd refusals are Debian's build's verdict
     assert sum(cell[2] for cell in table.values()) == len(records)
     assert {key[0] for key in table} == {f"kexec-tools@{release}"}
+
+
+def test_real_debian_12_builds_lack_the_libraries_kimage_says(tmp_path, monkeypatch):
+    """Debian 12's ppc64el kexec-tools links no zlib (``readelf -d``: libc only): it
+    refuses a gzip'd vmlinux that it loads uncompressed; its arm64 build links zlib but
+    uImage_probe takes no IH_COMP_LZMA in any build (mkimage -C gzip loads, -C lzma does
+    not). kimage's ``kexec-tools@2.0.25+debian`` gives the same verdicts."""
+    import lzma
+    import shutil
+    import subprocess
+
+    from loadertruth.compare import compare, kimage_verdicts
+    from tests.conftest import materialise
+
+    monkeypatch.delenv("LOADERTRUTH_SUITE", raising=False)  # Debian 12's own
+    for arch in ("arm64", "ppc64"):
+        ok, why = kexec.available(arch)
+        if not ok:
+            pytest.skip(f"Debian 12's kexec-tools ({arch}) not runnable: {why}")
+    if shutil.which("mkimage") is None:
+        pytest.skip("mkimage (u-boot-tools) not installed")
+    vmlinux = materialise(KERNELS / "ppc64le-reloc/vmlinux.excerpt.json", tmp_path / "vmlinux")
+    (tmp_path / "vmlinux.gz").write_bytes(gzip.compress(vmlinux.read_bytes()))
+    image = gzip.decompress((KERNELS / "arm64-4k-le-efi/Image.gz").read_bytes())
+    for comp, data in (("gzip", gzip.compress(image)),
+                       ("lzma", lzma.compress(image, format=lzma.FORMAT_ALONE))):
+        (tmp_path / "payload").write_bytes(data)
+        subprocess.run(["mkimage", "-A", "arm64", "-O", "linux", "-T", "kernel", "-C", comp,
+                        "-a", "0x40080000", "-e", "0x40080000", "-n", "t", "-d",
+                        tmp_path / "payload", tmp_path / f"uImage-{comp}"], check=True,
+                       capture_output=True, timeout=60)
+    real = {"vmlinux": ("ppc64", True), "vmlinux.gz": ("ppc64", False),
+            "uImage-gzip": ("arm64", True), "uImage-lzma": ("arm64", False)}
+    records = []
+    for name, (arch, accept) in real.items():
+        rec = kexec.run("kexec-tools", tmp_path / name, name, arch=arch).to_json()
+        assert rec["accept"] is accept, (name, rec["message"], rec["log_tail"])
+        assert "2.0.25-" in rec["loader_version"]
+        records.append(dict(rec, **{"class": name, "variant": name}))
+    table, disagreements, explained = compare(records, kimage_verdicts(tmp_path, set(real)))
+    assert not disagreements and not explained, (disagreements, explained)
+    assert sum(cell[2] for cell in table.values()) == len(records)
 
 
 def test_trixie_u_boot_and_qemu_agree_with_kimage(images, monkeypatch):

@@ -257,6 +257,7 @@ ELSEWHERE = {
         "layer/fit", "fit/bad-hash", "fit/no-kernel", "fit/not-a-kernel",
         "fit/data-outside-file", "fit/compression-mismatch", "fit/malformed",
         "fit/kernel-placement")},
+    "loader/codec-not-linked": "test_loader_builds.py",  # a build's verdict (by_build)
     # kdump pre-flight and the loader's write, in tests/test_preflight.py and test_patch.py
     **PREFLIGHT_AND_PATCH,
 }

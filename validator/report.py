@@ -98,6 +98,13 @@ def _text_image(r: ImageResult, color: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _libraries(libraries: list[str]) -> str:
+    """A build's optional libraries for the loaders line: "zlib only", "zlib, liblzma"."""
+    if not libraries:
+        return "no optional library"
+    return f"{libraries[0]} only" if len(libraries) == 1 else ", ".join(libraries)
+
+
 def _consequences(f, indent: str) -> list[str]:
     """What follows from a root-cause finding, one ``-> rule: message`` line each under
     the finding's message."""
@@ -174,13 +181,19 @@ def render_check_text(results: list[ImageResult], color: bool | None = None) -> 
                 # NAME@VERSION when one release was asked for; else the newest release
                 # and the older ranges whose verdict differs
                 at = f"@{v['version']}" if "by_version" not in v and v.get("version") else ""
+                if at and v.get("build") and "by_build" not in v:
+                    at += f"+{v['build']}"  # NAME@VERSION+BUILD asked for
                 older = "; ".join(
                     (r["from"] if r["from"] == r["to"] else f"{r['from']}\u2013{r['to']}")
                     + (" accept" if r["verdict"] == "accept" else " REJECT")
                     + (f": {', '.join(r['reasons'])}" if r["reasons"] else "")
                     for r in v.get("by_version") or ())
                 parts.append(f"{name}{at} {mark}{why}" + (
-                    f" at {v['version']} ({older})" if older else ""))
+                    f" at {v['version']} ({older})" if older else "") + "".join(
+                    f", but {b['title']} ({_libraries(b['libraries'])}) "
+                    + ("accepts" if b["verdict"] == "accept" else "REJECTS")
+                    + (f": {', '.join(b['reasons'])}" if b["reasons"] else "")
+                    for b in v.get("by_build") or ()))
             lines.append(e("  loaders  " + "; ".join(parts)))
         lines.append(f"  verdict  {_paint(r.verdict, r.verdict, color)}")
         blocks.append("\n".join(lines))
@@ -252,6 +265,33 @@ SCHEMA: dict = {
                                 "properties": {
                                     "from": {"type": "string"},
                                     "to": {"type": "string"},
+                                    "verdict": {"enum": ["accept", "reject", "n/a"]},
+                                    "reasons": {"type": "array",
+                                                "items": {"type": "string"}},
+                                    "notes": {"type": "array", "items": {"type": "string"}},
+                                },
+                            }},
+                        "build": {"type": "string", "description":
+                                  "the build judged (loaders with several builds, e.g. "
+                                  "kexec-tools: upstream, debian; NAME@VERSION+BUILD asks "
+                                  "for one)"},
+                        "libraries": {"type": "array", "items": {"type": "string"},
+                                      "description": "the optional libraries that build "
+                                                     "links on the image's architecture"},
+                        "by_build": {
+                            "type": "array",
+                            "description": "present when no build was asked for: the "
+                                           "other builds whose verdict differs at the "
+                                           "release judged",
+                            "items": {
+                                "type": "object",
+                                "required": ["build", "title", "libraries", "verdict",
+                                             "reasons", "notes"],
+                                "properties": {
+                                    "build": {"type": "string"},
+                                    "title": {"type": "string"},
+                                    "libraries": {"type": "array",
+                                                  "items": {"type": "string"}},
                                     "verdict": {"enum": ["accept", "reject", "n/a"]},
                                     "reasons": {"type": "array",
                                                 "items": {"type": "string"}},

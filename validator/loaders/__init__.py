@@ -9,11 +9,20 @@ optionally ``REJECTS_BY_VERSION`` ({rule ID: (first, last, note)}: refused only 
 ``first`` to ``last``, inclusive, None for open) and, where a loader's behaviour depends on
 more than findings, ``special(ctx, version)`` returning extra (rule ID or None, note,
 rejects) entries for that release.
+
+A loader that distributions build in more than one way also declares ``BUILDS`` ({name:
+Build}: the optional libraries each build links, with the evidence), ``DEFAULT_BUILD``
+(the build judged when none is named) and ``REJECTS_WITH_LIBRARY`` ({rule ID: (library,
+note)}: refused only by a build that links that library); its ``special`` is then
+``special(ctx, version, libraries)``. ``NAME@VERSION+BUILD`` (semver build metadata, e.g.
+``kexec-tools@2.0.29+debian``) judges one build of one release.
 """
 
 from __future__ import annotations
 
 import importlib
+
+from validator.catalogue import rule
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,12 +31,32 @@ if TYPE_CHECKING:
 
 LOADER_MODULES = ("kexec_tools", "kexec_file", "u_boot", "grub", "efi", "qemu")
 
+#: The reason a build refuses a kernel whose codec it cannot undo (reported by the
+#: verdicts that name it, see ``unreported``).
+CODEC_NOT_LINKED = "loader/codec-not-linked"
+rule(CODEC_NOT_LINKED, "info",
+     "the kernel's compression needs a library that a build of the loader does not link",
+     "kexec-tools undoes gzip only when built with zlib, xz and lzma only with liblzma, zstd "
+     "(2.0.31+) only with libzstd: configure links each library it finds, and without one "
+     "kexec/zlib.c, lzma.c or zstd.c compile to a stub that undoes nothing, so the "
+     "compressed bytes are probed as they are and no probe takes them. Debian builds "
+     "kexec-tools with zlib only on arm64 and without zlib on ppc64el: a zstd or xz kernel, "
+     "or a zboot with a zstd or lzma payload, that an upstream build loads is refused there. "
+     "The verdict of each build is in the loader's by_build; --loader "
+     "kexec-tools@VERSION+debian judges Debian's build.",
+     "kexec-tools v2.0.32 configure.ac (--with-zlib, --with-lzma, --with-zstd), kexec/zlib.c, "
+     "kexec/lzma.c, kexec/zstd.c, kexec/kexec.c slurp_decompress_file; Debian kexec-tools "
+     "1:2.0.25-3+deb12u3, 1:2.0.29-2, 1:2.0.32-3 Build-Depends (libz-dev [arm64 ia64]) and "
+     "readelf -d of their kexec; loader-truth runs (loadertruth/, README 'Loader truth')",
+     ("kexec-tools",))
+
 
 class Verdict:
     """One loader's verdict: "accept", "reject" or "n/a"; ``reasons`` are the rule IDs
     that decide a rejection."""
 
-    __slots__ = ("loader", "verdict", "reasons", "notes", "why", "version", "by_version")
+    __slots__ = ("loader", "verdict", "reasons", "notes", "why", "version", "by_version",
+                 "build", "libraries", "title", "by_build")
 
     def __init__(self, loader: str, verdict: str, reasons: list[str] | None = None,
                  notes: list[str] | None = None, version: str | None = None) -> None:
@@ -39,6 +68,13 @@ class Verdict:
         #: releases (oldest first) whose verdict differs from this one, as ranges; None
         #: when one release was asked for
         self.by_version: list[VersionRange] | None = []
+        #: the build judged, its optional libraries and its title (loaders with BUILDS only)
+        self.build: str | None = None
+        self.libraries: tuple[str, ...] = ()
+        self.title = ""
+        #: the other builds whose verdict at this release differs; None when a build was
+        #: asked for (and for loaders without BUILDS)
+        self.by_build: list[Verdict] | None = None
 
     def __eq__(self, other: object) -> bool:
         return type(other) is Verdict and (self.loader, self.to_dict()) == (
@@ -54,7 +90,30 @@ class Verdict:
                "version": self.version}
         if self.by_version is not None:
             out["by_version"] = [r.to_dict() for r in self.by_version]
+        if self.build is not None:
+            out["build"], out["libraries"] = self.build, list(self.libraries)
+        if self.by_build is not None:
+            out["by_build"] = [{"build": b.build, "title": b.title,
+                                "libraries": list(b.libraries), "verdict": b.verdict,
+                                "reasons": b.reasons, "notes": b.notes}
+                               for b in self.by_build]
         return out
+
+
+class Build:
+    """One way a loader is built: the optional libraries it links, by architecture (kimage's
+    ``arch`` fact; the key None stands for every architecture not listed), and where that
+    was read."""
+
+    __slots__ = ("name", "title", "by_arch", "evidence")
+
+    def __init__(self, name: str, title: str, by_arch: dict[str | None, tuple[str, ...]],
+                 evidence: str) -> None:
+        self.name, self.title, self.by_arch, self.evidence = name, title, by_arch, evidence
+
+    def libraries(self, arch: str | None) -> tuple[str, ...] | None:
+        """The libraries this build links on ``arch``; None when that is not known."""
+        return self.by_arch.get(arch, self.by_arch.get(None))
 
 
 class VersionRange:
@@ -76,9 +135,10 @@ class LoaderSpecError(ValueError):
 
 
 def version_key(version: str) -> tuple:
-    """"2.0.29" -> (2, 0, 29); "2025.01" -> (2025, 1); non-numeric parts sort first."""
+    """"2.0.29" -> (2, 0, 29); "2025.01" -> (2025, 1); non-numeric parts sort first; build
+    metadata ("+debian") does not count, as in semver."""
     return tuple(int(p) if p.isascii() and p.isdigit() else -1
-                 for p in version.replace("-", ".").split("."))
+                 for p in version.partition("+")[0].replace("-", ".").split("."))
 
 
 def at_least(version: str, first: str) -> bool:
@@ -89,11 +149,20 @@ def releases(module) -> list[str]:
     return [r[0] for r in module.RELEASES]
 
 
+def split_build(version: str) -> tuple[str, str | None]:
+    """"2.0.29+debian" -> ("2.0.29", "debian"); "2.0.29" -> ("2.0.29", None)."""
+    release, plus, build = version.partition("+")
+    return release, (build if plus else None)
+
+
 def parse_spec(spec: str) -> tuple[str, str | None]:
-    """``"kexec-tools@2.0.29"`` -> ("kexec-tools", "2.0.29"), checked against the models.
+    """``"kexec-tools@2.0.29"`` -> ("kexec-tools", "2.0.29"), checked against the models;
+    ``"kexec-tools@2.0.29+debian"`` -> ("kexec-tools", "2.0.29+debian"): the version
+    carries the build as semver build metadata (``split_build`` parts them).
 
     A version between two modelled releases is judged as the older one (nothing changed
-    in between that the model knows of); one before the oldest modelled is refused."""
+    in between that the model knows of); one before the oldest modelled is refused, and
+    so is a build the loader does not model."""
     name, _, version = spec.partition("@")
     by_name = {m.NAME: m for m in modules()}
     module = by_name.get(name)
@@ -102,10 +171,19 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     if not _:
         return name, None
     known = releases(module)
-    plain = version.replace(".", "").replace("-", "")
-    if not (plain.isascii() and plain.isalnum() and version[:1].isdigit()):
+    release, build = split_build(version)
+    plain = release.replace(".", "").replace("-", "")
+    if not (plain.isascii() and plain.isalnum() and release[:1].isdigit()):
         raise LoaderSpecError(f"{spec}: expected {name}@VERSION, e.g. {name}@{known[-1]}")
-    if version_key(version) < version_key(known[0]):
+    if build is not None:
+        builds = getattr(module, "BUILDS", None)
+        if not builds:
+            raise LoaderSpecError(f"{spec}: {name} has no builds modelled; expected "
+                                  f"{name}@VERSION, e.g. {name}@{known[-1]}")
+        if build not in builds:
+            raise LoaderSpecError(f"{spec}: unknown build {build!r} of {name}; expected "
+                                  f"{name}@VERSION+BUILD, BUILD one of {', '.join(builds)}")
+    if version_key(release) < version_key(known[0]):
         raise LoaderSpecError(f"{spec}: {name} is modelled from {known[0]} "
                               f"(releases {', '.join(known)})")
     return name, version
@@ -116,19 +194,25 @@ def release_for(module, version: str) -> str:
     return [r for r in releases(module) if version_key(r) <= version_key(version)][-1]
 
 
-def rejects_at(module, version: str) -> dict[str, str]:
-    """{rule ID: note} of the findings that make ``module`` refuse at ``version``."""
+def rejects_at(module, version: str, libraries: tuple[str, ...] | None = None
+               ) -> dict[str, str]:
+    """{rule ID: note} of the findings that make ``module`` refuse at ``version`` (built
+    with ``libraries``; None: every refusal a library brings)."""
     out = dict(module.REJECTS)
     for rule_id, (first, last, note) in getattr(module, "REJECTS_BY_VERSION", {}).items():
         if (first is None or at_least(version, first)) and (
                 last is None or at_least(last, version)):
             out[rule_id] = note
+    for rule_id, (library, note) in getattr(module, "REJECTS_WITH_LIBRARY", {}).items():
+        if libraries is None or library in libraries:
+            out[rule_id] = note
     return out
 
 
 def rejects_any_version(module) -> set[str]:
-    """Rule IDs ``module``'s tables refuse for at one release or more."""
-    return set(module.REJECTS) | set(getattr(module, "REJECTS_BY_VERSION", {}))
+    """Rule IDs ``module``'s tables refuse for at one release (or build) or more."""
+    return (set(module.REJECTS) | set(getattr(module, "REJECTS_BY_VERSION", {}))
+            | set(getattr(module, "REJECTS_WITH_LIBRARY", {})))
 
 
 #: A kernel header that the file ends inside: loaders that never see the file's size
@@ -152,10 +236,13 @@ def names() -> list[str]:
 
 def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
     """``{loader name: Verdict}`` for every loader (or those in ``only``: names, or
-    ``NAME@VERSION`` specs that judge that release).
+    ``NAME@VERSION`` specs that judge that release, or ``NAME@VERSION+BUILD`` that judge
+    that build of it).
 
     Without a version a loader is judged at its newest modelled release, and the verdict's
-    ``by_version`` holds the ranges of older releases whose verdict differs. A file in
+    ``by_version`` holds the ranges of older releases whose verdict differs. Without a
+    build a loader with ``BUILDS`` is judged as its ``DEFAULT_BUILD``, and ``by_build``
+    holds the other builds whose verdict differs at the release judged. A file in
     which no kernel was found (format "unknown", no ELF with a PT_LOAD that an ELF loader
     would load, no kernel header cut short) is refused by every loader that applies, for
     the errors that say why. Every reason a verdict names is a finding: a rule a loader's
@@ -176,46 +263,75 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
     for module in modules():
         if wanted and module.NAME not in wanted:
             continue
-        version = wanted.get(module.NAME)
+        asked = wanted.get(module.NAME)
+        version, build = split_build(asked) if asked else (None, None)
         newest = releases(module)[-1]
-        if not module.applies(ctx):
-            out[module.NAME] = Verdict(module.NAME, "n/a",
-                                       notes=[getattr(module, "NOT_APPLICABLE", "")],
-                                       version=version or newest)
+        if not module.applies(ctx) or no_kernel:
+            v = (Verdict(module.NAME, "n/a", notes=[getattr(module, "NOT_APPLICABLE", "")],
+                         version=version or newest) if not module.applies(ctx) else
+                 Verdict(module.NAME, "reject", list(why_none),
+                         ["no kernel image was found in the file"], version=version or newest))
+            _set_build(ctx, module, v, build)
             if version is not None:
-                out[module.NAME].by_version = None
-            continue
-        if no_kernel:
-            out[module.NAME] = Verdict(module.NAME, "reject", list(why_none),
-                                       ["no kernel image was found in the file"],
-                                       version=version or newest)
-            if version is not None:
-                out[module.NAME].by_version = None
-            continue
-        if version is not None:
-            v = _judge_release(ctx, module, found, release_for(module, version))
-            v.version, v.by_version = version, None
+                v.by_version = None
             out[module.NAME] = v
             continue
-        per = [(r, _judge_release(ctx, module, found, r)) for r in releases(module)]
-        v = out[module.NAME] = per[-1][1]
-        v.by_version = _ranges(per, v)
+        if version is not None:
+            v = _judge_release(ctx, module, found, release_for(module, version), build)
+            v.version, v.by_version = version, None
+        else:
+            per = [(r, _judge_release(ctx, module, found, r, build))
+                   for r in releases(module)]
+            v = per[-1][1]
+            v.by_version = _ranges(per, v)
+        if build is None and getattr(module, "BUILDS", None):
+            release = release_for(module, version or newest)
+            v.by_build = [b for b in (_judge_release(ctx, module, found, release, name)
+                                      for name in module.BUILDS
+                                      if name != module.DEFAULT_BUILD)
+                          if (b.verdict, b.reasons) != (v.verdict, v.reasons)]
+        out[module.NAME] = v
     return out
 
 
-def _judge_release(ctx: Context, module, found: set[str], release: str) -> Verdict:
-    table = rejects_at(module, release)
+def _set_build(ctx: Context, module, v: Verdict, build: str | None) -> tuple[str, ...] | None:
+    """Record on ``v`` the build judged (``build``, else the module's default) and its
+    libraries on the image's architecture; return those libraries (None for a loader
+    without BUILDS: every refusal a library brings applies)."""
+    builds = getattr(module, "BUILDS", None)
+    if not builds:
+        return None
+    default = builds[module.DEFAULT_BUILD]
+    chosen = builds[build or module.DEFAULT_BUILD]
+    arch = ctx.facts.get("arch")
+    libraries = chosen.libraries(arch)
+    if libraries is None:  # that build is not known on this architecture
+        libraries = default.libraries(arch) or ()
+        v.notes.append(f"{chosen.title} on {arch or 'this architecture'} is not modelled: "
+                       f"judged as {default.title}")
+    v.build, v.libraries, v.title = chosen.name, libraries, chosen.title
+    if build is None:
+        v.by_build = []
+    return libraries
+
+
+def _judge_release(ctx: Context, module, found: set[str], release: str,
+                   build: str | None = None) -> Verdict:
+    v = Verdict(module.NAME, "accept", version=release)
+    libraries = _set_build(ctx, module, v, build)
+    table = rejects_at(module, release, libraries)
     reasons = sorted(rule for rule in found if rule in table)
-    notes, why = [], {}
+    notes, why = list(v.notes), {}
     special = getattr(module, "special", None)
-    for rule_id, note, rejects in (special(ctx, release) if special else ()):
+    entries = () if special is None else (
+        special(ctx, release) if libraries is None else special(ctx, release, libraries))
+    for rule_id, note, rejects in entries:
         if rejects and rule_id and rule_id not in reasons:
             reasons.append(rule_id)
             why[rule_id] = note
         notes.append(note)
-    v = Verdict(module.NAME, "reject" if reasons else "accept", reasons,
-                [n for n in notes if n], version=release)
-    v.why = why
+    v.verdict = "reject" if reasons else "accept"
+    v.reasons, v.notes, v.why = reasons, [n for n in notes if n], why
     return v
 
 
@@ -244,14 +360,17 @@ def unreported(verdicts: dict, findings: list[Finding]) -> list[Finding]:
     by_rule: dict[str, list[str]] = {}
     why: dict[tuple[str, str], str] = {}
     for name, v in verdicts.items():
-        for each in (v, *(r.verdict for r in v.by_version or ())):
+        for each in (v, *(r.verdict for r in v.by_version or ()), *(v.by_build or ())):
             for rule_id in each.reasons:
                 if rule_id in found:
                     continue
                 if name not in by_rule.setdefault(rule_id, []):
                     by_rule[rule_id].append(name)
-                if rule_id in each.why:
-                    why.setdefault((name, rule_id), each.why[rule_id])
+                if rule_id in each.why:  # a build asked for or in by_build says which
+                    named = any(each is b for b in v.by_build or ()) or (
+                        each is v and v.build is not None and v.by_build is None)
+                    why.setdefault((name, rule_id), f"{each.title}: {each.why[rule_id]}"
+                                   if named else each.why[rule_id])
     out = []
     for rule_id, names in by_rule.items():
         notes = [f"{n}: {why[n, rule_id]}" for n in names if (n, rule_id) in why]

@@ -1,7 +1,8 @@
 """kexec-tools (userspace ``kexec -l`` / ``-p``, the kexec_load path).
 
 arm64: probes vmlinux ELF, Image (magic only), uImage and, from 2.0.27, zboot
-(kexec/arch/arm64/kexec-arm64.c ``file_type[]``); undoes gzip, xz/lzma and zstd itself;
+(kexec/arch/arm64/kexec-arm64.c ``file_type[]``); undoes gzip, xz/lzma and zstd itself
+when built with their libraries (see "By build");
 the Image's endianness, page size and placement bits are never read; image_size 0 means
 text_offset 0x80000 and 16 MiB. ppc64: only ELF (elf-ppc64), EM_PPC64 or EM_PPC; the head
 is not checked, "run0" becomes 1 for a panic kernel. Versions: horms/kexec-tools up to
@@ -34,12 +35,26 @@ By release (horms/kexec-tools; the release of each commit from ``git describe
 - 2.0.32 (15d78e5): the zboot's decompressed Image must have "PE\\0\\0" at an e_lfanew
   within 0..4096 (8322826, include/pe.h get_pehdr_offset); 2.0.31 reads it unchecked.
 
-The verdict is that of an upstream build with its optional libraries (zlib, liblzma,
-libzstd). Debian's builds (12, 13 and unstable) link zlib only, so they undo neither
-xz/lzma nor zstd: Debian's 2.0.32 refuses a zstd zboot. Seen and not modelled
-(loadertruth.compare.EXPLAINED): that; a zboot payload is undone by its content, not
-by the name in the header (slurp_decompress_file sniffs the magic), so a gzip payload
-named "lzma" loads where kimage, decoding by the name, finds no kernel;
+By build (``BUILDS``; ``kexec-tools@VERSION+BUILD`` judges one): configure.ac (v2.0.32
+lines 106-194; zstd from 2.0.31) links zlib, liblzma and libzstd when it finds them
+(``--with-zlib``, ``--with-lzma``, ``--with-zstd``, each on by default). Without one,
+kexec/zlib.c, lzma.c or zstd.c compile a stub that returns NULL, and
+slurp_decompress_file (kexec/kexec.c: zlib, then zstd, then lzma, then the file as it
+is) hands the compressed bytes to the probes, which refuse them: raw Image.gz, Image.xz,
+Image.lzma, Image.zst and a zboot payload (pez_prepare calls slurp_decompress_file) each
+need their library. zlib also gates uImage_probe (kexec/kexec-uImage.c ``#ifdef
+HAVE_LIBZ``): the header and data CRC checks and IH_COMP_GZIP; other ih_comp values are
+refused by every build. The default build is "upstream" (all three libraries). Debian
+builds with zlib on arm64 only (Build-Depends ``libz-dev [arm64 ia64]`` in 1:2.0.25-3+deb12u3,
+1:2.0.29-2 and 1:2.0.32-3; ``readelf -d`` of the arm64 kexec of 12, 13 and unstable: libz,
+libxenctrl, libc; of Debian 12's ppc64el kexec: libc only), so Debian's 2.0.32 refuses a
+zstd zboot. Not modelled: Ubuntu (its packaging could not be read here) and Fedora (its
+2.0.31 of May 2025 linked libz and liblzma but not libzstd, rhkdump/kdump-utils#83; what
+it links today was not read).
+
+Seen and not modelled (loadertruth.compare.EXPLAINED): a zboot payload is undone by its
+content, not by the name in the header (slurp_decompress_file sniffs the magic), so a
+gzip payload named "lzma" loads where kimage, decoding by the name, finds no kernel;
 ``-p`` does not range-check text_offset and places a wrapping value below the crash
 region; whether ``-p`` fits the kernel into the host's crash region is ``kimage
 preflight``'s question, not ``check``'s.
@@ -47,7 +62,7 @@ preflight``'s question, not ``check``'s.
 
 from __future__ import annotations
 
-from validator.loaders import at_least
+from validator.loaders import CODEC_NOT_LINKED, Build, at_least
 from validator.rules.engine import Context
 
 NAME = "kexec-tools"
@@ -70,11 +85,42 @@ UKI = "2.0.30"
 ZBOOT_PROBE, ZBOOT_KEXEC_LOAD, ZSTD, PE_BOUND, SIGNED_CUT = (
     "2.0.27", "2.0.28", "2.0.31", "2.0.32", "2.0.31")
 
+#: The optional libraries of each build, by kimage's ``arch`` fact (None: any other).
+BUILDS = {
+    "upstream": Build("upstream", "an upstream build",
+                      {None: ("zlib", "liblzma", "libzstd")},
+                      "configure.ac v2.0.32: --with-zlib, --with-lzma, --with-zstd default "
+                      "to yes; each library is linked when its header and library are found"),
+    "debian": Build("debian", "Debian's build", {"arm64": ("zlib",), "ppc64": ()},
+                    "Debian kexec-tools 1:2.0.25-3+deb12u3, 1:2.0.29-2, 1:2.0.32-3: "
+                    "Build-Depends libz-dev [arm64 ia64]; readelf -d of the arm64 kexec of "
+                    "Debian 12, 13 and unstable: NEEDED libxenctrl, libz, libc; of Debian "
+                    "12's ppc64el kexec: libc only"),
+}
+DEFAULT_BUILD = "upstream"
+#: os-release ID -> the build that distribution ships (only builds read from its packages)
+DISTRO_BUILDS = {"debian": "debian"}
+#: The library that undoes each codec (kexec/zlib.c, lzma.c: xz and lzma-alone, zstd.c).
+CODEC_LIBRARY = {"gzip": "zlib", "xz": "liblzma", "lzma": "liblzma", "zstd": "libzstd"}
+
+
+def build_for_distro(os_release_id: str) -> str | None:
+    """The build of kexec-tools the distribution with this os-release ``ID`` ships
+    ("debian" for Debian), or None when kimage does not know it."""
+    if not isinstance(os_release_id, str):
+        return None
+    return DISTRO_BUILDS.get(os_release_id.strip().strip("\"'").lower())
+
+
+#: Refused only by a build that links the library: {rule ID: (library, note)}.
+REJECTS_WITH_LIBRARY = {
+    "uimage/bad-header-crc": ("zlib", "uImage_probe: 'Header checksum of the uImage does not "
+                              "match' (checked only when built with zlib: HAVE_LIBZ)"),
+    "uimage/bad-data-crc": ("zlib", "uImage_probe: 'The data CRC does not match' (checked "
+                            "only when built with zlib: HAVE_LIBZ)"),
+}
+
 REJECTS = {
-    "uimage/bad-header-crc": "uImage_probe: 'Header checksum of the uImage does not match' "
-                             "(checked when built with zlib, as distributions build it)",
-    "uimage/bad-data-crc": "uImage_probe: 'The data CRC does not match' (checked when "
-                           "built with zlib, as distributions build it)",
     "layer/unknown-format": "no probe in file_type[] accepts the file",
     "arm64/bad-magic": "image_arm64_probe: arm64_header_check_magic",
     "arm64/truncated-header": "image_arm64_probe: file shorter than the header",
@@ -94,15 +140,20 @@ REJECTS = {
                  "vmlinuz, uki; uImage_probe needs the legacy magic)",
 }
 
-#: Compression kexec-tools undoes before probing (kexec.c slurp_decompress_file);
-#: zstd from 2.0.31.
-DECOMPRESSES = {"gzip", "xz", "lzma", "zstd"}
 #: zboot methods pez_arm64_probe takes: the first four bytes of the name (zstd from 2.0.31).
 ZBOOT_METHODS = ("gzip", "zstd", "lzma")
+#: ih_comp values uImage_probe takes (IH_COMP_GZIP only with zlib), every release.
+UIMAGE_COMPRESSION = (None, "gzip")
+#: The file that is a stub when the library is not linked.
+LIBRARY_SOURCE = {"zlib": "kexec/zlib.c", "liblzma": "kexec/lzma.c", "libzstd": "kexec/zstd.c"}
+UPSTREAM_LIBRARIES = BUILDS[DEFAULT_BUILD].by_arch[None]
 
 
-def decompresses(version: str) -> set[str]:
-    return DECOMPRESSES if at_least(version, ZSTD) else DECOMPRESSES - {"zstd"}
+def decompresses(version: str, libraries: tuple[str, ...] = UPSTREAM_LIBRARIES) -> set[str]:
+    """The codecs slurp_decompress_file of ``version`` undoes when built with
+    ``libraries`` (zstd from 2.0.31)."""
+    codecs = {codec for codec, library in CODEC_LIBRARY.items() if library in libraries}
+    return codecs if at_least(version, ZSTD) else codecs - {"zstd"}
 
 
 def zboot_methods(version: str) -> tuple[str, ...]:
@@ -119,7 +170,8 @@ ELF_MACHINES = {"EM_PPC64", "EM_PPC", "EM_AARCH64"}
 ELF_TYPES = {"ET_EXEC", "ET_DYN", "ET_CORE"}
 
 
-def special(ctx: Context, version: str = RELEASES[-1][0]):
+def special(ctx: Context, version: str = RELEASES[-1][0],
+            libraries: tuple[str, ...] = UPSTREAM_LIBRARIES):
     elf = ctx.layer("elf")
     if elf is not None:
         if elf.get("machine") not in ELF_MACHINES:
@@ -129,15 +181,20 @@ def special(ctx: Context, version: str = RELEASES[-1][0]):
         elif elf.get("machine") == "EM_PPC" and ctx.result.format == "unknown":
             yield (None, "elf_ppc64_probe takes EM_PPC and loads it as a ppc64 kernel", False)
     compression = ctx.facts.get("compression")
-    zboot = ctx.layer("zboot")
+    zboot, uimage = ctx.layer("zboot"), ctx.layer("uimage")
     if ctx.layer("uki") is not None and (reason := _uki(zboot, compression, version)):
         yield ("layer/uki", reason, True)
     elif zboot is not None:
-        yield from _zboot(ctx, zboot, version)
+        yield from _zboot(ctx, zboot, version, libraries)
+    elif uimage is not None and uimage.get("compression") is not None:
+        yield from _uimage(uimage, libraries)
     elif compression and compression not in decompresses(version):
         since = " before 2.0.31 (a7fcd42)" if compression == "zstd" else ""
         yield ("layer/compressed", f"kexec-tools {version} does not undo {compression}{since}",
                True)
+    elif compression and compression not in decompresses(version, libraries):
+        yield (CODEC_NOT_LINKED, _not_linked(compression, "the kernel is probed as it is, "
+                                             "compressed, and no probe takes it"), True)
     if ctx.header.get("image_size") == 0:
         yield (None, "image_size 0: assumes text_offset 0x80000 and 16 MiB", False)
     if ctx.result.format == "ppc64-head" and ctx.header.get("run_at_load") == 0x72756E30:
@@ -159,7 +216,24 @@ def _uki(zboot: dict | None, compression: str | None, version: str) -> str | Non
             "(kexec_file_load) loads .linux")
 
 
-def _zboot(ctx: Context, zboot: dict, version: str):
+def _not_linked(codec: str, then: str) -> str:
+    library = CODEC_LIBRARY[codec]
+    return (f"no {library} linked ({LIBRARY_SOURCE[library]} is a stub), so {codec} is not "
+            f"undone: {then}")
+
+
+def _uimage(uimage: dict, libraries: tuple[str, ...]):
+    method = uimage.get("compression")
+    if method not in UIMAGE_COMPRESSION:
+        yield ("layer/compressed", f"uImage_probe: 'uImage uses unsupported compression "
+               f"method' ({method}: only none and gzip)", True)
+    elif method == "gzip" and "zlib" not in libraries:
+        yield (CODEC_NOT_LINKED, "uImage_probe takes IH_COMP_GZIP only when built with zlib "
+               "(kexec/kexec-uImage.c HAVE_LIBZ): 'uImage uses unsupported compression "
+               "method'", True)
+
+
+def _zboot(ctx: Context, zboot: dict, version: str, libraries: tuple[str, ...]):
     method = str(zboot.get("compression") or "")
     if not at_least(version, ZBOOT_PROBE):
         yield ("layer/zboot", f"kexec-tools {version} has no zboot probe (pez_arm64_probe "
@@ -176,6 +250,12 @@ def _zboot(ctx: Context, zboot: dict, version: str):
         takes = ", ".join(zboot_methods(version))
         yield ("layer/zboot", f"zboot payload {method!r}: pez_arm64_probe of kexec-tools "
                f"{version} takes only {takes}", True)
+        return
+    # the codec by name and content (set only when they agree: a mismatch is a finding)
+    codec = ctx.facts.get("compression")
+    if codec in CODEC_LIBRARY and codec not in decompresses(version, libraries):
+        yield (CODEC_NOT_LINKED, _not_linked(codec, "pez_prepare gets the payload back "
+                                             "as it is and finds no arm64 Image in it"), True)
         return
     if at_least(version, PE_BOUND):
         bad = next((f.rule for f in ctx.result.findings
