@@ -127,12 +127,18 @@ def qemu() -> str | None:
     if not (binary.is_file() and ld):
         return None
     wrapper = CACHE / f"bin-{suite()}" / "qemu-system-aarch64"
-    if not wrapper.is_file():
+    path = ":".join(str(d) for d in libs)
+    # Modules: the suite's own first (QEMU_MODULE_DIR); one it lacks is looked for in the
+    # host's /usr/lib/x86_64-linux-gnu/qemu, and once the system has a qemu of its own
+    # (with qemu-system-gui) that module is "from another build" and the run ends in an
+    # assertion. The default audio backend is what pulls audio-pa (and ui-opengl) in:
+    # ``-audio none`` (QEMU 7.1 on) asks for none.
+    text = (f'#!/bin/sh\nQEMU_MODULE_DIR="{libs[0]}/qemu" exec "{ld}" --library-path '
+            f'"{path}" "{binary}" -L "{root}/usr/share/qemu" -audio none "$@"\n')
+    if not wrapper.is_file() or wrapper.read_text() != text:
         wrapper.parent.mkdir(parents=True, exist_ok=True)
         tmp = wrapper.with_suffix(".tmp")
-        path = ":".join(str(d) for d in libs)
-        tmp.write_text(f'#!/bin/sh\nexec "{ld}" --library-path "{path}" '
-                       f'"{binary}" -L "{root}/usr/share/qemu" "$@"\n')
+        tmp.write_text(text)
         tmp.chmod(0o755)
         tmp.replace(wrapper)
     return str(wrapper)
