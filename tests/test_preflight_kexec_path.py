@@ -276,3 +276,77 @@ def test_the_real_kexec_makes_the_modelled_calls(suite, version, which, kernel, 
     assert real["calls"] == made
     assert bool(real["refused"]) == any(a["outcome"] == "refused"
                                         for a in doc["kexec_path"]["steps"])
+
+
+# --- each turn of the path, on a host whose kernel has kexec_file_load --------------------
+
+#: arm64-4k-crash512m's Debian 6.1 config excerpt with CONFIG_KEXEC_FILE set (as Fedora
+#: and Ubuntu build it): kexec_file_load exists, so the kernel's own errno decides.
+KEXEC_FILE_CONFIG = ("CONFIG_ARM64_4K_PAGES=y\nCONFIG_KEXEC=y\nCONFIG_KEXEC_FILE=y\n"
+                     "CONFIG_CRASH_DUMP=y\nCONFIG_RELOCATABLE=y\n")
+SYN = ROOT / "corpus" / "synthetic" / "arm64"
+
+
+def _host(tmp_path, base="arm64-4k-crash512m", **files) -> Path:
+    root = tmp_path / base
+    shutil.copytree(SYSROOTS / base, root, symlinks=True)
+    (root / "boot").mkdir(exist_ok=True)
+    for rel, text in {"boot/config-6.1.0-50-arm64": KEXEC_FILE_CONFIG, **files}.items():
+        (root / rel).write_text(text)
+    return root
+
+
+@pytest.mark.parametrize("image, options, files, want, verdict", [
+    # image_size 0 (a pre-3.17 header): arm64 image_load returns -EINVAL
+    # (arch/arm64/kernel/kexec_image.c, "!h->image_size"); EINVAL falls back (v2.0.29
+    # kexec/kexec.c 1403-1419) and kexec_load takes it (16 MiB assumed).
+    ("v3.12-le-noefi.img", ("--kexec-tools", "2.0.29"), {},
+     [("kexec_file_load", "EINVAL", "fallback"), ("kexec_load", None, "loads")], "warn"),
+    # -s: the same EINVAL ends the command ("syscall kexec_file_load not available.").
+    ("v3.12-le-noefi.img", ("--kexec-tools", "2.0.29", "--loader", "kexec-file"), {},
+     [("kexec_file_load", "EINVAL", "final")], "fail"),
+    # kexec_load_disabled: kexec_load_permitted() fails first: -EPERM, not a fallback errno.
+    ("v5.8-4k-le-anywhere-efi.img", ("--kexec-tools", "2.0.29"),
+     {"proc/sys/kernel/kexec_load_disabled": "1\n"},
+     [("kexec_file_load", "EPERM", "final")], "fail"),
+    # A 16 MiB region cannot hold image_size + text_offset (27.5 MiB): kexec_add_buffer's
+    # kexec_locate_mem_hole returns -EADDRNOTAVAIL; no fallback.
+    ("v5.8-4k-le-anywhere-efi.img", ("--kexec-tools", "2.0.29", "--crashkernel",
+                                     "16M@0xd8000000"), {},
+     [("kexec_file_load", "EADDRNOTAVAIL", "final")], "fail"),
+    # Before 2.0.27, plain -p is kexec_load whatever the kernel has. (A pre-3.17 header
+    # states no byte order or page size: the arch and page-size steps warn.)
+    ("v3.12-le-noefi.img", ("--kexec-tools", "2.0.26"), {},
+     [("kexec_load", None, "loads")], "warn"),
+])
+def test_the_kernels_errno_decides_the_fallback(tmp_path, image, options, files, want,
+                                                verdict):
+    rc, doc = preflight_json(SYN / image, "--sysroot", _host(tmp_path, **files), *options)
+    assert (calls(doc), doc["verdict"]) == (want, verdict)
+    assert doc["kexec_path"]["steps"][0]["available"] is True
+    assert rc == (1 if verdict == "fail" else 0)
+
+
+@pytest.mark.parametrize("version, want, verdict", [
+    # no zboot probe before 2.0.27: kexec_load's path refuses the PE
+    ("2.0.25", [("kexec_load", None, "refused")], "fail"),
+    # 2.0.27: pez_arm64_load hands kexec_file_load the decompressed Image, which the
+    # kernel takes (kexec/arch/arm64/kexec-vmlinuz-arm64.c; kexec_load only from 2.0.28)
+    ("2.0.27", [("kexec_file_load", None, "loads")], "pass"),
+])
+def test_a_zboot_by_release(tmp_path, version, want, verdict):
+    zboot = KERNELS / "arm64-4k-le-zboot-gzip/vmlinuz.efi"
+    rc, doc = preflight_json(zboot, "--sysroot", _host(tmp_path), "--kexec-tools", version)
+    assert (calls(doc), doc["verdict"]) == (want, verdict)
+    if verdict == "pass":
+        assert doc["loader"] == "kexec-file"
+        image = next(s for s in doc["steps"] if s["step"] == "image")
+        assert "unwraps it and passes the Image inside" in image["message"]
+
+
+def test_an_unsigned_image_under_lockdown_is_eperm_and_final(tmp_path):
+    # kernel/kexec_file.c kimage_validate_signature: not SIG_FORCE, locked down -> -EPERM
+    rc, doc = preflight_json(SYN / "v5.8-4k-le-anywhere-efi.img", "--sysroot",
+                             SYSROOTS / "arm64-lockdown-integrity", "--kexec-tools", "2.0.29")
+    assert calls(doc) == [("kexec_file_load", "EPERM", "final")]
+    assert rc == 1 and doc["loader"] == "kexec-file"

@@ -154,7 +154,8 @@ def plan(result: ImageResult, host: Host, tools: Tools, args: list[str]) -> Kexe
                 notes.append(f"kexec-tools {version} unwraps it and passes the Image inside "
                              f"(the kernel alone refuses the file: {', '.join(unwrapped)})")
             path.verdicts["kexec-file"] = {"verdict": "reject" if reasons else "accept",
-                                           "reasons": reasons, "notes": notes}
+                                           "reasons": reasons, "notes": notes,
+                                           "unwrapped": bool(unwrapped)}
     return path
 
 

@@ -102,7 +102,10 @@ def run(result: ImageResult, host: Host, loaders: tuple[str, ...] = LOADERS,
     decisions, recs = {}, {}
     for name in loaders:
         recs[name] = recommend(result, host, name, initrd, cmdline, host_cpus)
-        decisions[name] = decide(result, host, name, signature=signature, initrd=initrd,
+        sig = signature
+        if (path.verdicts.get(name) or {}).get("unwrapped"):
+            sig = image_signature(result, unwrapped=True)
+        decisions[name] = decide(result, host, name, signature=sig, initrd=initrd,
                                  discovery=discovery, recommendation=recs[name],
                                  verdict=path.verdicts.get(name))
     unjudged = discovery is not None and (discovery.kernel is None or not discovery.readable
