@@ -350,3 +350,33 @@ def test_an_unsigned_image_under_lockdown_is_eperm_and_final(tmp_path):
                              SYSROOTS / "arm64-lockdown-integrity", "--kexec-tools", "2.0.29")
     assert calls(doc) == [("kexec_file_load", "EPERM", "final")]
     assert rc == 1 and doc["loader"] == "kexec-file"
+
+
+def test_hostile_package_files_are_flagged_not_read(tmp_path):
+    from validator.kdump.host import read_host
+
+    (tmp_path / "var/lib/dpkg").mkdir(parents=True)
+    os.mkfifo(tmp_path / "var/lib/dpkg/status")  # refused before reading: no hang
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/os-release").write_bytes(b"ID=\x00\xff\n")
+    host = read_host(tmp_path)
+    assert host.kexec_tools is None and host.os_id is None
+    assert {m[1] for m in host.malformed} == {"/var/lib/dpkg/status", "/etc/os-release"}
+    os.unlink(tmp_path / "var/lib/dpkg/status")
+    (tmp_path / "var/lib/dpkg/status").write_text("Package: kexec-tools\nDescription: "
+                                                  + "x" * (65 << 10) + "\n")
+    host = read_host(tmp_path)
+    assert host.kexec_tools is None
+    assert any(m[1] == "/var/lib/dpkg/status" and "longer than" in m[2]
+               for m in host.malformed)
+
+
+def test_the_release_from_proc_version_when_osrelease_is_absent(tmp_path):
+    from validator.kdump.host import read_host
+
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/version").write_text(
+        "Linux version 6.12.57+deb13-arm64 (debian-kernel@lists.debian.org) (gcc) #1 SMP\n")
+    host = read_host(tmp_path)
+    assert host.osrelease == "6.12.57+deb13-arm64"
+    assert host.evidence["arch"][0].file == "/proc/version"
