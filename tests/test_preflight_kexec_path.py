@@ -205,6 +205,13 @@ def test_kexec_tools_option_overrides_the_host(tmp_path, kernel):
         p = kimage("preflight", "--sysroot", root, "--kexec-tools", bad)
         assert p.returncode == 2 and p.stdout == ""
         assert len(p.stderr.splitlines()) == 1 and "--kexec-tools" in p.stderr
+    # --loader kexec-tools@VERSION: that release, and -c (kexec_load only)
+    rc, doc = preflight_json("--sysroot", root, "--loader", "kexec-tools@2.0.29")
+    assert calls(doc) == [("kexec_load", None, "loads")]
+    assert doc["kexec_path"]["mode"] == "load" and doc["command"].startswith("kexec -p -c (")
+    for bad in ("kexec-file@6.12", "grub"):
+        p = kimage("preflight", "--sysroot", root, "--loader", bad)
+        assert p.returncode == 2 and len(p.stderr.splitlines()) == 1
 
 
 @pytest.mark.parametrize("version, want_calls, verdict", [

@@ -32,8 +32,9 @@ def register(sub) -> None:
                         "SIZE,low)")
     p.add_argument("--sysroot", metavar="DIR", default="/",
                    help="read the host from DIR laid out like / (default: /)")
-    p.add_argument("--loader", choices=("kexec-tools", "kexec-file"),
-                   help="kexec-tools: kexec -p -c (kexec_load); kexec-file: kexec -p -s "
+    p.add_argument("--loader", metavar="L",
+                   help="kexec-tools[@VERSION]: kexec -p -c (kexec_load; @VERSION as "
+                        "--kexec-tools); kexec-file: kexec -p -s "
                         "(kexec_file_load); default: the path the host's kexec -p takes "
                         "(its kexec-tools release and the kdump tool's arguments), or, "
                         "when neither is known, both decided and the better reported")
@@ -55,6 +56,15 @@ def run(args) -> int:
     from validator.kdump.host import HostError, read_host
     from validator.source import InputError
 
+    if args.loader is not None:
+        name, _, version = args.loader.partition("@")
+        if name not in ("kexec-tools", "kexec-file") or (version and name != "kexec-tools"):
+            print(f"kimage: --loader {args.loader}: expected kexec-tools[@VERSION] or "
+                  f"kexec-file (the kernel's release is the host's)", file=sys.stderr)
+            return EXIT_USAGE
+        args.loader = name
+        if version and args.kexec_tools is None:
+            args.kexec_tools = version
     if args.kexec_tools is not None:
         from validator.loaders import LoaderSpecError, parse_spec
 

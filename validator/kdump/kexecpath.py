@@ -90,6 +90,7 @@ class KexecPath:
     mode_why: str
     kernel: str | None
     option: str = ""  # the -s/-c/-a given, if any
+    arch: str | None = None  # the image's
     verdicts: dict[str, dict] = field(default_factory=dict)  # loader -> image verdict
     attempts: list[Attempt] = field(default_factory=list)
 
@@ -130,7 +131,8 @@ def plan(result: ImageResult, host: Host, tools: Tools, args: list[str]) -> Kexe
         return KexecPath(tools, None, "", host.osrelease)
     version = tools.version or kt.RELEASES[-1][0]
     mode, why = kf.mode_of(version, args)
-    path = KexecPath(tools, mode, why, host.osrelease, given[-1] if given else "")
+    path = KexecPath(tools, mode, why, host.osrelease, given[-1] if given else "",
+                     result.facts.get("arch"))
     if tools.version is None:
         path.mode_why += f"; the release is unknown: judged as {version}, the newest modelled"
     spec = f"kexec-tools@{version}" + (f"+{tools.build}" if tools.build else "")
@@ -218,7 +220,7 @@ def _file(steps: dict[str, Step], host: Host, path: KexecPath) -> Attempt:
     if host.kexec_load_disabled:
         return end("EPERM", "kexec_load_disabled is 1 (kexec_load_permitted)")
     if _failed(steps, "image"):
-        errno, where = kf.errno_for(verdict.get("reasons") or [], _arch(steps))
+        errno, where = kf.errno_for(verdict.get("reasons") or [], path.arch)
         return end(errno, f"the kernel refuses the Image: {', '.join(verdict['reasons'])} "
                    f"({where})")
     for name in ("arch", "page-size"):
@@ -268,14 +270,6 @@ def _load(steps: dict[str, Step], host: Host, path: KexecPath) -> Attempt:
     if rules & {"preflight/lockdown-kexec-load", "preflight/kexec-load-limit"}:
         return end("EPERM", load.message)
     return end(None, "the kernel takes the segments")
-
-
-def _arch(steps: dict[str, Step]) -> str | None:
-    image = steps.get("image")
-    for e in image.evidence if image else ():
-        if e.file == "image:format":
-            return "ppc64" if e.value.startswith("ppc64") else "arm64"
-    return None
 
 
 def step_path(path: KexecPath, decisions: dict[str, Decision], host: Host) -> Step:
