@@ -32,9 +32,18 @@ def register(sub) -> None:
                         "SIZE,low)")
     p.add_argument("--sysroot", metavar="DIR", default="/",
                    help="read the host from DIR laid out like / (default: /)")
-    p.add_argument("--loader", choices=("kexec-tools", "kexec-file"),
-                   help="kexec-tools: kexec -p (kexec_load); kexec-file: kexec -p -s "
-                        "(kexec_file_load); default: decide both, report the better")
+    p.add_argument("--loader", metavar="L",
+                   help="kexec-tools[@VERSION]: kexec -p -c (kexec_load; @VERSION as "
+                        "--kexec-tools); kexec-file: kexec -p -s "
+                        "(kexec_file_load); default: the path the host's kexec -p takes "
+                        "(its kexec-tools release and the kdump tool's arguments), or, "
+                        "when neither is known, both decided and the better reported")
+    p.add_argument("--kexec-tools", metavar="VERSION", dest="kexec_tools",
+                   help="model this kexec-tools release (e.g. 2.0.29) instead of the one "
+                        "the host has installed (dpkg status, else the kexec binary's "
+                        "version string): from 2.0.27 plain kexec -p tries "
+                        "kexec_file_load first and falls back to kexec_load only on "
+                        "ENOSYS, EINVAL, ENOEXEC or ENOTSUP")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--brief", action="store_true",
                    help="one line (verdict, loader, deciding steps and rule IDs, the "
@@ -47,6 +56,23 @@ def run(args) -> int:
     from validator.kdump.host import HostError, read_host
     from validator.source import InputError
 
+    if args.loader is not None:
+        name, _, version = args.loader.partition("@")
+        if name not in ("kexec-tools", "kexec-file") or (version and name != "kexec-tools"):
+            print(f"kimage: --loader {args.loader}: expected kexec-tools[@VERSION] or "
+                  f"kexec-file (the kernel's release is the host's)", file=sys.stderr)
+            return EXIT_USAGE
+        args.loader = name
+        if version and args.kexec_tools is None:
+            args.kexec_tools = version
+    if args.kexec_tools is not None:
+        from validator.loaders import LoaderSpecError, parse_spec
+
+        try:
+            parse_spec(f"kexec-tools@{args.kexec_tools}")
+        except LoaderSpecError as exc:
+            print(f"kimage: --kexec-tools {args.kexec_tools}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         host = read_host(args.sysroot, args.crashkernel)
     except HostError as exc:
@@ -72,7 +98,11 @@ def run(args) -> int:
 
     loaders = ((args.loader,) if args.loader else (discovery.loader,) if discovery
                else LOADERS)
-    report = decide_all(result, host, loaders, initrd, discovery, cpus)
+    kexec_args = list(discovery.kexec_args) if discovery else []
+    if args.loader:
+        kexec_args.append({"kexec-tools": "-c", "kexec-file": "-s"}[args.loader])
+    report = decide_all(result, host, loaders, initrd, discovery, cpus,
+                        _tools(args, host), kexec_args)
     if args.format == "json":
         out = json.dumps(report.to_dict(), indent=2) + "\n"
     elif args.brief:
@@ -81,6 +111,16 @@ def run(args) -> int:
         out = render_preflight(report)
     sys.stdout.write(out)
     return EXIT_FINDINGS if report.verdict == "fail" else EXIT_OK
+
+
+def _tools(args, host):
+    """The kexec-tools release to model: --kexec-tools, else the host's."""
+    from validator.kdump.kexecpath import Tools, build_for_distro
+
+    build = build_for_distro(host.os_id)
+    if args.kexec_tools is not None:
+        return Tools(args.kexec_tools, "--kexec-tools", None, build)
+    return Tools(host.kexec_tools, host.kexec_tools_source, host.kexec_tools_package, build)
 
 
 def _given(args, host):

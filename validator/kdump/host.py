@@ -30,8 +30,13 @@ Files read (all relative to ``root``):
 ``/sys/firmware/efi/efivars/SecureBoot-8be4df61-...``      EFI Secure Boot state
 ``/proc/device-tree/ibm,secureboot/os-secureboot-enforcing``  ppc64 Secure Boot
 ``/sys/kernel/kexec_crash_loaded``                         a crash kernel is loaded
+``/proc/version``                                          the release, when osrelease is not
+                                                           readable ("Linux version V ...")
 ``/boot/config-<osrelease>``                               CONFIG_KEXEC, CONFIG_KEXEC_FILE,
                                                            CONFIG_KEXEC_SIG, ...
+``/var/lib/dpkg/status``, ``/usr/sbin/kexec``,             the installed kexec-tools and the
+``/etc/os-release``                                        distribution that built it
+                                                           (validator.kdump.toolsread)
 =========================================================  ==================================
 
 ``id_aa64mmfr0``: mainline Linux exposes only ``midr_el1``, ``revidr_el1`` (and
@@ -57,6 +62,7 @@ KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
 P_ARCH = "/proc/sys/kernel/arch"
 P_OSRELEASE = "/proc/sys/kernel/osrelease"
+P_VERSION = "/proc/version"
 P_IOMEM = "/proc/iomem"
 P_CRASH_SIZE = "/sys/kernel/kexec_crash_size"
 P_CRASH_LOADED = "/sys/kernel/kexec_crash_loaded"
@@ -164,6 +170,10 @@ class Host:
     config: dict[str, str] | None = None  # CONFIG_* of the running kernel, when found
     fdt_size: int | None = None
     mem_total: int | None = None
+    os_id: str | None = None  # /etc/os-release ID
+    kexec_tools: str | None = None  # the installed release, upstream numbering ("2.0.29")
+    kexec_tools_package: str | None = None  # the package's version ("1:2.0.29-2+b1")
+    kexec_tools_source: str | None = None  # the file that told the version
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     #: host files that do not have the shape the kernel gives them: (topic, file, summary)
     malformed: list[tuple[str, str, str]] = field(default_factory=list)
@@ -218,6 +228,9 @@ class Host:
             "lockdown": self.lockdown,
             "secure_boot": self.secure_boot,
             "config": self.config,
+            "os_id": self.os_id,
+            "kexec_tools": {"version": self.kexec_tools, "package": self.kexec_tools_package,
+                            "source": self.kexec_tools_source},
             "malformed": [{"topic": t, "file": f, "summary": s} for t, f, s in self.malformed],
             "evidence": {k: [e.to_dict() for e in v] for k, v in self.evidence.items()},
         }

@@ -43,7 +43,8 @@ rule(NOT_CPIO, "warning",
 
 #: The host topics (``Host.evidence`` keys) each step decides from.
 TOPICS = {"crash-region": ("crash",), "arch": ("arch",), "page-size": ("pages", "cpu"),
-          "fit": ("fit",), "load-path": ("load", "config"), "crash-loaded": ("loaded",)}
+          "fit": ("fit",), "load-path": ("load", "config"), "crash-loaded": ("loaded",),
+          "path": ("kexec-tools", "os")}
 
 
 def apply_malformed(step, host: Host) -> None:

@@ -93,6 +93,9 @@ def read(root: str, crashkernel: str | list[str] | None, use_openat2: bool) -> H
         _read_config(r, host)
         _read_crash(r, host, options)
         _read_load_path(r, host)
+        from validator.kdump.toolsread import read_tools
+
+        read_tools(fs, host)
     return host
 
 
@@ -103,6 +106,13 @@ def _s(value: bytes) -> str:
 def _read_arch(r: _Reader, host: Host) -> None:
     release = r.line("arch", H.P_OSRELEASE, _RELEASE, "not a kernel release")
     host.osrelease = None if release is None else _s(release)
+    if release is None and H.P_OSRELEASE not in {f for _, f, _ in host.malformed}:
+        text = r.text("arch", H.P_VERSION, SMALL, whole=False)
+        m = re.match(rb"Linux version (\S{1,128}) ", text or b"")
+        if m and _RELEASE.fullmatch(m.group(1)):
+            host.osrelease = _s(m.group(1))
+            host.note("arch", H.P_VERSION, host.osrelease,
+                      f"{H.P_OSRELEASE} {r.why.get(H.P_OSRELEASE, 'absent')}")
     machine = r.line("arch", H.P_ARCH, _MACHINE, "not a machine name")
     why = r.why.get(H.P_ARCH, "empty")
     if machine is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from validator.kdump.model import COMMAND
 from validator.kdump.report import PreflightReport
 from validator.units import human_size
 
@@ -20,7 +19,7 @@ def render_preflight(report: PreflightReport) -> str:
                 if r.facts.get("arch") else "")
              + (f", {r.facts['kernel_version']}" if r.facts.get("kernel_version") else ""),
              f"  host     {h.root} ({host_desc})",
-             f"  loader   {COMMAND[report.chosen]}"]
+             f"  loader   {report.command}"]
     if report.initrd:
         lines.append(f"  initrd   {report.initrd['path']} ({human_size(report.initrd['size'])}"
                      f", {report.initrd['format']})")
@@ -46,7 +45,7 @@ def render_preflight(report: PreflightReport) -> str:
             why = ", ".join(s.step for s in d.reasons() if s.status == d.verdict)
             parts.append(f"{name} {d.verdict}" + (f" ({why})" if why else ""))
         lines.append("  loaders  " + "; ".join(parts))
-    verdict, command = report.verdict, COMMAND[report.chosen]
+    verdict, command = report.verdict, report.command
     tail = {"pass": f"{command} would load it, and it would run",
             "warn": f"{command} would load it; see the warnings",
             "fail": "it would not load, or not run"}[verdict]
@@ -61,8 +60,7 @@ def render_brief(report: PreflightReport) -> str:
     bad = [s for s in report.steps if s.status == report.verdict and s.status != "pass"]
     why = "; ".join(f"{s.step} {' '.join(s.rules)}".strip() for s in bad)
     rec = report.recommendation
-    parts = [f"kimage preflight: {report.verdict}", report.image.path,
-             COMMAND[report.chosen]]
+    parts = [f"kimage preflight: {report.verdict}", report.image.path, report.command]
     if why:
         parts.append(why)
     if rec is not None:

@@ -17,6 +17,7 @@ from validator.kdump.cmdline import step_command, step_discovery, step_fadump
 from validator.kdump.discover import Discovery
 from validator.kdump.host import Host
 from validator.kdump.hostcheck import apply_malformed, initrd_step
+from validator.kdump.kexecpath import KexecPath, Tools, plan, step_path, walk
 from validator.kdump.model import COMMAND, Decision, Step
 from validator.kdump.placement import step_fit
 from validator.kdump.reserve import Recommendation, recommend, step_reservation
@@ -37,6 +38,14 @@ class PreflightReport:
     initrd: dict | None = None
     discovery: Discovery | None = None
     recommendation: Recommendation | None = None
+    path: KexecPath | None = None
+
+    @property
+    def command(self) -> str:
+        """The command judged: ``kexec -p (kexec-tools 2.0.29: kexec_file_load ENOSYS →
+        kexec_load)`` when the path is modelled, else the chosen loader's."""
+        default = COMMAND[self.chosen]
+        return self.path.command(default) if self.path is not None else default
 
     @property
     def verdict(self) -> str:
@@ -61,7 +70,8 @@ class PreflightReport:
             "initrd": self.initrd,
             "host": self.host.to_dict(),
             "loader": self.chosen,
-            "command": COMMAND[self.chosen],
+            "command": self.command,
+            "kexec_path": self.path.to_dict() if self.path is not None else None,
             "steps": [s.to_dict() for s in self.steps],
             "loaders": {name: {"verdict": d.verdict,
                                "reasons": [{"step": s.step, "status": s.status, "rules": s.rules}
@@ -75,22 +85,47 @@ class PreflightReport:
 
 def run(result: ImageResult, host: Host, loaders: tuple[str, ...] = LOADERS,
         initrd: dict | None = None, discovery: Discovery | None = None,
-        host_cpus: int | None = None) -> PreflightReport:
-    """Decide for each loader; report the best (kexec-tools first on a tie). ``initrd``:
-    ``validator.kdump.initrd.probe``'s summary (with validator.kdump.initramfs'
-    ``unpacked`` and ``dump_tool`` when decoded); ``discovery``: what the host's kdump
-    configuration named (validator.kdump.discover), without IMAGE."""
+        host_cpus: int | None = None, tools: Tools | None = None,
+        kexec_args: list[str] | None = None) -> PreflightReport:
+    """Decide for each loader the path of ``kexec -p`` needs, and report the loader of the
+    call it ends with (validator.kdump.kexecpath); when the kexec-tools release and the
+    mode are both unknown, decide ``loaders`` and report the best (kexec-tools first on a
+    tie). ``initrd``: ``validator.kdump.initrd.probe``'s summary (with
+    validator.kdump.initramfs' ``unpacked`` and ``dump_tool`` when decoded);
+    ``discovery``: what the host's kdump configuration named (validator.kdump.discover),
+    without IMAGE; ``tools``: the kexec-tools release; ``kexec_args``: kexec's options."""
     signature = image_signature(result)
     cmdline = discovery.cmdline if discovery else None
+    path = plan(result, host, tools or Tools(None, None), list(kexec_args or ()))
+    if path.mode is not None:
+        loaders = path.loaders
     decisions, recs = {}, {}
     for name in loaders:
         recs[name] = recommend(result, host, name, initrd, cmdline, host_cpus)
-        decisions[name] = decide(result, host, name, signature=signature, initrd=initrd,
-                                 discovery=discovery, recommendation=recs[name])
+        sig = signature
+        if (path.verdicts.get(name) or {}).get("unwrapped"):
+            sig = image_signature(result, unwrapped=True)
+        decisions[name] = decide(result, host, name, signature=sig, initrd=initrd,
+                                 discovery=discovery, recommendation=recs[name],
+                                 verdict=path.verdicts.get(name))
+    unjudged = discovery is not None and (discovery.kernel is None or not discovery.readable
+                                         or discovery.fadump)
+    if not unjudged:
+        walk(path, decisions, host)
     rank = {"pass": 0, "warn": 1, "fail": 2}
-    chosen = min(loaders, key=lambda n: (rank[decisions[n].verdict], loaders.index(n)))
+    chosen = path.loader or min(
+        loaders, key=lambda n: (rank[decisions[n].verdict], loaders.index(n)))
+    steps = decisions[chosen].steps
+    at = next((i for i, s in enumerate(steps) if s.step not in ("discovery", "command",
+                                                                "fadump")), len(steps))
+    step = step_path(path, decisions, host)
+    if unjudged:
+        step = Step("path", "skip", "fadump: kexec -p is not used" if discovery.fadump
+                    else "no capture kernel to judge", step.evidence)
+    apply_malformed(step, host)
+    steps.insert(at, step)
     return PreflightReport(result, host, decisions, chosen, signature, initrd, discovery,
-                           recs[chosen])
+                           recs[chosen], path)
 
 
 #: Steps that load with kexec -p: skipped, with the reason, when fadump is the path.
@@ -100,7 +135,8 @@ KEXEC_STEPS = ("crash-region", "fit", "reservation", "load-path", "crash-loaded"
 def decide(result: ImageResult, host: Host, loader: str, initrd_size: int = 0,
            signature: dict | None = None, initrd: dict | None = None,
            discovery: Discovery | None = None,
-           recommendation: Recommendation | None = None) -> Decision:
+           recommendation: Recommendation | None = None,
+           verdict: dict | None = None) -> Decision:
     if signature is None:
         signature = image_signature(result)
     initrd_size = initrd["size"] if initrd else initrd_size
@@ -111,7 +147,7 @@ def decide(result: ImageResult, host: Host, loader: str, initrd_size: int = 0,
         if fadump is not None:
             steps.append(fadump)
     steps += [
-        S.step_image(result, loader),
+        S.step_image(result, loader, verdict),
         *([Step("initrd", *initrd_step(initrd))] if initrd else []),
         S.step_crash_region(host),
         S.step_arch(result, host, loader),

@@ -16,8 +16,11 @@ def signature_text(sig: dict) -> str:
     return str(sig.get("kind"))
 
 
-def image_signature(result: ImageResult) -> dict:
+def image_signature(result: ImageResult, unwrapped: bool = False) -> dict:
     """Is there a signature a kexec_file_load under lockdown could verify?
+
+    ``unwrapped``: the kernel is given the Image inside a zboot (kexec-tools 2.0.27+
+    decompresses it first), so the inner Image's own signature is the one verified.
 
     arm64: an Authenticode WIN_CERTIFICATE in the PE security directory (data directory
     4), as the pipeline's PE description reports it (``derived["pe"]["authenticode"]``
@@ -29,6 +32,8 @@ def image_signature(result: ImageResult) -> dict:
     if arch == "arm64":
         pe, where = result.derived.get("pe"), "EFI stub PE header"
         for layer in result.layers:
+            if unwrapped:
+                break
             if layer.kind == "zboot" and isinstance(layer.details.get("pe"), dict):
                 pe, where = layer.details["pe"], "zboot PE header"
         if not isinstance(pe, dict):

@@ -37,19 +37,22 @@ def _wrappers(result: ImageResult) -> list[str]:
     return kinds
 
 
-def step_image(result: ImageResult, loader: str) -> Step:
-    """The loader's verdict on the file, as ``kimage check`` gives it (result.loaders)."""
+def step_image(result: ImageResult, loader: str, verdict: dict | None = None) -> Step:
+    """The loader's verdict on the file, as ``kimage check`` gives it (result.loaders), or
+    ``verdict``: the same model's at the host's release (validator.kdump.kexecpath)."""
     ev = [img_ev("format", result.format)]
     chain = _wrappers(result)
     what = " > ".join(chain) if chain else "raw"
     if chain:
         ev.append(img_ev("layers", what))
-    verdict = (result.loaders or {}).get(loader)
+    verdict = verdict or (result.loaders or {}).get(loader)
     if verdict is None:
         return Step("image", "fail", f"{loader} did not judge the image", ev,
                     "preflight/image-not-loadable")
     reasons, notes = verdict.get("reasons") or [], verdict.get("notes") or []
-    ev.append(Evidence(f"loaders:{loader}", verdict["verdict"] + (
+    at = f"@{verdict['version']}" if verdict.get("version") and verdict.get(
+        "by_version") is None else ""
+    ev.append(Evidence(f"loaders:{loader}{at}", verdict["verdict"] + (
         ": " + ", ".join(reasons) if reasons else ""), LOADER_FILES.get(loader, "")))
     if result.layers and result.layers[0].kind in PACKAGES:
         # check judges the kernel a package carries; kexec -p is given a file name and
@@ -68,7 +71,8 @@ def step_image(result: ImageResult, loader: str) -> Step:
                     "preflight/image-not-loadable")
     said = {f.rule: f.message for f in result.findings}
     why = "; ".join(f"{r}: {said[r]}" if r in said else r for r in reasons)
-    return Step("image", "fail", f"{loader} refuses it: {why or 'no kernel found'}", ev,
+    why = why or (notes[0] if notes else "no kernel found")
+    return Step("image", "fail", f"{loader} refuses it: {why}", ev,
                 "preflight/image-not-loadable")
 
 
