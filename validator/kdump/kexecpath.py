@@ -45,14 +45,9 @@ rule(NO_FALLBACK, "error",
      ("kexec-tools", "kexec-file"))
 
 
-# --- merge seam --------------------------------------------------------------------------
-# validator.loaders.kexec_tools.build_for_distro(os_id) -> str | None and the judge spec
-# "kexec-tools@2.0.29+debian" are being delivered beside this; until they exist the host's
-# build is not modelled (the upstream release with its optional libraries is judged).
 def build_for_distro(os_id: str | None) -> str | None:
-    seam = getattr(kt, "build_for_distro", None)
-    return seam(os_id) if seam is not None and os_id else None
-# -------------------------------------------------------------------------------------------
+    """The kexec-tools build the host's distribution ships (``/etc/os-release`` ID)."""
+    return kt.build_for_distro(os_id) if os_id else None
 
 
 @dataclass
