@@ -250,6 +250,7 @@ ELSEWHERE = {
         "elf/too-many-program-headers", "layer/tar-header-limit", "layer/decoder-memory-limit",
         "layer/decoded-in-part")},
     "uimage/bad-data-crc": "test_hostile_layers_deb.py",
+    "layer/uimage": "test_uimage_loaders.py",
     **{rule_id: "test_uki_samples.py" for rule_id in (
         "layer/uki", "uki/linux-not-pe", "uki/linux-stub-too-old", "uki/linux-machine",
         "uki/section-outside-file", "uki/uname-mismatch")},

@@ -41,6 +41,7 @@ REJECTS = {
     "uki/linux-stub-too-old": "systemd-stub pe_kernel_info: MajorImageVersion < 1 "
                               "('Bad kernel image')",
     "uki/linux-machine": "systemd-stub pe_kernel_info: .linux is for another machine",
+    "layer/uimage": "PeCoffLoaderGetPeHeader: a uImage is no PE image",
     "layer/fit": "PeCoffLoaderGetPeHeader: a FIT is no PE image",
 }
 

@@ -28,6 +28,8 @@ REJECTS = {
     "layer/compressed": "arm64: kexec_image_ops takes only an uncompressed Image",
     "layer/zboot": "image_probe: no ARM\\x64 magic at 0x38 of a zboot PE",
     "layer/uki": "image_probe: no ARM\\x64 magic at 0x38 of a UKI (no UKI loader is merged)",
+    "layer/uimage": "image_probe: no ARM\\x64 magic at 0x38 of a uImage (the 64-byte "
+                    "header is in front of the Image)",
     "layer/fit": "image_probe: no ARM\\x64 magic at 0x38 of a FIT",
     "arm64/bad-magic": "image_probe: memcmp of the magic",
     "arm64/truncated-header": "image_probe: kernel_len < sizeof(struct arm64_image_header)",

@@ -32,6 +32,7 @@ REJECTS = {
     "layer/unknown-format": "booti_setup: no ARM\\x64 magic",
     "layer/zboot": "booti_setup: a zboot PE has no ARM\\x64 magic (use bootefi)",
     "layer/uki": "booti_setup: a UKI has no ARM\\x64 magic (bootefi starts it)",
+    "layer/uimage": "booti_setup: 'Bad Linux ARM64 Image magic!' (bootm takes a uImage)",
     "layer/fit": "booti_setup: a FIT has no ARM\\x64 magic (bootm takes a FIT)",
     "arm64/bad-magic": "booti_setup: 'Bad Linux ARM64 Image magic!'",
     "arm64/image-size-implausible": "'FDT image overlaps OS image', or a crash copying it",

@@ -22,6 +22,16 @@ from validator.formats.uimage import ARCH, COMP, CRC_CHUNK, HEADER_SIZE, MAGIC, 
 from validator.io.decoded import Context
 from validator.model import Layer
 
+rule("layer/uimage", "info",
+     "a U-Boot legacy image (uImage): a 64-byte header before the kernel",
+     "U-Boot's bootm, kexec-tools (uImage_arm64_probe) and QEMU's -kernel take a uImage. "
+     "U-Boot's booti, the kernel's kexec_file_load, GRUB and UEFI firmware read the file's "
+     "first bytes as the kernel's own header: the uImage header is there, so they find no "
+     "ARM\\x64 magic at 0x38 and no \"MZ\" at 0, and refuse it.",
+     "U-Boot v2025.01 include/image.h legacy_img_hdr, arch/arm/lib/image.c booti_setup; "
+     "Linux v6.12 arch/arm64/kernel/kexec_image.c image_probe; kexec-tools v2.0.32 "
+     "kexec/arch/arm64/kexec-uImage-arm64.c",
+     ("u-boot", "kexec-file", "grub", "efi"))
 rule("uimage/bad-header-crc", "error",
      "the uImage header CRC does not match the header",
      "U-Boot's bootm checks ih_hcrc before anything else ('Bad Header Checksum') and refuses "
@@ -70,6 +80,10 @@ def unwrap(view, ctx: Context) -> Unwrapped:
         "os": OS.get(os_, os_), "arch": ARCH.get(arch, arch), "type": TYPE.get(type_, type_),
         "compression": codec, "name": name,
     })
+    result.findings.append(finding(
+        "layer/uimage", f"uImage {TYPE.get(type_, type_)} for {ARCH.get(arch, arch)}, "
+        f"{codec or 'not compressed'}, {size:#x} bytes at ih_load {load:#x}", offset=0,
+        field="ih_magic"))
     if crc != hcrc:
         result.findings.append(finding("uimage/bad-header-crc",
                                        f"ih_hcrc {hcrc:#010x}, the header's CRC32 is "
