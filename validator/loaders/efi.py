@@ -11,6 +11,7 @@ Image.gz is not) is not modelled: kimage has no UKI layer yet to unwrap ``.linux
 
 from __future__ import annotations
 
+from validator.loaders import x86
 from validator.rules.engine import Context
 
 NAME = "efi"
@@ -33,7 +34,10 @@ REJECTS = {
     "target/arch-mismatch": "firmware starts applications of its own machine type",
     "target/page-size": "the kernel cannot run on this CPU",
 }
+REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
 
 
 def applies(ctx: Context) -> bool:
+    if x86.judges(ctx):
+        return x86.applies(NAME, ctx)
     return ctx.arch() != "ppc64"

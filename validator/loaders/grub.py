@@ -14,7 +14,7 @@ not re-read here and kimage has no rule for a PE32 optional header.
 
 from __future__ import annotations
 
-from validator.loaders import at_least
+from validator.loaders import at_least, x86
 from validator.rules.engine import Context
 
 NAME = "grub"
@@ -41,15 +41,21 @@ REJECTS = {
     "layer/zboot-no-pe": "the firmware's LoadImage refuses it",
     "target/arch-mismatch": "GRUB arm64-efi starts arm64 kernels only",
 }
+REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
 
 DECOMPRESSES = {"gzip", "xz", "lzo"}
 
 
 def applies(ctx: Context) -> bool:
+    if x86.judges(ctx):
+        return x86.applies(NAME, ctx)
     return ctx.arch() != "ppc64"
 
 
 def special(ctx: Context, version: str = RELEASES[-1][0]):
+    if x86.judges(ctx):
+        yield from x86.special(NAME, ctx, version)
+        return
     compression = ctx.facts.get("compression")
     if compression and ctx.layer("zboot") is None and compression not in DECOMPRESSES:
         yield ("layer/compressed", f"GRUB does not undo {compression}", True)

@@ -39,7 +39,7 @@ preflight``'s question, not ``check``'s.
 
 from __future__ import annotations
 
-from validator.loaders import at_least
+from validator.loaders import at_least, x86
 from validator.rules.engine import Context
 
 NAME = "kexec-tools"
@@ -81,6 +81,7 @@ REJECTS = {
     "ppc64/endian-mismatch": "purgatory stores __run_at_load in the wrong byte order",
     "target/arch-mismatch": "probes are compiled per architecture",
 }
+REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
 
 #: Compression kexec-tools undoes before probing (kexec.c slurp_decompress_file);
 #: zstd from 2.0.31.
@@ -98,6 +99,8 @@ def zboot_methods(version: str) -> tuple[str, ...]:
 
 
 def applies(ctx: Context) -> bool:
+    if x86.judges(ctx):
+        return x86.applies(NAME, ctx)
     return True
 
 
@@ -108,6 +111,9 @@ ELF_TYPES = {"ET_EXEC", "ET_DYN", "ET_CORE"}
 
 
 def special(ctx: Context, version: str = RELEASES[-1][0]):
+    if x86.judges(ctx):
+        yield from x86.special(NAME, ctx, version)
+        return
     elf = ctx.layer("elf")
     if elf is not None:
         if elf.get("machine") not in ELF_MACHINES:
