@@ -132,3 +132,11 @@ def test_protocol_2_02_is_refused_by_grub_and_kexec_file_and_taken_by_kexec_tool
 def test_the_twin_builds_what_the_builder_was_given():
     parsed = x86.parse(GOOD)
     assert parsed.version == 0x020F and parsed.setup_size == 9 * 512
+
+
+def test_target_architecture(tmp_path):
+    from validator.targets import parse_target
+
+    assert "target/arch-mismatch" in rules(GOOD, tmp_path, target=parse_target("arm64"))
+    assert not rules(GOOD, tmp_path, target=parse_target("x86_64"))
+    assert not rules(GOOD, tmp_path, target=parse_target("amd64"))
