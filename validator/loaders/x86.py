@@ -113,5 +113,9 @@ def special(name: str, ctx: Context, version: str):
     elif name == "kexec-file" and h["version"] >= 0x020C and not h["xlf_5level"]:
         yield (None, "no XLF_5LEVEL: refused on a host running 5-level paging (Linux 6.2 "
                "and later)", False)
+    elif name == "grub" and not ctx.facts.get("efi_handover"):
+        yield (None, "no EFI handover entry: upstream GRUB's linux does not need one; the "
+               "distributions' linuxefi patch (grub-core/loader/i386/efi/linux.c) refuses "
+               "the kernel (\"kernel doesn't support EFI handover\")", False)
     elif name == "qemu" and not h["loaded_high"]:
         yield (None, "LOADED_HIGH clear: loaded as a zImage at 0x10000", False)
