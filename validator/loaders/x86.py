@@ -17,8 +17,8 @@ another architecture), its ``applies`` and ``special`` hand over to ``applies`` 
   truncated?").
 - kexec-file (Linux 6.1 arch/x86/kernel/kexec-bzimage64.c, the only x86-64
   kexec_file_loaders[] entry): bzImage64_probe as kexec-tools' plus "HdrS" and boot_flag;
-  bzImage64_load refuses a file shorter than its real-mode part. Newer kernels also
-  refuse a kernel without XLF_5LEVEL on a host running 5-level paging (a host fact).
+  bzImage64_load refuses a file shorter than its real-mode part. It also refuses a
+  kernel without XLF_5LEVEL on a host running 5-level paging (a host fact: a note).
 - GRUB (grub-core/loader/i386/linux.c grub_cmd_linux, BIOS and EFI): boot_flag 0xAA55
   ("invalid magic number"), setup_sects <= 64, "HdrS" and protocol >= 2.03, LOADED_HIGH;
   a kernel_alignment that is not a power of two makes it non-relocatable. The EFI stub
@@ -111,8 +111,8 @@ def special(name: str, ctx: Context, version: str):
                    f"{max(h['pref_address'], 0x100000):#x}, {h['init_size']:#x} bytes",
                    False)
     elif name == "kexec-file" and h["version"] >= 0x020C and not h["xlf_5level"]:
-        yield (None, "no XLF_5LEVEL: refused on a host running 5-level paging (Linux 6.2 "
-               "and later)", False)
+        yield (None, "no XLF_5LEVEL: bzImage64_probe refuses it on a host running 5-level "
+               "paging ('bzImage cannot handle 5-level paging mode')", False)
     elif name == "grub" and not ctx.facts.get("efi_handover"):
         yield (None, "no EFI handover entry: upstream GRUB's linux does not need one; the "
                "distributions' linuxefi patch (grub-core/loader/i386/efi/linux.c) refuses "
