@@ -164,3 +164,30 @@ def test_the_fixture_is_an_x86_host():
     iomem = (SYSROOTS / "debian12-amd64/proc/iomem").read_text()
     assert "5f000000-7effffff : Crash kernel" in iomem
     assert (SYSROOTS / "debian12-amd64/proc/sys/kernel/arch").read_text() == "x86_64\n"
+
+
+@pytest.mark.parametrize("script", [True, False])
+def test_without_image_kdump_tools_names_the_capture_command(kernel, tmp_path, script):
+    """Debian 12's kdump-tools on amd64: /var/lib/kdump/vmlinuz and its
+    KDUMP_CMDLINE_APPEND, read from /usr/sbin/kdump-config or, without it, the value
+    kdump-tools 1:1.8.1 builds in for amd64 (its debian/rules' default branch)."""
+    root = host(tmp_path, "discover")
+    (root / "var/lib/kdump").mkdir(parents=True)
+    shutil.copy(kernel, root / "boot/vmlinuz-6.1.0-50-amd64")
+    (root / "var/lib/kdump/vmlinuz").symlink_to("/boot/vmlinuz-6.1.0-50-amd64")
+    if not script:
+        (root / "usr/sbin/kdump-config").unlink()
+    _, doc = _preflight_host(root)
+    command = steps(doc)["command"]["message"]
+    assert command.endswith("/var/lib/kdump/vmlinuz")
+    assert ("quiet reset_devices systemd.unit=kdump-tools-dump.service nr_cpus=1 irqpoll "
+            "usbcore.nousb\"") in command
+    assert steps(doc)["fit"]["status"] == "pass"
+
+
+def _preflight_host(root: Path) -> tuple[int, dict]:
+    p = subprocess.run([sys.executable, "-m", "validator", "preflight", "--sysroot",
+                        str(root), "--format", "json"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode in (0, 1), p.stderr
+    return p.returncode, json.loads(p.stdout)
