@@ -15,11 +15,14 @@ another architecture), its ``applies`` and ``special`` hand over to ``applies`` 
   up to protocol >= 2.00 and LOADED_HIGH; its loader refuses a non-relocatable kernel for
   ``-p``. Both loaders refuse a file shorter than its real-mode part ("BzImage
   truncated?").
-- kexec-file (Linux 6.1 arch/x86/kernel/kexec-bzimage64.c, the only x86-64
-  kexec_file_loaders[] entry): bzImage64_probe as kexec-tools' plus "HdrS" and boot_flag;
+- kexec-file (Linux arch/x86/kernel/kexec-bzimage64.c, the only x86-64
+  kexec_file_loaders[] entry; read at torvalds/linux 03738dd, newer than 6.1):
+  bzImage64_probe makes kexec-tools' checks (1024 bytes, "HdrS", boot_flag, protocol
+  2.12, LOADED_HIGH, XLF_KERNEL_64, XLF_CAN_BE_LOADED_ABOVE_4G), with no fallback;
   bzImage64_load refuses a file shorter than its real-mode part. It also refuses a
   kernel without XLF_5LEVEL on a host running 5-level paging (a host fact: a note).
-- GRUB (grub-core/loader/i386/linux.c grub_cmd_linux, BIOS and EFI): boot_flag 0xAA55
+- GRUB (grub-core/loader/i386/linux.c grub_cmd_linux, BIOS and EFI; read in
+  rhboot/grub2 012fe7f, whose checks are the long-standing upstream ones): boot_flag 0xAA55
   ("invalid magic number"), setup_sects <= 64, "HdrS" and protocol >= 2.03, LOADED_HIGH;
   a kernel_alignment that is not a power of two makes it non-relocatable. The EFI stub
   is not needed.
