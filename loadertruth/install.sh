@@ -116,6 +116,7 @@ x86_root() {
         echo "install.sh: kexec-tools:amd64 already in $x86/root"; return 0
     fi
     command -v qemu-x86_64-static >/dev/null || command -v qemu-x86_64 >/dev/null || apt-get -q install -y qemu-user-static
+    command -v qemu-system-x86_64 >/dev/null || apt-get -q install -y qemu-system-x86
     mkdir -p "$x86/debs" "$x86/root"
     (cd "$x86/debs" && apt-get -q download $pkgs >"$x86/apt-download.log" 2>&1)
     for deb in "$x86/debs"/*.deb; do dpkg-deb -x "$deb" "$x86/root"; done
