@@ -115,8 +115,8 @@ x86_root() {
     if [ -x "$x86/root/sbin/kexec" ] && [ -e "$x86/root/usr/lib/x86_64-linux-gnu/libxenctrl.so.4.17" ]; then
         echo "install.sh: kexec-tools:amd64 already in $x86/root"; return 0
     fi
-    command -v qemu-x86_64-static >/dev/null || command -v qemu-x86_64 >/dev/null || apt-get -q install -y qemu-user-static
-    command -v qemu-system-x86_64 >/dev/null || apt-get -q install -y qemu-system-x86
+    command -v qemu-x86_64-static >/dev/null || command -v qemu-x86_64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-user-static
+    command -v qemu-system-x86_64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-system-x86
     mkdir -p "$x86/debs" "$x86/root"
     (cd "$x86/debs" && apt-get -q download $pkgs >"$x86/apt-download.log" 2>&1)
     for deb in "$x86/debs"/*.deb; do dpkg-deb -x "$deb" "$x86/root"; done
