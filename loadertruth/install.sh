@@ -112,11 +112,11 @@ suite_root() {
 x86_root() {
     x86="${LOADERTRUTH_X86:-$(cd "$(dirname "$0")/.." && pwd)/build/x86}"
     pkgs="kexec-tools:amd64 libxenmisc4.17:amd64 libxencall1:amd64 libxendevicemodel1:amd64 libxenevtchn1:amd64 libxenforeignmemory1:amd64 libxengnttab1:amd64 libxenhypfs1:amd64 libxenstore4:amd64 libxentoollog1:amd64 libxentoolcore1:amd64 libyajl2:amd64"
+    command -v qemu-x86_64-static >/dev/null || command -v qemu-x86_64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-user-static
+    command -v qemu-system-x86_64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-system-x86
     if [ -x "$x86/root/sbin/kexec" ] && [ -e "$x86/root/usr/lib/x86_64-linux-gnu/libxenctrl.so.4.17" ]; then
         echo "install.sh: kexec-tools:amd64 already in $x86/root"; return 0
     fi
-    command -v qemu-x86_64-static >/dev/null || command -v qemu-x86_64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-user-static
-    command -v qemu-system-x86_64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-system-x86
     mkdir -p "$x86/debs" "$x86/root"
     (cd "$x86/debs" && apt-get -q download $pkgs >"$x86/apt-download.log" 2>&1)
     for deb in "$x86/debs"/*.deb; do dpkg-deb -x "$deb" "$x86/root"; done
