@@ -108,7 +108,9 @@ suite_root() {
 
 # kexec-tools for amd64 (Debian's 2.0.25 on Debian 12) and the Xen libraries it links,
 # unpacked into build/x86/root for loadertruth/kexec_x86.py (run under qemu-x86_64 user
-# mode; nothing is installed). A foreign host needs `dpkg --add-architecture amd64`.
+# mode; these packages are only unpacked, never installed), and qemu-user-static and
+# qemu-system-x86 (loadertruth/qemu_x86.py) installed when missing. A foreign host needs
+# `dpkg --add-architecture amd64`.
 x86_root() {
     x86="${LOADERTRUTH_X86:-$(cd "$(dirname "$0")/.." && pwd)/build/x86}"
     pkgs="kexec-tools:amd64 libxenmisc4.17:amd64 libxencall1:amd64 libxendevicemodel1:amd64 libxenevtchn1:amd64 libxenforeignmemory1:amd64 libxengnttab1:amd64 libxenhypfs1:amd64 libxenstore4:amd64 libxentoollog1:amd64 libxentoolcore1:amd64 libyajl2:amd64"
