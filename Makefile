@@ -32,6 +32,8 @@ test: $(BIN)/python
 	sh loadertruth/install.sh kexec || echo "make test: kexec-tools not installed; the real-loader subset will be skipped" >&2
 	@# Debian 13's and unstable's kexec-tools:arm64 (2.0.29, 2.0.32) for the versioned subset
 	for s in trixie unstable; do sh loadertruth/install.sh suite $$s || echo "make test: kexec-tools of $$s not unpacked; its subset will be skipped" >&2; done
+	@# Debian 12's kexec-tools:amd64 (under qemu-x86_64) for the x86 bzImage subset
+	sh loadertruth/install.sh x86 || echo "make test: kexec-tools:amd64 not unpacked; the x86 subset will be skipped" >&2
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).

@@ -106,6 +106,26 @@ suite_root() {
     echo "install.sh: kexec-tools, qemu-system-arm and u-boot-qemu of $suite ready in $root, $qroot"
 }
 
+# kexec-tools for amd64 (Debian's 2.0.25 on Debian 12) and the Xen libraries it links,
+# unpacked into build/x86/root for loadertruth/kexec_x86.py (run under qemu-x86_64 user
+# mode; these packages are only unpacked, never installed), and qemu-user-static and
+# qemu-system-x86 (loadertruth/qemu_x86.py) installed when missing. A foreign host needs
+# `dpkg --add-architecture amd64`.
+x86_root() {
+    x86="${LOADERTRUTH_X86:-$(cd "$(dirname "$0")/.." && pwd)/build/x86}"
+    pkgs="kexec-tools:amd64 libxenmisc4.17:amd64 libxencall1:amd64 libxendevicemodel1:amd64 libxenevtchn1:amd64 libxenforeignmemory1:amd64 libxengnttab1:amd64 libxenhypfs1:amd64 libxenstore4:amd64 libxentoollog1:amd64 libxentoolcore1:amd64 libyajl2:amd64"
+    command -v qemu-x86_64-static >/dev/null || command -v qemu-x86_64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-user-static
+    command -v qemu-system-x86_64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-system-x86
+    if [ -x "$x86/root/sbin/kexec" ] && [ -e "$x86/root/usr/lib/x86_64-linux-gnu/libxenctrl.so.4.17" ]; then
+        echo "install.sh: kexec-tools:amd64 already in $x86/root"; return 0
+    fi
+    mkdir -p "$x86/debs" "$x86/root"
+    (cd "$x86/debs" && apt-get -q download $pkgs >"$x86/apt-download.log" 2>&1)
+    for deb in "$x86/debs"/*.deb; do dpkg-deb -x "$deb" "$x86/root"; done
+    dpkg-deb -f "$x86"/debs/kexec-tools_*.deb Version >"$x86/kexec-tools.version"
+    echo "install.sh: kexec-tools:amd64 $(cat "$x86/kexec-tools.version") ready in $x86/root"
+}
+
 ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
 # kexec-file mode: the guest /init's cross compiler and the guest kernel's build
 KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross"
@@ -119,7 +139,8 @@ case "${1:-all}" in
     kexec) HOST_PKGS="qemu-user-static device-tree-compiler $ORACLE_PKGS" ;;
     kexec-file) HOST_PKGS="qemu-system-arm $KFK_PKGS" ;;
     suite) suite_root "${2:-}"; exit 0 ;;
-    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE]" >&2; exit 2 ;;
+    x86) x86_root; exit 0 ;;
+    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86]" >&2; exit 2 ;;
 esac
 ARCHES="arm64 ppc64el"
 

@@ -259,6 +259,15 @@ ELSEWHERE = {
         "fit/data-outside-file", "fit/compression-mismatch", "fit/malformed",
         "fit/kernel-placement")},
     "loader/codec-not-linked": "test_loader_builds.py",  # a build's verdict (by_build)
+    # the x86 bzImage's, with their loader verdicts
+    **{rule_id: "test_x86_rules.py" for rule_id in (
+        "x86/bad-boot-flag", "x86/truncated-header", "x86/not-bzimage", "x86/protocol-too-old",
+        "x86/not-bzimage64", "x86/not-relocatable", "x86/kernel-alignment-invalid",
+        "x86/setup-outside-file", "x86/too-many-setup-sectors", "x86/no-efi-stub",
+        "x86/pe-offset-invalid", "x86/pe-machine", "x86/config-64bit-mismatch",
+        "x86/config-relocatable-mismatch", "x86/config-physical-align-mismatch",
+        "x86/config-physical-start-mismatch", "x86/config-efi-stub-mismatch",
+        "x86/symbols-text-mismatch")},
     # kdump pre-flight and the loader's write, in tests/test_preflight.py and test_patch.py
     **PREFLIGHT_AND_PATCH,
 }

@@ -71,7 +71,8 @@ def analyse(path: str | os.PathLike, limits: Limits | None = None) -> ImageResul
                 result.facts["compression"] = established.get("compression")
                 result.facts["kernel_version"] = (
                     established["kernel_version"] if "kernel_version" in established
-                    else _kernel_version(view, source, limits))
+                    else result.facts.get("kernel_version")  # a header's own string (x86)
+                    or _kernel_version(view, source, limits))
         finally:
             result.findings += ctx.finish()
             _late_elf_truncation(result, view)
@@ -159,6 +160,8 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
             _describe_pe(view, result)
     elif (header := _probed_header(view)) is not None:
         _apply(result, header.FORMAT, view, header.decode(view))
+        if result.header.get("has_efi_stub"):  # an x86 bzImage's EFI stub
+            _describe_pe(view, result)
     elif any(v.failed for _, v in ctx.decoded) and len(view.read(0, MIN_SIZE)) < MIN_SIZE:
         return  # a decoder stopped before the header: its finding says why
     elif any(layer.kind == "zboot" for layer in result.layers):

@@ -233,7 +233,7 @@ SCHEMA: dict = {
                 "path_bytes": {"type": "string", "contentEncoding": "base64",
                                "description": "the file name's exact bytes, present only "
                                               "when the name is not UTF-8"},
-                "format": {"enum": ["arm64-image", "ppc64-head", "unknown"]},
+                "format": {"enum": ["arm64-image", "ppc64-head", "x86-bzimage", "unknown"]},
                 "layers": {"type": "array", "items": {
                     "type": "object", "required": ["kind", "offset"],
                     "properties": {"kind": {"type": "string"}, "offset": {"type": "integer"}},
@@ -319,7 +319,7 @@ SCHEMA: dict = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "arch": {"enum": ["arm64", "ppc64"]},
+                "arch": {"enum": ["arm64", "ppc64", "x86_64", "x86"]},
                 "endianness": {"enum": ["little", "big", None]},
                 "page_size": {"enum": [4096, 16384, 65536, None]},
                 "placement": {"enum": ["anywhere", "dram-base", None]},
@@ -332,6 +332,13 @@ SCHEMA: dict = {
                 "layout": {"enum": ["plain_branch", "fixup_endian_short",
                                     "fixup_endian_long", None]},
                 "kernel_version": {"type": ["string", "null"]},
+                # an x86 bzImage's (validator/formats/x86_bzimage/decoder.py facts_of)
+                "protocol": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$"},
+                "kernel_64": {"type": "boolean"},
+                "efi_handover": {"type": "boolean"},
+                "kernel_alignment": _NULLABLE_INT,
+                "pref_address": _NULLABLE_INT,
+                "init_size": _NULLABLE_INT,
             },
         },
         "finding": {

@@ -31,6 +31,7 @@ import importlib
 FORMATS = [
     "validator.formats.arm64_image",
     "validator.formats.ppc64_head",
+    "validator.formats.x86_bzimage",
     "validator.formats.elf",
     "validator.formats.pe",
     "validator.formats.zboot",

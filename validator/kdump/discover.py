@@ -52,6 +52,9 @@ DEBIAN_APPEND = {
     "arm64": "reset_devices systemd.unit=kdump-tools-dump.service nr_cpus=1",
     "ppc64": "reset_devices systemd.unit=kdump-tools-dump.service maxcpus=1 irqpoll "
              "noirqdistrib nousb",
+    # amd64 (and every other architecture): kdump-tools 1:1.8.1's kdump-config, Debian 12
+    "x86_64": "reset_devices systemd.unit=kdump-tools-dump.service nr_cpus=1 irqpoll "
+              "usbcore.nousb",
 }
 
 

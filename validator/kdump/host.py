@@ -88,6 +88,7 @@ MACHINES = {
     "aarch64_be": ("arm64", "big"),
     "ppc64": ("ppc64", "big"),
     "ppc64le": ("ppc64", "little"),
+    "x86_64": ("x86_64", "little"),
 }
 
 #: Release-name suffixes distributions give their kernel flavours (Debian, Fedora, SUSE).
@@ -96,6 +97,7 @@ _RELEASE_SUFFIXES = (
     ("-powerpc64", "ppc64"), (".ppc64", "ppc64"), ("-ppc64", "ppc64"),
     ("-arm64", "aarch64"), (".aarch64", "aarch64"), ("-aarch64", "aarch64"),
     ("-64k", "aarch64"), ("-arm64-16k", "aarch64"),
+    ("-amd64", "x86_64"), (".x86_64", "x86_64"), ("-x86_64", "x86_64"),
 )
 
 #: Kernel options that decide which kexec syscalls exist and what they demand.

@@ -182,6 +182,10 @@ def step_fit(result: ImageResult, host: Host, loader: str, initrd_size: int) -> 
     arch = result.facts.get("arch")
     if c is None:
         return Step("fit", "skip", "no crash region to fit into")
+    if arch in ("x86_64", "x86"):
+        from validator.kdump import x86
+
+        return x86.step_fit(result, host, loader, initrd_size)
     if arch not in ("arm64", "ppc64"):
         return Step("fit", "skip", "unknown architecture")
     page = host.page_size or DEFAULT_PAGE[arch]

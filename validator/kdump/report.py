@@ -155,6 +155,10 @@ def decide(result: ImageResult, host: Host, loader: str, initrd_size: int = 0,
     ]
     if result.facts.get("arch") == "ppc64":
         steps.append(S.step_relocatable(result, host, loader))
+    elif result.facts.get("arch") in ("x86_64", "x86"):
+        from validator.kdump import x86
+
+        steps.append(x86.step_relocatable(result, host, loader))
     steps += [
         step_fit(result, host, loader, initrd_size),
         step_reservation(recommendation, host),

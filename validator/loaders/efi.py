@@ -13,6 +13,7 @@ is not: the ``uki/*`` rules below.
 
 from __future__ import annotations
 
+from validator.loaders import x86
 from validator.rules.engine import Context
 
 NAME = "efi"
@@ -44,7 +45,10 @@ REJECTS = {
     "layer/uimage": "PeCoffLoaderGetPeHeader: a uImage is no PE image",
     "layer/fit": "PeCoffLoaderGetPeHeader: a FIT is no PE image",
 }
+REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
 
 
 def applies(ctx: Context) -> bool:
+    if x86.judges(ctx):
+        return x86.applies(NAME, ctx)
     return ctx.arch() != "ppc64"

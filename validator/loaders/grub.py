@@ -18,7 +18,7 @@ not re-read here and kimage has no rule for a PE32 optional header.
 
 from __future__ import annotations
 
-from validator.loaders import at_least
+from validator.loaders import at_least, x86
 from validator.rules.engine import Context
 
 NAME = "grub"
@@ -48,15 +48,21 @@ REJECTS = {
     "layer/fit": "grub_arch_efi_linux_load_image_header: a FIT has no \"MZ\" ('plain image "
                  "kernel is not supported')",
 }
+REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
 
 DECOMPRESSES = {"gzip", "xz", "lzo"}
 
 
 def applies(ctx: Context) -> bool:
+    if x86.judges(ctx):
+        return x86.applies(NAME, ctx)
     return ctx.arch() != "ppc64"
 
 
 def special(ctx: Context, version: str = RELEASES[-1][0]):
+    if x86.judges(ctx):
+        yield from x86.special(NAME, ctx, version)
+        return
     compression = ctx.facts.get("compression")
     uki = ctx.layer("uki") is not None
     if uki and not at_least(version, "2.12"):

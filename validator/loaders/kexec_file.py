@@ -10,6 +10,7 @@ no PT_INTERP; 1 written at 0x5c for every crash kernel.
 
 from __future__ import annotations
 
+from validator.loaders import x86
 from validator.rules.engine import Context
 
 NAME = "kexec-file"
@@ -50,9 +51,12 @@ REJECTS = {
     "target/endianness": "image_load: BE flag differs and no mixed-endian support",
     "target/page-size": "image_load: page size not supported by the CPU",
 }
+REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
 
 
 def applies(ctx: Context) -> bool:
+    if x86.judges(ctx):
+        return x86.applies(NAME, ctx)
     return True
 
 
@@ -107,6 +111,9 @@ def _text_offset(ctx: Context):
 
 
 def special(ctx: Context, version: str = RELEASES[-1][0]):
+    if x86.judges(ctx):
+        yield from x86.special(NAME, ctx, version)
+        return
     if ctx.result.format == "arm64-image" and ctx.layer("elf") is None and ctx.header:
         yield from _text_offset(ctx)
     if ctx.result.format == "ppc64-head" and ctx.header.get("run_at_load") == 0:

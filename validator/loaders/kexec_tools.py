@@ -62,7 +62,7 @@ preflight``'s question, not ``check``'s.
 
 from __future__ import annotations
 
-from validator.loaders import CODEC_NOT_LINKED, Build, at_least
+from validator.loaders import CODEC_NOT_LINKED, Build, at_least, x86
 from validator.rules.engine import Context
 
 NAME = "kexec-tools"
@@ -139,6 +139,7 @@ REJECTS = {
     "layer/fit": "no probe in file_type[] takes a FIT (arm64: vmlinux, Image, uImage, "
                  "vmlinuz, uki; uImage_probe needs the legacy magic)",
 }
+REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
 
 #: zboot methods pez_arm64_probe takes: the first four bytes of the name (zstd from 2.0.31).
 ZBOOT_METHODS = ("gzip", "zstd", "lzma")
@@ -161,6 +162,8 @@ def zboot_methods(version: str) -> tuple[str, ...]:
 
 
 def applies(ctx: Context) -> bool:
+    if x86.judges(ctx):
+        return x86.applies(NAME, ctx)
     return True
 
 
@@ -172,6 +175,9 @@ ELF_TYPES = {"ET_EXEC", "ET_DYN", "ET_CORE"}
 
 def special(ctx: Context, version: str = RELEASES[-1][0],
             libraries: tuple[str, ...] = UPSTREAM_LIBRARIES):
+    if x86.judges(ctx):
+        yield from x86.special(NAME, ctx, version)
+        return
     elf = ctx.layer("elf")
     if elf is not None:
         if elf.get("machine") not in ELF_MACHINES:

@@ -24,6 +24,7 @@ jumps to RAM base + 0x80000 into bytes that are no Image. Version: QEMU 7.2 (run
 
 from __future__ import annotations
 
+from validator.loaders import x86
 from validator.rules.engine import Context
 
 NAME = "qemu"
@@ -60,6 +61,7 @@ REJECTS = {
     "uimage/compression-mismatch": "load_uboot_image: the payload is not what ih_comp says",
     "target/arch-mismatch": "qemu-system-aarch64 boots AArch64 kernels",
 }
+REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
 
 #: Layers of a package (and everything before them), not of the kernel file it installs.
 PACKAGE_LAYERS = ("deb", "tar")
@@ -73,10 +75,15 @@ MAGIC_NEEDS = 61
 
 
 def applies(ctx: Context) -> bool:
+    if x86.judges(ctx):
+        return x86.applies(NAME, ctx)
     return ctx.arch() != "ppc64"
 
 
 def special(ctx: Context, version: str = RELEASES[-1][0]):
+    if x86.judges(ctx):
+        yield from x86.special(NAME, ctx, version)
+        return
     # a package is judged as the kernel file it installs (PACKAGE_LAYERS)
     rest = [layer.kind for layer in ctx.result.layers]
     last = max((i for i, kind in enumerate(rest) if kind in PACKAGE_LAYERS), default=-1)

@@ -12,6 +12,7 @@ overflow check, so a value that wraps (0xffffffffffff0000) is started
 
 from __future__ import annotations
 
+from validator.loaders import x86
 from validator.rules.engine import Context
 
 NAME = "u-boot"
@@ -39,16 +40,22 @@ REJECTS = {
     "target/arch-mismatch": "booti is arm64 only",
     "uimage/bad-data-crc": "bootm image_get_kernel: 'Bad Data CRC' (unless verify=no)",
 }
+REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
 
 #: Codecs boot/image.c image_comp recognises by their first two bytes.
 DECOMPRESSES = {"gzip", "bzip2", "lzma", "lzo", "lz4", "zstd"}
 
 
 def applies(ctx: Context) -> bool:
+    if x86.judges(ctx):
+        return x86.applies(NAME, ctx)
     return ctx.arch() != "ppc64"
 
 
 def special(ctx: Context, version: str = RELEASES[-1][0]):
+    if x86.judges(ctx):
+        yield from x86.special(NAME, ctx, version)
+        return
     compression = ctx.facts.get("compression")
     if compression and ctx.layer("zboot") is None:
         if compression in DECOMPRESSES:

@@ -17,7 +17,7 @@ def check_modules() -> tuple[str, ...]:
     from validator import formats
 
     return ("validator.rules.layer", *formats.parts("rules"), "validator.rules.config",
-            "validator.rules.symbols", "validator.rules.target")
+            "validator.rules.symbols", "validator.rules.target", "validator.rules.x86_build")
 
 
 #: Modules outside the format registry that declare rules (preflight and patch bring the
