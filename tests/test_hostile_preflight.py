@@ -555,3 +555,19 @@ def test_names_with_newlines_and_escapes_cannot_forge_report_lines(tmp_path):
         line for line in p.stdout.splitlines() if line.startswith("  verdict"))
     assert p.stdout.count("\n  verdict  ") == 1
     assert p.stdout.splitlines()[0] == str(evil).replace("\n", "\\n").replace("\x1b", "\\x1b")
+
+
+def test_a_gzip_initrd_with_padding_after_its_stream_ends(tmp_path):
+    """A gzip initramfs whose stream ends while its input is held back (its output filled
+    the decode call), followed by zero padding as ``dd`` and image tools leave it: read to
+    its end, counted, never a hang (input after end-of-stream is not fed again)."""
+    body = b"\0" * (200 << 10)  # one 64 KiB read decodes to more than one 64 KiB output
+    archive = newc_header("init", len(body)) + body
+    path = tmp_path / "initrd.img"
+    path.write_bytes(gzip.compress(archive, 1) + b"\0" * (1 << 20))
+    code = ("import json, sys; from validator.kdump import initramfs; "
+            "r = initramfs.contents(sys.argv[1]); print(json.dumps(r['unpacked']))")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= len(body)

@@ -135,7 +135,7 @@ def _decode(fd: int, pos: int, size: int, kind: str, cpio: _Cpio) -> tuple[int, 
                 data = dec.decompress(chunk, CHUNK)
                 out += len(data)
                 cpio.feed(data)
-                while dec.unconsumed_tail and out < MAX_UNPACKED and not cpio.done:
+                while dec.unconsumed_tail and not dec.eof and out < MAX_UNPACKED and not cpio.done:
                     data = dec.decompress(dec.unconsumed_tail, CHUNK)
                     out += len(data)
                     cpio.feed(data)

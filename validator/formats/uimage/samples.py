@@ -62,7 +62,8 @@ def _uimage(c: Chooser, mutation: str | None) -> Sample:
                             for j, b in enumerate(b"\x27\x05\x19\x56"))
     data = uimage_bytes(payload, **kw)
     if mutation is None:
-        expect = ("layer/compressed",) if codec else ()
+        # every uImage is named (info): booti, kexec_file_load, GRUB and UEFI refuse one
+        expect = ("layer/uimage",) + (("layer/compressed",) if codec else ())
         return Sample("uimage", f"uImage-{codec or 'none'}", data, expect, None, p)
     return Sample("uimage", mutation, data, UIMAGE_MUTATIONS[mutation][0], mutation, p)
 
