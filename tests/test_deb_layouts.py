@@ -40,7 +40,7 @@ def filled_kernel() -> bytes:
 
 
 def build(tmp: Path, package: str, files: dict[str, bytes | str],
-          compression: tuple[str, ...] = ("-Zxz",)) -> Path:
+          compression: tuple[str, ...] = ("-Zxz",), dest: Path | None = None) -> Path:
     """``dpkg-deb --build`` of a tree of ``files`` (relative path -> bytes, or a symlink
     target as str) with a minimal DEBIAN/control."""
     root = tmp / package
@@ -55,7 +55,7 @@ def build(tmp: Path, package: str, files: dict[str, bytes | str],
             path.symlink_to(content)
         else:
             path.write_bytes(content)
-    out = tmp / f"{package}_7.0-1_arm64.deb"
+    out = (dest or tmp) / f"{package}_7.0-1_arm64.deb"
     subprocess.run(["dpkg-deb", "--root-owner-group", *compression, "--build", str(root), str(out)],
                    check=True, capture_output=True, timeout=300)
     return out
@@ -208,3 +208,34 @@ def test_unstables_split_kernel_packages(unstable_split, tmp_path):
         other = checker.check_image(unstable_split[key], checker.Options())
         assert rule in {f.rule for f in other.findings}, key
         assert {x["verdict"] for x in other.loaders.values()} == {"n/a"}, key
+
+
+def test_lint_pairs_linux_binary_with_its_linux_base(tmp_path):
+    """In a tree of Linux 7.x packages lint judges linux-binary-V's kernel with the config
+    of linux-base-V beside it: a config that says 16K pages against the real 4K Image is
+    config/page-size-mismatch; the real config is quiet."""
+    import re
+
+    from validator.cli import main
+
+    real_config = (REAL / "config").read_text()
+    assert "CONFIG_ARM64_4K_PAGES=y" in real_config  # the package's own, as shipped
+    wrong = re.sub(r"# CONFIG_ARM64_16K_PAGES is not set", "CONFIG_ARM64_16K_PAGES=y",
+                   re.sub(r"CONFIG_ARM64_4K_PAGES=y", "# CONFIG_ARM64_4K_PAGES is not set",
+                          real_config))
+    kernel = filled_kernel()
+    for name, config in (("good", real_config), ("wrong", wrong)):
+        tree, stage = tmp_path / name, tmp_path / f"{name}-stage"
+        tree.mkdir()
+        stage.mkdir()
+        build(stage, f"linux-binary-{V}", {f"usr/lib/modules/{V}/vmlinuz": kernel},
+              ("-Zgzip", "-z1"), dest=tree)
+        build(stage, f"linux-base-{V}", {f"usr/lib/modules/{V}/config": config.encode()},
+              dest=tree)
+        out = tree / "report.json"
+        main(["lint", str(tree), "--format", "json", "--output", str(out), "-j", "1"])
+        images = {Path(i["path"]).name.split("_")[0]: i
+                  for i in json.loads(out.read_text())["images"]}
+        assert set(images) == {f"linux-binary-{V}"}  # linux-base is no image lint walks
+        rules = {f["rule"] for f in images[f"linux-binary-{V}"]["findings"]}
+        assert ("config/page-size-mismatch" in rules) == (name == "wrong"), (name, rules)
