@@ -31,6 +31,13 @@ ALLOWANCES = {
     # many memory blocks build bigger ones: use --crashkernel margins there.
     "dtb": 1 * MiB,
     "dtb_extra": 64 * KiB,
+    # arm64 kexec-tools packs the dtb it builds (setup_2nd_dtb and dtb_set_property end
+    # in fdt_pack; v2.0.29 kexec/arch/arm64/kexec-arm64.c, kexec/dt-ops.c): the segment
+    # is the packed running dtb plus the properties it sets (bootargs, at most
+    # COMMAND_LINE_SIZE 2048 on arm64, linux,elfcorehdr, linux,usable-memory-range,
+    # linux,initrd-start/-end). QEMU's virt dtb is 1 MiB with 7.5 KiB used; the dtb
+    # segment kexec -p placed for it was 7762 bytes (loadertruth/kdump-guest-results.json).
+    "dtb_props": 4 * KiB,
     # kexec-tools' purgatory (an ELF relocatable with a sha256 check and a stack, tens of
     # KiB); ppc64 kexec_file_load loads one too; arm64 kexec_file_load none.
     "purgatory": 64 * KiB,
@@ -93,7 +100,25 @@ def _place(start: int, end: int, segs: list[_Seg], page: int):
     return placed, None
 
 
-def _dtb_size(host: Host) -> tuple[int, str]:
+def _control_page(host: Host) -> _Seg:
+    """The page the kernel itself takes from the crash region once the segments are in
+    it: kimage_alloc_init / kimage_file_alloc_init allocate the control code page
+    (KEXEC_CONTROL_PAGE_SIZE, 4096 on arm64: one page) with
+    kimage_alloc_crash_control_pages, the first page-aligned hole from the region's
+    start that no segment overlaps; without one the load fails with ENOMEM ("kexec:
+    Could not allocate control_code_buffer"; Linux v6.12 kernel/kexec_core.c and
+    kexec_file.c). Measured: Debian 13's kernel refused crashkernel=38M that kexec-tools'
+    five segments filled to the last page (loadertruth/kdump-guest-results.json)."""
+    page = host.page_size or DEFAULT_PAGE["arm64"]
+    return _Seg("control page", page, page, "bottom-up",
+                why="the kernel's control code page (kimage_alloc_crash_control_pages)")
+
+
+def _dtb_size(host: Host, packs: bool = False) -> tuple[int, str]:
+    if packs and host.fdt_packed:
+        return host.fdt_packed + ALLOWANCES["dtb_props"], \
+            (f"/sys/firmware/fdt packed ({host.fdt_packed} of {host.fdt_size} bytes: kexec-"
+             "tools fdt_packs it) + 4 KiB of kdump properties and bootargs")
     if host.fdt_size:
         return host.fdt_size + ALLOWANCES["dtb_extra"], \
             f"/sys/firmware/fdt ({host.fdt_size} bytes) + 64 KiB of kdump properties"
@@ -103,7 +128,7 @@ def _dtb_size(host: Host) -> tuple[int, str]:
 def _segments(result: ImageResult, host: Host, loader: str, base: int,
               initrd_size: int) -> tuple[list[_Seg], list[Evidence]] | str:
     arch = result.facts.get("arch")
-    dtb, dtb_why = _dtb_size(host)
+    dtb, dtb_why = _dtb_size(host, packs=arch == "arm64" and loader == "kexec-tools")
     ev: list[Evidence] = []
     segs: list[_Seg] = []
     core = ALLOWANCES["elfcorehdr"]
@@ -146,6 +171,7 @@ def _segments(result: ImageResult, host: Host, loader: str, base: int,
                 _Seg("purgatory", ALLOWANCES["purgatory"], 0, "bottom-up", min_addr=after,
                      why="allowance"),
             ]
+        segs.append(_control_page(host))
         return segs, ev
     loads = elf_loads(result)
     if not loads:
