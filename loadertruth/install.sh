@@ -132,7 +132,8 @@ x86_root() {
 # through the private apt configuration of `suite trixie` (which it runs first, for
 # kexec-tools:arm64): linux-image-arm64's kernel (./boot only) into
 # $CACHE/kdump-guest/kernel and busybox-static:arm64 into $CACHE/kdump-guest/busybox
-# (dpkg-deb -x; nothing installed, no root needed); versions in
+# (dpkg-deb -x; the .debs stay in $CACHE/kdump-guest/debs for corpus/real/make_excerpts.py;
+# nothing installed, no root needed); versions in
 # $CACHE/kdump-guest/versions.json. qemu-system-aarch64 is the machine's.
 kdump_guest() {
     suite_root trixie
@@ -157,7 +158,6 @@ kdump_guest() {
         >"$w/apt-download.log" 2>&1)
     dpkg-deb --fsys-tarfile "$w"/debs/linux-image-*.deb | tar -x -C "$w/kernel" ./boot
     dpkg-deb -x "$w"/debs/busybox-static_*.deb "$w/busybox"
-    rm -rf "$w/debs"
     printf '{"linux-image": "%s", "busybox-static": "%s"}\n' "$kimg $kver" "$bver" >"$w/versions.json"
     echo "$want" >"$w/.installed"
     echo "install.sh: kdump guest ($kimg $kver, busybox-static $bver) ready in $w"

@@ -221,9 +221,10 @@ _LOAD = re.compile(r"^KDG-LOAD (\S+) (\S+)")
 _VMCORE = re.compile(r"^KDG-CAPTURE vmcore (\d+)")
 _CRASH = re.compile(r"^KDG-IOMEM\s+([0-9a-f]+)-([0-9a-f]+) : Crash kernel")
 _SEG = re.compile(r"^KDG-KEXEC (.*)$")
+_SEGMENT = re.compile(r"^segment\[(\d+)\]\.(mem|memsz)\s*= 0x([0-9a-f]+)")
 _PANIC = re.compile(r"Kernel panic - not syncing: (.*)")
 _REFUSAL = re.compile(r"failed|[Ee]rror|[Cc]annot|[Cc]ould not|out of range|too big")
-_KEXEC_KMSG = re.compile(r"^\[\s*\d+\.\d+\] (kexec: .*)$")
+_KEXEC_KMSG = re.compile(r"^\[\s*\d+\.\d+\] ((?:kexec|crash_core): .*)$")
 _KLINE = re.compile(r"^\[\s*\d+\.\d+\] ")
 
 
@@ -264,7 +265,13 @@ def judge(log: str, timed_out: bool) -> dict:
         if m:
             crash = (int(m.group(1), 16), int(m.group(2), 16) + 1 - int(m.group(1), 16))
     iomem = [ln[len("KDG-IOMEM "):] for ln in lines if ln.startswith("KDG-IOMEM ")]
+    segments: dict[int, dict] = {}
+    for ln in kexec:  # kexec -d lists them before the call (and again when it failed)
+        if m := _SEGMENT.match(ln):
+            seg = segments.setdefault(int(m.group(1)), {})
+            seg.setdefault(m.group(2), int(m.group(3), 16))
     out = {"info": info, "kexec": kexec, "iomem": iomem,
+           "segments": [segments[i] for i in sorted(segments)],
            "crash_region": {"base": crash[0], "size": crash[1]} if crash else None}
     if load is None:
         out.update(outcome="harness-error", message="the guest never reached kexec"
@@ -282,14 +289,16 @@ def judge(log: str, timed_out: bool) -> dict:
         out.update(outcome="capture-ok", message=f"/proc/vmcore {vmcore} bytes",
                    vmcore=vmcore)
     else:
+        kernel_lines = [ln for ln in after_panic if _KLINE.match(ln)]
+        capture_lines = kernel_lines[next((i + 1 for i, ln in enumerate(kernel_lines)
+                                           if ln.endswith("Bye!")), 0):]
         why = ("the capture kernel panicked: " + panics[-1]) if len(panics) > 1 else (
-            "no capture kernel output" if not after_panic else
-            "the capture kernel stopped before its /init")
+            "the capture kernel printed nothing (it died before its console)"
+            if not capture_lines else "the capture kernel stopped before its /init")
         if capture_seen:
             why = "the capture kernel's /init ran but saw no /proc/vmcore"
         if timed_out:
-            why += f" (no console output for {IDLE:.0f} s, or {TIMEOUT:.0f} s in all)"
-        kernel_lines = [ln for ln in after_panic if _KLINE.match(ln)]
+            why += " (qemu stopped: no console output for a while)"
         out.update(outcome="capture-failed", message=why, tail=kernel_lines[-12:])
     return out
 
@@ -336,7 +345,7 @@ def run(size: str, timeout: float = TIMEOUT, log_dir: Path | None = None) -> dic
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / f"crashkernel-{size}.log").write_text(log)
-    out = {"size": size, **judge(log, timed_out),
+    out = {"size": size, **judge(log, timed_out), "timed_out": timed_out,
            "seconds": round(time.monotonic() - t0, 1)}
     return out
 
@@ -373,55 +382,17 @@ def search(runs: list[dict], timeout: float, logs: Path) -> list[dict]:
     return added
 
 
-def guest_facts(runs: list[dict]) -> dict:
-    """What every run's guest printed alike (the first run that printed it)."""
-    info = next((r["info"] for r in runs if r.get("info", {}).get("fdt_head")), {})
-    return {"release": info.get("release"), "possible": info.get("possible"),
-            "memtotal": info.get("memtotal"), "fdt_head": info.get("fdt_head"),
-            "cmdline": GUEST_CMDLINE}
-
-
-def kimage_verdicts(runs: list[dict], image: Path, initrd: Path) -> None:
-    """Add kimage preflight's verdict on each run's host (kdump_guest_host) to the run."""
-    from .kdump_guest_host import preflight, verdict, write_sysroot
-
-    guest = guest_facts(runs)
-    config = next(iter(sorted((KROOT / "boot").glob("config-*"))), None)
-    guest["config"] = config.read_text() if config else None
-    for r in runs:
-        if not r.get("iomem"):
-            continue
-        root = write_sysroot(WORK / "sysroot", guest, {"size": r["size"], "iomem": r["iomem"],
-                                                       "crash_size": r["info"]["crash_size"]})
-        r["kimage"] = verdict(preflight(root, image, initrd))
-
-
-def record(runs: list[dict], image: Path, initrd: Path) -> dict:
-    """The checked-in record (loadertruth/kdump-guest-results.json)."""
-    from .common import sha256_file
-
-    cap = CAPTURE_INIT.encode()
-    v = versions()
-    keep = ("size", "outcome", "message", "crash_region", "iomem", "kimage", "seconds")
-    return {
-        "about": "kexec -p of Debian 13's arm64 kernel into crashkernel=SIZE in a guest, "
-                 "then a panic: the real outcome per size and kimage preflight's verdict on "
-                 "the same host (python -m loadertruth.kdump_guest --record)",
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "qemu": v.get("qemu"),
-        "machine": f"-M virt -cpu cortex-a57 -smp {CPUS} -m {RAM_MIB} (TCG)",
-        "packages": {k: v.get(k) for k in ("linux-image", "busybox-static", "kexec-tools")},
-        "kernel": {"path": f"boot/{image.name}", "size": image.stat().st_size,
-                   "sha256": sha256_file(image)},
-        "capture_initrd": {"size": initrd.stat().st_size, "sha256": sha256_file(initrd),
-                           "compression": "gzip",
-                           "files": [["bin/busybox", BUSYBOX.stat().st_size],
-                                     ["init", len(cap)]]},
-        "capture_cmdline": CAPTURE_CMDLINE,
-        "guest": guest_facts(runs),
-        "runs": [{k: r[k] for k in keep if k in r} | {"crash_size": int(r["info"]["crash_size"])}
-                 for r in runs if r.get("info", {}).get("crash_size")],
-    }
+def check(rec: dict, timeout: float, logs: Path) -> int:
+    """Rerun every size of a record; 1 when an outcome differs from the recorded one."""
+    differ = 0
+    for old in rec["runs"]:
+        r = run(old["size"], timeout, logs)
+        same = r["outcome"] == old["outcome"]
+        differ += not same
+        print(f"crashkernel={old['size']}: {r['outcome']} (recorded {old['outcome']})"
+              f"{'' if same else ' DIFFERS: ' + r['message']}", flush=True)
+    print(f"kdump_guest: {len(rec['runs']) - differ} of {len(rec['runs'])} as recorded")
+    return 1 if differ else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -430,7 +401,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per guest run")
     ap.add_argument("--logs", type=Path, default=WORK / "logs")
     ap.add_argument("--json", type=Path, help="write the runs as JSON here")
+    ap.add_argument("--runs", type=Path, action="append", default=[],
+                    help="also take the runs of an earlier --json (same guest)")
     ap.add_argument("--record", type=Path, help="write the record (runs + kimage's verdicts)")
+    ap.add_argument("--check", type=Path, metavar="RECORD",
+                    help="rerun the sizes of a record and compare the outcomes (exit 1 on a "
+                         "difference)")
     ap.add_argument("--search", action="store_true",
                     help="add runs that bisect the smallest size that captures (1 MiB steps)")
     args = ap.parse_args(argv)
@@ -438,7 +414,15 @@ def main(argv: list[str] | None = None) -> int:
     if not ok:
         print(f"kdump_guest: skipped: {why}", file=sys.stderr)
         return 0
-    runs = []
+    if args.check:
+        return check(json.loads(args.check.read_text()), args.timeout, args.logs)
+    runs = [r for f in args.runs for r in json.loads(f.read_text())]
+    for r in runs:  # an earlier run: judged again from its log (the judge may have learnt)
+        log = args.logs / f"crashkernel-{r['size']}.log"
+        if log.is_file():
+            stopped = r.get("timed_out", "qemu stopped" in r["message"]
+                            or "no console output" in r["message"])
+            r.update(judge(log.read_text(), stopped), timed_out=stopped)
     for size in [s for s in args.sizes.split(",") if s]:
         r = run(size, args.timeout, args.logs)
         print(f"crashkernel={size}: {r['outcome']}: {r['message']} ({r.get('seconds')} s)",
@@ -450,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(runs, indent=1) + "\n")
     if args.record:
+        from .kdump_guest_host import kimage_verdicts, record
+
         image, cap, _ = prepare()
         kimage_verdicts(runs, image, cap)
         args.record.write_text(json.dumps(record(runs, image, cap), indent=1) + "\n")

@@ -19,9 +19,21 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from .common import REPO
+from .common import REPO, sha256_file
+from .kdump_guest import (
+    BUSYBOX,
+    CAPTURE_CMDLINE,
+    CAPTURE_INIT,
+    CPUS,
+    GUEST_CMDLINE,
+    KROOT,
+    RAM_MIB,
+    WORK,
+    versions,
+)
 
 FIXTURE = REPO / "tests" / "sysroots" / "debian13-arm64"
 
@@ -75,3 +87,51 @@ def verdict(report: dict) -> dict:
     return {"verdict": report["verdict"], "loader": report["loader"],
             "fit": brief("fit"), "reservation": brief("reservation"),
             "recommend": rec.get("crashkernel"), "recommend_bytes": rec.get("size")}
+
+
+def guest_facts(runs: list[dict]) -> dict:
+    """What every run's guest printed alike (the first run that printed it)."""
+    info = next((r["info"] for r in runs if r.get("info", {}).get("fdt_head")), {})
+    return {"release": info.get("release"), "possible": info.get("possible"),
+            "memtotal": info.get("memtotal"), "fdt_head": info.get("fdt_head"),
+            "cmdline": GUEST_CMDLINE}
+
+
+def kimage_verdicts(runs: list[dict], image: Path, initrd: Path) -> None:
+    """Add kimage preflight's verdict on each run's host (kdump_guest_host) to the run."""
+    guest = guest_facts(runs)
+    config = next(iter(sorted((KROOT / "boot").glob("config-*"))), None)
+    guest["config"] = config.read_text() if config else None
+    for r in runs:
+        if not r.get("iomem"):
+            continue
+        root = write_sysroot(WORK / "sysroot", guest, {"size": r["size"], "iomem": r["iomem"],
+                                                       "crash_size": r["info"]["crash_size"]})
+        r["kimage"] = verdict(preflight(root, image, initrd))
+
+
+def record(runs: list[dict], image: Path, initrd: Path) -> dict:
+    """The checked-in record (loadertruth/kdump-guest-results.json)."""
+    cap = CAPTURE_INIT.encode()
+    v = versions()
+    keep = ("size", "outcome", "message", "crash_region", "iomem", "segments", "kimage",
+            "seconds", "timed_out")
+    return {
+        "about": "kexec -p of Debian 13's arm64 kernel into crashkernel=SIZE in a guest, "
+                 "then a panic: the real outcome per size and kimage preflight's verdict on "
+                 "the same host (python -m loadertruth.kdump_guest --record)",
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "qemu": v.get("qemu"),
+        "machine": f"-M virt -cpu cortex-a57 -smp {CPUS} -m {RAM_MIB} (TCG)",
+        "packages": {k: v.get(k) for k in ("linux-image", "busybox-static", "kexec-tools")},
+        "kernel": {"path": f"boot/{image.name}", "size": image.stat().st_size,
+                   "sha256": sha256_file(image)},
+        "capture_initrd": {"size": initrd.stat().st_size, "sha256": sha256_file(initrd),
+                           "compression": "gzip",
+                           "files": [["bin/busybox", BUSYBOX.stat().st_size],
+                                     ["init", len(cap)]]},
+        "capture_cmdline": CAPTURE_CMDLINE,
+        "guest": guest_facts(runs),
+        "runs": [{k: r[k] for k in keep if k in r} | {"crash_size": int(r["info"]["crash_size"])}
+                 for r in runs if r.get("info", {}).get("crash_size")],
+    }

@@ -100,18 +100,23 @@ def _place(start: int, end: int, segs: list[_Seg], page: int):
     return placed, None
 
 
-def _control_page(host: Host) -> _Seg:
-    """The page the kernel itself takes from the crash region once the segments are in
-    it: kimage_alloc_init / kimage_file_alloc_init allocate the control code page
-    (KEXEC_CONTROL_PAGE_SIZE, 4096 on arm64: one page) with
-    kimage_alloc_crash_control_pages, the first page-aligned hole from the region's
-    start that no segment overlaps; without one the load fails with ENOMEM ("kexec:
-    Could not allocate control_code_buffer"; Linux v6.12 kernel/kexec_core.c and
-    kexec_file.c). Measured: Debian 13's kernel refused crashkernel=38M that kexec-tools'
-    five segments filled to the last page (loadertruth/kdump-guest-results.json)."""
+def _kernel_pages(host: Host) -> list[_Seg]:
+    """The pages the kernel itself takes from the crash region once the segments are in
+    it, each the first page-aligned hole from the region's start that no segment
+    overlaps (kimage_alloc_crash_control_pages): the control code page
+    (KEXEC_CONTROL_PAGE_SIZE, 4096 on arm64: one page; kimage_alloc_init /
+    kimage_file_alloc_init, "kexec: Could not allocate control_code_buffer") and the
+    page vmcoreinfo is copied to (kimage_crash_copy_vmcoreinfo, "crash_core: Could not
+    allocate vmcoreinfo buffer"); without either the load fails with ENOMEM (Linux
+    v6.12 kernel/kexec_core.c, kernel/crash_core.c). Measured with Debian 13's kernel
+    (loadertruth/kdump-guest-results.json): kexec-tools' five segments filled
+    crashkernel=38M to the last page and the load was refused for the control page;
+    38M + 4 KiB for the vmcoreinfo page."""
     page = host.page_size or DEFAULT_PAGE["arm64"]
-    return _Seg("control page", page, page, "bottom-up",
-                why="the kernel's control code page (kimage_alloc_crash_control_pages)")
+    return [_Seg("control page", page, page, "bottom-up",
+                 why="the kernel's control code page (kimage_alloc_crash_control_pages)"),
+            _Seg("vmcoreinfo page", page, page, "bottom-up",
+                 why="the kernel's copy of vmcoreinfo (kimage_crash_copy_vmcoreinfo)")]
 
 
 def _dtb_size(host: Host, packs: bool = False) -> tuple[int, str]:
@@ -171,7 +176,7 @@ def _segments(result: ImageResult, host: Host, loader: str, base: int,
                 _Seg("purgatory", ALLOWANCES["purgatory"], 0, "bottom-up", min_addr=after,
                      why="allowance"),
             ]
-        segs.append(_control_page(host))
+        segs += _kernel_pages(host)
         return segs, ev
     loads = elf_loads(result)
     if not loads:
