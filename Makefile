@@ -34,6 +34,8 @@ test: $(BIN)/python
 	for s in trixie unstable; do sh loadertruth/install.sh suite $$s || echo "make test: kexec-tools of $$s not unpacked; its subset will be skipped" >&2; done
 	@# Debian 12's kexec-tools:amd64 (under qemu-x86_64) for the x86 bzImage subset
 	sh loadertruth/install.sh x86 || echo "make test: kexec-tools:amd64 not unpacked; the x86 subset will be skipped" >&2
+	@# Debian 13's arm64 kernel and busybox-static for the kdump guest's one rerun (15 s)
+	sh loadertruth/install.sh kdump-guest || echo "make test: kdump guest not unpacked; its rerun will be skipped" >&2
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).

@@ -27,9 +27,14 @@ possible CPUs, kexec_crash_size, the fdt's totalsize, the "Crash kernel" range),
 ``KDG-KEXEC`` (kexec's output, with -d the segments it placed), ``KDG-LOAD rc loaded``,
 ``KDG-CAPTURE``. One qemu at a time; every run is bounded by ``--timeout``.
 
-    python -m loadertruth.kdump_guest --sizes 40M,48M,108M      # these sizes
-    python -m loadertruth.kdump_guest --search                  # + the real minimum
-    python -m loadertruth.kdump_guest --out loadertruth/kdump-guest-results.json
+    python -m loadertruth.kdump_guest --sizes 38M,39M,106M --search --json runs.json
+    python -m loadertruth.kdump_guest --runs runs.json --record loadertruth/kdump-guest-results.json
+    python -m loadertruth.kdump_guest --check loadertruth/kdump-guest-results.json
+
+``--search`` bisects (1 MiB steps) the smallest size that captures; ``--record`` adds kimage
+preflight's verdict on the same host (kdump_guest_host) and writes the checked-in record;
+``--check`` reruns its sizes and exits 1 when an outcome differs (make loader-truth
+KDUMP_GUEST=1).
 """
 
 from __future__ import annotations
