@@ -39,6 +39,8 @@ test: $(BIN)/python
 	$(BIN)/python -c 'from tests.test_deb_real import _download; _download("arm64")' && \
 		sh corpus/uki/make.sh && sh corpus/fit/make.sh || \
 		echo "make test: UKI/FIT corpus not built; its tests will be skipped" >&2
+	@# Debian 13's arm64 kernel and busybox-static for the kdump guest's one rerun (15 s)
+	sh loadertruth/install.sh kdump-guest || echo "make test: kdump guest not unpacked; its rerun will be skipped" >&2
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).
@@ -70,8 +72,10 @@ fuzz: $(BIN)/python
 # qemu-system) on one-field variants of real kernels; needs root for apt-get.
 # LOADERS: a subset, or more: efi (half an hour), kexec-file-kernel and
 # kexec-file-kernel-crash (the kernel's kexec_file_load in a guest; building the two
-# guest kernels takes about 15 minutes once).
+# guest kernels takes about 15 minutes once). KDUMP_GUEST=1: also a real kexec -p and
+# panic in Debian 13's arm64 kernel per recorded crashkernel= size (loadertruth/kdump_guest.py).
 LOADERS ?= kexec-tools,kexec-tools-file,kexec-tools-crash,u-boot,qemu
+KDUMP_GUEST ?= 0
 loader-truth: $(BIN)/python
 	$(PIP) install -e .
 	sh loadertruth/install.sh
@@ -86,6 +90,12 @@ loader-truth: $(BIN)/python
 		--out build/loadertruth/results-$$s.json --loaders kexec-tools,kexec-tools-crash,u-boot,qemu --jobs 2 --quiet; done
 	$(BIN)/python -m loadertruth.compare --json build/loadertruth/agreement.json \
 		--results build/loadertruth/results.json $$(ls build/loadertruth/results-*.json 2>/dev/null)
+	@# KDUMP_GUEST=1: rerun every size of loadertruth/kdump-guest-results.json (kexec -p
+	@# and a panic in Debian 13's arm64 kernel under qemu, about 15 minutes)
+	if [ "$(KDUMP_GUEST)" = 1 ]; then \
+		if sh loadertruth/install.sh kdump-guest; then $(BIN)/python -m loadertruth.kdump_guest \
+			--check loadertruth/kdump-guest-results.json; \
+		else echo "loader-truth: kdump guest not installed; skipped" >&2; fi; fi
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

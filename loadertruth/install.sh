@@ -16,6 +16,8 @@
 # into $CACHE/kernel-arm64; it has no KEXEC_FILE) and a guest kernel built from
 # Debian's linux-source-6.1 with KEXEC_FILE on ($CACHE/kernel-arm64-kexecfile/Image).
 # `install.sh suite SUITE`: kexec-tools:arm64 of another Debian suite (see suite_root).
+# `install.sh kdump-guest`: Debian 13's arm64 kernel and busybox-static for
+# loadertruth/kdump_guest.py (see kdump_guest below).
 # CACHE defaults to build/loadertruth under the repository (git-ignored).
 # REFRESH=1 re-resolves the foreign packages and re-unpacks them if a version changed.
 set -eu
@@ -126,6 +128,41 @@ x86_root() {
     echo "install.sh: kexec-tools:amd64 $(cat "$x86/kexec-tools.version") ready in $x86/root"
 }
 
+# `install.sh kdump-guest`: the guest of loadertruth/kdump_guest.py, from Debian 13 (trixie)
+# through the private apt configuration of `suite trixie` (which it runs first, for
+# kexec-tools:arm64): linux-image-arm64's kernel (./boot only) into
+# $CACHE/kdump-guest/kernel and busybox-static:arm64 into $CACHE/kdump-guest/busybox
+# (dpkg-deb -x; the .debs stay in $CACHE/kdump-guest/debs for corpus/real/make_excerpts.py;
+# nothing installed, no root needed); versions in
+# $CACHE/kdump-guest/versions.json. qemu-system-aarch64 is the machine's.
+kdump_guest() {
+    suite_root trixie
+    d="$CACHE/apt-trixie"
+    set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+        -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
+    w="$CACHE/kdump-guest"
+    ls "$d"/lists/*arm64_Packages* >/dev/null 2>&1 || apt-get -q "$@" update >"$d/update.log" 2>&1
+    kimg=$(apt-cache "$@" depends linux-image-arm64:arm64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-6\.[0-9.]*+deb13-arm64\).*/\1/p' | head -n1)
+    [ -n "$kimg" ] || { echo "install.sh: no linux-image-arm64 in trixie" >&2; exit 1; }
+    kver=$(apt-cache "$@" policy "$kimg:arm64" | sed -n 's/^ *Candidate: //p')
+    bver=$(apt-cache "$@" policy busybox-static:arm64 | sed -n 's/^ *Candidate: //p')
+    want="$kimg=$kver busybox-static=$bver"
+    if [ -f "$w/.installed" ] && [ "$(cat "$w/.installed")" = "$want" ] && [ "${REFRESH:-0}" != 1 ]; then
+        echo "install.sh: kdump guest ready in $w"; return 0
+    fi
+    rm -rf "$w/debs" "$w/kernel" "$w/busybox"
+    mkdir -p "$w/debs" "$w/kernel" "$w/busybox"
+    (cd "$w/debs" && apt-get -q "$@" download "$kimg:arm64=$kver" "busybox-static:arm64=$bver" \
+        >"$w/apt-download.log" 2>&1)
+    dpkg-deb --fsys-tarfile "$w"/debs/linux-image-*.deb | tar -x -C "$w/kernel" ./boot
+    dpkg-deb -x "$w"/debs/busybox-static_*.deb "$w/busybox"
+    printf '{"linux-image": "%s", "busybox-static": "%s"}\n' "$kimg $kver" "$bver" >"$w/versions.json"
+    echo "$want" >"$w/.installed"
+    echo "install.sh: kdump guest ($kimg $kver, busybox-static $bver) ready in $w"
+}
+
 ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
 # kexec-file mode: the guest /init's cross compiler and the guest kernel's build
 KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross"
@@ -140,7 +177,9 @@ case "${1:-all}" in
     kexec-file) HOST_PKGS="qemu-system-arm $KFK_PKGS" ;;
     suite) suite_root "${2:-}"; exit 0 ;;
     x86) x86_root; exit 0 ;;
-    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86]" >&2; exit 2 ;;
+    kdump-guest) command -v qemu-system-aarch64 >/dev/null || $SUDO apt-get -q install -y \
+        --no-install-recommends qemu-system-arm >/dev/null; kdump_guest; exit 0 ;;
+    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86|kdump-guest]" >&2; exit 2 ;;
 esac
 ARCHES="arm64 ppc64el"
 

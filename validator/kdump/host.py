@@ -171,6 +171,9 @@ class Host:
     secure_boot: bool | None = None
     config: dict[str, str] | None = None  # CONFIG_* of the running kernel, when found
     fdt_size: int | None = None
+    #: what libfdt's fdt_pack leaves of /sys/firmware/fdt (header, memory reservation
+    #: block, structure and strings blocks, from its header), when the header was read
+    fdt_packed: int | None = None
     mem_total: int | None = None
     os_id: str | None = None  # /etc/os-release ID
     kexec_tools: str | None = None  # the installed release, upstream numbering ("2.0.29")

@@ -390,12 +390,35 @@ def _read_load_path(r: _Reader, host: Host) -> None:
         host.note("loaded", H.P_CRASH_LOADED, _s(value))
     elif not r.why[H.P_CRASH_LOADED].startswith("malformed"):
         host.note("loaded", H.P_CRASH_LOADED, r.why[H.P_CRASH_LOADED])
-    data = r.read("fit", H.P_FDT, 8, whole=False)
-    if data is not None and len(data) == 8 and data[:4] == b"\xd0\x0d\xfe\xed":
+    data = r.read("fit", H.P_FDT, FDT_HEADER, whole=False)
+    if data is not None and len(data) >= 8 and data[:4] == b"\xd0\x0d\xfe\xed":
         host.fdt_size = int.from_bytes(data[4:8], "big")
-        host.note("fit", H.P_FDT, f"totalsize {host.fdt_size}")
+        host.fdt_packed = fdt_packed(data)
+        host.note("fit", H.P_FDT, f"totalsize {host.fdt_size}" + (
+            f", {host.fdt_packed} packed" if host.fdt_packed is not None else ""))
     elif data is not None:
         r.bad("fit", H.P_FDT, f"not a flattened device tree ({describe(data)})")
+
+
+#: struct fdt_header (Devicetree Specification v0.4, 5.2): ten big-endian u32
+FDT_HEADER = 40
+
+
+def fdt_packed(head: bytes) -> int | None:
+    """The size libfdt's fdt_pack leaves of a flattened device tree, from its header:
+    the header, the memory reservation block (as laid out, an upper bound on its
+    entries), the structure and the strings blocks, without the free space between
+    or after them. None when the header is short or its blocks do not lie inside
+    totalsize."""
+    if len(head) < FDT_HEADER:
+        return None
+    total, off_struct, off_strings, off_rsv, _, _, _, size_strings, size_struct = (
+        int.from_bytes(head[i:i + 4], "big") for i in range(4, FDT_HEADER, 4))
+    rsv = off_struct - off_rsv
+    if not (FDT_HEADER <= off_rsv < off_struct and rsv % 16 == 0
+            and off_struct + size_struct <= total and off_strings + size_strings <= total):
+        return None
+    return FDT_HEADER + rsv + size_struct + size_strings
 
 
 __all__ = ["Evidence", "config_problem", "read"]

@@ -31,6 +31,13 @@ ALLOWANCES = {
     # many memory blocks build bigger ones: use --crashkernel margins there.
     "dtb": 1 * MiB,
     "dtb_extra": 64 * KiB,
+    # arm64 kexec-tools packs the dtb it builds (setup_2nd_dtb and dtb_set_property end
+    # in fdt_pack; v2.0.29 kexec/arch/arm64/kexec-arm64.c, kexec/dt-ops.c): the segment
+    # is the packed running dtb plus the properties it sets (bootargs, at most
+    # COMMAND_LINE_SIZE 2048 on arm64, linux,elfcorehdr, linux,usable-memory-range,
+    # linux,initrd-start/-end). QEMU's virt dtb is 1 MiB with 7.5 KiB used; the dtb
+    # segment kexec -p placed for it was 7762 bytes (loadertruth/kdump-guest-results.json).
+    "dtb_props": 4 * KiB,
     # kexec-tools' purgatory (an ELF relocatable with a sha256 check and a stack, tens of
     # KiB); ppc64 kexec_file_load loads one too; arm64 kexec_file_load none.
     "purgatory": 64 * KiB,
@@ -93,7 +100,30 @@ def _place(start: int, end: int, segs: list[_Seg], page: int):
     return placed, None
 
 
-def _dtb_size(host: Host) -> tuple[int, str]:
+def _kernel_pages(host: Host) -> list[_Seg]:
+    """The pages the kernel itself takes from the crash region once the segments are in
+    it, each the first page-aligned hole from the region's start that no segment
+    overlaps (kimage_alloc_crash_control_pages): the control code page
+    (KEXEC_CONTROL_PAGE_SIZE, 4096 on arm64: one page; kimage_alloc_init /
+    kimage_file_alloc_init, "kexec: Could not allocate control_code_buffer") and the
+    page vmcoreinfo is copied to (kimage_crash_copy_vmcoreinfo, "crash_core: Could not
+    allocate vmcoreinfo buffer"); without either the load fails with ENOMEM (Linux
+    v6.12 kernel/kexec_core.c, kernel/crash_core.c). Measured with Debian 13's kernel
+    (loadertruth/kdump-guest-results.json): kexec-tools' five segments filled
+    crashkernel=38M to the last page and the load was refused for the control page;
+    38M + 4 KiB for the vmcoreinfo page."""
+    page = host.page_size or DEFAULT_PAGE["arm64"]
+    return [_Seg("control page", page, page, "bottom-up",
+                 why="the kernel's control code page (kimage_alloc_crash_control_pages)"),
+            _Seg("vmcoreinfo page", page, page, "bottom-up",
+                 why="the kernel's copy of vmcoreinfo (kimage_crash_copy_vmcoreinfo)")]
+
+
+def _dtb_size(host: Host, packs: bool = False) -> tuple[int, str]:
+    if packs and host.fdt_packed:
+        return host.fdt_packed + ALLOWANCES["dtb_props"], \
+            (f"/sys/firmware/fdt packed ({host.fdt_packed} of {host.fdt_size} bytes: kexec-"
+             "tools fdt_packs it) + 4 KiB of kdump properties and bootargs")
     if host.fdt_size:
         return host.fdt_size + ALLOWANCES["dtb_extra"], \
             f"/sys/firmware/fdt ({host.fdt_size} bytes) + 64 KiB of kdump properties"
@@ -103,7 +133,7 @@ def _dtb_size(host: Host) -> tuple[int, str]:
 def _segments(result: ImageResult, host: Host, loader: str, base: int,
               initrd_size: int) -> tuple[list[_Seg], list[Evidence]] | str:
     arch = result.facts.get("arch")
-    dtb, dtb_why = _dtb_size(host)
+    dtb, dtb_why = _dtb_size(host, packs=arch == "arm64" and loader == "kexec-tools")
     ev: list[Evidence] = []
     segs: list[_Seg] = []
     core = ALLOWANCES["elfcorehdr"]
@@ -146,6 +176,7 @@ def _segments(result: ImageResult, host: Host, loader: str, base: int,
                 _Seg("purgatory", ALLOWANCES["purgatory"], 0, "bottom-up", min_addr=after,
                      why="allowance"),
             ]
+        segs += _kernel_pages(host)
         return segs, ev
     loads = elf_loads(result)
     if not loads:
