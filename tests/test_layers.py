@@ -394,8 +394,12 @@ def test_deb_with_a_compressed_kernel(tmp_path):
 def test_deb_hostile(tmp_path):
     none = analyse(write(tmp_path, deb([("./usr/bin/x", b"hello")]), "none.deb"))
     assert rules(none) == ["deb/no-kernel"]
-    # documentation files only: a metapackage (Linux 7.x's linux-image-V), info
-    meta = analyse(write(tmp_path, deb([("./usr/share/doc/x", b"hello")]), "meta.deb"))
+    # documentation files only, none a linux-image package's: no kernel package at all
+    doc = analyse(write(tmp_path, deb([("./usr/share/doc/x", b"hello")]), "doc.deb"))
+    assert rules(doc) == ["deb/no-kernel"]
+    # a linux-image package's documentation only: Linux 7.x's linux-image-V metapackage
+    meta = analyse(write(tmp_path, deb([("./usr/share/bug/linux-image-7.2.13+deb14-arm64",
+                                         b"")]), "meta.deb"))
     assert rules(meta) == ["deb/metapackage"]
     good = deb([("./boot/vmlinuz-1", IMAGE)])
     cut = analyse(write(tmp_path, good[: len(good) - 100], "cut.deb"))

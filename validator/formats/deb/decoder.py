@@ -34,8 +34,10 @@ KERNEL = re.compile(r"^(?:boot/vmlinu[xz]-|(?:usr/)?lib/modules/[^/]+/vmlinu[xz]
 COMPANIONS = {"config": re.compile(r"^(?:boot/config-|(?:usr/)?lib/modules/[^/]+/config$)"),
               "system_map": re.compile(
                   r"^(?:boot/System\.map-|(?:usr/)?lib/modules/[^/]+/System\.map$)")}
-#: What a metapackage's data.tar holds: its documentation and bug-reporting files only.
+#: What a kernel metapackage's data.tar holds: documentation and bug-reporting files only,
+#: some of them named for the linux-image package (Debian's linux-image-V from 7.x).
 META_ONLY = re.compile(r"^usr/share/(?:doc|bug|lintian)/")
+META_NAMED = re.compile(r"^usr/share/(?:doc|bug|lintian/overrides)/linux-image-")
 
 rule("deb/no-kernel", "error",
      "the package holds no kernel image (boot/vmlinuz-* or boot/vmlinux-*)",
@@ -45,7 +47,7 @@ rule("deb/no-kernel", "error",
      "deb(5); Debian kernel handbook, 'linux-image-* package contents'",
      ())
 rule("deb/metapackage", "info",
-     "the package holds no kernel: a metapackage (documentation files only)",
+     "the package holds no kernel: a linux-image metapackage (documentation files only)",
      "From Linux 7.x Debian's linux-image-VERSION is a metapackage: it depends on "
      "linux-binary-VERSION, which holds usr/lib/modules/VERSION/vmlinuz, and on "
      "linux-base-VERSION and linux-modules-VERSION. No loader is asked to load it; check the "
@@ -144,9 +146,11 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
     paths = dict.fromkeys(COMPANIONS)
     states = {name: tar_layer.Installed() for name in COMPANIONS}
     other = 0  # file members a metapackage would not hold
+    named = False  # a member named for a linux-image package
     for index, path, raw, kind, offset, size, link in walk.members():
         if kind == "file" and not META_ONLY.match(path):
             other += 1
+        named = named or META_NAMED.match(path) is not None
         if kernel is None and kind != "other" and KERNEL.match(path):
             kernel = path
         if path == kernel:
@@ -171,7 +175,7 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
         _companion(view, name, states[name].done(), seen, result)
     if kernel is None:
         if walk.finding is None:
-            result.findings.append(_no_kernel_finding(d, walk.count, other))
+            result.findings.append(_no_kernel_finding(d, walk.count, other, named))
         return result
     state.done()
     d["member"] = state.name
@@ -210,17 +214,17 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
     return result
 
 
-def _no_kernel_finding(d: dict, count: int, other: int):
-    """Why a whole data archive holds no kernel: a metapackage, a package of the kernel's
-    companions (both info: no loader reads them), else ``deb/no-kernel``."""
+def _no_kernel_finding(d: dict, count: int, other: int, named: bool):
+    """Why a whole data archive holds no kernel: a linux-image metapackage, a package of
+    the kernel's companions (both info: no loader reads them), else ``deb/no-kernel``."""
     held = [d[f"{name}_member"] for name in COMPANIONS
             if "lib/modules/" in d.get(f"{name}_member", "")]  # linux-base-V's, not boot/
     if held:
         return finding("deb/kernel-companions", f"no kernel; it holds {', '.join(held)} "
                        f"(the kernel is in another package of the same version)")
-    if not other and count:
+    if not other and named:
         return finding("deb/metapackage", f"no kernel: its {count} members are directories "
-                       f"and usr/share/{{doc,bug,lintian}} files")
+                       f"and a linux-image package's usr/share/{{doc,bug,lintian}} files")
     return finding("deb/no-kernel", f"no kernel image (boot/vmlinu[xz]-* or "
                    f"usr/lib/modules/*/vmlinu[xz]) among the {count} members of the data "
                    f"archive")
