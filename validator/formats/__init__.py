@@ -36,6 +36,7 @@ FORMATS = [
     "validator.formats.pe",
     "validator.formats.zboot",
     "validator.formats.deb",
+    "validator.formats.rpm",
     "validator.formats.uki",
     "validator.formats.fit",
     "validator.formats.compression",
