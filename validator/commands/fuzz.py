@@ -15,7 +15,7 @@ from validator.commands import EXIT_OK, EXIT_USAGE
 ORDER = 60
 MANIFEST = "manifest.json"
 FORMATS = ("arm64-image", "ppc64-head", "ppc64-elf", "arm64-elf", "elf", "efi-stub", "zboot",
-           "deb", "uki", "fit", "gzip", "xz", "lzma", "bzip2", "zstd", "lz4", "lz4-frame",
+           "deb", "rpm", "uki", "fit", "gzip", "xz", "lzma", "bzip2", "zstd", "lz4", "lz4-frame",
            "uimage", "android-boot", "x86-bzimage", "x86", "all")
 
 

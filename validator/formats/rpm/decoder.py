@@ -40,8 +40,8 @@ from validator.io.decoded import Context
 from validator.io.views import SliceView, View
 from validator.model import Layer
 
-REFERENCE = ("rpm-4.18.0 docs/manual/format.md (lead, signature, header, payload), "
-             "docs/manual/tags.md, lib/header.c hdrblobVerifyInfo, lib/header_internal.h")
+REFERENCE = ("rpm-4.18.0 manual, format.md (lead, signature, header, payload), "
+             "tags.md; lib/header.c hdrblobVerifyInfo, lib/header_internal.h")
 
 rule("rpm/bad-header", "error",
      "the package's lead, signature header or header is malformed",
@@ -62,7 +62,7 @@ rule("rpm/no-kernel", "error",
      "the kernel as /lib/modules/V/vmlinuz (its /boot/vmlinuz-V is a %ghost that "
      "kernel-install fills), other packages as /boot/vmlinuz-V. A package whose header "
      "lists neither, or whose payload lacks the file its header lists, gives no kernel.",
-     "rpm-4.18.0 docs/manual/tags.md (BASENAMES, DIRNAMES, FILEFLAGS); Fedora kernel.spec "
+     "rpm-4.18.0 manual, tags.md (BASENAMES, DIRNAMES, FILEFLAGS); Fedora kernel.spec "
      "(kernel-core %files)", ())
 rule("rpm/payload-mismatch", "error",
      "the payload is not what the header says (codec, format, or a file's size)",
@@ -70,7 +70,7 @@ rule("rpm/payload-mismatch", "error",
      "when absent) as the format PAYLOADFORMAT names (cpio), and checks each file against "
      "the header's file list: a payload in another codec, another format, or whose kernel "
      "member's size differs from the header's, fails to install.",
-     "rpm-4.18.0 docs/manual/tags.md (PAYLOADCOMPRESSOR, PAYLOADFORMAT, FILESIZES); "
+     "rpm-4.18.0 manual, tags.md (PAYLOADCOMPRESSOR, PAYLOADFORMAT, FILESIZES); "
      "lib/fsm.c", ())
 
 
