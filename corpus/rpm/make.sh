@@ -14,7 +14,8 @@
 #                                           and %ghost /boot/vmlinuz-V, as Fedora ships it
 #   kernel-core aarch64 zstd                the same layout, Debian's arm64 Image
 #   kernel      ppc64le zstd                the /boot layout: boot/{config,System.map,
-#                                           vmlinux}-V
+#                                           vmlinux}-V, then an 80 MiB module (the payload
+#                                           decodes to more than kimage's 64 MiB cap)
 #   kexec-tools x86_64  zstd                /usr/sbin/kexec (a script), for --justdb
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -60,10 +61,13 @@ build() {
             echo "cp $real/config $b/config-$kver"
             echo "cp $real/symbols $b/System.map-$kver"
             echo "cp $src $b/vmlinux-$kver"
+            echo "mkdir -p %{buildroot}/lib/modules/$kver/kernel"
+            echo "head -c 83886080 /dev/urandom > %{buildroot}/lib/modules/$kver/kernel/big.ko"
             echo "%files"
             echo "/boot/config-$kver"
             echo "/boot/System.map-$kver"
             echo "/boot/vmlinux-$kver"
+            echo "/lib/modules/$kver"
         fi
     } > "$spec"
     rpmbuild -bb --quiet --target "$arch" \
