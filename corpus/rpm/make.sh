@@ -5,7 +5,7 @@
 # packages land in OUT (default build/rpm); tests read their facts from rpm -qp and
 # rpm2cpio | cpio, never from kimage.
 #
-#   sh corpus/rpm/make.sh [OUT]
+#   sh corpus/rpm/make.sh [OUT] [kexec-tools]   # (kexec-tools: that package only)
 #
 # Packages (NAME-VERSION-RELEASE.ARCH.rpm, payload codec by _binary_payload):
 #   (w3.zstdio, w2.xzdio, w6.gzdio: the codecs rpm names in PAYLOADCOMPRESSOR; Fedora
@@ -21,11 +21,12 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT=${1:-$ROOT/build/rpm}
+ONLY=${2:-}
 PY=${PYTHON:-python3}
 command -v rpmbuild >/dev/null || { echo "make.sh: rpmbuild is missing (apt-get install rpm)" >&2; exit 77; }
 mkdir -p "$OUT/src" "$OUT/top"
 OUT=$(cd "$OUT" && pwd)
-"$PY" "$HERE/fill.py" --out "$OUT/src"
+[ -n "$ONLY" ] || "$PY" "$HERE/fill.py" --out "$OUT/src"
 
 # build NAME ARCH KVER LAYOUT PAYLOAD DEBNAME
 build() {
@@ -78,11 +79,13 @@ build() {
         --define "_build_id_links none" "$spec" >/dev/null
 }
 
+[ -n "$ONLY" ] || {
 build kernel-core x86_64 6.1.0-50-amd64 fedora w3.zstdio debian-6.1.0-50-amd64
 build kernel-core x86_64 6.1.0-50-amd64 fedora w2.xzdio debian-6.1.0-50-amd64
 build kernel-core x86_64 6.1.0-50-amd64 fedora w6.gzdio debian-6.1.0-50-amd64
 build kernel-core aarch64 6.1.0-50-arm64 fedora w3.zstdio debian-6.1.0-50-arm64
 build kernel ppc64le 6.1.0-50-powerpc64le boot w3.zstdio debian-6.1.0-50-powerpc64le
+}
 
 # kexec-tools (the name and version preflight reads from the rpm database)
 spec=$OUT/top/kexec-tools.spec
