@@ -34,8 +34,10 @@ test: $(BIN)/python
 	for s in trixie unstable; do sh loadertruth/install.sh suite $$s || echo "make test: kexec-tools of $$s not unpacked; its subset will be skipped" >&2; done
 	@# Debian 12's kexec-tools:amd64 (under qemu-x86_64) for the x86 bzImage subset
 	sh loadertruth/install.sh x86 || echo "make test: kexec-tools:amd64 not unpacked; the x86 subset will be skipped" >&2
-	@# rpmbuild, rpm2cpio and cpio for the RPM subset (corpus/rpm/make.sh builds its packages)
+	@# rpmbuild, rpm2cpio and cpio for the RPM subset (corpus/rpm/make.sh builds its packages),
+	@# bsdtar (makepkg's archiver) for the Arch Linux subset (corpus/archpkg/make.sh)
 	command -v rpmbuild >/dev/null && command -v cpio >/dev/null || apt-get install -y -q rpm cpio >/dev/null 2>&1 || echo "make test: rpm not installed; the RPM subset will be skipped" >&2
+	command -v bsdtar >/dev/null || apt-get install -y -q libarchive-tools >/dev/null 2>&1 || echo "make test: bsdtar not installed; the Arch Linux package subset will be skipped" >&2
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).

@@ -252,6 +252,7 @@ ELSEWHERE = {
     "uimage/bad-data-crc": "test_hostile_layers_deb.py",
     **{rule_id: "test_rpm_samples.py" for rule_id in (
         "rpm/bad-header", "rpm/header-limit", "rpm/no-kernel", "rpm/payload-mismatch")},
+    "archpkg/no-kernel": "test_archpkg.py",
     "layer/uimage": "test_uimage_loaders.py",
     **{rule_id: "test_uki_samples.py" for rule_id in (
         "layer/uki", "uki/linux-not-pe", "uki/linux-stub-too-old", "uki/linux-machine",

@@ -35,6 +35,7 @@ FORMATS = [
     "validator.formats.elf",
     "validator.formats.pe",
     "validator.formats.zboot",
+    "validator.formats.archpkg",
     "validator.formats.deb",
     "validator.formats.rpm",
     "validator.formats.uki",

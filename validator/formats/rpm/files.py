@@ -26,8 +26,9 @@ GHOST = 1 << 6
 S_IFMT, S_IFREG = 0o170000, 0o100000
 
 #: The kernel a package installs, by path (normalised, no leading "/"): group "v" is the
-#: kernel release. Fedora/RHEL kernel-core, then a /boot kernel (SUSE, older packages).
-KERNEL = (re.compile(r"^(?:usr/)?lib/modules/(?P<v>[^/]+)/vmlinuz$"),
+#: kernel release. Fedora/RHEL kernel-core (and kernel-uki-virt's vmlinuz-virt.efi, a
+#: UKI), then a /boot kernel (SUSE, older packages).
+KERNEL = (re.compile(r"^(?:usr/)?lib/modules/(?P<v>[^/]+)/vmlinuz(?:-[^/]+\.efi)?$"),
           re.compile(r"^boot/vmlinu[xz]-(?P<v>.+)$"))
 #: Its companions, by name (``ImageResult.companions``): paths for release V.
 COMPANIONS = {"config": ("lib/modules/{v}/config", "usr/lib/modules/{v}/config",
