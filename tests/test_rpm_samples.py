@@ -128,3 +128,31 @@ def test_an_unknown_compressor_is_unsupported(tmp_path):
     data = data.replace(b"gzip\0", b"lzip\0", 1)
     found = rules(check(tmp_path, data))
     assert "layer/unsupported-compression" in found, found
+
+
+def test_a_stripped_payload_is_read_through_the_header_file_list(tmp_path):
+    """rpm's stripped archive (07070X + the file's index; sizes in LONGFILESIZES): the
+    kernel is found by its index in the header's file list."""
+    kernel = b"\x4d\x5a" + b"\x11" * 4094
+    files = [("boot/vmlinuz-6.1", b"", GHOST), ("lib/modules/6.1/config", b"CONFIG_X=y\n", 0),
+             ("lib/modules/6.1/vmlinuz", kernel, 0)]
+    data = writer.package("kernel-core", "6.1", "1", "x86_64", files, "zstd", stripped=True)
+    result = check(tmp_path, data)
+    cpio = result.layers[2]
+    assert (cpio.kind, cpio.details["member"], cpio.details["member_size"]) == (
+        "cpio", "lib/modules/6.1/vmlinuz", len(kernel))
+    assert result.companions["config"] == b"CONFIG_X=y\n"
+    if HAVE_RPM:  # rpm reads the header it names the files by
+        q = subprocess.run(["rpm", "-qpl", str(tmp_path / "k.rpm")], capture_output=True,
+                           text=True, timeout=60)
+        assert "/lib/modules/6.1/vmlinuz" in q.stdout.split()
+
+
+def test_a_stripped_member_naming_no_file_is_corrupt(tmp_path):
+    from validator.formats.compression.writer import compress
+
+    files = [("lib/modules/6.1/vmlinuz", b"\0" * 64, 0)]
+    stream = compress("zstd", writer.stripped_cpio([(7, b"\0" * 64)]))
+    data = writer.package("kernel-core", "6.1", "1", "x86_64", files, "zstd", stripped=True,
+                          stream=stream)
+    assert "layer/corrupt" in rules(check(tmp_path, data))

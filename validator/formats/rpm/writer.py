@@ -27,6 +27,7 @@ from validator.formats.rpm import (
     INT32,
     INT64,
     LEAD_MAGIC,
+    LONGFILESIZES,
     NAME,
     PAYLOADCOMPRESSOR,
     PAYLOADFLAGS,
@@ -109,14 +110,28 @@ def cpio(members: list[tuple[str, int, bytes]]) -> bytes:
     return bytes(out)
 
 
+def stripped_cpio(members: list[tuple[int, bytes]]) -> bytes:
+    """rpm's stripped archive of (file index in the header, data): "07070X", the index
+    in 8 hex digits, padding to 4, the data, padding to 4; a newc trailer ends it."""
+    out = bytearray()
+    for index, data in members:
+        out += b"07070X" + b"%08x" % index
+        out += b"\0" * (-len(out) % 4) + data
+        out += b"\0" * (-len(out) % 4)
+    return bytes(out) + cpio([])
+
+
 def package(name: str, version: str, release: str, arch: str,
             files: list[tuple[str, bytes, int]], compressor: str, *,
+            stripped: bool = False,
             payload_files: list[tuple[str, bytes]] | None = None,
             stream: bytes | None = None, size_extra: int = 0,
             header_il_extra: int = 0, header_magic: bytes | None = None) -> bytes:
     """An RPM of ``files`` (path, data, flags: GHOST for a %ghost, not in the payload)
     whose payload is compressed with ``compressor`` (rpm's PAYLOADCOMPRESSOR name). The
-    mutations: ``payload_files`` (what the payload holds instead of the header's files),
+    mutations: ``stripped`` (rpm's stripped archive, the header's LONGFILESIZES: what
+    rpm writes for a package with a file of 4 GiB or more), ``payload_files`` (what the
+    payload holds instead of the header's files),
     ``stream`` (the compressed payload as given), ``size_extra`` (the signature's SIZE
     lies by that much), ``header_il_extra`` (the header's index count lies),
     ``header_magic`` (its first four bytes)."""
@@ -133,6 +148,7 @@ def package(name: str, version: str, release: str, arch: str,
         (NAME, STRING, name), (VERSION, STRING, version), (RELEASE, STRING, release),
         (SIZE, INT32, [sum(len(d) for _, d, _ in files)]), (OS, STRING, "linux"),
         (ARCH, STRING, arch), (RPMVERSION, STRING, "4.18.0"),
+        (LONGFILESIZES, INT64, [len(d) for _, d, _ in files]) if stripped else
         (FILESIZES, INT32, [len(d) for _, d, _ in files]),
         (FILEMODES, INT16, [mode] * len(files)),
         (FILEMTIMES, INT32, [MTIME] * len(files)),
@@ -154,7 +170,11 @@ def package(name: str, version: str, release: str, arch: str,
         main = header_magic + main[4:]
     inside = payload_files if payload_files is not None else [
         (p, d) for p, d, f in files if not f & GHOST]
-    archive = cpio([(p, mode, d) for p, d in sorted(inside)])
+    if stripped:
+        archive = stripped_cpio([(i, d) for i, (_, d, f) in enumerate(files)
+                                 if not f & GHOST])
+    else:
+        archive = cpio([(p, mode, d) for p, d in sorted(inside)])
     if stream is None:
         stream = compress(compressor, archive)
     signed = main + stream
