@@ -126,3 +126,33 @@ def test_the_payload_is_read_only_as_far_as_the_kernel(packages, tmp_path):
                           "check", str(path)], capture_output=True, text=True, timeout=300)
     peak_kib = int(run.stderr.strip().splitlines()[-1])
     assert peak_kib < 64 * 1024, peak_kib
+
+
+REAL = ROOT / "build" / "rpm-real"
+
+
+def test_debians_whole_package_as_a_kernel_core_is_walked_to_its_last_member(tmp_path):
+    """Debian's whole linux-image (build/deb, as tests/test_deb_real.py fetches it)
+    repackaged by rpmbuild as a Fedora kernel-core: about 5000 members, 350 MiB decoded,
+    the kernel last. Built on request only (two minutes): ``sh corpus/rpm/make.sh
+    build/rpm-real real build/deb/linux-image-*.deb``."""
+    have = sorted(REAL.glob("kernel-core-*real*.rpm"))
+    if not have or shutil.which("rpm2cpio") is None:
+        pytest.skip("no build/rpm-real/kernel-core-*real*.rpm (sh corpus/rpm/make.sh "
+                    "build/rpm-real real build/deb/linux-image-VERSION-arm64_*.deb)")
+    path = have[-1]
+    real = Unpacked(path, tmp_path)
+    assert real.order[-1] == real.kernel
+    run = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "validator",
+                          "check", "--format", "json", str(path)], capture_output=True,
+                         text=True, timeout=600)
+    assert int(run.stderr.strip().splitlines()[-1]) < 64 * 1024  # peak KiB
+    result = checker.check_image(path, checker.Options())
+    cpio = result.layers[2].details
+    assert (cpio["members_seen"], cpio["member"], cpio["member_size"]) == (
+        len(real.order), real.kernel, real.size)
+    assert result.facts["kernel_version"] == real.banner
+    assert result.companions["config"] == real.config
+    assert result.format == "arm64-image"
+    assert not {f.rule for f in result.findings} & {"layer/decompression-limit",
+                                                     "layer/decoded-in-part"}

@@ -6,6 +6,12 @@
 # rpm2cpio | cpio, never from kimage.
 #
 #   sh corpus/rpm/make.sh [OUT] [kexec-tools]   # (kexec-tools: that package only)
+#   sh corpus/rpm/make.sh [OUT] real DEB        # Debian's whole linux-image DEB (as
+#                                                 tests/test_deb_real.py fetches it into
+#                                                 build/deb) as a Fedora kernel-core:
+#                                                 vmlinuz, config, System.map, every module
+#                                                 and dtb under lib/modules/V/ (~350 MiB
+#                                                 decoded, the kernel last), zstd
 #
 # Packages (NAME-VERSION-RELEASE.ARCH.rpm, payload codec by _binary_payload):
 #   (w3.zstdio, w2.xzdio, w6.gzdio: the codecs rpm names in PAYLOADCOMPRESSOR; Fedora
@@ -22,10 +28,52 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT=${1:-$ROOT/build/rpm}
 ONLY=${2:-}
+DEB=${3:-}
 PY=${PYTHON:-python3}
 command -v rpmbuild >/dev/null || { echo "make.sh: rpmbuild is missing (apt-get install rpm)" >&2; exit 77; }
 mkdir -p "$OUT/src" "$OUT/top"
 OUT=$(cd "$OUT" && pwd)
+if [ "$ONLY" = real ]; then
+    [ -f "$DEB" ] || { echo "make.sh: real needs a linux-image .deb" >&2; exit 2; }
+    arch=$(dpkg-deb -f "$DEB" Architecture)
+    case $arch in arm64) rarch=aarch64;; amd64) rarch=x86_64;; ppc64el) rarch=ppc64le;;
+        *) echo "make.sh: $arch?" >&2; exit 2;; esac
+    x=$OUT/real-x
+    rm -rf "$x" && dpkg-deb -x "$DEB" "$x"
+    kver=$(cd "$x/boot" && ls vmlinu?-* | head -1 | sed 's/^vmlinu.-//')
+    kfile=$(cd "$x/boot" && ls vmlinu?-* | head -1)
+    version=$(dpkg-deb -f "$DEB" Version | sed 's/[-+~:]/_/g')
+    spec=$OUT/top/kernel-core-real.spec
+    cat > "$spec" <<SPEC
+Name: kernel-core
+Version: ${version}
+Release: real.kimage
+Summary: Debian's $(basename "$DEB") as a Fedora kernel-core (kimage test corpus)
+License: GPL-2.0-only
+%description
+The files of Debian's linux-image package in Fedora's kernel-core layout.
+%install
+d=%{buildroot}/lib/modules/$kver
+mkdir -p \$d %{buildroot}/boot
+cp -a $x/lib/modules/$kver/. \$d/
+if [ -d $x/usr/lib/linux-image-$kver ]; then cp -a $x/usr/lib/linux-image-$kver \$d/dtb; fi
+cp $x/boot/$kfile \$d/vmlinuz
+cp $x/boot/config-$kver \$d/config
+cp $x/boot/System.map-$kver \$d/System.map
+touch %{buildroot}/boot/vmlinuz-$kver
+%files
+/lib/modules/$kver
+%ghost /boot/vmlinuz-$kver
+SPEC
+    rpmbuild -bb --quiet --target "$rarch" --define "_topdir $OUT/top" --define "_rpmdir $OUT" \
+        --define "_rpmfilename %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}.rpm" \
+        --define "_binary_payload w3.zstdio" \
+        --define "__os_install_post %{nil}" --define "debug_package %{nil}" \
+        --define "_build_id_links none" "$spec" >/dev/null
+    rm -rf "$x" "$OUT/top/BUILD" "$OUT/top/BUILDROOT"
+    ls "$OUT"/kernel-core-*real*.rpm
+    exit 0
+fi
 [ -n "$ONLY" ] || "$PY" "$HERE/fill.py" --out "$OUT/src"
 
 # build NAME ARCH KVER LAYOUT PAYLOAD DEBNAME
