@@ -34,6 +34,11 @@ test: $(BIN)/python
 	for s in trixie unstable; do sh loadertruth/install.sh suite $$s || echo "make test: kexec-tools of $$s not unpacked; its subset will be skipped" >&2; done
 	@# Debian 12's kexec-tools:amd64 (under qemu-x86_64) for the x86 bzImage subset
 	sh loadertruth/install.sh x86 || echo "make test: kexec-tools:amd64 not unpacked; the x86 subset will be skipped" >&2
+	@# UKIs (Debian 13's ukify and stub, unpacked) and FITs (mkimage) from Debian 12's arm64
+	@# linux-image package (fetched into build/deb) and the committed tiny kernels
+	$(BIN)/python -c 'from tests.test_deb_real import _download; _download("arm64")' && \
+		sh corpus/uki/make.sh && sh corpus/fit/make.sh || \
+		echo "make test: UKI/FIT corpus not built; its tests will be skipped" >&2
 	@# rpmbuild, rpm2cpio and cpio for the RPM subset (corpus/rpm/make.sh builds its packages),
 	@# bsdtar (makepkg's archiver) for the Arch Linux subset (corpus/archpkg/make.sh)
 	command -v rpmbuild >/dev/null && command -v cpio >/dev/null || apt-get install -y -q rpm cpio >/dev/null 2>&1 || echo "make test: rpm not installed; the RPM subset will be skipped" >&2

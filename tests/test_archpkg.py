@@ -136,3 +136,9 @@ def test_lint_walks_kernel_packages_and_judges_each_with_what_it_carries(package
         stub = [f["message"] for f in image["findings"] if f["rule"] == "symbols/stub"]
         if name.endswith(".rpm") and "ppc64le" not in name:
             assert stub and "System.map" in stub[0], name
+
+
+def test_qemu_judges_the_kernel_the_package_carries(packages):
+    path = next(p for p in packages if "aarch64" in p.name)
+    result = checker.check_image(path, checker.Options())
+    assert "layer/not-unwrapped" not in {f.rule for f in result.findings}

@@ -85,6 +85,18 @@ def test_each_near_valid_sample_gets_its_finding(mutation, tmp_path):
     elif mutation == "kernel-symlink-outside":  # the kernel's path is a link out of it
         assert listing.returncode == 0, listing.stderr
         assert f"{sample.params['kernel_path']} -> /usr/lib/linux/" in listing.stdout
+    elif mutation in ("metapackage", "kernel-companions"):  # dpkg reads it; no kernel
+        assert listing.returncode == 0, listing.stderr
+        assert not any("/vmlinu" in line for line in listing.stdout.splitlines())
+        files = [line.split()[-1] for line in listing.stdout.splitlines()
+                 if line.startswith("-")]
+        if mutation == "metapackage":
+            assert files and all(f.startswith("./usr/share/") for f in files), files
+        else:
+            assert f"./usr/lib/modules/{release}/config" in files, files
+        # no loader is asked to load it: n/a everywhere, never REJECTS
+        verdicts = checker.check_image(deb, checker.Options()).loaders
+        assert {v["verdict"] for v in verdicts.values()} == {"n/a"}, verdicts
     else:  # no data member, or one cut short: dpkg-deb refuses the package
         assert listing.returncode != 0
     assert release in sample.params["kernel_path"]

@@ -273,7 +273,30 @@ def test_a_missing_kernel_fails_with_the_file_that_named_it(tmp_path, kernel):
     assert "/var/lib/kdump/vmlinuz" in s["message"]
     assert doc["discovery"]["command"].endswith(" /var/lib/kdump/vmlinuz")
     assert {x["status"] for x in doc["steps"] if x["step"] not in (
-        "discovery", "command")} == {"skip"}
+        "discovery", "command", "crash-region", "crash-loaded")} == {"skip"}
+    # what the host alone decides is still judged: the fixture reserves a crash region
+    # ("Crash kernel" in its /proc/iomem) and has no crash kernel loaded
+    assert steps(doc)["crash-region"]["status"] == "pass"
+    assert steps(doc)["crash-loaded"]["status"] != "skip"
+
+
+def test_without_a_capture_kernel_a_missing_reservation_still_fails(tmp_path, kernel):
+    """A host with a broken kdump configuration and no crashkernel= gets both facts: the
+    capture kernel is not found, and no crash region is reserved (its /proc/iomem has no
+    "Crash kernel" range, kexec_crash_size is 0 and its command line has no crashkernel=)."""
+    root = place(tmp_path, "debian12-arm64", kernel, None, None, None, changes={
+        "proc/iomem": (SYSROOTS / "arm64-no-reservation/proc/iomem").read_text(),
+        "proc/cmdline": (SYSROOTS / "arm64-no-reservation/proc/cmdline").read_text(),
+        "sys/kernel/kexec_crash_size": "0\n"})
+    assert "Crash kernel" not in (root / "proc/iomem").read_text()
+    assert "crashkernel=" not in (root / "proc/cmdline").read_text()
+    (root / "var/lib/kdump").mkdir(parents=True)
+    (root / "var/lib/kdump/vmlinuz").symlink_to(f"/boot/vmlinuz-{D12}")  # to nothing
+    rc, doc = preflight(root)
+    assert rc == 1
+    assert steps(doc)["discovery"]["rule"] == "preflight/capture-kernel-not-found"
+    region = steps(doc)["crash-region"]
+    assert (region["status"], region["rule"]) == ("fail", "preflight/no-crash-region")
 
 
 def test_without_kdump_tools_the_running_kernel(tmp_path, kernel):

@@ -392,8 +392,11 @@ def test_deb_with_a_compressed_kernel(tmp_path):
 
 
 def test_deb_hostile(tmp_path):
-    none = analyse(write(tmp_path, deb([("./usr/share/doc/x", b"hello")]), "none.deb"))
+    none = analyse(write(tmp_path, deb([("./usr/bin/x", b"hello")]), "none.deb"))
     assert rules(none) == ["deb/no-kernel"]
+    # documentation files only: a metapackage (Linux 7.x's linux-image-V), info
+    meta = analyse(write(tmp_path, deb([("./usr/share/doc/x", b"hello")]), "meta.deb"))
+    assert rules(meta) == ["deb/metapackage"]
     good = deb([("./boot/vmlinuz-1", IMAGE)])
     cut = analyse(write(tmp_path, good[: len(good) - 100], "cut.deb"))
     assert "layer/lying-size" in rules(cut)  # the ar member says more than is there

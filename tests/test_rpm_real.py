@@ -156,3 +156,16 @@ def test_debians_whole_package_as_a_kernel_core_is_walked_to_its_last_member(tmp
     assert result.format == "arm64-image"
     assert not {f.rule for f in result.findings} & {"layer/decompression-limit",
                                                      "layer/decoded-in-part"}
+
+
+def test_preflight_and_qemu_judge_the_kernel_a_package_carries(packages):
+    """As for a .deb: the loaders judge the kernel inside (qemu unwraps no package, the
+    package's layers are not the kernel file's), and preflight says kexec is given a
+    kernel file, not a package."""
+    path = next(p for p in packages if p.name.endswith(".aarch64.rpm"))
+    result = checker.check_image(path, checker.Options())
+    assert "layer/not-unwrapped" not in {f.rule for f in result.findings}
+    run = subprocess.run([sys.executable, "-m", "validator", "preflight", str(path),
+                          "--sysroot", str(ROOT / "tests" / "sysroots" / "fedora-arm64")],
+                         capture_output=True, text=True, timeout=300)
+    assert "a package (rpm): kexec reads a kernel file" in run.stdout, run.stdout

@@ -18,8 +18,8 @@ import stat
 
 #: File names lint treats as kernel images when it walks a directory.
 IMAGE_PATTERNS = ("vmlinuz*", "vmlinux*", "Image", "Image.*", "zImage*", "uImage*",
-                  "*.efi", "linux-image-*.deb", "kernel*.rpm", "linux*.pkg.tar.zst", "*.itb",
-                  "fitImage*")
+                  "*.efi", "linux-image-*.deb", "linux-binary-*.deb", "kernel*.rpm",
+                  "linux*.pkg.tar.zst", "*.itb", "fitImage*")
 NOT_IMAGES = ("*.sig", "*.sha256", "*.asc", "*.old", "*.json", "*.txt", "*.md", "*.cmd",
               "*.d", "vmlinux.o", "vmlinux.a", "vmlinux.symvers", "vmlinux.lds",
               "vmlinux-gdb.py",

@@ -19,6 +19,7 @@ from validator.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from validator.commands._lint_walk import (  # noqa: F401  (public names of lint)
     IMAGE_PATTERNS,
     NOT_IMAGES,
+    _existing,
     companions,
     is_image_name,
 )
@@ -100,6 +101,8 @@ def _check_one(entry):
                 options = _WORKER["options"]
         except UsageError as exc:  # a paired file that cannot be read
             return checker.unreadable(path, InputError(str(exc)))
+        if not (args.config or args.system_map):
+            options = _split_package(pair_base, options)
         try:
             result = checker.check_image(path, options)
         except InputError as exc:
@@ -110,6 +113,48 @@ def _check_one(entry):
             rule="kimage/internal-error")
     result.companions = {}  # not reported; not worth sending back
     return result
+
+
+def _split_package(path: str, options):
+    """Options with the config and System.map of ``linux-base-V_*.deb`` beside a
+    ``linux-binary-V_*.deb`` (Debian's Linux 7.x split: the image in one package, its
+    config and map in the other), as a package's own companions are used; else
+    ``options`` unchanged. A sibling that cannot be read pairs nothing."""
+    import glob
+
+    from validator import checker, kconfig, sysmap
+    from validator.source import InputError
+
+    parent, name = os.path.split(path)
+    if not (name.startswith("linux-binary-") and name.endswith(".deb") and "_" in name):
+        return options
+    version = name[len("linux-binary-"):].split("_", 1)[0]
+    siblings = sorted(glob.glob(os.path.join(glob.escape(parent),
+                                             f"linux-base-{glob.escape(version)}_*.deb")))
+    base = next((s for s in reversed(siblings) if _existing(s)), None)
+    if base is None:
+        return options
+    try:
+        held = checker.analyse(base, options.limits).companions
+    except InputError:
+        return options
+    config = symbols = None
+    if "config" in held:
+        config = kconfig.parse(held["config"].decode("utf-8", "replace"),
+                               f"{base}:usr/lib/modules/{version}/config")
+    if "system_map" in held:
+        try:
+            symbols = sysmap.from_bytes(held["system_map"],
+                                        f"{base}:usr/lib/modules/{version}/System.map")
+        except sysmap.SymbolsError:
+            symbols = None
+        if symbols is not None and not (symbols.count or symbols.comments):
+            symbols = None
+    if config is None and symbols is None:
+        return options
+    return checker.Options(config or options.config, symbols or options.symbols,
+                           options.target, options.loaders, options.selection,
+                           options.limits)
 
 
 def _died(entry):

@@ -168,7 +168,9 @@ def decide(result: ImageResult, host: Host, loader: str, initrd_size: int = 0,
     for step in steps:
         apply_malformed(step, host)
     if discovery is not None and (discovery.kernel is None or not discovery.readable):
-        keep = ("discovery", "command")
+        # what the host alone decides still counts: a missing reservation, a loaded crash
+        # kernel are the admin's first facts, capture kernel found or not
+        keep = ("discovery", "command", "crash-region", "crash-loaded")
         steps = [s if s.step in keep else Step(s.step, "skip", "no capture kernel to judge")
                  for s in steps]
     if discovery is not None and discovery.fadump:

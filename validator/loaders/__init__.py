@@ -218,6 +218,11 @@ def rejects_any_version(module) -> set[str]:
 #: A kernel header that the file ends inside: loaders that never see the file's size
 #: start it (their tables and specials decide), so it is not "no kernel".
 CUT_HEADERS = frozenset({"arm64/truncated-header", "ppc64/head-truncated"})
+#: Findings that say a file is, by design, no kernel (a package that holds none): every
+#: loader is n/a, with the finding's reason, and none REJECTS it.
+NO_KERNEL_FINDINGS = {"deb/metapackage": "a metapackage: it holds no kernel to load",
+                      "deb/kernel-companions": "a package of the kernel's config and "
+                                               "System.map: it holds no kernel to load"}
 
 _MODULES: list = []
 
@@ -260,12 +265,18 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
         found & CUT_HEADERS)
     why_none = sorted({f.rule for f in findings if f.severity == "error"}) or [
         "layer/unknown-format"]
+    by_design = [NO_KERNEL_FINDINGS[r] for r in sorted(found & NO_KERNEL_FINDINGS.keys())]
     for module in modules():
         if wanted and module.NAME not in wanted:
             continue
         asked = wanted.get(module.NAME)
         version, build = split_build(asked) if asked else (None, None)
         newest = releases(module)[-1]
+        if by_design:
+            v = Verdict(module.NAME, "n/a", notes=by_design[:1], version=version or newest)
+            v.by_version = None
+            out[module.NAME] = v
+            continue
         if not module.applies(ctx) or no_kernel:
             v = (Verdict(module.NAME, "n/a", notes=[getattr(module, "NOT_APPLICABLE", "")],
                          version=version or newest) if not module.applies(ctx) else

@@ -26,10 +26,16 @@ from validator.io.decoded import Context
 from validator.model import Layer
 
 MAX_MEMBERS = 64  # a .deb has three; more is no package
-KERNEL = re.compile(r"^boot/vmlinu[xz]-")  # on paths as tar.normalise gives them
+#: The kernel's path, as tar.normalise gives it: ``boot/vmlinu[xz]-V`` (Debian to 6.x),
+#: ``usr/lib/modules/V/vmlinu[xz]`` (Debian's linux-binary-V packages from Linux 7.x,
+#: whose linux-image-V is a metapackage and linux-base-V holds config and System.map).
+KERNEL = re.compile(r"^(?:boot/vmlinu[xz]-|(?:usr/)?lib/modules/[^/]+/vmlinu[xz]$)")
 #: The packaged companions handed on to check (``ImageResult.companions``), by path.
-COMPANIONS = {"config": re.compile(r"^boot/config-"),
-              "system_map": re.compile(r"^boot/System\.map-")}
+COMPANIONS = {"config": re.compile(r"^(?:boot/config-|(?:usr/)?lib/modules/[^/]+/config$)"),
+              "system_map": re.compile(
+                  r"^(?:boot/System\.map-|(?:usr/)?lib/modules/[^/]+/System\.map$)")}
+#: What a metapackage's data.tar holds: its documentation and bug-reporting files only.
+META_ONLY = re.compile(r"^usr/share/(?:doc|bug|lintian)/")
 
 rule("deb/no-kernel", "error",
      "the package holds no kernel image (boot/vmlinuz-* or boot/vmlinux-*)",
@@ -37,6 +43,25 @@ rule("deb/no-kernel", "error",
      "kernel is data.tar's boot/vmlinuz-VERSION (boot/vmlinux-VERSION on ppc64el). A package "
      "without one is no kernel package, or a data.tar kimage cannot read.",
      "deb(5); Debian kernel handbook, 'linux-image-* package contents'",
+     ())
+rule("deb/metapackage", "info",
+     "the package holds no kernel: a metapackage (documentation files only)",
+     "From Linux 7.x Debian's linux-image-VERSION is a metapackage: it depends on "
+     "linux-binary-VERSION, which holds usr/lib/modules/VERSION/vmlinuz, and on "
+     "linux-base-VERSION and linux-modules-VERSION. No loader is asked to load it; check the "
+     "linux-binary package.",
+     "Debian unstable linux-signed-arm64 7.2.13-1: linux-image-7.2.13+deb14-arm64 (1884 "
+     "bytes, usr/share/{doc,bug,lintian} only), linux-binary-7.2.13+deb14-arm64 "
+     "(usr/lib/modules/7.2.13+deb14-arm64/vmlinuz)",
+     ())
+rule("deb/kernel-companions", "info",
+     "the package holds the kernel's config or System.map, not the kernel",
+     "From Linux 7.x Debian splits a kernel into linux-binary-VERSION (the image, "
+     "usr/lib/modules/VERSION/vmlinuz) and linux-base-VERSION (usr/lib/modules/VERSION/config, "
+     "System.map and the device trees). The companion package is no kernel and no loader "
+     "reads it; pass its config to the check of the linux-binary package (--config).",
+     "Debian unstable linux-signed-arm64 7.2.13-1: linux-base-7.2.13+deb14-arm64 "
+     "(usr/lib/modules/7.2.13+deb14-arm64/config, System.map, dtb/)",
      ())
 
 
@@ -118,7 +143,10 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
     state = tar_layer.Installed()
     paths = dict.fromkeys(COMPANIONS)
     states = {name: tar_layer.Installed() for name in COMPANIONS}
+    other = 0  # file members a metapackage would not hold
     for index, path, raw, kind, offset, size, link in walk.members():
+        if kind == "file" and not META_ONLY.match(path):
+            other += 1
         if kernel is None and kind != "other" and KERNEL.match(path):
             kernel = path
         if path == kernel:
@@ -143,15 +171,13 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
         _companion(view, name, states[name].done(), seen, result)
     if kernel is None:
         if walk.finding is None:
-            result.findings.append(finding(
-                "deb/no-kernel", f"no boot/vmlinuz-* or boot/vmlinux-* among the "
-                f"{walk.count} members of the data archive"))
+            result.findings.append(_no_kernel_finding(d, walk.count, other))
         return result
     state.done()
     d["member"] = state.name
     if state.members > 1:
         d["members_of_path"] = state.members
-    selected = "the first boot/vmlinu[xz]-* path"
+    selected = f"the first kernel path ({kernel})"
     if state.members > 1 and state.kind == "symlink":
         selected += (f", of its {state.members} members the symlink (dpkg creates symlinks "
                      f"after every other member)")
@@ -182,6 +208,22 @@ def tar_unwrap(view, ctx: Context) -> Unwrapped:
             "layer/lying-size", f"tar member {chosen.name} declares {chosen.size:#x} bytes, "
             f"the archive ends before"))
     return result
+
+
+def _no_kernel_finding(d: dict, count: int, other: int):
+    """Why a whole data archive holds no kernel: a metapackage, a package of the kernel's
+    companions (both info: no loader reads them), else ``deb/no-kernel``."""
+    held = [d[f"{name}_member"] for name in COMPANIONS
+            if "lib/modules/" in d.get(f"{name}_member", "")]  # linux-base-V's, not boot/
+    if held:
+        return finding("deb/kernel-companions", f"no kernel; it holds {', '.join(held)} "
+                       f"(the kernel is in another package of the same version)")
+    if not other and count:
+        return finding("deb/metapackage", f"no kernel: its {count} members are directories "
+                       f"and usr/share/{{doc,bug,lintian}} files")
+    return finding("deb/no-kernel", f"no kernel image (boot/vmlinu[xz]-* or "
+                   f"usr/lib/modules/*/vmlinu[xz]) among the {count} members of the data "
+                   f"archive")
 
 
 def _resolve(view, path: str, state, result: Unwrapped, whole: bool):

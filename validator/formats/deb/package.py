@@ -48,8 +48,12 @@ def package_limits(view, limits: Limits) -> None:
 
 
 def version_of(path: str) -> str | None:
-    """V of ``boot/vmlinuz-V`` (the kernel release the package installs)."""
-    name = path.rsplit("/", 1)[-1]
+    """V of ``boot/vmlinuz-V`` or ``usr/lib/modules/V/vmlinuz`` (the kernel release the
+    package installs)."""
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[-3] == "modules":
+        return parts[-2] or None
+    name = parts[-1]
     head, sep, version = name.partition("-")
     return version if sep and version else None
 

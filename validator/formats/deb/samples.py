@@ -46,6 +46,10 @@ DEB_MUTATIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], bool]]] = {
     "no-data-member": (("deb/no-kernel",), lambda p: True),
     # data.tar's ar header declares more bytes than the file holds
     "member-size-lying": (("layer/lying-size",), lambda p: True),
+    # Linux 7.x's linux-image-V: documentation files only (the kernel is in linux-binary-V)
+    "metapackage": (("deb/metapackage",), lambda p: True),
+    # Linux 7.x's linux-base-V: usr/lib/modules/V/config and System.map, no kernel
+    "kernel-companions": (("deb/kernel-companions",), lambda p: True),
 }
 
 
@@ -144,7 +148,16 @@ def _deb(c: Chooser, mutation: str | None) -> Sample:
         mutation = c.choice(tuple(DEB_MUTATIONS))
     entries = [("./", "dir", b""), ("./boot/", "dir", b""),
                (f"./boot/config-{RELEASE}", "file", config)]
-    if mutation == "kernel-symlink-outside":
+    if mutation == "metapackage":
+        doc = f"./usr/share/doc/linux-image-{RELEASE}"
+        entries = [("./", "dir", b""), ("./usr/", "dir", b""), ("./usr/share/", "dir", b""),
+                   ("./usr/share/doc/", "dir", b""), (doc, "symlink", "linux-base"),
+                   (f"./usr/share/bug/linux-image-{RELEASE}", "file", b"")]
+    elif mutation == "kernel-companions":
+        base = f"./usr/lib/modules/{RELEASE}/"
+        entries = [("./", "dir", b""), (base, "dir", b""), (base + "config", "file", config),
+                   (base + "System.map", "file", b"ffffffc080000000 T _text\n")]
+    elif mutation == "kernel-symlink-outside":
         entries.append((path, "symlink", f"/usr/lib/linux/{stem}-{RELEASE}"))
     elif mutation != "no-kernel":
         entries.append((path, "file", kernel))
