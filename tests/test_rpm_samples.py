@@ -156,3 +156,10 @@ def test_a_stripped_member_naming_no_file_is_corrupt(tmp_path):
     data = writer.package("kernel-core", "6.1", "1", "x86_64", files, "zstd", stripped=True,
                           stream=stream)
     assert "layer/corrupt" in rules(check(tmp_path, data))
+
+
+def test_a_package_cut_at_its_payload_is_truncated(tmp_path):
+    data = _kernel_rpm()
+    payload = check(tmp_path, data).layers[0].details["payload_offset"]
+    found = rules(check(tmp_path, data[:payload], "cut.rpm"))
+    assert {"layer/truncated", "layer/lying-size"} <= found, found

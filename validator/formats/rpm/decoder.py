@@ -148,6 +148,11 @@ def unwrap(view, ctx: Context) -> Unwrapped:
                                        f"{payload_format!r}, not cpio", offset=payload))
         return result
     head = view.read(payload, 8)
+    if not head:
+        result.findings.append(finding("layer/truncated", f"the package ends at its "
+                                       f"header's end ({payload:#x}): no payload",
+                                       offset=payload))
+        return result
     found = codec_of(head) or ("identity" if head[:6] in (CPIO_NEWC, CPIO_CRC, CPIO_STRIPPED)
                                else None)
     from validator.formats.rpm import COMPRESSORS
