@@ -163,3 +163,23 @@ def test_a_package_cut_at_its_payload_is_truncated(tmp_path):
     payload = check(tmp_path, data).layers[0].details["payload_offset"]
     found = rules(check(tmp_path, data[:payload], "cut.rpm"))
     assert {"layer/truncated", "layer/lying-size"} <= found, found
+
+
+def test_the_largest_header_kimage_reads_stays_under_64_mib(tmp_path):
+    """A header whose store is just under the 8 MiB kimage reads (one BIN entry):
+    read, parsed and judged with peak memory under 64 MiB (GNU time)."""
+    import sys
+
+    from validator.formats.rpm import BIN
+
+    main = writer.header([(1000, 6, "kernel-core"), (5999, BIN, b"\xaa" * (MAX_STORE - 64))])
+    sig = writer.header([(1000, 4, [len(main)])], 62)
+    sig += b"\0" * (-(96 + len(sig)) % 8)
+    path = tmp_path / "big.rpm"
+    path.write_bytes(writer.lead("kernel-core", "x86_64") + sig + main)
+    if not shutil.which("/usr/bin/time"):
+        pytest.skip("GNU time not installed")
+    run = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "validator",
+                          "check", str(path)], capture_output=True, text=True, timeout=120)
+    assert "rpm/no-kernel" in run.stdout, run.stdout  # read whole, judged
+    assert int(run.stderr.strip().splitlines()[-1]) < 64 * 1024

@@ -53,7 +53,7 @@ rule("rpm/bad-header", "error",
 rule("rpm/header-limit", "error",
      "a header declares more entries or data than rpm or kimage reads",
      "rpm refuses a header of more than 65535 entries or 256 MiB of data "
-     "(hdrchkTags, hdrchkData); kimage reads at most 16 MiB of one header's data (a "
+     "(hdrchkTags, hdrchkData); kimage reads at most 8 MiB of one header's data (a "
      "kernel package's is a few hundred KiB) so that a forged size cannot make it read "
      "hundreds of megabytes into memory.", REFERENCE, ())
 rule("rpm/no-kernel", "error",
