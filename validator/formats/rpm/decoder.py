@@ -178,15 +178,18 @@ def unwrap(view, ctx: Context) -> Unwrapped:
 
 
 def _identity(main, d: dict) -> None:
+    """``package`` (NAME), ``package_version`` ([EPOCH:]VERSION-RELEASE, as a Debian
+    Version carries its revision), ``architecture`` (ARCH) and ``nevra``."""
     name, version, release = main.first(NAME), main.first(VERSION), main.first(RELEASE)
     epoch, arch = main.first(EPOCH), main.first(ARCH)
-    d.update({"package": name, "package_version": version, "package_release": release,
-              "architecture": arch})
-    if epoch is not None:
-        d["epoch"] = epoch
-    if name and version and release:
-        d["nevra"] = (f"{name}-{'' if epoch is None else f'{epoch}:'}{version}-{release}"
-                      f"{'.' + arch if arch else ''}")
+    evr = None
+    if version is not None:
+        evr = (f"{'' if epoch is None else f'{epoch}:'}{version}"
+               f"{'' if release is None else f'-{release}'}")
+    fields = {"package": name, "package_version": evr, "architecture": arch}
+    d.update({key: value for key, value in fields.items() if value is not None})
+    if name and evr:
+        d["nevra"] = f"{name}-{evr}{'.' + arch if arch else ''}"
 
 
 def _target(view):
