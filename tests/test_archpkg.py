@@ -146,20 +146,19 @@ def test_qemu_judges_the_kernel_the_package_carries(packages):
 
 def test_an_older_xz_package_is_read_too(tmp_path):
     """Before pacman 5.2 makepkg's default PKGEXT was .pkg.tar.xz: the same layout."""
-    import io
     import tarfile
+
+    import zstandard
 
     from validator.formats.compression.writer import compress
 
     sample = seedcorpus.generate("archpkg", seedcorpus.RandomChooser(3), valid=True)
     tar = tmp_path / "t.tar"
-    import zstandard
-
     tar.write_bytes(zstandard.ZstdDecompressor().decompressobj().decompress(sample.data))
     with tarfile.open(tar) as tf:
         assert tf.getnames()[2] == ".PKGINFO"
     path = tmp_path / "linux-6.1-1-aarch64.pkg.tar.xz"
-    path.write_bytes(compress("xz", io.BytesIO(tar.read_bytes()).getvalue()))
+    path.write_bytes(compress("xz", tar.read_bytes()))
     result = checker.check_image(path, checker.Options())
     assert [layer.kind for layer in result.layers[:2]] == ["xz", "archpkg"]
     assert result.format == "arm64-image"
