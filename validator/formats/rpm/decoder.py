@@ -121,9 +121,9 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     try:
         _identity(main, d)
         d["header_offset"], d["payload_offset"] = start, payload
-        declared = sig.first(SIG_LONGSIZE) or sig.first(SIG_SIZE)
-        compressor = main.first(PAYLOADCOMPRESSOR) or "gzip"
-        payload_format = main.first(PAYLOADFORMAT) or "cpio"
+        declared = (sig.ints(SIG_LONGSIZE) or sig.ints(SIG_SIZE) or [None])[0]
+        compressor = main.string(PAYLOADCOMPRESSOR) or "gzip"
+        payload_format = main.string(PAYLOADFORMAT) or "cpio"
     except header.HeaderError as exc:
         result.findings.append(finding(exc.rule, exc.message))
         return result
@@ -180,8 +180,9 @@ def unwrap(view, ctx: Context) -> Unwrapped:
 def _identity(main, d: dict) -> None:
     """``package`` (NAME), ``package_version`` ([EPOCH:]VERSION-RELEASE, as a Debian
     Version carries its revision), ``architecture`` (ARCH) and ``nevra``."""
-    name, version, release = main.first(NAME), main.first(VERSION), main.first(RELEASE)
-    epoch, arch = main.first(EPOCH), main.first(ARCH)
+    name, version, release = main.string(NAME), main.string(VERSION), main.string(RELEASE)
+    epochs, arch = main.ints(EPOCH), main.string(ARCH)
+    epoch = epochs[0] if epochs else None
     evr = None
     if version is not None:
         evr = (f"{'' if epoch is None else f'{epoch}:'}{version}"

@@ -63,12 +63,12 @@ def target(header) -> Target:
     from validator.formats.rpm.header import HeaderError
 
     t = Target()
-    base = header.get(BASENAMES) or []
-    dirs = header.get(DIRNAMES) or []
-    index = header.get(DIRINDEXES) or []
-    sizes = header.get(LONGFILESIZES) or header.get(FILESIZES) or []
-    modes = header.get(FILEMODES) or []
-    flags = header.get(FILEFLAGS) or []
+    base = header.strings(BASENAMES) or []
+    dirs = header.strings(DIRNAMES) or []
+    index = header.ints(DIRINDEXES) or []
+    sizes = header.ints(LONGFILESIZES) or header.ints(FILESIZES) or []
+    modes = header.ints(FILEMODES) or []
+    flags = header.ints(FILEFLAGS) or []
     n = len(base)
     t.count = n
     if not (len(index) == n and len(sizes) in (0, n) and len(modes) in (0, n)
@@ -96,7 +96,7 @@ def target(header) -> Target:
                 if form.format(v=t.release) in have:
                     t.companions[name] = form.format(v=t.release)
                     break
-    if header.get(LONGFILESIZES) is not None:
+    if LONGFILESIZES in header:
         t.stripped = lambda i: ((paths[i], sizes[i], modes[i] if modes else S_IFREG)
                                 if 0 <= i < n else None)
     return t

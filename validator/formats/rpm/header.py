@@ -94,6 +94,28 @@ class Header:
             return store[offset:end]
         return list(struct.unpack_from(f">{count}{_FMT[kind]}", store, offset))
 
+    def _typed(self, tag: int, kinds: tuple[int, ...], what: str):
+        entry = self.entries.get(tag)
+        if entry is None:
+            return None
+        if entry[0] not in kinds:
+            raise HeaderError("rpm/bad-header", f"tag {tag} has type {entry[0]}, not "
+                              f"{what}")
+        return self.get(tag)
+
+    def string(self, tag: int) -> str | None:
+        """A STRING or I18NSTRING entry (its first); None when absent."""
+        value = self._typed(tag, (STRING, I18NSTRING, STRING_ARRAY), "a string")
+        return value[0] if isinstance(value, list) else value
+
+    def strings(self, tag: int) -> list[str] | None:
+        """A STRING_ARRAY entry; None when absent."""
+        return self._typed(tag, (STRING_ARRAY,), "a string array")
+
+    def ints(self, tag: int) -> list[int] | None:
+        """An integer entry (INT8..INT64, CHAR); None when absent."""
+        return self._typed(tag, (CHAR, INT8, INT16, INT32, INT64), "an integer")
+
     def first(self, tag: int):
         """A single value: the string, or the first integer; None when absent."""
         value = self.get(tag)

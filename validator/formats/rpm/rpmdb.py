@@ -96,9 +96,10 @@ def _query(fd: int, path: str, name: str) -> Installed:
             blob = db.execute("SELECT blob FROM Packages WHERE hnum = ?",
                               (hnum,)).fetchone()[0]
             h = header.parse_blob(bytes(blob), f"{path} package {hnum}")
-            if h.first(NAME) != name:
+            if h.string(NAME) != name:
                 continue  # the index names it, the header does not: not trusted
-            epoch, version, release = h.first(EPOCH), h.first(VERSION), h.first(RELEASE)
+            epochs, version, release = h.ints(EPOCH), h.string(VERSION), h.string(RELEASE)
+            epoch = epochs[0] if epochs else None
             if not isinstance(version, str) or not isinstance(release, str):
                 return Installed(path, f"package {hnum}: no VERSION or RELEASE", True)
             result.versions.append(f"{'' if epoch is None else f'{epoch}:'}{version}-"
