@@ -118,3 +118,14 @@ def test_an_index_naming_another_package_is_not_trusted(tmp_path):
     assert host.kexec_tools is None and host.malformed == []
     assert (f"/{DB}/rpmdb.sqlite", "kexec-tools not installed") in [
         (e.file, e.value) for e in host.evidence["kexec-tools"]]
+
+
+def test_a_berkeley_db_is_named_not_read(tmp_path):
+    root = fedora_root(tmp_path, None, binary=False)
+    (root / "var/lib/rpm").unlink()
+    (root / "var/lib/rpm").mkdir()
+    (root / "var/lib/rpm/Packages").write_bytes(b"\0" * 4096)
+    host = read_host(root)
+    assert host.malformed == [] and host.kexec_tools is None
+    notes = {(e.file, e.value) for e in host.evidence["kexec-tools"]}
+    assert any(f == "/var/lib/rpm/Packages" and "does not read" in v for f, v in notes)

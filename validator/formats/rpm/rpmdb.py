@@ -21,6 +21,9 @@ import stat
 
 #: Where rpm keeps its database, newest layout first.
 PATHS = ("/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite")
+#: The older backends' files (rpm < 4.16's Berkeley DB, SUSE's ndb): named, not read.
+OTHER = ("/var/lib/rpm/Packages", "/usr/lib/sysimage/rpm/Packages.db",
+         "/var/lib/rpm/Packages.db")
 #: The largest database opened (a full Fedora workstation's: ~150 MiB).
 MAX_SIZE = 1 << 30
 #: Headers of one name read (a name is installed once; kernels a few times).
@@ -58,6 +61,13 @@ def installed(fs, name: str) -> Installed | None:
             return _query(fd, path, name)
         finally:
             os.close(fd)
+    for path in OTHER:
+        try:
+            os.close(fs.open(path))
+        except Unreadable:
+            continue
+        return Installed(path, "an rpm database kimage does not read (Berkeley DB or "
+                         "ndb; it reads rpmdb.sqlite)")
     return None
 
 
