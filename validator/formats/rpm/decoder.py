@@ -21,6 +21,7 @@ from validator.formats.compression import codec_of
 from validator.formats.results import Unwrapped
 from validator.formats.rpm import (
     ARCH,
+    COMPRESSORS,
     CPIO_CRC,
     CPIO_NEWC,
     CPIO_STRIPPED,
@@ -155,8 +156,6 @@ def unwrap(view, ctx: Context) -> Unwrapped:
         return result
     found = codec_of(head) or ("identity" if head[:6] in (CPIO_NEWC, CPIO_CRC, CPIO_STRIPPED)
                                else None)
-    from validator.formats.rpm import COMPRESSORS
-
     if compressor not in COMPRESSORS and compressor != "identity":
         result.findings.append(finding(
             "layer/unsupported-compression", f"PAYLOADCOMPRESSOR {compressor!r}: kimage "
@@ -167,7 +166,7 @@ def unwrap(view, ctx: Context) -> Unwrapped:
             "rpm/payload-mismatch", f"PAYLOADCOMPRESSOR is {compressor!r}, the payload "
             f"starts with {head.hex(' ')} ({found or 'no known codec'})", offset=payload))
         return result
-    size = (length - payload) if length is not None else 0
+    size = (length - payload) if length is not None else 1 << 62  # to the stream's end
     if isinstance(view, View):
         inner = PayloadView(view.source, view.base + payload, max(0, size))
     else:
