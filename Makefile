@@ -41,6 +41,10 @@ test: $(BIN)/python
 		echo "make test: UKI/FIT corpus not built; its tests will be skipped" >&2
 	@# Debian 13's arm64 kernel and busybox-static for the kdump guest's one rerun (15 s)
 	sh loadertruth/install.sh kdump-guest || echo "make test: kdump guest not unpacked; its rerun will be skipped" >&2
+	@# rpmbuild, rpm2cpio and cpio for the RPM subset (corpus/rpm/make.sh builds its packages),
+	@# bsdtar (makepkg's archiver) for the Arch Linux subset (corpus/archpkg/make.sh)
+	command -v rpmbuild >/dev/null && command -v cpio >/dev/null || apt-get install -y -q rpm cpio >/dev/null 2>&1 || echo "make test: rpm not installed; the RPM subset will be skipped" >&2
+	command -v bsdtar >/dev/null || apt-get install -y -q libarchive-tools >/dev/null 2>&1 || echo "make test: bsdtar not installed; the Arch Linux package subset will be skipped" >&2
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""atheris harness: the layer chain (``pipeline.analyse``: zboot, .deb, uImage, Android
-boot, gzip/xz/lzma/bzip2/lz4/zstd, ELF, PE, then the header handlers), decoding every
+"""atheris harness: the layer chain (``pipeline.analyse``: zboot, .deb, .rpm, Arch
+.pkg.tar, uImage, Android boot, gzip/xz/lzma/bzip2/lz4/zstd, ELF, PE, then the header
+handlers), decoding every
 stream to its end (``Limits(decode_all=True)``). Only ``InputError`` (a file too short
 to be an image) may escape."""
 
@@ -26,4 +27,4 @@ def TestOneInput(data: bytes) -> None:
 if __name__ == "__main__":
     fuzzlib.main(TestOneInput, seeds=("zboot", "gzip", "xz", "lzma", "bzip2", "zstd", "lz4",
                                       "lz4-frame", "uimage", "android-boot", "ppc64-elf",
-                                      "arm64-elf", "efi-stub"))
+                                      "arm64-elf", "efi-stub", "rpm", "archpkg"))

@@ -31,7 +31,8 @@ for harness in arm64_parse ppc64_parse layers check; do
     case "$harness" in
         arm64_parse) seeds "$harness" arm64-image efi-stub ;;
         ppc64_parse) seeds "$harness" ppc64-head ;;
-        layers) seeds "$harness" zboot gzip xz lzma bzip2 zstd lz4 uimage android-boot elf ;;
+        layers) seeds "$harness" zboot gzip xz lzma bzip2 zstd lz4 uimage android-boot elf deb \
+            rpm archpkg ;;
         check) seeds "$harness" all arm64-image ppc64-elf ;;
     esac
     mkdir -p "$OUT/$harness/corpus"

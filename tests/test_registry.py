@@ -102,7 +102,7 @@ def test_the_magic_starts_the_valid_samples_of_each_wrapper():
     """A wrapper's declared magic is what its valid samples start with (the formats'
     published layouts: zboot-header.S, image.h, bootimg.h, the codecs' own)."""
     by_kind = {"zboot": "zboot", "uimage": "uimage", "android-boot": "android",
-               "deb": "deb",
+               "deb": "deb", "rpm": "rpm", "archpkg": "archpkg",
                **{codec: "compression" for codec in seedcorpus.CODECS}}
     for kind, name in by_kind.items():
         if kind not in seedcorpus.available_kinds():

@@ -250,6 +250,9 @@ ELSEWHERE = {
         "elf/too-many-program-headers", "layer/tar-header-limit", "layer/decoder-memory-limit",
         "layer/decoded-in-part")},
     "uimage/bad-data-crc": "test_hostile_layers_deb.py",
+    **{rule_id: "test_rpm_samples.py" for rule_id in (
+        "rpm/bad-header", "rpm/header-limit", "rpm/no-kernel", "rpm/payload-mismatch")},
+    "archpkg/no-kernel": "test_archpkg.py",
     "layer/uimage": "test_uimage_loaders.py",
     "deb/metapackage": "test_deb_layouts.py",  # Linux 7.x's split packages, dpkg-deb built
     "deb/kernel-companions": "test_deb_layouts.py",

@@ -109,7 +109,17 @@ def adversarial():
 
 
 #: Inputs that crashed or hung kimage, committed as found: name -> manifest entry.
-CRASHES: dict[str, dict] = {}
+CRASHES: dict[str, dict] = {
+    "rpm-arch-tag-int.bin": {
+        "what": "an rpm whose ARCH tag (1022) has type INT32, not STRING",
+        "expect": ["rpm/bad-header"],
+        "crash": "TypeError: can only concatenate str (not \"int\") to str",
+        "where": "validator/formats/rpm/decoder.py _identity (nevra)",
+        "found": "fuzz/layers_fuzzer.py (the fallback driver), rpm seeds",
+        "fix": "rpm header entries are read by their declared type (Header.string, "
+               "strings, ints): another type is rpm/bad-header",
+    },
+}
 
 
 def main() -> int:

@@ -18,10 +18,19 @@ import stat
 
 #: File names lint treats as kernel images when it walks a directory.
 IMAGE_PATTERNS = ("vmlinuz*", "vmlinux*", "Image", "Image.*", "zImage*", "uImage*",
-                  "*.efi", "linux-image-*.deb", "linux-binary-*.deb", "*.itb", "fitImage*")
+                  "*.efi", "linux-image-*.deb", "linux-binary-*.deb", "kernel*.rpm",
+                  "linux*.pkg.tar.zst", "linux*.pkg.tar.xz", "*.itb", "fitImage*")
 NOT_IMAGES = ("*.sig", "*.sha256", "*.asc", "*.old", "*.json", "*.txt", "*.md", "*.cmd",
               "*.d", "vmlinux.o", "vmlinux.a", "vmlinux.symvers", "vmlinux.lds",
-              "vmlinux-gdb.py")
+              "vmlinux-gdb.py",
+              # the kernel's packages that hold no kernel: sources, headers, modules, tools,
+              # firmware, documentation (Fedora's kernel.spec and Arch's linux PKGBUILD
+              # subpackages)
+              "*.src.rpm", "kernel-devel*.rpm", "kernel-headers*.rpm", "kernel-modules*.rpm",
+              "kernel-tools*.rpm", "kernel-doc*.rpm", "kernel-debug-devel*.rpm",
+              "kernel-debuginfo*.rpm", "kernel-selftests*.rpm",
+              "linux-headers*", "linux-*-headers-*", "linux-firmware*", "linux-api-headers*",
+              "linux-docs*", "linux-*-docs-*")
 
 
 def _one_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
@@ -201,7 +210,7 @@ def companions(image: str) -> tuple[str | None, str | None]:
     regular files (anything else, a FIFO named ``config-V`` say, is not paired). A
     package pairs nothing beside it: it carries its own (``ImageResult.companions``)."""
     parent, name = os.path.split(image)
-    if name.endswith(".deb"):
+    if name.endswith((".deb", ".rpm", ".pkg.tar.zst", ".pkg.tar.xz")):
         return None, None
     for prefix in ("vmlinuz-", "vmlinux-"):
         if name.startswith(prefix):

@@ -46,6 +46,9 @@ class DecodedView:
 
     transformed = True
     base = None  # not a file offset
+    #: False: ``Context.finish`` leaves the stream where its reader stopped, even with
+    #: ``Limits.decode_all`` (an rpm payload, read only as far as its kernel member).
+    to_end = True
 
     def __init__(self, factory, parent, limits: Limits, what: str,
                  declared_length: int | None = None, window: int = 0, pool=None,
@@ -289,7 +292,7 @@ class Context:
         findings: list[Finding] = []
         if self.limits.decode_all:  # innermost first: it pulls its parents along, in step
             for _, view in reversed(self.decoded):
-                if not view.failed:
+                if not view.failed and view.to_end:
                     view.finish()
         for layer, view in self.decoded:  # (an inner stream's decode can stop an outer one)
             if layer is not None:

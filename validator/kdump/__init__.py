@@ -3,8 +3,8 @@
 By concern, data flowing one way (host → steps → report):
 
 ``host``, ``hostfs``, ``hostread``   the host, read bounded and sandboxed from / or --sysroot
-``toolsread``                        the installed kexec-tools (dpkg status, the binary's
-                                     version string) and os-release
+``toolsread``                        the installed kexec-tools (dpkg status, the rpm
+                                     database, the binary's version string) and os-release
 ``kexecpath``                        the calls the host's ``kexec -p`` makes, and how it ends
 ``crashkernel``                      ``crashkernel=`` as the kernel parses and reserves it
 ``initrd``                           --initrd: is it a cpio the kernel unpacks

@@ -25,7 +25,7 @@ from validator.units import human_size
 LOADER_FILES = {"kexec-tools": "validator/loaders/kexec_tools.py",
                 "kexec-file": "validator/loaders/kexec_file.py"}
 #: Outer layers that are packages: check judges the kernel inside, kexec reads a file.
-PACKAGES = frozenset({"deb"})
+PACKAGES = frozenset({"deb", "rpm", "archpkg"})
 
 
 def _wrappers(result: ImageResult) -> list[str]:
@@ -54,11 +54,12 @@ def step_image(result: ImageResult, loader: str, verdict: dict | None = None) ->
         "by_version") is None else ""
     ev.append(Evidence(f"loaders:{loader}{at}", verdict["verdict"] + (
         ": " + ", ".join(reasons) if reasons else ""), LOADER_FILES.get(loader, "")))
-    if result.layers and result.layers[0].kind in PACKAGES:
+    package = next((layer.kind for layer in result.layers if layer.kind in PACKAGES), None)
+    if package is not None:
         # check judges the kernel a package carries; kexec -p is given a file name and
         # reads that file, so the package itself is what this command would be given.
         return Step("image", "fail",
-                    f"a {result.layers[0].kind} package: kexec reads a kernel file, not a "
+                    f"a package ({package}): kexec reads a kernel file, not a "
                     f"package (install it and name the kernel it puts in /boot); the "
                     f"kernel inside: {loader} {verdict['verdict']}s it", ev,
                     "preflight/image-not-loadable")

@@ -11,14 +11,19 @@ each value with the file it came from (``Host.note``, topic ``kexec-tools``):
 ``/usr/sbin/kexec``,           the binary's own ``PACKAGE_STRING`` (``kexec-tools 2.0.29``,
 ``/sbin/kexec``                what ``kexec --version`` prints: kexec/kexec.c ``version()``),
                                searched in 64 KiB chunks, at most 16 MiB, never loaded whole
+``rpmdb.sqlite``               the rpm database (``/usr/lib/sysimage/rpm/``, ``/var/lib/rpm/``;
+                               read when dpkg has no kexec-tools): the installed header named
+                               ``kexec-tools``, its ``[E:]VERSION-RELEASE``
+                               (``2.0.28-1.fc40`` → 2.0.28), by
+                               ``validator.formats.rpm.rpmdb`` (read-only, bounded)
 ``/etc/os-release``,           ``ID`` (``debian``, ``fedora``): the distribution's build
 ``/usr/lib/os-release``
 =============================  ============================================================
 
 The package database says what is installed and its build; the binary is what runs, so
 when both are read and disagree, the binary's version is taken and the disagreement noted.
-On an rpm host without dpkg the binary's string is the source (the rpm database is read
-by ``validator.formats.rpm.rpmdb``, wired in where it exists).
+On an rpm host the database is read when dpkg names no kexec-tools; without either, the
+binary's string is the source.
 """
 
 from __future__ import annotations
@@ -51,18 +56,20 @@ def read_tools(fs: HostFS, host: Host) -> None:
     """Set ``host.kexec_tools`` (upstream version), ``kexec_tools_package`` and
     ``kexec_tools_source``, and ``host.os_id``; note where each came from."""
     host.os_id = _os_id(fs, host)
-    package = _dpkg(fs, host)
+    package, source = _dpkg(fs, host), P_DPKG_STATUS
+    if package is None:
+        package, source = _rpmdb(fs, host)
     binary = _binary(fs, host)
     if package is not None:
         host.kexec_tools_package = package
         host.kexec_tools = upstream(package)
-        host.kexec_tools_source = P_DPKG_STATUS
+        host.kexec_tools_source = source
     if binary is not None:
         name, version = binary
         if host.kexec_tools is not None and version != host.kexec_tools:
             host.note(TOPIC, name, f"kexec-tools {version}",
-                      f"differs from {P_DPKG_STATUS} ({host.kexec_tools}): the binary is "
-                      f"what runs")
+                      f"differs from {host.kexec_tools_source} ({host.kexec_tools}): the "
+                      f"binary is what runs")
         if host.kexec_tools != version:
             host.kexec_tools, host.kexec_tools_source = version, name
 
@@ -99,6 +106,28 @@ def _dpkg(fs: HostFS, host: Host) -> str | None:
     host.note(TOPIC, P_DPKG_STATUS, f"kexec-tools {found}",
               f"Status: install ok installed; upstream {upstream(found)}")
     return found
+
+
+def _rpmdb(fs: HostFS, host: Host) -> tuple[str | None, str | None]:
+    """kexec-tools' ``[E:]VERSION-RELEASE`` in the rpm database, and the database read."""
+    from validator.formats.rpm import rpmdb
+
+    found = rpmdb.installed(fs, "kexec-tools")
+    if found is None:
+        return None, None
+    if found.why is not None:
+        (host.flag if found.odd else host.note)(TOPIC, found.path, found.why)
+        return None, None
+    if not found.versions:
+        host.note(TOPIC, found.path, "kexec-tools not installed")
+        return None, None
+    version = found.versions[-1]  # the last installed
+    if upstream(version) is None:
+        host.flag(TOPIC, found.path, "kexec-tools' VERSION is not a version")
+        return None, None
+    host.note(TOPIC, found.path, f"kexec-tools {version}",
+              f"the installed header's VERSION-RELEASE; upstream {upstream(version)}")
+    return version, found.path
 
 
 def _installed(fields: dict[str, str]) -> str | None:

@@ -63,8 +63,10 @@ REJECTS = {
 }
 REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
 
-#: Layers of a package (and everything before them), not of the kernel file it installs.
-PACKAGE_LAYERS = ("deb", "tar")
+#: Layers of a package (and everything before them), not of the kernel file it installs:
+#: a Debian package and its data.tar, an RPM and its payload's cpio, an Arch Linux package
+#: (its zstd before it).
+PACKAGE_LAYERS = ("deb", "tar", "rpm", "cpio", "archpkg")
 #: hw/arm/virt.c memmap: RAM (VIRT_MEM) starts at 1 GiB.
 VIRT_RAM_BASE = 0x40000000
 #: hw/core/loader.c load_uboot_image: the ih_comp values it undoes (none, gzip).
