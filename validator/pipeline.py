@@ -142,6 +142,10 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
         unwrapped = elf_layer.unwrap(view)
         result.layers.append(unwrapped.layer)
         result.findings += unwrapped.findings
+        foreign = _foreign_elf(unwrapped)
+        if foreign is not None:  # another architecture's vmlinux: named, not judged
+            _apply(result, "foreign", view, foreign)
+            return
         if unwrapped.view is None:
             return
         header = _header_for_machine(unwrapped.machine)
@@ -151,8 +155,8 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
         else:
             result.findings.append(finding(
                 "elf/unsupported-machine",
-                f"ELF e_machine {unwrapped.layer.details.get('machine')} is neither "
-                f"EM_AARCH64 nor EM_PPC64", offset=0x12))
+                f"ELF e_machine {unwrapped.layer.details.get('machine')} is none of "
+                f"EM_AARCH64, EM_PPC64, EM_RISCV", offset=0x12))
         return
     if arm64.probe(view) or arm64.probe_without_magic(view):
         _apply(result, arm64.FORMAT, view, arm64.decode(view))
@@ -180,12 +184,25 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
 
 def _probed_header(view):
     """The decoder of the first registered header format (after arm64, tried above with
-    its EFI-stub fallback) whose probe matches ``view``."""
-    for package in formats.packages("header"):
-        decoder = formats.part(package, "decoder")
-        if decoder is not arm64 and decoder.probe(view):
+    its EFI-stub fallback) whose probe matches ``view``; then the first whose
+    ``probe_without_magic`` (a header recognised by other means than its magic) does."""
+    decoders = [formats.part(package, "decoder") for package in formats.packages("header")]
+    decoders = [d for d in decoders if d is not arm64]
+    for decoder in decoders:
+        if decoder.probe(view):
+            return decoder
+    for decoder in decoders:
+        fallback = getattr(decoder, "probe_without_magic", None)
+        if fallback is not None and fallback(view):
             return decoder
     return None
+
+
+def _foreign_elf(unwrapped):
+    """The foreign decoding of an ELF of an architecture kimage does not describe."""
+    from validator.formats.foreign import decoder as foreign
+
+    return foreign.for_elf(unwrapped.machine, unwrapped.layer.details.get("machine"))
 
 
 def _describe_pe(view, result: ImageResult) -> None:

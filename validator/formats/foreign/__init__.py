@@ -1,0 +1,45 @@
+"""Kernels of architectures kimage does not describe: recognised by what identifies them
+(an ELF e_machine, an EFI stub's PE Machine, a header magic), named, and reported as such.
+
+No loader modelled here starts them (each architecture has its own kexec-tools and
+kexec_file_load ports, boot loaders and firmware), so every loader verdict is "n/a"; the
+finding ``foreign/not-described`` is an info, never an error. The magics, declared once:
+
+- loongarch64 EFI kernel: "MZ" at 0, LINUX_PE_MAGIC 0x818223cd at 0x38 (Linux
+  Documentation/arch/loongarch/booting.rst, arch/loongarch/kernel/head.S).
+- arm (32-bit) zImage: 0x016f2818 at 0x24 (Linux arch/arm/boot/compressed/head.S; the
+  magic kexec-tools' zImage_arm_probe reads).
+- s390 image: "S390EP" at 0x10008 (Linux arch/s390/kernel/kexec_image.c s390_image_probe).
+- PE Machine (PE Format, 'Machine Types') and ELF e_machine (the gABI / <elf.h>).
+"""
+
+from __future__ import annotations
+
+#: Its place in the registry (``validator.formats.FORMATS``): tried after every header
+#: format kimage describes.
+ROLE = "header"
+
+FORMAT = "foreign"
+
+LOONGARCH_PE_MAGIC = (0x818223CD).to_bytes(4, "little")
+LOONGARCH_PE_MAGIC_OFFSET = 0x38
+ARM_ZIMAGE_MAGIC = (0x016F2818).to_bytes(4, "little")
+ARM_ZIMAGE_MAGIC_OFFSET = 0x24
+S390_MAGIC = b"S390EP"
+S390_MAGIC_OFFSET = 0x10008
+
+#: ELF e_machine -> architecture, for the machines kimage does not describe (EM_AARCH64,
+#: EM_PPC64/EM_PPC, EM_RISCV, EM_X86_64 and EM_386 are its own).
+ELF_MACHINES = {
+    2: "sparc", 4: "m68k", 8: "mips", 10: "mips", 15: "parisc", 18: "sparc", 22: "s390x",
+    40: "arm", 42: "sh", 43: "sparc64", 50: "ia64", 87: "m32r", 92: "openrisc",
+    94: "xtensa", 106: "blackfin", 113: "nios2", 164: "hexagon", 188: "microblaze",
+    252: "csky", 258: "loongarch64", 0x9026: "alpha", 0x9041: "m32r",
+}
+#: PE Machine -> architecture, for EFI stubs kimage does not describe.
+PE_MACHINES = {
+    0x1C0: "arm", 0x1C2: "arm", 0x1C4: "arm", 0x200: "ia64", 0x5032: "riscv32",
+    0x5128: "riscv128", 0x6232: "loongarch32", 0x6264: "loongarch64",
+}
+#: Every architecture name this package reports (the report's schema lists them).
+ARCHES = tuple(sorted(set(ELF_MACHINES.values()) | set(PE_MACHINES.values())))
