@@ -55,7 +55,7 @@ def test_json_report_validates(image_size_zero):
     old = doc["images"][0]
     assert old["loaders"]["kexec-file"] == {
         "verdict": "reject", "reasons": ["arm64/image-size-zero"],
-        "notes": [], "version": "6.12", "by_version": []}
+        "notes": [], "version": "6.16", "by_version": []}
     assert old["loaders"]["kexec-tools"]["verdict"] == "accept"
     assert any("16 MiB" in n for n in old["loaders"]["u-boot"]["notes"])
 

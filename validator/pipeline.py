@@ -158,13 +158,9 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
                 f"ELF e_machine {unwrapped.layer.details.get('machine')} is none of "
                 f"EM_AARCH64, EM_PPC64, EM_RISCV", offset=0x12))
         return
-    if arm64.probe(view) or arm64.probe_without_magic(view):
-        _apply(result, arm64.FORMAT, view, arm64.decode(view))
-        if result.header.get("has_efi_stub"):
-            _describe_pe(view, result)
-    elif (header := _probed_header(view)) is not None:
+    if (header := _probed_header(view)) is not None:
         _apply(result, header.FORMAT, view, header.decode(view))
-        if result.header.get("has_efi_stub"):  # an x86 bzImage's EFI stub
+        if result.header.get("has_efi_stub"):  # the Image is its own PE file
             _describe_pe(view, result)
     elif any(v.failed for _, v in ctx.decoded) and len(view.read(0, MIN_SIZE)) < MIN_SIZE:
         return  # a decoder stopped before the header: its finding says why
@@ -183,11 +179,10 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
 
 
 def _probed_header(view):
-    """The decoder of the first registered header format (after arm64, tried above with
-    its EFI-stub fallback) whose probe matches ``view``; then the first whose
-    ``probe_without_magic`` (a header recognised by other means than its magic) does."""
+    """The decoder of the first registered header format whose probe (its magic) matches
+    ``view``; else the first whose ``probe_without_magic`` (a header recognised by other
+    means than its magic: an EFI stub's PE Machine, a deprecated magic) does."""
     decoders = [formats.part(package, "decoder") for package in formats.packages("header")]
-    decoders = [d for d in decoders if d is not arm64]
     for decoder in decoders:
         if decoder.probe(view):
             return decoder

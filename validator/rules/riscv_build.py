@@ -34,8 +34,8 @@ rule("riscv64/config-efi-stub-mismatch", "error",
      ("efi", "grub"))
 rule("riscv64/symbols-image-size-mismatch", "error",
      "image_size is not _end - _start of the System.map",
-     "head.S writes image_size as _end - _start: another difference means the map belongs "
-     "to another build.",
+     "head.S writes image_size as _end - _start (_start is the header; _text follows the "
+     "head section): another difference means the map belongs to another build.",
      "Linux v6.12 arch/riscv/kernel/head.S (the effective image size)",
      ())
 

@@ -6,7 +6,9 @@ kexec_file_load ports, boot loaders and firmware), so every loader verdict is "n
 finding ``foreign/not-described`` is an info, never an error. The magics, declared once:
 
 - loongarch64 EFI kernel: "MZ" at 0, LINUX_PE_MAGIC 0x818223cd at 0x38 (Linux
-  Documentation/arch/loongarch/booting.rst, arch/loongarch/kernel/head.S).
+  Documentation/arch/loongarch/booting.rst, arch/loongarch/kernel/head.S) and PE Machine
+  0x6264; the magic alone is not enough (every EFI zboot header has it,
+  drivers/firmware/efi/libstub/zboot-header.S).
 - arm (32-bit) zImage: 0x016f2818 at 0x24 (Linux arch/arm/boot/compressed/head.S; the
   magic kexec-tools' zImage_arm_probe reads).
 - s390 image: "S390EP" at 0x10008 (Linux arch/s390/kernel/kexec_image.c s390_image_probe).
@@ -43,3 +45,5 @@ PE_MACHINES = {
 }
 #: Every architecture name this package reports (the report's schema lists them).
 ARCHES = tuple(sorted(set(ELF_MACHINES.values()) | set(PE_MACHINES.values())))
+#: The magics this package recognises (the registry asks every format for its own).
+MAGICS = (LOONGARCH_PE_MAGIC, ARM_ZIMAGE_MAGIC, S390_MAGIC)

@@ -41,13 +41,15 @@ def identify(view: View) -> tuple[str, str] | None:
     head = view.read(0, 0x40)
     if len(head) < 0x40:
         return None
-    if head[:2] == b"MZ":
-        if head[LOONGARCH_PE_MAGIC_OFFSET:LOONGARCH_PE_MAGIC_OFFSET + 4] == LOONGARCH_PE_MAGIC:
-            return "loongarch64", "LINUX_PE_MAGIC 0x818223cd at 0x38"
+    if head[:2] == b"MZ":  # LINUX_PE_MAGIC at 0x38 is loongarch's and every EFI zboot's:
+        # the PE Machine tells them apart
         pe = view.read(int.from_bytes(head[0x3C:0x40], "little"), 6)
         machine = int.from_bytes(pe[4:6], "little") if pe[:4] == PE_SIGNATURE else None
         if machine in PE_MACHINES:
-            return PE_MACHINES[machine], f"PE Machine {machine:#06x}"
+            linux = head[LOONGARCH_PE_MAGIC_OFFSET:LOONGARCH_PE_MAGIC_OFFSET + 4] == \
+                LOONGARCH_PE_MAGIC
+            return PE_MACHINES[machine], (f"PE Machine {machine:#06x}" + (
+                ", LINUX_PE_MAGIC at 0x38" if linux else ""))
     if head[ARM_ZIMAGE_MAGIC_OFFSET:ARM_ZIMAGE_MAGIC_OFFSET + 4] == ARM_ZIMAGE_MAGIC:
         return "arm", "zImage magic 0x016f2818 at 0x24"
     if view.read(S390_MAGIC_OFFSET, len(S390_MAGIC)) == S390_MAGIC:
