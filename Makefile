@@ -34,6 +34,8 @@ test: $(BIN)/python
 	for s in trixie unstable; do sh loadertruth/install.sh suite $$s || echo "make test: kexec-tools of $$s not unpacked; its subset will be skipped" >&2; done
 	@# Debian 12's kexec-tools:amd64 (under qemu-x86_64) for the x86 bzImage subset
 	sh loadertruth/install.sh x86 || echo "make test: kexec-tools:amd64 not unpacked; the x86 subset will be skipped" >&2
+	@# unstable's kexec-tools:riscv64 (2.0.32, under qemu-riscv64) for the riscv64 subset
+	sh loadertruth/install.sh riscv || echo "make test: kexec-tools:riscv64 not unpacked; the riscv64 subset will be skipped" >&2
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).

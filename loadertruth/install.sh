@@ -126,6 +126,46 @@ x86_root() {
     echo "install.sh: kexec-tools:amd64 $(cat "$x86/kexec-tools.version") ready in $x86/root"
 }
 
+# `install.sh riscv`: Debian's kexec-tools:riscv64 (unstable's: trixie's 2.0.29 has no
+# riscv port, which came with 2.0.32) and the libc it links, fetched through a private apt
+# configuration (sources, lists and cache under build/riscv/apt-unstable; nothing is
+# installed into the system, no root needed for this part) and unpacked with dpkg-deb -x
+# into build/riscv/root for loadertruth/kexec_riscv.py (run under qemu-riscv64 user mode);
+# qemu-user-static and device-tree-compiler are installed when missing.
+riscv_root() {
+    rv="${LOADERTRUTH_RISCV:-$(cd "$(dirname "$0")/.." && pwd)/build/riscv}"
+    command -v qemu-riscv64-static >/dev/null || command -v qemu-riscv64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-user-static
+    command -v dtc >/dev/null || $SUDO apt-get -q install -y --no-install-recommends device-tree-compiler
+    if [ -x "$rv/root/usr/sbin/kexec" ] && [ "${REFRESH:-0}" != 1 ]; then
+        echo "install.sh: kexec-tools:riscv64 already in $rv/root"; return 0
+    fi
+    d="$rv/apt-unstable"
+    mkdir -p "$d/sources" "$d/lists/partial" "$d/cache/archives/partial"
+    uris=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    printf 'Types: deb\nURIs: %s\nSuites: unstable\nComponents: main\nSigned-By: %s\n' \
+        "${uris:-http://deb.debian.org/debian}" \
+        "${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}" >"$d/sources/debian.sources"
+    set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+        -o APT::Architectures::=amd64 -o APT::Architectures::=riscv64
+    apt-get -q "$@" update >"$d/update.log" 2>&1 || {
+        echo "install.sh: apt-get update for unstable failed (see $d/update.log)" >&2; exit 1; }
+    want=""
+    for p in kexec-tools libc6 libgcc-s1; do
+        v=$(apt-cache "$@" policy "$p:riscv64" | sed -n 's/^ *Candidate: //p')
+        [ -n "$v" ] && [ "$v" != "(none)" ] || { echo "install.sh: no candidate for $p:riscv64 in unstable" >&2; exit 1; }
+        want="$want $p:riscv64=$v"
+    done
+    rm -rf "$rv/root" "$rv/debs-kexec" "$rv/sysroot-normal" "$rv/sysroot-crash"
+    mkdir -p "$rv/root" "$rv/debs-kexec"
+    (cd "$rv/debs-kexec" && apt-get -q "$@" download $want >"$rv/apt-download.log" 2>&1)
+    for deb in "$rv/debs-kexec"/*.deb; do dpkg-deb -x "$deb" "$rv/root"; done
+    for dir in lib sbin bin; do [ -e "$rv/root/$dir" ] || ln -s "usr/$dir" "$rv/root/$dir"; done
+    dpkg-deb -f "$rv"/debs-kexec/kexec-tools_*.deb Version >"$rv/kexec-tools.version"
+    echo "install.sh: kexec-tools:riscv64 $(cat "$rv/kexec-tools.version") ready in $rv/root"
+}
+
 ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
 # kexec-file mode: the guest /init's cross compiler and the guest kernel's build
 KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross"
@@ -140,7 +180,8 @@ case "${1:-all}" in
     kexec-file) HOST_PKGS="qemu-system-arm $KFK_PKGS" ;;
     suite) suite_root "${2:-}"; exit 0 ;;
     x86) x86_root; exit 0 ;;
-    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86]" >&2; exit 2 ;;
+    riscv) riscv_root; exit 0 ;;
+    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86|riscv]" >&2; exit 2 ;;
 esac
 ARCHES="arm64 ppc64el"
 

@@ -101,6 +101,7 @@ CASES = {
     "riscv64/truncated-header": (GOOD[:0x3E], {}),
     "riscv64/image-size-zero": (fields(image_size=0), {}),
     "riscv64/big-endian": (fields(flags=1), {}),
+    "riscv64/image-size-implausible": (fields(image_size=1 << 32), {}),
     "riscv64/version-too-old": (fields(version={"raw": 1}), {}),
     "riscv64/text-offset-not-power-of-two": (fields(text_offset=0x300000), {}),
     "riscv64/image-size-smaller-than-file": (fields(image_size=0x200), {}),
@@ -138,6 +139,7 @@ def verdicts(data: bytes, tmp_path, **options) -> dict:
 REFUSED_BY = {
     "riscv64/image-size-zero": {"kexec-tools", "kexec-file", "u-boot"},
     "riscv64/big-endian": {"kexec-tools", "kexec-file"},
+    "riscv64/image-size-implausible": {"kexec-tools", "kexec-file"},
     "riscv64/version-too-old": {"kexec-tools"},
     "riscv64/bad-magic": {"kexec-tools", "u-boot"},
     "riscv64/no-efi-stub": {"grub", "efi"},

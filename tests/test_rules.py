@@ -271,7 +271,8 @@ ELSEWHERE = {
     # the riscv64 Image's and other architectures', with their loader verdicts
     **{rule_id: "test_riscv64_format.py" for rule_id in (
         "riscv64/bad-magic", "riscv64/truncated-header", "riscv64/image-size-zero",
-        "riscv64/big-endian", "riscv64/version-too-old", "riscv64/text-offset-not-power-of-two",
+        "riscv64/big-endian", "riscv64/image-size-implausible", "riscv64/version-too-old",
+        "riscv64/text-offset-not-power-of-two",
         "riscv64/image-size-smaller-than-file", "riscv64/old-magic-missing",
         "riscv64/no-efi-stub", "riscv64/pe-offset-invalid", "riscv64/pe-machine",
         "riscv64/config-64bit-mismatch", "riscv64/config-efi-stub-mismatch",

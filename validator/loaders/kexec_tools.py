@@ -91,11 +91,13 @@ BUILDS = {
                       {None: ("zlib", "liblzma", "libzstd")},
                       "configure.ac v2.0.32: --with-zlib, --with-lzma, --with-zstd default "
                       "to yes; each library is linked when its header and library are found"),
-    "debian": Build("debian", "Debian's build", {"arm64": ("zlib",), "ppc64": ()},
+    "debian": Build("debian", "Debian's build", {"arm64": ("zlib",), "ppc64": (),
+                                                  "riscv64": ()},
                     "Debian kexec-tools 1:2.0.25-3+deb12u3, 1:2.0.29-2, 1:2.0.32-3: "
                     "Build-Depends libz-dev [arm64 ia64]; readelf -d of the arm64 kexec of "
                     "Debian 12, 13 and unstable: NEEDED libxenctrl, libz, libc; of Debian "
-                    "12's ppc64el kexec: libc only"),
+                    "12's ppc64el kexec and unstable's riscv64 kexec (1:2.0.32-3): libc "
+                    "only"),
 }
 DEFAULT_BUILD = "upstream"
 #: os-release ID -> the build that distribution ships (only builds read from its packages)

@@ -65,12 +65,15 @@ REJECTS = {
                                    "version >= 0.2",
         "riscv64/image-size-zero": "image_riscv_load: 'Kernel image size is NULL'",
         "riscv64/big-endian": "image_riscv_load: 'Kernel image was built as big endian'",
+        "riscv64/image-size-implausible": "riscv_find_pbase: 'Could not find a memory region "
+                                          "for the provided Image'",
     },
     "kexec-file": {
         _TRUNCATED: "image_probe: kernel_len < sizeof(struct riscv_image_header)",
         "riscv64/image-size-zero": "image_load: !h->image_size returns -EINVAL",
         "riscv64/big-endian": "image_load: be_image != be_kernel returns -EINVAL",
         "riscv64/image-size-smaller-than-file": "sanity_check_segment_list: bufsz > memsz",
+        "riscv64/image-size-implausible": "kexec_add_buffer: no hole of that size",
     },
     "u-boot": {
         _TRUNCATED: "booti_setup reads the 64-byte header",

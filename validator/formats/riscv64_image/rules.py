@@ -17,6 +17,8 @@ from validator.formats.riscv64_image import PE_MACHINE_RISCV64, VERSION_0_2, ver
 from validator.rules.engine import Context, check
 
 FORMAT = (_FORMAT,)
+#: as validator/loaders/kexec_file.py IMPLAUSIBLE: no hole of 1 GiB in a machine worth modelling
+IMPLAUSIBLE = 1 << 30
 
 rule("riscv64/image-size-zero", "error",
      "image_size is 0",
@@ -26,6 +28,17 @@ rule("riscv64/image-size-zero", "error",
      "kexec-tools v2.0.32 kexec/arch/riscv/kexec-image-riscv.c image_riscv_load; Linux 6.16 "
      "arch/riscv/kernel/kexec_image.c image_load; U-Boot arch/riscv/lib/image.c booti_setup",
      ("kexec-tools", "kexec-file", "u-boot"))
+rule("riscv64/image-size-implausible", "error",
+     "image_size is 1 GiB or more",
+     "kexec-tools' riscv_find_pbase looks for a RAM range of image_size bytes and refuses "
+     "the Image without one ('Could not find a memory region for the provided Image'); "
+     "kexec_file_load's kexec_add_buffer finds no hole of that size. No kernel is that "
+     "large (Debian's 6.12 riscv64 Image: 30.5 MiB), and no machine worth modelling has a "
+     "free range of it below the crash region's size.",
+     "kexec-tools v2.0.32 kexec/arch/riscv/kexec-riscv.c riscv_find_pbase; Linux 6.16 "
+     "arch/riscv/kernel/kexec_image.c image_load; loader-truth runs "
+     "(loadertruth/kexec_riscv.py variant image-size-4g)",
+     ("kexec-tools", "kexec-file"))
 rule("riscv64/big-endian", "error",
      "flags bit 0 says the kernel is big-endian",
      "Linux has no big-endian RISC-V kernel: kexec-tools' image_riscv_load refuses the "
@@ -96,6 +109,9 @@ def header(ctx: Context):
     if h["image_size"] == 0:
         yield finding("riscv64/image-size-zero", "image_size is 0", offset=0x10,
                       field="image_size")
+    if h["image_size"] >= IMPLAUSIBLE:
+        yield finding("riscv64/image-size-implausible", f"image_size {h['image_size']:#x}",
+                      offset=0x10, field="image_size")
     if h["is_big_endian"]:
         yield finding("riscv64/big-endian", f"flags {h['flags']:#x}: bit 0 is set",
                       offset=0x18, field="flags")

@@ -73,6 +73,8 @@ _ALWAYS = lambda p: True  # noqa: E731
 _MUTATIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], bool], Callable | None]] = {
     "image-size-zero": (("riscv64/image-size-zero",), _ALWAYS, _set(image_size=0)),
     "big-endian": (("riscv64/big-endian",), _ALWAYS, _set(flags=1)),
+    "image-size-huge": (("riscv64/image-size-implausible",), _ALWAYS,
+                        _set(image_size=lambda c: c.choice((1 << 30, 1 << 32, (1 << 64) - 1)))),
     "version-too-old": (("riscv64/version-too-old",), _ALWAYS,
                         _set(version=lambda c: {"raw": c.choice((0, 1))})),
     "text-offset": (("riscv64/text-offset-not-power-of-two",), _ALWAYS,
