@@ -70,3 +70,22 @@ def test_what_refuses_and_where_it_goes(runs):
     assert load.observed["kernel_addr"] >= 0x80000000
     assert crash.observed["kernel_addr"] == 0xC0000000
     assert runs["text-offset-4m"][2].observed["kernel_addr"] % 0x400000 == 0
+
+
+def test_debians_build_refuses_a_gzip_image(real_images, tmp_path):
+    """Debian's riscv64 kexec links no zlib (readelf -d: libc only), so an Image.gz is
+    probed compressed and refused; kimage says so for kexec-tools@2.0.32+debian and not
+    for an upstream build."""
+    import gzip
+
+    if not OK:
+        pytest.skip(f"kexec-tools (riscv64) not runnable: {WHY}")
+    path = tmp_path / "Image.gz"
+    path.write_bytes(gzip.compress(real_images[REAL].read_bytes(), compresslevel=1))
+    real = kexec_riscv.run("kexec-tools", path, "Image.gz")
+    assert real.accept is False, real.message
+    ours = checker.check_image(path, checker.Options(loaders=["kexec-tools@2.0.32+debian"]))
+    assert ours.loaders["kexec-tools"]["verdict"] == "reject"
+    assert ours.loaders["kexec-tools"]["reasons"] == ["loader/codec-not-linked"]
+    upstream = checker.check_image(path, checker.Options(loaders=["kexec-tools@2.0.32"]))
+    assert upstream.loaders["kexec-tools"]["verdict"] == "accept"
