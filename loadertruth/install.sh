@@ -131,11 +131,15 @@ x86_root() {
 # configuration (sources, lists and cache under build/riscv/apt-unstable; nothing is
 # installed into the system, no root needed for this part) and unpacked with dpkg-deb -x
 # into build/riscv/root for loadertruth/kexec_riscv.py (run under qemu-riscv64 user mode);
-# qemu-user-static and device-tree-compiler are installed when missing.
+# qemu-user-static, device-tree-compiler and qemu-system-misc (qemu-system-riscv64, for
+# U-Boot booti: loadertruth/uboot_riscv.py) are installed when missing.
 riscv_root() {
     rv="${LOADERTRUTH_RISCV:-$(cd "$(dirname "$0")/.." && pwd)/build/riscv}"
     command -v qemu-riscv64-static >/dev/null || command -v qemu-riscv64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-user-static
     command -v dtc >/dev/null || $SUDO apt-get -q install -y --no-install-recommends device-tree-compiler
+    # U-Boot booti on riscv64 (loadertruth/uboot_riscv.py): Debian 12's qemu-system-riscv64
+    # with its OpenSBI; the U-Boot itself is trixie's, from `install.sh suite trixie`
+    command -v qemu-system-riscv64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-system-misc
     if [ -x "$rv/root/usr/sbin/kexec" ] && [ "${REFRESH:-0}" != 1 ]; then
         echo "install.sh: kexec-tools:riscv64 already in $rv/root"; return 0
     fi

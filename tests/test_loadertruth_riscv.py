@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from loadertruth import kexec_riscv
+from loadertruth import kexec_riscv, uboot_riscv
 from validator import checker
 
 OK, WHY = kexec_riscv.available()
@@ -89,3 +89,23 @@ def test_debians_build_refuses_a_gzip_image(real_images, tmp_path):
     assert ours.loaders["kexec-tools"]["reasons"] == ["loader/codec-not-linked"]
     upstream = checker.check_image(path, checker.Options(loaders=["kexec-tools@2.0.32"]))
     assert upstream.loaders["kexec-tools"]["verdict"] == "accept"
+
+
+@pytest.mark.skipif(not uboot_riscv.available()[0],
+                    reason=f"U-Boot (riscv64) not runnable: {uboot_riscv.available()[1]}")
+def test_uboot_booti_verdicts_agree(real_images, tmp_path):
+    """Debian 13's U-Boot 2025.01 (qemu-riscv64_smode) booti on the same variants: kimage's
+    u-boot verdict is U-Boot's. A header cut short is read on from RAM, so U-Boot starts
+    it (kimage: u-boot accepts a riscv64/truncated-header file)."""
+    data = real_images[REAL].read_bytes()
+    seen = {}
+    for name, (_, blob) in kexec_riscv.variants(data).items():
+        path = tmp_path / name
+        path.write_bytes(blob)
+        real = uboot_riscv.run(path, name)
+        assert real.accept is not None, (name, real.message, real.log_tail[-5:])
+        ours = checker.check_image(path, checker.Options()).loaders["u-boot"]["verdict"]
+        seen[name] = ((ours == "accept") == real.accept, real.message)
+    assert {name: m for name, (same, m) in seen.items() if not same} == {}
+    assert seen["magic2-broken"][1] == "Bad Linux RISCV Image magic!"
+    assert seen["image-size-0"][1] == "Image lacks image_size field, error!"

@@ -139,7 +139,7 @@ def verdicts(data: bytes, tmp_path, **options) -> dict:
 REFUSED_BY = {
     "riscv64/image-size-zero": {"kexec-tools", "kexec-file", "u-boot"},
     "riscv64/big-endian": {"kexec-tools", "kexec-file"},
-    "riscv64/image-size-implausible": {"kexec-tools", "kexec-file"},
+    "riscv64/image-size-implausible": {"kexec-tools", "kexec-file", "u-boot"},
     "riscv64/version-too-old": {"kexec-tools"},
     "riscv64/bad-magic": {"kexec-tools", "u-boot"},
     "riscv64/no-efi-stub": {"grub", "efi"},

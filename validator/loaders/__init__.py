@@ -235,7 +235,8 @@ def rejects_any_version(module) -> set[str]:
 
 #: A kernel header that the file ends inside: loaders that never see the file's size
 #: start it (their tables and specials decide), so it is not "no kernel".
-CUT_HEADERS = frozenset({"arm64/truncated-header", "ppc64/head-truncated"})
+CUT_HEADERS = frozenset({"arm64/truncated-header", "ppc64/head-truncated",
+                         "riscv64/truncated-header"})
 
 _MODULES: list = []
 

@@ -24,8 +24,11 @@ another architecture), its ``applies`` and ``special`` hand over to ``applies`` 
   image_size bytes aligned to text_offset, and must hold the file.
 - U-Boot booti (arch/riscv/lib/image.c booti_setup, read at u-boot/u-boot 098407e):
   magic2 at 0x38 ("Bad Linux RISCV Image magic!"), image_size != 0 ("Image lacks
-  image_size field, error!"); the image is moved to the start of RAM + text_offset. The
-  compressed-kernel handling is boot/image.c's, the same as on arm64.
+  image_size field, error!"); the image is moved to the start of RAM + text_offset (an
+  image_size of 4 GiB moves it over U-Boot: a crash). The header is read from memory, so
+  a file cut inside the header is started. The compressed-kernel handling is
+  boot/image.c's, the same as on arm64. Run: Debian 13's 2025.01 (qemu-riscv64_smode,
+  loadertruth/uboot_riscv.py).
 - GRUB: upstream 2.06 (grub-core/loader/riscv/linux.c) has no Linux loader on riscv:
   ``linux`` fails with 'Linux not supported yet'. 2.12 (grub-core/loader/efi/linux.c,
   shared with arm64): "MZ" in code0, a native PE32+ optional header, then firmware
@@ -76,9 +79,11 @@ REJECTS = {
         "riscv64/image-size-implausible": "kexec_add_buffer: no hole of that size",
     },
     "u-boot": {
-        _TRUNCATED: "booti_setup reads the 64-byte header",
         "riscv64/bad-magic": "booti_setup: 'Bad Linux RISCV Image magic!'",
         "riscv64/image-size-zero": "booti_setup: 'Image lacks image_size field, error!'",
+        "riscv64/image-size-implausible": "booti moves image_size bytes to the start of RAM + "
+                                          "text_offset, over U-Boot itself ('Unhandled "
+                                          "exception'; loader truth, 2025.01)",
         "elf/riscv64-vmlinux": "booti_setup: an ELF has no RSC\\x05 at 0x38",
     },
     "grub": {

@@ -33,12 +33,12 @@ rule("riscv64/image-size-implausible", "error",
      "kexec-tools' riscv_find_pbase looks for a RAM range of image_size bytes and refuses "
      "the Image without one ('Could not find a memory region for the provided Image'); "
      "kexec_file_load's kexec_add_buffer finds no hole of that size. No kernel is that "
-     "large (Debian's 6.12 riscv64 Image: 30.5 MiB), and no machine worth modelling has a "
-     "free range of it below the crash region's size.",
+     "large (Debian's 6.12 riscv64 Image: 30.5 MiB). U-Boot booti moves that many bytes to "
+     "the start of RAM and runs over itself.",
      "kexec-tools v2.0.32 kexec/arch/riscv/kexec-riscv.c riscv_find_pbase; Linux 6.16 "
      "arch/riscv/kernel/kexec_image.c image_load; loader-truth runs "
-     "(loadertruth/kexec_riscv.py variant image-size-4g)",
-     ("kexec-tools", "kexec-file"))
+     "(loadertruth/kexec_riscv.py and uboot_riscv.py, variant image-size-4g)",
+     ("kexec-tools", "kexec-file", "u-boot"))
 rule("riscv64/big-endian", "error",
      "flags bit 0 says the kernel is big-endian",
      "Linux has no big-endian RISC-V kernel: kexec-tools' image_riscv_load refuses the "
