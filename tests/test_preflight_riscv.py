@@ -84,3 +84,22 @@ def test_the_crash_kernel_lands_where_the_real_kexec_puts_it(kernel):
     assert real.accept, real.message
     _, doc = preflight(kernel, SYSROOT)
     assert placed(steps(doc)["fit"], "kernel") == real.observed["kernel_addr"]
+
+
+@pytest.mark.parametrize("release, falls_back", [("6.12.117+deb13-riscv64", True),
+                                                 ("6.16.1-riscv64", False)])
+def test_kexec_file_load_takes_the_image_from_6_16(kernel, tmp_path, release, falls_back):
+    """With CONFIG_KEXEC_FILE, kexec -p (2.0.32: kexec_file_load first) gets ENOEXEC from a
+    6.12 kernel, whose riscv kexec_file_loaders[] has only the ELF loader, and falls back
+    to kexec_load; a 6.16 kernel loads the Image itself (809a11eea8e8)."""
+    root = tmp_path / "host"
+    shutil.copytree(SYSROOT, root)
+    config = (SYSROOT / "boot/config-6.12.117+deb13-riscv64").read_text().replace(
+        "# CONFIG_KEXEC_FILE is not set", "CONFIG_KEXEC_FILE=y")
+    (root / "boot/config-6.12.117+deb13-riscv64").unlink()
+    (root / f"boot/config-{release}").write_text(config)
+    (root / "proc/sys/kernel/osrelease").write_text(release + "\n")
+    code, doc = preflight(kernel, root)
+    assert code == 0, doc
+    message = steps(doc)["path"]["message"]
+    assert ("ENOEXEC → falls back to kexec_load" in message) == falls_back, message
