@@ -169,6 +169,8 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
             "zboot/no-arm64-image", f"the decompressed payload starts with "
             f"{view.read(0, 8).hex(' ')} and has {view.read(0x38, 4).hex(' ') or 'nothing'} "
             f"at 0x38, not ARM\\x64", offset=0))
+    elif (foreign := _foreign_uimage(result)) is not None:  # another architecture's
+        _apply(result, "foreign", view, foreign)  # uImage: named, not judged
     else:
         start = view.read(0, 8)
         result.findings.append(finding(
@@ -191,6 +193,17 @@ def _probed_header(view):
         if fallback is not None and fallback(view):
             return decoder
     return None
+
+
+def _foreign_uimage(result: ImageResult):
+    """The foreign decoding of a uImage whose ih_arch is an architecture kimage does not
+    describe, when its payload is no kernel kimage knows."""
+    uimage = next((layer for layer in result.layers if layer.kind == "uimage"), None)
+    if uimage is None:
+        return None
+    from validator.formats.foreign import decoder as foreign
+
+    return foreign.for_uimage(uimage.details.get("arch"))
 
 
 def _foreign_elf(unwrapped):

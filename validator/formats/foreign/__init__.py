@@ -12,7 +12,8 @@ finding ``foreign/not-described`` is an info, never an error. The magics, declar
 - arm (32-bit) zImage: 0x016f2818 at 0x24 (Linux arch/arm/boot/compressed/head.S; the
   magic kexec-tools' zImage_arm_probe reads).
 - s390 image: "S390EP" at 0x10008 (Linux arch/s390/kernel/kexec_image.c s390_image_probe).
-- PE Machine (PE Format, 'Machine Types') and ELF e_machine (the gABI / <elf.h>).
+- PE Machine (PE Format, 'Machine Types'), ELF e_machine (the gABI / <elf.h>) and a
+  uImage's ih_arch (U-Boot include/image.h) when its payload is no kernel kimage knows.
 """
 
 from __future__ import annotations
@@ -43,7 +44,16 @@ PE_MACHINES = {
     0x1C0: "arm", 0x1C2: "arm", 0x1C4: "arm", 0x200: "ia64", 0x5032: "riscv32",
     0x5128: "riscv128", 0x6232: "loongarch32", 0x6264: "loongarch64",
 }
+#: uImage ih_arch -> architecture, for the ones kimage does not describe (U-Boot
+#: include/image.h IH_ARCH_*, an append-only enum: ARM 2, I386 3, PPC 7, ARM64 22, X86_64
+#: 24 and RISCV 26 are left to the payload).
+UIMAGE_ARCHES = {
+    1: "alpha", 2: "arm", 4: "ia64", 5: "mips", 6: "mips64", 8: "s390x", 9: "sh",
+    10: "sparc", 11: "sparc64", 12: "m68k", 14: "microblaze", 15: "nios2", 17: "avr32",
+    20: "nds32", 21: "openrisc", 23: "arc", 25: "xtensa",
+}
 #: Every architecture name this package reports (the report's schema lists them).
-ARCHES = tuple(sorted(set(ELF_MACHINES.values()) | set(PE_MACHINES.values())))
+ARCHES = tuple(sorted(set(ELF_MACHINES.values()) | set(PE_MACHINES.values())
+                      | set(UIMAGE_ARCHES.values())))
 #: The magics this package recognises (the registry asks every format for its own).
 MAGICS = (LOONGARCH_PE_MAGIC, ARM_ZIMAGE_MAGIC, S390_MAGIC)

@@ -18,12 +18,13 @@ from validator.formats.foreign import (
     PE_MACHINES,
     S390_MAGIC,
     S390_MAGIC_OFFSET,
+    UIMAGE_ARCHES,
 )
 from validator.formats.pe import PE_SIGNATURE
 from validator.formats.results import Decoded
 from validator.io.views import View
 
-__all__ = ["FORMAT", "probe", "decode", "for_elf", "identify"]
+__all__ = ["FORMAT", "probe", "decode", "for_elf", "for_uimage", "identify"]
 
 rule("foreign/not-described", "info",
      "a kernel of an architecture kimage does not describe",
@@ -75,6 +76,14 @@ def for_elf(machine: int | None, name: str | None) -> Decoded | None:
     if arch is None:
         return None
     return described(arch, f"ELF e_machine {name or machine}")
+
+
+def for_uimage(arch) -> Decoded | None:
+    """The foreign decoding of a uImage payload no header format took, by the uImage's
+    ih_arch (the uImage layer's name for it: "arm", or the number), or None."""
+    code = {"arm": 2}.get(arch, arch)
+    name = UIMAGE_ARCHES.get(code) if isinstance(code, int) else None
+    return None if name is None else described(name, f"uImage ih_arch {code}")
 
 
 def described(arch: str, how: str) -> Decoded:

@@ -15,6 +15,7 @@ from validator.formats.foreign import (
 )
 from validator.formats.pe.writer import pe_header
 from validator.formats.sampling import Chooser, Sample
+from validator.formats.uimage.samples import uimage_bytes
 
 EXPECT = ("foreign/not-described",)
 
@@ -58,8 +59,13 @@ def _elf(c: Chooser) -> bytes:
                  "little")
 
 
+def _uimage(c: Chooser) -> bytes:
+    """A uImage of a mips or 32-bit arm kernel: ih_arch names it, the payload is opaque."""
+    return uimage_bytes(c.binary(0x100).ljust(0x100, b"\0"), comp=0, arch=c.choice((5, 2)))
+
+
 _BUILDERS = {"loongarch64": _loongarch, "pe-machine": _pe_machine, "arm-zimage": _arm_zimage,
-             "s390x": _s390, "elf": _elf}
+             "s390x": _s390, "elf": _elf, "uimage": _uimage}
 
 
 def _foreign(c: Chooser, mutation: str | None) -> Sample:
