@@ -141,7 +141,7 @@ REFUSED_BY = {
     "riscv64/big-endian": {"kexec-tools", "kexec-file"},
     "riscv64/image-size-implausible": {"kexec-tools", "kexec-file", "u-boot"},
     "riscv64/version-too-old": {"kexec-tools"},
-    "riscv64/bad-magic": {"kexec-tools", "u-boot"},
+    "riscv64/bad-magic": {"kexec-tools", "kexec-file", "u-boot"},
     "riscv64/no-efi-stub": {"grub", "efi"},
     "riscv64/pe-machine": {"grub", "efi"},
     "riscv64/image-size-smaller-than-file": {"kexec-file"},
@@ -173,6 +173,17 @@ def test_a_good_image_by_release(tmp_path):
     assert [(r["from"], r["to"]) for r in loaders["grub"]["by_version"]] == [("2.06", "2.06")]
     one = image_json(run(GOOD, tmp_path, loaders=["kexec-file@6.12"]))["loaders"]
     assert one["kexec-file"]["verdict"] == "reject"
+
+
+def test_kexec_file_tests_magic2_only_from_header_version_0_2(tmp_path):
+    """Linux 6.16 image_probe compares magic2 only when version >= 0.2; kexec-tools'
+    riscv_header_check_magic wants both."""
+    data = bytearray(fields(version={"raw": 1}))
+    data[0x38:0x3C] = b"\0\0\0\0"
+    loaders = verdicts(bytes(data), tmp_path)
+    assert loaders["kexec-file"]["verdict"] == "accept"
+    assert loaders["kexec-tools"]["verdict"] == "reject"
+    assert loaders["u-boot"]["verdict"] == "reject"
 
 
 def test_a_vmlinux_elf_goes_to_kexec_only(tmp_path):

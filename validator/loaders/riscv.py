@@ -133,6 +133,10 @@ def special(name: str, ctx: Context, version: str):
                "elf_kexec_ops; the Image loader is 6.16's (809a11eea8e8)", True)
     elif name == "kexec-file" and not elf and ctx.header.get("version", {}).get("raw", 2) < 2:
         yield (None, "header version before 0.2: image_probe does not test magic2", False)
+    elif name == "kexec-file" and not elf and any(
+            f.rule == "riscv64/bad-magic" for f in ctx.result.findings):
+        yield ("riscv64/bad-magic", "image_probe: header version 0.2 or later and no "
+               "RSC\\x05 in magic2 (-EINVAL)", True)
     elif name == "grub" and not at_least(version, GRUB_FIRST):
         yield (NOT_SUPPORTED, f"GRUB {version}: grub-core/loader/riscv/linux.c 'Linux not "
                "supported yet' (a riscv Linux loader from 2.12)", True)
