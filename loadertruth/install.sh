@@ -140,6 +140,14 @@ riscv_root() {
     # U-Boot booti on riscv64 (loadertruth/uboot_riscv.py): Debian 12's qemu-system-riscv64
     # with its OpenSBI; the U-Boot itself is trixie's, from `install.sh suite trixie`
     command -v qemu-system-riscv64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-system-misc
+    # Debian 12's u-boot-qemu (2023.01) for loadertruth/uboot_riscv.py, from the machine's
+    # own archive (apt-get download; dpkg-deb -x into build/riscv/u-boot-bookworm/root)
+    if [ ! -f "$rv/u-boot-bookworm/root/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin" ]; then
+        mkdir -p "$rv/u-boot-bookworm"
+        (cd "$rv/u-boot-bookworm" && apt-get -q download u-boot-qemu >download.log 2>&1) &&
+            dpkg-deb -x "$rv"/u-boot-bookworm/u-boot-qemu_*.deb "$rv/u-boot-bookworm/root" ||
+            echo "install.sh: u-boot-qemu (Debian 12) not unpacked; its riscv64 subset will be skipped" >&2
+    fi
     if [ -x "$rv/root/usr/sbin/kexec" ] && [ "${REFRESH:-0}" != 1 ]; then
         echo "install.sh: kexec-tools:riscv64 already in $rv/root"; return 0
     fi

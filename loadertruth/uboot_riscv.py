@@ -1,5 +1,6 @@
-"""U-Boot ``booti`` on riscv64 (Debian 13's u-boot-qemu 2025.01, qemu-riscv64_smode, on
-QEMU's OpenSBI) under qemu-system-riscv64 -M virt: the riscv half of loadertruth/uboot.py.
+"""U-Boot ``booti`` on riscv64 (Debian 12's u-boot-qemu 2023.01 and Debian 13's 2025.01,
+qemu-riscv64_smode, on QEMU's OpenSBI) under qemu-system-riscv64 -M virt: the riscv half
+of loadertruth/uboot.py.
 
 The image is placed in RAM by QEMU (``-device loader,...,force-raw=on``) at
 ``kernel_addr_r`` (0x84000000 on qemu-riscv64); the harness stops autoboot, types
@@ -18,11 +19,17 @@ import os
 import time
 from pathlib import Path
 
-from .common import CACHE, Verdict, new_verdict, tail, which
+from .common import CACHE, REPO, Verdict, new_verdict, tail, which
 from .console import Console
 from .uboot import ACCEPT, classify
 
-UBOOT_BIN = CACHE / "root-amd64-trixie-qemu/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
+_SMODE = "usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
+#: U-Boot release -> its S-mode u-boot.bin: Debian 12's u-boot-qemu 2023.01 (unpacked by
+#: ``install.sh riscv`` into build/riscv/u-boot-bookworm) and Debian 13's 2025.01 (by
+#: ``install.sh suite trixie``).
+BINARIES = {"2023.01": REPO / "build/riscv/u-boot-bookworm/root" / _SMODE,
+            "2025.01": CACHE / "root-amd64-trixie-qemu" / _SMODE}
+UBOOT_BIN = BINARIES["2025.01"]
 LOAD_ADDR = 0x84000000
 RAM_MIB = 2048
 TIMEOUT = 30.0
@@ -37,22 +44,24 @@ def qemu() -> str | None:
     return which("qemu-system-riscv64")
 
 
-def available() -> tuple[bool, str]:
+def available(release: str = "2025.01") -> tuple[bool, str]:
     if qemu() is None:
         return False, "qemu-system-riscv64 not installed (qemu-system-misc)"
-    if not UBOOT_BIN.is_file():
-        return False, f"{UBOOT_BIN} missing (loadertruth/install.sh suite trixie)"
+    if not BINARIES[release].is_file():
+        how = "riscv" if release == "2023.01" else "suite trixie"
+        return False, f"{BINARIES[release]} missing (loadertruth/install.sh {how})"
     return True, ""
 
 
-def version() -> str:
-    return "u-boot-qemu 2025.01 (Debian 13, qemu-riscv64_smode)"
+def version(release: str = "2025.01") -> str:
+    debian = {"2023.01": "Debian 12", "2025.01": "Debian 13"}[release]
+    return f"u-boot-qemu {release} ({debian}, qemu-riscv64_smode)"
 
 
-def command(image: Path) -> list[str]:
+def command(image: Path, release: str = "2025.01") -> list[str]:
     return [qemu() or "qemu-system-riscv64", "-machine", "virt", "-m", str(RAM_MIB),
             "-nographic", "-nic", "none", "-monitor", "none", "-serial", "stdio",
-            "-no-reboot", "-bios", "default", "-kernel", str(UBOOT_BIN),
+            "-no-reboot", "-bios", "default", "-kernel", str(BINARIES[release]),
             "-device", f"loader,file={image},addr={LOAD_ADDR:#x},force-raw=on"]
 
 
@@ -65,11 +74,12 @@ def _classify(after: str):
     return accept, message, observed
 
 
-def run(image: Path, rel: str, sha: str | None = None) -> Verdict:
-    v, ok = new_verdict("u-boot", image, rel, "riscv64", sha, version(), available())
+def run(image: Path, rel: str, sha: str | None = None, release: str = "2025.01") -> Verdict:
+    v, ok = new_verdict("u-boot", image, rel, "riscv64", sha, version(release),
+                        available(release))
     if not ok:
         return v
-    con = Console(command(image), env=dict(os.environ, LC_ALL="C"))
+    con = Console(command(image, release), env=dict(os.environ, LC_ALL="C"))
     deadline = time.monotonic() + TIMEOUT
     try:
         if con.wait_for(["Hit any key", "=> "], deadline) is None:

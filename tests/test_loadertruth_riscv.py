@@ -91,20 +91,24 @@ def test_debians_build_refuses_a_gzip_image(real_images, tmp_path):
     assert upstream.loaders["kexec-tools"]["verdict"] == "accept"
 
 
-@pytest.mark.skipif(not uboot_riscv.available()[0],
-                    reason=f"U-Boot (riscv64) not runnable: {uboot_riscv.available()[1]}")
-def test_uboot_booti_verdicts_agree(real_images, tmp_path):
-    """Debian 13's U-Boot 2025.01 (qemu-riscv64_smode) booti on the same variants: kimage's
-    u-boot verdict is U-Boot's. A header cut short is read on from RAM, so U-Boot starts
-    it (kimage: u-boot accepts a riscv64/truncated-header file)."""
+@pytest.mark.parametrize("release", sorted(uboot_riscv.BINARIES))
+def test_uboot_booti_verdicts_agree(real_images, tmp_path, release):
+    """Debian 12's U-Boot 2023.01 and Debian 13's 2025.01 (qemu-riscv64_smode) booti on the
+    same variants: kimage's u-boot verdict at that release is U-Boot's. A header cut short
+    is read on from RAM, so U-Boot starts it (kimage: u-boot accepts a
+    riscv64/truncated-header file)."""
+    ok, why = uboot_riscv.available(release)
+    if not ok:
+        pytest.skip(f"U-Boot {release} (riscv64) not runnable: {why}")
     data = real_images[REAL].read_bytes()
     seen = {}
     for name, (_, blob) in kexec_riscv.variants(data).items():
         path = tmp_path / name
         path.write_bytes(blob)
-        real = uboot_riscv.run(path, name)
+        real = uboot_riscv.run(path, name, release=release)
         assert real.accept is not None, (name, real.message, real.log_tail[-5:])
-        ours = checker.check_image(path, checker.Options()).loaders["u-boot"]["verdict"]
+        ours = checker.check_image(path, checker.Options(
+            loaders=[f"u-boot@{release}"])).loaders["u-boot"]["verdict"]
         seen[name] = ((ours == "accept") == real.accept, real.message)
     assert {name: m for name, (same, m) in seen.items() if not same} == {}
     assert seen["magic2-broken"][1] == "Bad Linux RISCV Image magic!"

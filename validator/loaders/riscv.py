@@ -27,8 +27,8 @@ another architecture), its ``applies`` and ``special`` hand over to ``applies`` 
   image_size field, error!"); the image is moved to the start of RAM + text_offset (an
   image_size of 4 GiB moves it over U-Boot: a crash). The header is read from memory, so
   a file cut inside the header is started. The compressed-kernel handling is
-  boot/image.c's, the same as on arm64. Run: Debian 13's 2025.01 (qemu-riscv64_smode,
-  loadertruth/uboot_riscv.py).
+  boot/image.c's, the same as on arm64. Run: Debian 12's 2023.01 and Debian 13's 2025.01
+  (qemu-riscv64_smode, loadertruth/uboot_riscv.py): the same verdicts on every variant.
 - GRUB: upstream 2.06 (grub-core/loader/riscv/linux.c) has no Linux loader on riscv:
   ``linux`` fails with 'Linux not supported yet'. 2.12 (grub-core/loader/efi/linux.c,
   shared with arm64): "MZ" in code0, a native PE32+ optional header, then firmware
