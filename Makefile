@@ -45,6 +45,8 @@ test: $(BIN)/python
 	@# bsdtar (makepkg's archiver) for the Arch Linux subset (corpus/archpkg/make.sh)
 	command -v rpmbuild >/dev/null && command -v cpio >/dev/null || apt-get install -y -q rpm cpio >/dev/null 2>&1 || echo "make test: rpm not installed; the RPM subset will be skipped" >&2
 	command -v bsdtar >/dev/null || apt-get install -y -q libarchive-tools >/dev/null 2>&1 || echo "make test: bsdtar not installed; the Arch Linux package subset will be skipped" >&2
+	@# unstable's kexec-tools:riscv64 (2.0.32, under qemu-riscv64) for the riscv64 subset
+	sh loadertruth/install.sh riscv || echo "make test: kexec-tools:riscv64 not unpacked; the riscv64 subset will be skipped" >&2
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).

@@ -163,6 +163,58 @@ kdump_guest() {
     echo "install.sh: kdump guest ($kimg $kver, busybox-static $bver) ready in $w"
 }
 
+# `install.sh riscv`: Debian's kexec-tools:riscv64 (unstable's: trixie's 2.0.29 has no
+# riscv port, which came with 2.0.32) and the libc it links, fetched through a private apt
+# configuration (sources, lists and cache under build/riscv/apt-unstable; nothing is
+# installed into the system, no root needed for this part) and unpacked with dpkg-deb -x
+# into build/riscv/root for loadertruth/kexec_riscv.py (run under qemu-riscv64 user mode);
+# qemu-user-static, device-tree-compiler and qemu-system-misc (qemu-system-riscv64, for
+# U-Boot booti: loadertruth/uboot_riscv.py) are installed when missing.
+riscv_root() {
+    rv="${LOADERTRUTH_RISCV:-$(cd "$(dirname "$0")/.." && pwd)/build/riscv}"
+    command -v qemu-riscv64-static >/dev/null || command -v qemu-riscv64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-user-static
+    command -v dtc >/dev/null || $SUDO apt-get -q install -y --no-install-recommends device-tree-compiler
+    # U-Boot booti on riscv64 (loadertruth/uboot_riscv.py): Debian 12's qemu-system-riscv64
+    # with its OpenSBI; the U-Boot itself is trixie's, from `install.sh suite trixie`
+    command -v qemu-system-riscv64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-system-misc
+    # Debian 12's u-boot-qemu (2023.01) for loadertruth/uboot_riscv.py, from the machine's
+    # own archive (apt-get download; dpkg-deb -x into build/riscv/u-boot-bookworm/root)
+    if [ ! -f "$rv/u-boot-bookworm/root/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin" ]; then
+        mkdir -p "$rv/u-boot-bookworm"
+        (cd "$rv/u-boot-bookworm" && apt-get -q download u-boot-qemu >download.log 2>&1) &&
+            dpkg-deb -x "$rv"/u-boot-bookworm/u-boot-qemu_*.deb "$rv/u-boot-bookworm/root" ||
+            echo "install.sh: u-boot-qemu (Debian 12) not unpacked; its riscv64 subset will be skipped" >&2
+    fi
+    if [ -x "$rv/root/usr/sbin/kexec" ] && [ "${REFRESH:-0}" != 1 ]; then
+        echo "install.sh: kexec-tools:riscv64 already in $rv/root"; return 0
+    fi
+    d="$rv/apt-unstable"
+    mkdir -p "$d/sources" "$d/lists/partial" "$d/cache/archives/partial"
+    uris=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    printf 'Types: deb\nURIs: %s\nSuites: unstable\nComponents: main\nSigned-By: %s\n' \
+        "${uris:-http://deb.debian.org/debian}" \
+        "${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}" >"$d/sources/debian.sources"
+    set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+        -o APT::Architectures::=amd64 -o APT::Architectures::=riscv64
+    apt-get -q "$@" update >"$d/update.log" 2>&1 || {
+        echo "install.sh: apt-get update for unstable failed (see $d/update.log)" >&2; exit 1; }
+    want=""
+    for p in kexec-tools libc6 libgcc-s1; do
+        v=$(apt-cache "$@" policy "$p:riscv64" | sed -n 's/^ *Candidate: //p')
+        [ -n "$v" ] && [ "$v" != "(none)" ] || { echo "install.sh: no candidate for $p:riscv64 in unstable" >&2; exit 1; }
+        want="$want $p:riscv64=$v"
+    done
+    rm -rf "$rv/root" "$rv/debs-kexec" "$rv/sysroot-normal" "$rv/sysroot-crash"
+    mkdir -p "$rv/root" "$rv/debs-kexec"
+    (cd "$rv/debs-kexec" && apt-get -q "$@" download $want >"$rv/apt-download.log" 2>&1)
+    for deb in "$rv/debs-kexec"/*.deb; do dpkg-deb -x "$deb" "$rv/root"; done
+    for dir in lib sbin bin; do [ -e "$rv/root/$dir" ] || ln -s "usr/$dir" "$rv/root/$dir"; done
+    dpkg-deb -f "$rv"/debs-kexec/kexec-tools_*.deb Version >"$rv/kexec-tools.version"
+    echo "install.sh: kexec-tools:riscv64 $(cat "$rv/kexec-tools.version") ready in $rv/root"
+}
+
 ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
 # kexec-file mode: the guest /init's cross compiler and the guest kernel's build
 KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross"
@@ -179,7 +231,8 @@ case "${1:-all}" in
     x86) x86_root; exit 0 ;;
     kdump-guest) command -v qemu-system-aarch64 >/dev/null || $SUDO apt-get -q install -y \
         --no-install-recommends qemu-system-arm >/dev/null; kdump_guest; exit 0 ;;
-    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86|kdump-guest]" >&2; exit 2 ;;
+    riscv) riscv_root; exit 0 ;;
+    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86|riscv|kdump-guest]" >&2; exit 2 ;;
 esac
 ARCHES="arm64 ppc64el"
 

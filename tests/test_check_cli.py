@@ -55,7 +55,7 @@ def test_json_report_validates(image_size_zero):
     old = doc["images"][0]
     assert old["loaders"]["kexec-file"] == {
         "verdict": "reject", "reasons": ["arm64/image-size-zero"],
-        "notes": [], "version": "6.12", "by_version": []}
+        "notes": [], "version": "6.16", "by_version": []}
     assert old["loaders"]["kexec-tools"]["verdict"] == "accept"
     assert any("16 MiB" in n for n in old["loaders"]["u-boot"]["notes"])
 
@@ -149,7 +149,7 @@ def test_lint_pairs_images_with_their_config_and_map(tmp_path, real_images):
     boot.mkdir()
     for kernel in real_kernels():
         name = kernel.name.removeprefix("debian-")
-        prefix = "vmlinux" if "powerpc" in name else "vmlinuz"
+        prefix = "vmlinux" if "powerpc" in name or "riscv" in name else "vmlinuz"
         shutil.copy(real_images[kernel.name], boot / f"{prefix}-{name}")
         shutil.copy(kernel / "config", boot / f"config-{name}")
         shutil.copy(kernel / "symbols", boot / f"System.map-{name}")
@@ -158,7 +158,8 @@ def test_lint_pairs_images_with_their_config_and_map(tmp_path, real_images):
     assert p.returncode == 0, p.stdout + p.stderr
     images = [json.loads(line) for line in p.stdout.splitlines()]
     assert sorted(i["path"].rsplit("/", 1)[1] for i in images) == [
-        "vmlinux-6.1.0-50-powerpc64le", "vmlinuz-6.1.0-50-amd64", "vmlinuz-6.1.0-50-arm64"]
+        "vmlinux-6.1.0-50-powerpc64le", "vmlinux-6.12.117+deb13-riscv64",
+        "vmlinuz-6.1.0-50-amd64", "vmlinuz-6.1.0-50-arm64"]
     for image in images:
         jsonschema.validate({"schema": "kimage-report/1", "tool": {"name": "kimage",
                              "version": "x"}, "images": [image]}, SCHEMA)

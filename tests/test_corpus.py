@@ -14,7 +14,8 @@ import pytest
 from tests.conftest import CORPUS, real_kernels, synthetic_entries
 from validator.pipeline import analyse
 
-FORMAT = {"arm64": "arm64-image", "ppc64": "ppc64-head", "x86_64": "x86-bzimage"}
+FORMAT = {"arm64": "arm64-image", "ppc64": "ppc64-head", "x86_64": "x86-bzimage",
+          "riscv64": "riscv64-image"}
 
 # The facts a header (plus banner) determines, per architecture.
 HEADER_FACTS = {
@@ -23,6 +24,8 @@ HEADER_FACTS = {
     "ppc64": ("arch", "endianness", "relocatable", "run_at_load", "kernel_version"),
     "x86_64": ("arch", "endianness", "efi_stub", "relocatable", "kernel_version", "protocol",
                "kernel_64", "kernel_alignment", "pref_address", "init_size"),
+    "riscv64": ("arch", "endianness", "text_offset", "image_size", "efi_stub",
+                "header_version", "pe_offset", "kernel_version"),
 }
 
 
@@ -57,4 +60,4 @@ def test_real_kernel(kernel, real_images):
 def test_there_are_real_kernels_of_both_architectures():
     arches = {json.loads((k / "expected.json").read_text())["facts"]["arch"]
               for k in real_kernels()}
-    assert arches >= {"arm64", "ppc64", "x86_64"}
+    assert arches >= {"arm64", "ppc64", "x86_64", "riscv64"}

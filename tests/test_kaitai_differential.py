@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from validator import strategies as ks
-from validator.differential import arm64_agree, ppc64_agree
+from validator.differential import arm64_agree, ppc64_agree, riscv64_agree
 
 
 def _mutated(base: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
@@ -40,6 +40,21 @@ def test_arm64_parsers_agree(data):
 @given(st.binary(min_size=0, max_size=300) | _mutated(ks.ppc64_head_bytes()))
 def test_ppc64_parsers_agree(data):
     ppc64_agree(data)
+
+
+def _riscv64_headers() -> st.SearchStrategy[bytes]:
+    from validator import seedcorpus
+
+    return st.integers(0, 2**16).map(lambda seed: seedcorpus.generate(
+        "riscv64-image", seedcorpus.RandomChooser(seed), valid=True).data[:64])
+
+
+@settings(max_examples=400)
+@given(st.binary(min_size=0, max_size=80)
+       | st.binary(min_size=56, max_size=56).map(lambda b: b + b"RSC\x05" + b"\0\0\0\0")
+       | _mutated(_riscv64_headers()))
+def test_riscv64_parsers_agree(data):
+    riscv64_agree(data)
 
 
 def test_corpus_headers_agree():

@@ -273,6 +273,16 @@ ELSEWHERE = {
         "x86/config-relocatable-mismatch", "x86/config-physical-align-mismatch",
         "x86/config-physical-start-mismatch", "x86/config-efi-stub-mismatch",
         "x86/symbols-text-mismatch")},
+    # the riscv64 Image's and other architectures', with their loader verdicts
+    **{rule_id: "test_riscv64_format.py" for rule_id in (
+        "riscv64/bad-magic", "riscv64/truncated-header", "riscv64/image-size-zero",
+        "riscv64/big-endian", "riscv64/image-size-implausible", "riscv64/version-too-old",
+        "riscv64/text-offset-not-power-of-two",
+        "riscv64/image-size-smaller-than-file", "riscv64/old-magic-missing",
+        "riscv64/no-efi-stub", "riscv64/pe-offset-invalid", "riscv64/pe-machine",
+        "riscv64/config-64bit-mismatch", "riscv64/config-efi-stub-mismatch",
+        "riscv64/symbols-image-size-mismatch", "elf/riscv64-vmlinux", "loader/not-supported",
+        "foreign/not-described")},
     # kdump pre-flight and the loader's write, in tests/test_preflight.py and test_patch.py
     **PREFLIGHT_AND_PATCH,
 }

@@ -16,7 +16,8 @@ from kaitaistruct import BytesIO, KaitaiStream, KaitaiStructError
 
 from validator._kaitai.arm64_image import Arm64Image
 from validator._kaitai.ppc64_head import Ppc64Head
-from validator.formats import arm64_image, ppc64_head
+from validator._kaitai.riscv64_image import Riscv64Image
+from validator.formats import arm64_image, ppc64_head, riscv64_image
 
 #: EOFError: short reads in some kaitaistruct paths.
 KAITAI_REJECTS = (KaitaiStructError, EOFError)
@@ -30,6 +31,9 @@ PPC64_BODY = ("main_branch", "trap", "secondary_hold_spinloop", "secondary_hold_
               "low_fill", "run_at_load", "secondary_hold", "layout", "main_branch_offset",
               "main_branch_target", "kdump_flag", "iseries_pointer", "secondary_entry")
 FIXUP_FIELDS = ("tdi", "skip_branch", "trampoline")
+RISCV64_NAMES = ("code0", "code1", "text_offset", "image_size", "flags", "res1", "res2",
+                 "magic", "magic2", "pe_offset", "has_efi_stub", "is_big_endian", "has_magic")
+RISCV64_VERSION = ("raw", "major", "minor")
 
 
 def _plain(value):
@@ -83,4 +87,16 @@ def ppc64_agree(data: bytes) -> None:
         _same(FIXUP_FIELDS, kfe, c.body.fixup_endian, "fixup_endian.")
         body["fixup_endian"] = {n: c.body.fixup_endian[n] for n in FIXUP_FIELDS}
     if ppc64_head.build({"is_le": c.is_le, "body": body}) != data[:ppc64_head.HEAD_SIZE]:
+        raise AssertionError("build(parse(b)) != b")
+
+
+def riscv64_agree(data: bytes) -> None:
+    k, c = _both(Riscv64Image, riscv64_image, data)
+    if c is None:
+        return
+    _same(RISCV64_NAMES, k, c)
+    _same(RISCV64_VERSION, k.version, c.version, "version.")
+    fields = {name: c[name] for name in riscv64_image.SEQ_FIELDS if name != "magic2"}
+    fields["version"] = {"raw": c.version.raw}
+    if riscv64_image.build(fields) != data[:riscv64_image.HEADER_SIZE]:
         raise AssertionError("build(parse(b)) != b")

@@ -142,6 +142,10 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
         unwrapped = elf_layer.unwrap(view)
         result.layers.append(unwrapped.layer)
         result.findings += unwrapped.findings
+        foreign = _foreign_elf(unwrapped)
+        if foreign is not None:  # another architecture's vmlinux: named, not judged
+            _apply(result, "foreign", view, foreign)
+            return
         if unwrapped.view is None:
             return
         header = _header_for_machine(unwrapped.machine)
@@ -151,16 +155,12 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
         else:
             result.findings.append(finding(
                 "elf/unsupported-machine",
-                f"ELF e_machine {unwrapped.layer.details.get('machine')} is neither "
-                f"EM_AARCH64 nor EM_PPC64", offset=0x12))
+                f"ELF e_machine {unwrapped.layer.details.get('machine')} is none of "
+                f"EM_AARCH64, EM_PPC64, EM_RISCV", offset=0x12))
         return
-    if arm64.probe(view) or arm64.probe_without_magic(view):
-        _apply(result, arm64.FORMAT, view, arm64.decode(view))
-        if result.header.get("has_efi_stub"):
-            _describe_pe(view, result)
-    elif (header := _probed_header(view)) is not None:
+    if (header := _probed_header(view)) is not None:
         _apply(result, header.FORMAT, view, header.decode(view))
-        if result.header.get("has_efi_stub"):  # an x86 bzImage's EFI stub
+        if result.header.get("has_efi_stub"):  # the Image is its own PE file
             _describe_pe(view, result)
     elif any(v.failed for _, v in ctx.decoded) and len(view.read(0, MIN_SIZE)) < MIN_SIZE:
         return  # a decoder stopped before the header: its finding says why
@@ -169,6 +169,8 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
             "zboot/no-arm64-image", f"the decompressed payload starts with "
             f"{view.read(0, 8).hex(' ')} and has {view.read(0x38, 4).hex(' ') or 'nothing'} "
             f"at 0x38, not ARM\\x64", offset=0))
+    elif (foreign := _foreign_uimage(result)) is not None:  # another architecture's
+        _apply(result, "foreign", view, foreign)  # uImage: named, not judged
     else:
         start = view.read(0, 8)
         result.findings.append(finding(
@@ -179,13 +181,36 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
 
 
 def _probed_header(view):
-    """The decoder of the first registered header format (after arm64, tried above with
-    its EFI-stub fallback) whose probe matches ``view``."""
-    for package in formats.packages("header"):
-        decoder = formats.part(package, "decoder")
-        if decoder is not arm64 and decoder.probe(view):
+    """The decoder of the first registered header format whose probe (its magic) matches
+    ``view``; else the first whose ``probe_without_magic`` (a header recognised by other
+    means than its magic: an EFI stub's PE Machine, a deprecated magic) does."""
+    decoders = [formats.part(package, "decoder") for package in formats.packages("header")]
+    for decoder in decoders:
+        if decoder.probe(view):
+            return decoder
+    for decoder in decoders:
+        fallback = getattr(decoder, "probe_without_magic", None)
+        if fallback is not None and fallback(view):
             return decoder
     return None
+
+
+def _foreign_uimage(result: ImageResult):
+    """The foreign decoding of a uImage whose ih_arch is an architecture kimage does not
+    describe, when its payload is no kernel kimage knows."""
+    uimage = next((layer for layer in result.layers if layer.kind == "uimage"), None)
+    if uimage is None:
+        return None
+    from validator.formats.foreign import decoder as foreign
+
+    return foreign.for_uimage(uimage.details.get("arch"))
+
+
+def _foreign_elf(unwrapped):
+    """The foreign decoding of an ELF of an architecture kimage does not describe."""
+    from validator.formats.foreign import decoder as foreign
+
+    return foreign.for_elf(unwrapped.machine, unwrapped.layer.details.get("machine"))
 
 
 def _describe_pe(view, result: ImageResult) -> None:

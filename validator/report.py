@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from validator import __version__
+from validator.formats.foreign import ARCHES as _FOREIGN_ARCHES
 from validator.model import Field, ImageResult
 from validator.textsafe import dumps, escape_text, json_name, uri_path
 
@@ -233,7 +234,8 @@ SCHEMA: dict = {
                 "path_bytes": {"type": "string", "contentEncoding": "base64",
                                "description": "the file name's exact bytes, present only "
                                               "when the name is not UTF-8"},
-                "format": {"enum": ["arm64-image", "ppc64-head", "x86-bzimage", "unknown"]},
+                "format": {"enum": ["arm64-image", "ppc64-head", "x86-bzimage", "riscv64-image",
+                                    "foreign", "unknown"]},
                 "layers": {"type": "array", "items": {
                     "type": "object", "required": ["kind", "offset"],
                     "properties": {"kind": {"type": "string"}, "offset": {"type": "integer"}},
@@ -319,7 +321,8 @@ SCHEMA: dict = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "arch": {"enum": ["arm64", "ppc64", "x86_64", "x86"]},
+                "arch": {"enum": ["arm64", "ppc64", "x86_64", "x86", "riscv64",
+                                  *_FOREIGN_ARCHES]},
                 "endianness": {"enum": ["little", "big", None]},
                 "page_size": {"enum": [4096, 16384, 65536, None]},
                 "placement": {"enum": ["anywhere", "dram-base", None]},
@@ -339,6 +342,9 @@ SCHEMA: dict = {
                 "kernel_alignment": _NULLABLE_INT,
                 "pref_address": _NULLABLE_INT,
                 "init_size": _NULLABLE_INT,
+                # a riscv64 Image's (validator/formats/riscv64_image/decoder.py facts_of)
+                "header_version": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$"},
+                "pe_offset": _NULLABLE_INT,
             },
         },
         "finding": {

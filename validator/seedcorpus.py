@@ -80,7 +80,8 @@ def _kinds() -> dict[str, tuple[Callable[[Chooser, str | None], Sample], dict]]:
 #: every registered format's ``samples.KINDS``.
 KINDS: dict[str, tuple[Callable[[Chooser, str | None], Sample], dict]] = _kinds()
 #: ``kimage fuzz --format elf`` draws from both ELF kinds.
-ALIASES = {"elf": ("ppc64-elf", "arm64-elf"), "x86": ("x86-bzimage",), "all": tuple(KINDS)}
+ALIASES = {"elf": ("ppc64-elf", "arm64-elf"), "x86": ("x86-bzimage",),
+           "riscv64": ("riscv64-image", "riscv64-elf"), "all": tuple(KINDS)}
 
 
 def available_kinds() -> tuple[str, ...]:

@@ -23,7 +23,7 @@ _STUB = re.compile(r"real System\.map is in", re.IGNORECASE)
 
 #: Symbols the rules use; only these are kept.
 WANTED = frozenset({
-    "_text", "_stext", "_end", "_etext", "__run_at_load", "__secondary_hold",
+    "_text", "_stext", "_start", "_end", "_etext", "__run_at_load", "__secondary_hold",
     "__secondary_hold_spinloop", "__secondary_hold_acknowledge", "primary_entry",
     "__start", "_edata", "__bss_start", "__bss_stop",
 })

@@ -1,8 +1,8 @@
 """What a host (or the kernel that will load an image) offers: arch, byte order, granules.
 
 ``--target`` takes ``ARCH[:PAGES]`` where ARCH is ``arm64``, ``arm64be``, ``ppc64``,
-``ppc64le`` or ``x86_64`` (``amd64``) and PAGES a comma list of ``4k``, ``16k``, ``64k``
-(the granules the CPU supports), e.g. ``arm64:4k,64k``. ``preflight`` builds a
+``ppc64le``, ``x86_64`` (``amd64``) or ``riscv64`` and PAGES a comma list of ``4k``,
+``16k``, ``64k`` (the granules the CPU supports), e.g. ``arm64:4k,64k``. ``preflight`` builds a
 ``Target`` from ``/proc`` and ``/sys`` (or a sysroot) instead.
 """
 
@@ -19,6 +19,7 @@ _ARCHES = {
     "ppc64le": ("ppc64", "little"),
     "x86_64": ("x86_64", "little"),
     "amd64": ("x86_64", "little"),
+    "riscv64": ("riscv64", "little"),
 }
 _PAGES = {"4k": 4096, "16k": 16384, "64k": 65536}
 

@@ -32,6 +32,8 @@ FORMATS = [
     "validator.formats.arm64_image",
     "validator.formats.ppc64_head",
     "validator.formats.x86_bzimage",
+    "validator.formats.riscv64_image",
+    "validator.formats.foreign",
     "validator.formats.elf",
     "validator.formats.pe",
     "validator.formats.zboot",

@@ -55,6 +55,8 @@ DEBIAN_APPEND = {
     # amd64 (and every other architecture): kdump-tools 1:1.8.1's kdump-config, Debian 12
     "x86_64": "reset_devices systemd.unit=kdump-tools-dump.service nr_cpus=1 irqpoll "
               "usbcore.nousb",
+    "riscv64": "reset_devices systemd.unit=kdump-tools-dump.service nr_cpus=1 irqpoll "
+               "usbcore.nousb",
 }
 
 

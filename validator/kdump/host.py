@@ -89,6 +89,7 @@ MACHINES = {
     "ppc64": ("ppc64", "big"),
     "ppc64le": ("ppc64", "little"),
     "x86_64": ("x86_64", "little"),
+    "riscv64": ("riscv64", "little"),
 }
 
 #: Release-name suffixes distributions give their kernel flavours (Debian, Fedora, SUSE).
@@ -98,6 +99,7 @@ _RELEASE_SUFFIXES = (
     ("-arm64", "aarch64"), (".aarch64", "aarch64"), ("-aarch64", "aarch64"),
     ("-64k", "aarch64"), ("-arm64-16k", "aarch64"),
     ("-amd64", "x86_64"), (".x86_64", "x86_64"), ("-x86_64", "x86_64"),
+    ("-riscv64", "riscv64"), (".riscv64", "riscv64"),
 )
 
 #: Kernel options that decide which kexec syscalls exist and what they demand.

@@ -134,7 +134,7 @@ def plan(result: ImageResult, host: Host, tools: Tools, args: list[str]) -> Kexe
     load = _verdict_at(result, spec) or (result.loaders or {}).get("kexec-tools")
     if load is not None:
         path.verdicts["kexec-tools"] = load
-    file_verdict = (result.loaders or {}).get("kexec-file")
+    file_verdict = _file_verdict_at_host(result, host.osrelease)
     if file_verdict is not None and load is not None:
         layers = [layer.kind for layer in result.layers]
         zboot = next((layer.details for layer in result.layers if layer.kind == "zboot"), {})
@@ -156,6 +156,22 @@ def plan(result: ImageResult, host: Host, tools: Tools, args: list[str]) -> Kexe
     return path
 
 
+def _file_verdict_at_host(result: ImageResult, osrelease: str | None) -> dict | None:
+    """The kexec-file verdict for the running kernel's release where it differs from the
+    newest modelled one (riscv64: no Image loader before 6.16), else the newest's."""
+    import re
+
+    newest = (result.loaders or {}).get("kexec-file")
+    m = re.match(r"(\d+)\.(\d+)", osrelease or "")
+    if newest is None or m is None:
+        return newest
+    at_host = _verdict_at(result, f"kexec-file@{m.group(1)}.{m.group(2)}")
+    if at_host is None or (at_host.get("verdict"), at_host.get("reasons")) == (
+            newest.get("verdict"), newest.get("reasons")):
+        return newest
+    return at_host
+
+
 def _verdict_at(result: ImageResult, spec: str) -> dict | None:
     from validator.loaders import LoaderSpecError, judge
     from validator.rules.engine import Context
@@ -165,7 +181,7 @@ def _verdict_at(result: ImageResult, spec: str) -> dict | None:
             verdicts = judge(Context(result), result.findings, only=[each])
         except LoaderSpecError:
             continue
-        v = verdicts.get("kexec-tools")
+        v = verdicts.get(spec.partition("@")[0])
         return v.to_dict() if v is not None else None
     return None
 

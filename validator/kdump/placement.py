@@ -217,6 +217,10 @@ def step_fit(result: ImageResult, host: Host, loader: str, initrd_size: int) -> 
         from validator.kdump import x86
 
         return x86.step_fit(result, host, loader, initrd_size)
+    if arch == "riscv64":
+        from validator.kdump import riscv
+
+        return riscv.step_fit(result, host, loader, initrd_size)
     if arch not in ("arm64", "ppc64"):
         return Step("fit", "skip", "unknown architecture")
     page = host.page_size or DEFAULT_PAGE[arch]

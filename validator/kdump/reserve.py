@@ -74,13 +74,17 @@ def possible_cpus(text: str | None) -> int | None:
 def recommend(result: ImageResult, host: Host, loader: str, initrd: dict | None,
               cmdline: str | None, host_cpus: int | None) -> Recommendation | None:
     arch = result.facts.get("arch")
-    if arch not in ("arm64", "ppc64", "x86_64", "x86"):
+    if arch not in ("arm64", "ppc64", "x86_64", "x86", "riscv64"):
         return None
     size = initrd["size"] if initrd else 0
     if arch in ("x86_64", "x86"):
         from validator.kdump import x86
 
         built = x86.segments(result, host, loader, 0, size)
+    elif arch == "riscv64":
+        from validator.kdump import riscv
+
+        built = riscv.segments(result, host, loader, 0, size)
     else:
         built = _segments(result, host, loader, 0, size)
     if isinstance(built, str):
@@ -119,8 +123,8 @@ def step_reservation(rec: Recommendation | None, host: Host) -> Step:
     if c is None:
         return Step("reservation", "skip", f"nothing reserved; recommend {rec.option}", ev)
     option = rec.option
-    if any(spec.kind == "high" for spec in host.crashkernel) and host.arch in ("arm64",
-                                                                               "x86_64"):
+    if any(spec.kind == "high" for spec in host.crashkernel) and host.arch in (
+            "arm64", "x86_64", "riscv64"):
         # the region above 4 GiB is the one the capture kernel runs in; the ,low part
         # (DEFAULT_CRASH_KERNEL_LOW_SIZE, 128 MiB, unless ,low says otherwise) is for
         # DMA and swiotlb (Linux include/linux/crash_reserve.h; arm64 mm/init.c in 6.1)

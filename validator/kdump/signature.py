@@ -31,7 +31,7 @@ def image_signature(result: ImageResult, unwrapped: bool = False) -> dict:
     arch = result.facts.get("arch")
     # x86 bzImage: the same PE Authenticode (Linux 6.1 kexec-bzimage64.c verify_sig:
     # kexec_kernel_verify_pe_sig, CONFIG_KEXEC_BZIMAGE_VERIFY_SIG)
-    if arch in ("arm64", "x86_64", "x86"):
+    if arch in ("arm64", "x86_64", "x86", "riscv64"):
         pe, where = result.derived.get("pe"), "EFI stub PE header"
         for layer in result.layers:
             if unwrapped:

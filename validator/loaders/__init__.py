@@ -51,6 +51,24 @@ rule(CODEC_NOT_LINKED, "info",
      ("kexec-tools",))
 
 
+#: The reason a release of a loader refuses a kernel it has no loader for (an architecture
+#: port or an image type that came later: validator/loaders/riscv.py).
+NOT_SUPPORTED = "loader/not-supported"
+rule(NOT_SUPPORTED, "info",
+     "this release of the loader has no loader for this kind of kernel",
+     "A loader's support for an architecture, or for an image type on it, starts at a "
+     "release: kexec-tools has a riscv port from 2.0.32, the kernel's kexec_file_load takes "
+     "a riscv Image from 6.16 (a riscv vmlinux ELF from 5.19), GRUB boots Linux on riscv "
+     "from 2.12. The loader's by_version names the releases that refuse the kernel for it.",
+     "kexec-tools v2.0.32 kexec/arch/riscv (b3fd54b, b257f31); Linux 6.16 "
+     "arch/riscv/kernel/kexec_image.c (809a11eea8e8); GRUB 2.06 grub-core/loader/riscv/"
+     "linux.c; validator/loaders/riscv.py",
+     ("kexec-tools", "kexec-file", "grub"))
+#: The format of a kernel of an architecture kimage does not describe (validator/formats/
+#: foreign): every loader is n/a for it.
+FOREIGN = "foreign"
+
+
 class Verdict:
     """One loader's verdict: "accept", "reject" or "n/a"; ``reasons`` are the rule IDs
     that decide a rejection."""
@@ -217,7 +235,8 @@ def rejects_any_version(module) -> set[str]:
 
 #: A kernel header that the file ends inside: loaders that never see the file's size
 #: start it (their tables and specials decide), so it is not "no kernel".
-CUT_HEADERS = frozenset({"arm64/truncated-header", "ppc64/head-truncated"})
+CUT_HEADERS = frozenset({"arm64/truncated-header", "ppc64/head-truncated",
+                         "riscv64/truncated-header"})
 #: Findings that say a file is, by design, no kernel (a package that holds none): every
 #: loader is n/a, with the finding's reason, and none REJECTS it.
 NO_KERNEL_FINDINGS = {"deb/metapackage": "a metapackage: it holds no kernel to load",
@@ -277,8 +296,12 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
             v.by_version = None
             out[module.NAME] = v
             continue
-        if not module.applies(ctx) or no_kernel:
-            v = (Verdict(module.NAME, "n/a", notes=[getattr(module, "NOT_APPLICABLE", "")],
+        foreign = ctx.result.format == FOREIGN
+        if foreign or not module.applies(ctx) or no_kernel:
+            v = (Verdict(module.NAME, "n/a", notes=[
+                f"kimage does not describe {ctx.facts.get('arch')} kernels"],
+                version=version or newest) if foreign else
+                 Verdict(module.NAME, "n/a", notes=[getattr(module, "NOT_APPLICABLE", "")],
                          version=version or newest) if not module.applies(ctx) else
                  Verdict(module.NAME, "reject", list(why_none),
                          ["no kernel image was found in the file"], version=version or newest))

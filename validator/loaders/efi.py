@@ -13,7 +13,7 @@ is not: the ``uki/*`` rules below.
 
 from __future__ import annotations
 
-from validator.loaders import x86
+from validator.loaders import riscv, x86
 from validator.rules.engine import Context
 
 NAME = "efi"
@@ -46,9 +46,12 @@ REJECTS = {
     "layer/fit": "PeCoffLoaderGetPeHeader: a FIT is no PE image",
 }
 REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
+REJECTS.update(riscv.REJECTS[NAME])  # a riscv64 kernel's (validator/loaders/riscv.py)
 
 
 def applies(ctx: Context) -> bool:
     if x86.judges(ctx):
         return x86.applies(NAME, ctx)
+    if riscv.judges(ctx):
+        return riscv.applies(NAME, ctx)
     return ctx.arch() != "ppc64"

@@ -18,7 +18,7 @@ not re-read here and kimage has no rule for a PE32 optional header.
 
 from __future__ import annotations
 
-from validator.loaders import at_least, x86
+from validator.loaders import at_least, riscv, x86
 from validator.rules.engine import Context
 
 NAME = "grub"
@@ -49,6 +49,7 @@ REJECTS = {
                  "kernel is not supported')",
 }
 REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
+REJECTS.update(riscv.REJECTS[NAME])  # a riscv64 kernel's (validator/loaders/riscv.py)
 
 DECOMPRESSES = {"gzip", "xz", "lzo"}
 
@@ -56,6 +57,8 @@ DECOMPRESSES = {"gzip", "xz", "lzo"}
 def applies(ctx: Context) -> bool:
     if x86.judges(ctx):
         return x86.applies(NAME, ctx)
+    if riscv.judges(ctx):
+        return riscv.applies(NAME, ctx)
     return ctx.arch() != "ppc64"
 
 
@@ -63,6 +66,8 @@ def special(ctx: Context, version: str = RELEASES[-1][0]):
     if x86.judges(ctx):
         yield from x86.special(NAME, ctx, version)
         return
+    if riscv.judges(ctx):
+        yield from riscv.special(NAME, ctx, version)
     compression = ctx.facts.get("compression")
     uki = ctx.layer("uki") is not None
     if uki and not at_least(version, "2.12"):

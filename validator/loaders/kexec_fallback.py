@@ -74,7 +74,12 @@ UNWRAPPED = frozenset({"layer/compressed", "layer/zboot"})
 #: Findings of the kexec_load path that, in file mode, the kernel decides instead
 #: (kexec-tools places nothing itself there).
 KERNEL_PLACES = frozenset({"arm64/text-offset-unaligned", "arm64/image-size-implausible",
-                           "arm64/text-offset-implausible"})
+                           "arm64/text-offset-implausible",
+                           # riscv64: image_riscv_load returns to file mode before it
+                           # reads image_size or flags (kexec-tools v2.0.32
+                           # kexec/arch/riscv/kexec-image-riscv.c), the kernel checks them
+                           "riscv64/image-size-zero", "riscv64/big-endian",
+                           "riscv64/image-size-implausible"})
 
 #: kexec_file_load's errno for each reason the kexec-file model refuses for; any other
 #: refusal of the probe or the header is EINVAL (arm64) or ENOEXEC (ppc64 ELF).
@@ -88,6 +93,15 @@ ERRNO = {
     "arm64/image-size-zero": ("EINVAL", "image_load: !h->image_size"),
     "target/endianness": ("EINVAL", "image_load: byte order not supported"),
     "target/page-size": ("EINVAL", "image_load: page size not supported by the CPU"),
+    # riscv64 (Linux 6.16 arch/riscv/kernel/kexec_image.c; before 6.16 no Image loader:
+    # kexec_image_probe_default finds none and returns -ENOEXEC)
+    "loader/not-supported": ("ENOEXEC", "kexec_image_probe_default: no kexec_file_loaders[] "
+                                        "entry takes it"),
+    "riscv64/image-size-zero": ("EINVAL", "image_load: !h->image_size"),
+    "riscv64/big-endian": ("EINVAL", "image_load: be_image != be_kernel"),
+    "riscv64/image-size-implausible": ("EADDRNOTAVAIL", "kexec_locate_mem_hole: no hole"),
+    "riscv64/image-size-smaller-than-file": ("EINVAL",
+                                             "sanity_check_segment_list: bufsz > memsz"),
 }
 
 
@@ -146,4 +160,6 @@ def errno_for(reasons: list[str], arch: str | None) -> tuple[str, str]:
             return ERRNO[rule]
     if arch == "ppc64":
         return "ENOEXEC", "kexec_elf.c: not an ELF the ppc64 loader takes"
+    if arch == "riscv64":
+        return "EINVAL", "image_probe/image_load (arch/riscv/kernel/kexec_image.c)"
     return "EINVAL", "image_probe/image_load (arch/arm64/kernel/kexec_image.c)"

@@ -10,17 +10,19 @@ no PT_INTERP; 1 written at 0x5c for every crash kernel.
 
 from __future__ import annotations
 
-from validator.loaders import x86
+from validator.loaders import riscv, x86
 from validator.rules.engine import Context
 
 NAME = "kexec-file"
-VERSIONS = "Linux 6.1 (run) to 6.12 (read)"
+VERSIONS = "Linux 6.1 (run) to 6.16 (read)"
 #: arch/arm64/kernel/kexec_image.c image_probe/image_load: the checks are the same from
 #: v6.1 to the newest kernels (a wrong magic returns -EINVAL, which makes kexec-tools
 #: 2.0.27+ fall back to kexec_load); no zboot or UKI loader is merged.
 RELEASES = (
     ("6.1", "v6.1 arch/arm64/kernel/kexec_image.c", "run"),
     ("6.12", "v6.12 arch/arm64/kernel/kexec_image.c", "read"),
+    ("6.16", "v6.16 arch/riscv/kernel/kexec_image.c (809a11eea8e8: the riscv Image loader; "
+             "arm64's unchanged)", "read"),
 )
 
 REJECTS = {
@@ -52,11 +54,14 @@ REJECTS = {
     "target/page-size": "image_load: page size not supported by the CPU",
 }
 REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
+REJECTS.update(riscv.REJECTS[NAME])  # a riscv64 kernel's (validator/loaders/riscv.py)
 
 
 def applies(ctx: Context) -> bool:
     if x86.judges(ctx):
         return x86.applies(NAME, ctx)
+    if riscv.judges(ctx):
+        return riscv.applies(NAME, ctx)
     return True
 
 
@@ -113,6 +118,9 @@ def _text_offset(ctx: Context):
 def special(ctx: Context, version: str = RELEASES[-1][0]):
     if x86.judges(ctx):
         yield from x86.special(NAME, ctx, version)
+        return
+    if riscv.judges(ctx):
+        yield from riscv.special(NAME, ctx, version)
         return
     if ctx.result.format == "arm64-image" and ctx.layer("elf") is None and ctx.header:
         yield from _text_offset(ctx)

@@ -62,7 +62,7 @@ preflight``'s question, not ``check``'s.
 
 from __future__ import annotations
 
-from validator.loaders import CODEC_NOT_LINKED, Build, at_least, x86
+from validator.loaders import CODEC_NOT_LINKED, Build, at_least, riscv, x86
 from validator.rules.engine import Context
 
 NAME = "kexec-tools"
@@ -91,11 +91,13 @@ BUILDS = {
                       {None: ("zlib", "liblzma", "libzstd")},
                       "configure.ac v2.0.32: --with-zlib, --with-lzma, --with-zstd default "
                       "to yes; each library is linked when its header and library are found"),
-    "debian": Build("debian", "Debian's build", {"arm64": ("zlib",), "ppc64": ()},
+    "debian": Build("debian", "Debian's build", {"arm64": ("zlib",), "ppc64": (),
+                                                  "riscv64": ()},
                     "Debian kexec-tools 1:2.0.25-3+deb12u3, 1:2.0.29-2, 1:2.0.32-3: "
                     "Build-Depends libz-dev [arm64 ia64]; readelf -d of the arm64 kexec of "
                     "Debian 12, 13 and unstable: NEEDED libxenctrl, libz, libc; of Debian "
-                    "12's ppc64el kexec: libc only"),
+                    "12's ppc64el kexec and unstable's riscv64 kexec (1:2.0.32-3): libc "
+                    "only"),
 }
 DEFAULT_BUILD = "upstream"
 #: os-release ID -> the build that distribution ships (only builds read from its packages)
@@ -140,6 +142,7 @@ REJECTS = {
                  "vmlinuz, uki; uImage_probe needs the legacy magic)",
 }
 REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
+REJECTS.update(riscv.REJECTS[NAME])  # a riscv64 kernel's (validator/loaders/riscv.py)
 
 #: zboot methods pez_arm64_probe takes: the first four bytes of the name (zstd from 2.0.31).
 ZBOOT_METHODS = ("gzip", "zstd", "lzma")
@@ -164,12 +167,14 @@ def zboot_methods(version: str) -> tuple[str, ...]:
 def applies(ctx: Context) -> bool:
     if x86.judges(ctx):
         return x86.applies(NAME, ctx)
+    if riscv.judges(ctx):
+        return riscv.applies(NAME, ctx)
     return True
 
 
 #: e_machine values the ppc64 and arm64 builds' ELF probes take (elf_ppc64_probe takes
 #: EM_PPC too); e_type values build_elf_exec_info takes.
-ELF_MACHINES = {"EM_PPC64", "EM_PPC", "EM_AARCH64"}
+ELF_MACHINES = {"EM_PPC64", "EM_PPC", "EM_AARCH64", "EM_RISCV"}
 ELF_TYPES = {"ET_EXEC", "ET_DYN", "ET_CORE"}
 
 
@@ -178,6 +183,8 @@ def special(ctx: Context, version: str = RELEASES[-1][0],
     if x86.judges(ctx):
         yield from x86.special(NAME, ctx, version)
         return
+    if riscv.judges(ctx):
+        yield from riscv.special(NAME, ctx, version)
     elf = ctx.layer("elf")
     if elf is not None:
         if elf.get("machine") not in ELF_MACHINES:
@@ -201,7 +208,7 @@ def special(ctx: Context, version: str = RELEASES[-1][0],
     elif compression and compression not in decompresses(version, libraries):
         yield (CODEC_NOT_LINKED, _not_linked(compression, "the kernel is probed as it is, "
                                              "compressed, and no probe takes it"), True)
-    if ctx.header.get("image_size") == 0:
+    if ctx.result.format == "arm64-image" and ctx.header.get("image_size") == 0:
         yield (None, "image_size 0: assumes text_offset 0x80000 and 16 MiB", False)
     if ctx.result.format == "ppc64-head" and ctx.header.get("run_at_load") == 0x72756E30:
         yield (None, '"run0" is written as 1 for a panic kernel (kexec -p)', False)

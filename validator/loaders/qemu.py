@@ -24,7 +24,7 @@ jumps to RAM base + 0x80000 into bytes that are no Image. Version: QEMU 7.2 (run
 
 from __future__ import annotations
 
-from validator.loaders import x86
+from validator.loaders import riscv, x86
 from validator.rules.engine import Context
 
 NAME = "qemu"
@@ -62,6 +62,7 @@ REJECTS = {
     "target/arch-mismatch": "qemu-system-aarch64 boots AArch64 kernels",
 }
 REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
+REJECTS.update(riscv.REJECTS[NAME])  # a riscv64 kernel's (validator/loaders/riscv.py)
 
 #: Layers of a package (and everything before them), not of the kernel file it installs:
 #: a Debian package and its data.tar, an RPM and its payload's cpio, an Arch Linux package
@@ -79,6 +80,8 @@ MAGIC_NEEDS = 61
 def applies(ctx: Context) -> bool:
     if x86.judges(ctx):
         return x86.applies(NAME, ctx)
+    if riscv.judges(ctx):
+        return riscv.applies(NAME, ctx)
     return ctx.arch() != "ppc64"
 
 

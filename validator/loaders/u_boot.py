@@ -12,7 +12,7 @@ overflow check, so a value that wraps (0xffffffffffff0000) is started
 
 from __future__ import annotations
 
-from validator.loaders import x86
+from validator.loaders import riscv, x86
 from validator.rules.engine import Context
 
 NAME = "u-boot"
@@ -41,6 +41,7 @@ REJECTS = {
     "uimage/bad-data-crc": "bootm image_get_kernel: 'Bad Data CRC' (unless verify=no)",
 }
 REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)
+REJECTS.update(riscv.REJECTS[NAME])  # a riscv64 kernel's (validator/loaders/riscv.py)
 
 #: Codecs boot/image.c image_comp recognises by their first two bytes.
 DECOMPRESSES = {"gzip", "bzip2", "lzma", "lzo", "lz4", "zstd"}
@@ -49,6 +50,8 @@ DECOMPRESSES = {"gzip", "bzip2", "lzma", "lzo", "lz4", "zstd"}
 def applies(ctx: Context) -> bool:
     if x86.judges(ctx):
         return x86.applies(NAME, ctx)
+    if riscv.judges(ctx):
+        return riscv.applies(NAME, ctx)
     return ctx.arch() != "ppc64"
 
 
@@ -56,6 +59,8 @@ def special(ctx: Context, version: str = RELEASES[-1][0]):
     if x86.judges(ctx):
         yield from x86.special(NAME, ctx, version)
         return
+    if riscv.judges(ctx):
+        yield from riscv.special(NAME, ctx, version)
     compression = ctx.facts.get("compression")
     if compression and ctx.layer("zboot") is None:
         if compression in DECOMPRESSES:
@@ -64,6 +69,8 @@ def special(ctx: Context, version: str = RELEASES[-1][0]):
         else:
             yield ("layer/compressed", f"booti does not undo {compression}", True)
     h = ctx.header
+    if ctx.result.format != "arm64-image":
+        return
     if h.get("image_size") == 0:
         yield (None, "image_size 0: assumes 16 MiB at text_offset 0x80000", False)
     elif h and not h["flags"]["phys_base"]:

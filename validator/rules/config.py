@@ -81,7 +81,7 @@ rule("config/crash-dump-not-relocatable", "warning",
      "Linux 6.1 arch/powerpc/Kconfig CRASH_DUMP",
      ("kexec-tools", "kexec-file"))
 
-_ARCH = {"arm64": "arm64", "powerpc": "ppc64"}
+_ARCH = {"arm64": "arm64", "powerpc": "ppc64", "riscv": "riscv64"}
 _ARM64_PAGES = {"ARM64_4K_PAGES": 4096, "ARM64_16K_PAGES": 16384, "ARM64_64K_PAGES": 65536}
 
 
@@ -104,7 +104,7 @@ def _config_arch(config) -> str | None:
     return None
 
 
-@check(formats=("arm64-image", "ppc64-head"), needs=("config",))
+@check(formats=("arm64-image", "ppc64-head", "riscv64-image"), needs=("config",))
 def architecture(ctx: Context):
     arch = _config_arch(ctx.config)
     if arch is not None and arch != ctx.facts["arch"]:
@@ -182,7 +182,7 @@ def ppc64_config(ctx: Context):
 _RELEASE = re.compile(r"^(\d+)\.(\d+)")
 
 
-@check(formats=("arm64-image", "ppc64-head"), needs=("config",))
+@check(formats=("arm64-image", "ppc64-head", "riscv64-image"), needs=("config",))
 def version(ctx: Context):
     banner, config = ctx.facts.get("kernel_version"), ctx.config.version
     if not banner or not config:

@@ -28,7 +28,8 @@ rule("kimage/internal-error", "error",
 
 
 #: e_machine names (as the ELF layer reports them) of the kernels kimage describes.
-_ELF_ARCH = {"EM_PPC64": "ppc64", "EM_PPC": "ppc64", "EM_AARCH64": "arm64"}
+_ELF_ARCH = {"EM_PPC64": "ppc64", "EM_PPC": "ppc64", "EM_AARCH64": "arm64",
+             "EM_RISCV": "riscv64"}
 
 
 class Context:

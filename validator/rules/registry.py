@@ -17,7 +17,8 @@ def check_modules() -> tuple[str, ...]:
     from validator import formats
 
     return ("validator.rules.layer", *formats.parts("rules"), "validator.rules.config",
-            "validator.rules.symbols", "validator.rules.target", "validator.rules.x86_build")
+            "validator.rules.symbols", "validator.rules.target", "validator.rules.x86_build",
+            "validator.rules.riscv_build")
 
 
 #: Modules outside the format registry that declare rules (preflight and patch bring the

@@ -25,7 +25,7 @@ rule("target/page-size", "error",
      ALL_LOADERS)
 
 
-@check(formats=("arm64-image", "ppc64-head", "x86-bzimage"), needs=("target",))
+@check(formats=("arm64-image", "ppc64-head", "x86-bzimage", "riscv64-image"), needs=("target",))
 def target(ctx: Context):
     t, facts = ctx.target, ctx.facts
     if facts["arch"] != t.arch:

@@ -62,8 +62,9 @@ rule("elf/too-many-program-headers", "error",
      ())
 rule("elf/unsupported-machine", "error",
      "the ELF file is for an architecture kimage does not describe",
-     "kimage describes arm64 (EM_AARCH64) and ppc64 (EM_PPC64) kernels; another e_machine "
-     "is no kernel of either.",
+     "kimage describes arm64 (EM_AARCH64), ppc64 (EM_PPC64) and riscv (EM_RISCV) vmlinux "
+     "ELFs, and names those of other architectures it knows (foreign/not-described); an "
+     "e_machine neither of these is no kernel of theirs.",
      "ELF gABI e_machine",
      ALL_LOADERS)
 

@@ -89,7 +89,8 @@ def _wrap_elf(c: Chooser, payload: bytes, mutation: str | None, *, endian: str, 
     elif mutation == "elf-filesz-lying":
         kw["filesz"] = len(payload) + c.integer(1, 0xFFFFFFF)
     elif mutation == "elf-machine":
-        kw["machine"] = c.choice((62, 243, 40, 8, 2, c.integer(184, 0xFFFF)))
+        # machines kimage neither describes nor names (validator/formats/foreign)
+        kw["machine"] = c.choice((62, 3, 0, c.integer(0x9100, 0xFFFF)))
     elif mutation == "elf-no-load":
         kw["p_type"] = c.choice((0, PT_NOTE, 6, 0x6474E551))
         kw["note"] = False
@@ -172,7 +173,7 @@ def _elf_targets(data: bytes, out: dict, where: str) -> None:
         return fn
 
     out["elf:machine"] = (("elf/unsupported-machine",), patch(
-        0x12, "H", lambda c: c.choice((62, 243, 40, 8, 2))))
+        0x12, "H", lambda c: c.choice((62, 3, 0, 0xBEEF))))
     if p_offset <= len(data):
         out["elf:filesz-lying"] = (("elf/truncated",), patch(
             first + 0x20, "Q", lambda c: len(data) - p_offset + c.integer(1, 0xFFFFFF)))
