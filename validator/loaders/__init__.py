@@ -234,6 +234,12 @@ def names() -> list[str]:
     return [m.NAME for m in modules()]
 
 
+#: Layers of a file that is no kernel by design: no loader applies (the layer's kind ->
+#: the note each loader's verdict carries).
+NO_KERNEL = {"android-vendor-boot": "a vendor_boot image holds no kernel: the loaders "
+                                    "judge the boot.img that goes with it"}
+
+
 def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
     """``{loader name: Verdict}`` for every loader (or those in ``only``: names, or
     ``NAME@VERSION`` specs that judge that release, or ``NAME@VERSION+BUILD`` that judge
@@ -260,12 +266,20 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
         found & CUT_HEADERS)
     why_none = sorted({f.rule for f in findings if f.severity == "error"}) or [
         "layer/unknown-format"]
+    kernelless = next((NO_KERNEL[layer.kind] for layer in ctx.result.layers
+                       if layer.kind in NO_KERNEL), None)
     for module in modules():
         if wanted and module.NAME not in wanted:
             continue
         asked = wanted.get(module.NAME)
         version, build = split_build(asked) if asked else (None, None)
         newest = releases(module)[-1]
+        if kernelless is not None:
+            v = Verdict(module.NAME, "n/a", notes=[kernelless], version=version or newest)
+            if version is not None:
+                v.by_version = None
+            out[module.NAME] = v
+            continue
         if not module.applies(ctx) or no_kernel:
             v = (Verdict(module.NAME, "n/a", notes=[getattr(module, "NOT_APPLICABLE", "")],
                          version=version or newest) if not module.applies(ctx) else
