@@ -16,7 +16,7 @@ ORDER = 60
 MANIFEST = "manifest.json"
 FORMATS = ("arm64-image", "ppc64-head", "ppc64-elf", "arm64-elf", "elf", "efi-stub", "zboot",
            "deb", "uki", "fit", "gzip", "xz", "lzma", "bzip2", "zstd", "lz4", "lz4-frame",
-           "uimage", "android-boot", "x86-bzimage", "x86", "all")
+           "uimage", "android-boot", "android-vendor-boot", "x86-bzimage", "x86", "all")
 
 
 def register(sub) -> None:
