@@ -34,6 +34,8 @@ test: $(BIN)/python
 	for s in trixie unstable; do sh loadertruth/install.sh suite $$s || echo "make test: kexec-tools of $$s not unpacked; its subset will be skipped" >&2; done
 	@# Debian 12's kexec-tools:amd64 (under qemu-x86_64) for the x86 bzImage subset
 	sh loadertruth/install.sh x86 || echo "make test: kexec-tools:amd64 not unpacked; the x86 subset will be skipped" >&2
+	@# Debian 13's mkbootimg (boot and vendor_boot v4) for the Android corpus tests
+	sh loadertruth/install.sh mkbootimg || echo "make test: Debian 13's mkbootimg not unpacked; the v4 Android tests will be skipped" >&2
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).

@@ -18,7 +18,8 @@ import stat
 
 #: File names lint treats as kernel images when it walks a directory.
 IMAGE_PATTERNS = ("vmlinuz*", "vmlinux*", "Image", "Image.*", "zImage*", "uImage*",
-                  "*.efi", "linux-image-*.deb", "*.itb", "fitImage*")
+                  "*.efi", "linux-image-*.deb", "*.itb", "fitImage*", "boot*.img",
+                  "vendor_boot*.img")
 NOT_IMAGES = ("*.sig", "*.sha256", "*.asc", "*.old", "*.json", "*.txt", "*.md", "*.cmd",
               "*.d", "vmlinux.o", "vmlinux.a", "vmlinux.symvers", "vmlinux.lds",
               "vmlinux-gdb.py")
