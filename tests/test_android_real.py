@@ -21,11 +21,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.conftest import CORPUS, ROOT
 from validator.checker import Options, check_image
 from validator.pipeline import analyse
+from validator.report import SCHEMA
 
 V4_DIR = ROOT / "build/android/mkbootimg-trixie/usr/bin"
 HAVE_V4 = (V4_DIR / "mkbootimg").is_file()
@@ -193,6 +195,8 @@ def test_lint_walks_boot_and_vendor_boot_images(made, tmp_path):
     tree.mkdir(parents=True)
     copies = {"boot.img": "boot-v3.img", "boot_a.img": "boot-v2.img",
               "vendor_boot.img": "vendor_boot-v3.img"}
+    if HAVE_V4:
+        copies.update({"boot_b.img": "boot-v4.img", "vendor_boot_b.img": "vendor_boot-v4.img"})
     for dst, src in copies.items():
         shutil.copyfile(image(made, src), tree / dst)
     (tree / "boot.img.sha256").write_text("not an image\n")
@@ -201,9 +205,28 @@ def test_lint_walks_boot_and_vendor_boot_images(made, tmp_path):
                         "json"], capture_output=True, text=True, timeout=300, cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert p.returncode == 0, p.stderr
-    images = {Path(i["path"]).name: i for i in json.loads(p.stdout)["images"]}
+    doc = json.loads(p.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    images = {Path(i["path"]).name: i for i in doc["images"]}
     assert sorted(images) == sorted(copies)
     assert {n: i["layers"][0]["kind"] for n, i in images.items()} == {
-        "boot.img": "android-boot", "boot_a.img": "android-boot",
-        "vendor_boot.img": "android-vendor-boot"}
+        n: "android-vendor-boot" if n.startswith("vendor") else "android-boot" for n in copies}
     assert {i["verdict"] for i in images.values()} == {"pass"}
+
+
+@pytest.mark.parametrize("name", ["boot-v4.img", "boot-v2.img", "vendor_boot-v4.img"])
+def test_mutations_of_a_real_image_are_found(made, tmp_path, name):
+    """``kimage fuzz --from`` on the real images: each field-level mutation (the header's,
+    and for a boot image the Image's inside, re-compressed) is reported as expected."""
+    from validator import seedcorpus
+    from validator.formats.sampling import RandomChooser
+
+    data = image(made, name).read_bytes()
+    mutations = seedcorpus.image_mutations(data)
+    assert any(m.startswith(("android:", "vendor:")) for m in mutations)
+    if name.startswith("boot"):
+        assert any(m.startswith("android>") for m in mutations)  # the kernel inside
+    for i, (mname, (expect, fn)) in enumerate(sorted(mutations.items())):
+        path = tmp_path / f"{i}.img"
+        path.write_bytes(fn(RandomChooser(i)))
+        assert set(expect) <= check_image(path, Options()).reported_rules(), mname

@@ -219,8 +219,33 @@ KINDS = {"android-boot": (lambda c, m: _android(c, m), ANDROID_MUTATIONS),
          "android-vendor-boot": (lambda c, m: _vendor(c, m), VENDOR_MUTATIONS)}
 
 
+def _vendor_targets(data: bytes, out: dict) -> None:
+    """A real vendor_boot header's mutations (bootimg.h vendor_boot_img_hdr_v3/_v4)."""
+    version, = struct.unpack_from("<I", data, 8)
+
+    def patch(at: int, value) -> Mutator:
+        def fn(c: Chooser) -> bytes:
+            raw = bytearray(data)
+            struct.pack_into("<I", raw, at, value(c))
+            return bytes(raw)
+        return fn
+
+    vendor = "android/vendor-boot"
+    out["vendor:bad-page-size"] = ((vendor, "android/bad-header"), patch(
+        12, lambda c: c.choice((0, 1000, 3000, 0x20000))))
+    out["vendor:dtb-size-lying"] = ((vendor, "android/section-past-end"), patch(
+        2100, lambda c: min(2**32 - 1, len(data) + c.integer(1, 0xFFFFFF))))
+    if version == 4 and len(data) >= 2128:
+        out["vendor:table-entry-size"] = ((vendor, "android/vendor-ramdisk-table"), patch(
+            2120, lambda c: c.choice((0, 100, 112, 2**32 - 1))))
+
+
 def targets(data: bytes, out: dict, where: str, depth: int, limit: int, recurse) -> bool:
-    """A boot image header's mutations, and the kernel inside (re-wrapped)."""
+    """A boot image header's mutations and the kernel inside (re-wrapped); a vendor_boot
+    header's mutations."""
+    if data[:8] == b"VNDRBOOT" and len(data) >= 2112:
+        _vendor_targets(data, out)
+        return True
     if data[:8] != b"ANDROID!":
         return False
     _android_targets(data, out, depth, limit, recurse)
