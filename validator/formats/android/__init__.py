@@ -25,12 +25,13 @@ VENDOR_RAMDISK_TYPES = {0: "none", 1: "platform", 2: "recovery", 3: "dlkm"}
 MAX_VENDOR_RAMDISKS = 64
 
 
-def os_version(value: int) -> tuple[str, str]:
+def os_version(value: int) -> tuple[str | None, str | None]:
     """os_version as bootimg.h packs it: (A.B.C from bits 31-11, 7 bits each; the patch
-    level Y-M from bits 10-0, Y as years after 2000 in 7 bits, M in 4)."""
+    level Y-M from bits 10-0, Y as years after 2000 in 7 bits, M in 4). A part that is
+    zero was not set (mkbootimg writes 0 without --os_version / --os_patch_level): None."""
     v, p = value >> 11, value & 0x7FF
-    return (f"{v >> 14}.{(v >> 7) & 0x7F}.{v & 0x7F}",
-            f"{(p >> 4) + 2000:d}-{p & 0xF:02d}")
+    return (f"{v >> 14}.{(v >> 7) & 0x7F}.{v & 0x7F}" if v else None,
+            f"{(p >> 4) + 2000:d}-{p & 0xF:02d}" if p else None)
 
 
 def plausible_page(page: int) -> bool:
