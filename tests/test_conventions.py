@@ -58,14 +58,18 @@ def test_zboot_zstd_is_fedoras_and_its_consumers():
     assert z["consumers"]["efi"]["supported"] is True
 
 
-def test_zboot_gzip_consumers():
+def test_zboot_gzip_consumers(tmp_path):
     facts = analyse(GZIP).facts
     assert facts["convention"] is None
     z = facts["zboot_codec"]
     assert z["codec"] == "gzip"
-    assert (z["consumers"]["qemu"]["supported"], z["consumers"]["qemu"]["since"]) == (
-        True, "8.0.0")
+    # the 6.1 kernel's zboot has no Linux PE magic at 0x38: QEMU does not unpack it
+    assert z["consumers"]["qemu"]["supported"] is False
+    assert "0x38" in z["consumers"]["qemu"]["why"]
     assert z["consumers"]["kexec-tools"]["since"] == "2.0.28"
+    with_magic = analyse(_with_linux_magic(GZIP, tmp_path / "gzip.efi")).facts["zboot_codec"]
+    assert (with_magic["consumers"]["qemu"]["supported"],
+            with_magic["consumers"]["qemu"]["since"]) == (True, "8.0.0")
 
 
 def test_16k_page_image(tmp_path):
@@ -144,5 +148,6 @@ def test_qemu_zboot_rows_against_qemu_runs(tmp_path):
     assert _qemu("unstable", zstd22).startswith(
         'refuse: unable to handle EFI zboot image with "zstd22"')
     assert _qemu("unstable", zstd) == "started"  # 11.1 takes a payload named "zstd"
+    assert _qemu("unstable", GZIP) == "started"  # no magic: a raw blob, started as one
     assert analyse(zstd).facts["zboot_codec"]["consumers"]["qemu"]["supported"] is None
     assert analyse(zstd22).facts["zboot_codec"]["consumers"]["qemu"]["supported"] is False

@@ -6,7 +6,9 @@ where the layers and header say so unambiguously (None when none is recognised):
 - ``android-gki-boot-v4``: an Android boot image, header version 4 (GKI, Android 12 on:
   the generic kernel in boot.img v4, the vendor parts in vendor_boot).
 - ``fedora-zboot-zstd``: an EFI zboot image whose payload is zstd (Fedora's aarch64
-  vmlinuz, CONFIG_EFI_ZBOOT with CONFIG_KERNEL_ZSTD).
+  vmlinuz: EFI zboot since Fedora 39, which used gzip then, QEMU ff11422804cd's message;
+  its zstd payload is taken from the project's issue, Fedora's kernel config was not read
+  here). A gzip zboot is left unnamed: others ship it too.
 - ``ubuntu-gzip-signed-image``: a gzip stream holding an EFI-stub Image with an
   Authenticode signature (Ubuntu's arm64 vmlinuz: the signed Image, gzipped).
 - ``debian-signed-image``: a raw EFI-stub Image with an Authenticode signature (Debian's
@@ -22,6 +24,8 @@ distribution conventions").
 """
 
 from __future__ import annotations
+
+from validator.formats.zboot import LINUX_PE_MAGIC
 
 CONVENTIONS = {
     "android-gki-boot-v4": "Android GKI: boot.img header v4",
@@ -101,6 +105,10 @@ def zboot_codec(result) -> dict | None:
                                                   f"zboot payload"))
         if name == "qemu" and codec == "zstd" and zboot.details.get("compression") == "zstd":
             supported = None  # named "zstd" (kernel 6.12.11 on): 11.1 takes it, 10.0 not
+        if name == "qemu" and zboot.details.get("linux_pe_magic") != LINUX_PE_MAGIC:
+            supported, since, why = (False, "", "no Linux PE magic at 0x38 (kernels before "
+                                     "6.2): unpack_efi_zboot_image does not take it for a "
+                                     "zboot and QEMU loads the file as a raw blob")
         consumers[name] = {"supported": supported, "since": since or None, "why": why}
     return {"codec": codec, "name": zboot.details.get("compression"), "consumers": consumers}
 
