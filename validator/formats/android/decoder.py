@@ -80,8 +80,8 @@ rule("android/vendor-ramdisk-table", "error",
      "The bootloader loads each vendor ramdisk fragment by the table entry's ramdisk_offset "
      "and ramdisk_size within the vendor ramdisk section, reading entries "
      "vendor_ramdisk_table_entry_size apart (sizeof vendor_ramdisk_table_entry_v4, 108 "
-     "bytes); an entry size other than that, a table larger than its entries, or a "
-     "fragment outside the vendor_ramdisk_size bytes loads garbage or nothing.",
+     "bytes); an entry size other than that, more entries than vendor_ramdisk_table_size "
+     "holds, or a fragment outside the vendor_ramdisk_size bytes loads garbage or nothing.",
      "AOSP system/tools/mkbootimg include/bootimg/bootimg.h vendor_ramdisk_table_entry_v4, "
      "vendor_boot_img_hdr_v4 (android-13.0.0_r1)",
      ("u-boot",))
