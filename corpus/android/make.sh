@@ -11,6 +11,8 @@
 # Kernel: the cross-built arm64 Image.gz of corpus/kernels/arm64-4k-le-efi, the Image
 # gunzip makes of it and Image.lz4 (`lz4 -l -12 --favor-decSpeed`, the legacy frame the
 # Android kernel build writes). Needs python3, gzip, lz4 and dtc (device-tree-compiler).
+#   boot-v1-lz4dtb.img    Image.lz4-dtb (Image.lz4 with the DTB appended, as pre-GKI
+#                         Android kernels build it), ramdisk, page 4096
 #   boot-v2.img           Image.gz, ramdisk, DTB, page 2048
 #   boot-v3.img           Image.lz4, ramdisk
 #   boot-v4.img           Image.lz4, ramdisk (GKI layout; this mkbootimg writes no signature)
@@ -60,6 +62,8 @@ boot() {  # NAME VERSION KERNEL [ARGS...]
         --os_version 14.0.0 --os_patch_level 2024-11 "$@" -o "$OUT/$name"
     $UNPACK --boot_img "$OUT/$name" --out "$OUT/unpacked-$name" >"$OUT/$name.unpack.txt"
 }
+cat "$IN/Image.lz4" "$IN/board.dtb" >"$IN/Image.lz4-dtb"
+boot boot-v1-lz4dtb.img 1 Image.lz4-dtb --pagesize 4096 --board kimage --cmdline "console=ttyMSM0"
 boot boot-v2.img 2 Image.gz --pagesize 2048 --dtb "$IN/board.dtb" --board kimage \
     --cmdline "console=ttyAMA0 earlycon"
 boot boot-v3.img 3 Image.lz4 --cmdline "console=ttyAMA0"
