@@ -42,9 +42,9 @@ ZBOOT_CONSUMERS: dict[str, dict[str, tuple[bool | None, str, str]]] = {
         "gzip": (None, "2.0.28", "pez_arm64_probe from 2.0.27 (f67c414), loaded through "
                  "kexec_load from 2.0.28 (8f08e3b); needs a build with zlib"),
         "lzma": (None, "2.0.28", "from 2.0.28 (8f08e3b); needs a build with liblzma"),
-        "zstd": (None, "2.0.31", "from 2.0.31 (a7fcd42, kexec/zstd.c); before 2.0.31 "
-                 "kexec-pe-zboot.c refuses the method; needs a build with libzstd "
-                 "(Debian's links zlib only)"),
+        "zstd": (None, "2.0.31", "from 2.0.31 (a7fcd42, kexec/zstd.c); up to v2.0.30 "
+                 "pez_prepare (kexec/kexec-pe-zboot.c) takes only a method starting gzip or "
+                 "lzma; needs a build with libzstd (Debian's links zlib only)"),
     },
     "qemu": {
         "gzip": (True, "8.0.0", "hw/core/loader.c unpack_efi_zboot_image (ff11422804cd, "
