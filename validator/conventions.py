@@ -48,8 +48,9 @@ ZBOOT_CONSUMERS: dict[str, dict[str, tuple[bool | None, str, str]]] = {
     },
     "qemu": {
         "gzip": (True, "8.0.0", "hw/core/loader.c unpack_efi_zboot_image (ff11422804cd, "
-                 "v8.0.0), only when the Linux PE magic is at 0x38 (kernel 6.2 on); "
-                 "QEMU 7.2 loads any zboot as a raw blob"),
+                 "merged March 2023 for 8.0; the tag was not read here: Debian 12's 7.2 "
+                 "binary has no zboot code, Debian 13's 10.0 has), only when the Linux PE "
+                 "magic is at 0x38 (kernel 6.2 on); QEMU 7.2 loads any zboot as a raw blob"),
         "zstd": (False, "", "unpack_efi_zboot_image takes \"gzip\" only up to 10.0 "
                  "(Debian 13's 10.0.13 refuses: 'unable to handle EFI zboot image with "
                  "\"zstd22\" compression'); later releases (unstable's 11.1.3) take a "
