@@ -244,7 +244,8 @@ def test_vendor_boot_images_mkbootimg_makes(version, page, fragments, dtb, bootc
             frags.append(bytes((j * 3 + i) & 0xFF for j in range(size)))
             (tmp / f"vr{i}").write_bytes(frags[-1])
             if version == 4:
-                args += ["--ramdisk_type", kind, "--ramdisk_name", name or f"r{i}",
+                # names must differ (mkbootimg refuses a repeated one): letters, then i
+                args += ["--ramdisk_type", kind, "--ramdisk_name", f"{name}{i}",
                          "--board_id0", str(board_id), "--vendor_ramdisk_fragment",
                          str(tmp / f"vr{i}")]
             else:
@@ -283,7 +284,7 @@ def test_vendor_boot_images_mkbootimg_makes(version, page, fragments, dtb, bootc
         at += -(-v.vendor_ramdisk_table_size // page) * page
         assert data[at:at + bootconfig] == blobs["bootconfig"]
         assert [(e["size"], e["type"], e["name"]) for e in d["vendor_ramdisks"]] == [
-            (size, kind, name or f"r{i}") for i, (size, kind, name, _) in enumerate(fragments)]
+            (size, kind, f"{name}{i}") for i, (size, kind, name, _) in enumerate(fragments)]
         for i, e in enumerate(d["vendor_ramdisks"]):
             assert ramdisks[e["offset"]:e["offset"] + e["size"]] == frags[i]
             assert (tmp / f"out/vendor_ramdisk{i:02d}").read_bytes() == frags[i]
