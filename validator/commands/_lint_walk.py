@@ -22,7 +22,7 @@ IMAGE_PATTERNS = ("vmlinuz*", "vmlinux*", "Image", "Image.*", "zImage*", "uImage
                   "vendor_boot*.img")
 NOT_IMAGES = ("*.sig", "*.sha256", "*.asc", "*.old", "*.json", "*.txt", "*.md", "*.cmd",
               "*.d", "vmlinux.o", "vmlinux.a", "vmlinux.symvers", "vmlinux.lds",
-              "vmlinux-gdb.py")
+              "vmlinux-gdb.py", "bootloader*.img")
 
 
 def _one_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
