@@ -161,6 +161,21 @@ def test_vendor_boot_images_agree_with_unpack_bootimg(made, name):
     assert {v["verdict"] for v in checked.loaders.values()} == {"n/a"}
 
 
+def test_init_boot_image_holds_no_kernel(made):
+    """init_boot.img (Android 13 GKI: header v4, kernel_size 0, the generic ramdisk)."""
+    path = image(made, "init_boot.img")
+    u = unpacked(made, "init_boot.img")
+    result = check_image(path, Options())
+    d = result.layers[0].details
+    assert result.layers[0].kind == "android-init-boot"
+    assert (str(d["kernel_size"]), str(d["ramdisk_size"]), str(d["header_version"])) == (
+        u["kernel_size"], u["ramdisk size"], u["boot image header version"]) == (
+        "0", str((made / "in/ramdisk").stat().st_size), "4")
+    assert [f.rule for f in result.findings] == ["android/init-boot"]
+    assert result.verdict == "pass"
+    assert {v["verdict"] for v in result.loaders.values()} == {"n/a"}
+
+
 def lying(path: Path, out: Path, at: int, value: int) -> Path:
     data = bytearray(path.read_bytes())
     struct.pack_into("<I", data, at, value)

@@ -20,6 +20,7 @@
 #   boot-v4-raw.img       Image, ramdisk
 #   boot-v4-debian.img    Debian's signed arm64 Image (corpus/real, materialised: its
 #                         headers, banner and signature where they are, zeros between)
+#   init_boot.img         header v4, the ramdisk alone (kernel_size 0; Android 13 GKI)
 #   vendor_boot-v3.img    vendor ramdisk, DTB, page 2048
 #   vendor_boot-v4.img    two vendor ramdisk fragments (platform, dlkm), DTB, bootconfig
 # Each IMG has IMG.unpack.txt beside it: `unpack_bootimg --boot_img IMG` (its report).
@@ -80,6 +81,10 @@ if [ -n "$V4" ]; then
     cp "$IN/real/debian-6.1.0-50-arm64" "$IN/Image-debian"
     rm -rf "$IN/real"
     boot boot-v4-debian.img 4 Image-debian
+    $MK --header_version 4 --ramdisk "$IN/ramdisk" --os_version 14.0.0 \
+        --os_patch_level 2024-11 -o "$OUT/init_boot.img"
+    $UNPACK --boot_img "$OUT/init_boot.img" --out "$OUT/unpacked-init_boot.img" \
+        >"$OUT/init_boot.img.unpack.txt"
     $MK --header_version 4 --pagesize 4096 --vendor_boot "$OUT/vendor_boot-v4.img" \
         --dtb "$IN/board.dtb" --board kimage --vendor_cmdline "androidboot.hardware=kimage" \
         --vendor_bootconfig "$IN/bootconfig" \

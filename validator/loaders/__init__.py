@@ -237,7 +237,9 @@ def names() -> list[str]:
 #: Layers of a file that is no kernel by design: no loader applies (the layer's kind ->
 #: the note each loader's verdict carries).
 NO_KERNEL = {"android-vendor-boot": "a vendor_boot image holds no kernel: the loaders "
-                                    "judge the boot.img that goes with it"}
+                                    "judge the boot.img that goes with it",
+             "android-init-boot": "an init_boot image holds the generic ramdisk, no kernel: "
+                                  "the loaders judge the boot.img"}
 
 
 def judge(ctx: Context, findings: list[Finding], only=None) -> dict:

@@ -75,6 +75,14 @@ rule("android/vendor-boot", "info",
      "AOSP system/tools/mkbootimg include/bootimg/bootimg.h vendor_boot_img_hdr_v3 "
      "(android-13.0.0_r1); source.android.com 'Vendor boot partitions'",
      ())
+rule("android/init-boot", "info",
+     "a boot image without a kernel: an init_boot image (the generic ramdisk only)",
+     "From Android 13 the generic ramdisk of a GKI device is in the init_boot partition: a "
+     "boot image header v4 with kernel_size 0 and the ramdisk after the header page; the "
+     "kernel is in boot.img. There is no kernel to judge here.",
+     "AOSP system/tools/mkbootimg include/bootimg/bootimg.h boot_img_hdr_v4 "
+     "(android-13.0.0_r1); source.android.com 'Generic boot partition' (init_boot)",
+     ())
 rule("android/vendor-ramdisk-table", "error",
      "a v4 vendor ramdisk table entry is malformed or outside the vendor ramdisk",
      "The bootloader loads each vendor ramdisk fragment by the table entry's ramdisk_offset "
@@ -123,6 +131,12 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     if length is not None:
         result.findings += past_end(_sections(version, page, kernel_size, header), length,
                                     "boot image")
+    if kernel_size == 0 and version >= 3:  # init_boot.img: the ramdisk alone
+        layer.kind = "android-init-boot"
+        result.findings.append(finding(
+            "android/init-boot", f"boot image v{version} with kernel_size 0 and a "
+            f"{d.get('ramdisk_size', 0):#x}-byte ramdisk", offset=8, field="kernel_size"))
+        return result
     d["kernel_offset"] = page
     result.view = view.slice(page, kernel_size)
     return result

@@ -18,6 +18,7 @@ ANDROID_MUTATIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], bool]]] = {
     "ramdisk-size-lying": (("android/section-past-end",), lambda p: True),
     "signature-size-lying": (("android/section-past-end",), lambda p: p["version"] == 4),
     "reserved-nonzero": (("android/reserved-nonzero",), lambda p: p["version"] >= 3),
+    "no-kernel": (("android/init-boot",), lambda p: p["version"] >= 3),  # init_boot.img
 }
 VENDOR_MUTATIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], bool]]] = {
     "vendor-bad-page-size": (("android/vendor-boot", "android/bad-header"), lambda p: True),
@@ -94,6 +95,8 @@ def _android(c: Chooser, mutation: str | None) -> Sample:
         kw["signature_size"] = len(kw.get("signature", b"")) + 0x10000 + c.integer(1, 0xFFFF)
     elif mutation == "reserved-nonzero":
         kw["reserved"] = (0, 0, 0x10000100, c.choice((2048, 16384, 1)))
+    if mutation == "no-kernel":
+        kernel = b""
     data = android_bytes(kernel, **kw)
     if mutation is None:
         expect = ("layer/compressed",) if p["codec"] else ()
