@@ -47,6 +47,8 @@ test: $(BIN)/python
 	command -v bsdtar >/dev/null || apt-get install -y -q libarchive-tools >/dev/null 2>&1 || echo "make test: bsdtar not installed; the Arch Linux package subset will be skipped" >&2
 	@# unstable's kexec-tools:riscv64 (2.0.32, under qemu-riscv64) for the riscv64 subset
 	sh loadertruth/install.sh riscv || echo "make test: kexec-tools:riscv64 not unpacked; the riscv64 subset will be skipped" >&2
+	@# Debian 13's mkbootimg (boot and vendor_boot v4) for the Android corpus tests
+	sh loadertruth/install.sh mkbootimg || echo "make test: Debian 13's mkbootimg not unpacked; the v4 Android tests will be skipped" >&2
 	$(BIN)/python -m pytest
 
 # Regenerate validator/_kaitai from specs/ with the pinned compiler (tools/).

@@ -18,6 +18,7 @@
 # `install.sh suite SUITE`: kexec-tools:arm64 of another Debian suite (see suite_root).
 # `install.sh kdump-guest`: Debian 13's arm64 kernel and busybox-static for
 # loadertruth/kdump_guest.py (see kdump_guest below).
+# `install.sh mkbootimg`: Debian 13's mkbootimg for boot/vendor_boot v4 (see mkbootimg_root).
 # CACHE defaults to build/loadertruth under the repository (git-ignored).
 # REFRESH=1 re-resolves the foreign packages and re-unpacks them if a version changed.
 set -eu
@@ -215,6 +216,36 @@ riscv_root() {
     echo "install.sh: kexec-tools:riscv64 $(cat "$rv/kexec-tools.version") ready in $rv/root"
 }
 
+# `install.sh mkbootimg`: Debian 13's mkbootimg (1:34, writes boot image v4 and vendor_boot
+# v4, which Debian 12's 1:29 cannot), apt-get download through a private apt configuration
+# and dpkg-deb -x into build/android/mkbootimg-trixie (nothing installed into the system;
+# it is a Python script run with the host's python3). corpus/android/make.sh uses it.
+mkbootimg_root() {
+    out="${ANDROID_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build/android}"
+    root="$out/mkbootimg-trixie"
+    if [ -f "$root/usr/bin/mkbootimg" ] && [ "${REFRESH:-0}" != 1 ]; then return 0; fi
+    d="$out/apt-trixie"
+    mkdir -p "$d/sources" "$d/lists/partial" "$d/cache/archives/partial" "$out/debs"
+    uris=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: %s\n' \
+        "${uris:-http://deb.debian.org/debian}" \
+        "${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}" >"$d/sources/debian.sources"
+    set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o APT::Architectures::=amd64
+    apt-get -q "$@" update >"$d/update.log" 2>&1 || {
+        echo "install.sh: apt-get update for trixie failed (see $d/update.log)" >&2; exit 1; }
+    v=$(apt-cache "$@" policy mkbootimg | sed -n 's/^ *Candidate: //p')
+    [ -n "$v" ] && [ "$v" != "(none)" ] || { echo "install.sh: no mkbootimg in trixie" >&2; exit 1; }
+    rm -f "$out"/debs/mkbootimg_*.deb
+    (cd "$out/debs" && apt-get -q "$@" download "mkbootimg=$v" >"$out/apt-download.log" 2>&1)
+    rm -rf "$root"
+    mkdir -p "$root"
+    dpkg-deb -x "$out"/debs/mkbootimg_*.deb "$root"
+    echo "$v" >"$root/.version"
+    echo "install.sh: mkbootimg $v of trixie ready in $root"
+}
+
 ALL_HOST_PKGS="qemu-user-static qemu-system-arm qemu-efi-aarch64 u-boot-qemu device-tree-compiler"
 # kexec-file mode: the guest /init's cross compiler and the guest kernel's build
 KFK_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.1 make flex bison bc qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross"
@@ -232,7 +263,8 @@ case "${1:-all}" in
     kdump-guest) command -v qemu-system-aarch64 >/dev/null || $SUDO apt-get -q install -y \
         --no-install-recommends qemu-system-arm >/dev/null; kdump_guest; exit 0 ;;
     riscv) riscv_root; exit 0 ;;
-    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86|riscv|kdump-guest]" >&2; exit 2 ;;
+    mkbootimg) mkbootimg_root; exit 0 ;;
+    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86|riscv|kdump-guest|mkbootimg]" >&2; exit 2 ;;
 esac
 ARCHES="arm64 ppc64el"
 

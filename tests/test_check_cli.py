@@ -280,3 +280,7 @@ def test_lint_finds_companions_in_boot_and_build_tree_layouts(tmp_path):
              "linux-image-6.1.0-50-arm64_6.1.176-1_arm64.deb", "vmlinux.o", "vmlinuz-6.1.sig",
              "vmlinux-gdb.py", "initrd.img-6.1", "config-6.1", "Image.old", "image"]
     assert [n for n in names if is_image_name(n)] == names[:8]
+    android = ["boot.img", "boot_a.img", "boot-v4.img", "vendor_boot.img",
+               "vendor_boot_b.img", "bootloader.img", "system.img", "vendor.img",
+               "init_boot.img", "boot.img.sha256"]
+    assert [n for n in android if is_image_name(n)] == android[:5]

@@ -336,6 +336,25 @@ def test_android_versions(tmp_path, version):
     assert result.layers[0].details["header_version"] == version
 
 
+@pytest.mark.parametrize("version", [1, 4])
+def test_android_image_lz4_dtb(tmp_path, version):
+    """Image.lz4-dtb (Android kernels before GKI: the `lz4 -l` legacy stream, then the DTBs
+    cat appends): the stream ends at the DTB's magic, which is trailing data, as for
+    Image.gz-dtb; a legacy stream whose next word is no block size and no DTB is corrupt."""
+    pytest.importorskip("lz4")
+    from validator.checker import Options, check_image
+    from validator.formats.compression.writer import compress
+
+    dtb = b"\xd0\x0d\xfe\xed" + struct.pack(">I", 64) + bytes(56)
+    data = android(compress("lz4", IMAGE) + dtb, version)
+    result = check_image(write(tmp_path, data), Options())
+    assert result.format == "arm64-image" and result.verdict == "pass", rules(result)
+    lz4 = result.layers[1]
+    assert (lz4.kind, lz4.details["trailing_bytes"]) == ("lz4", len(dtb))
+    broken = android(compress("lz4", IMAGE) + b"\xd0\x0d\xfe\xee" + bytes(60), version)
+    assert "layer/corrupt" in rules(check_image(write(tmp_path, broken, "broken"), Options()))
+
+
 def test_android_hostile(tmp_path):
     gz = gzip.compress(IMAGE, mtime=0)
     lying = analyse(write(tmp_path, android(gz, kernel_size=MiB), "lying"))

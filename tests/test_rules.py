@@ -234,6 +234,25 @@ CASES.update({
     "config/zboot-mismatch": ((zboot(ARM64_BASE), cfg(ARM64_CONFIG)),
                               (zboot(ARM64_BASE), cfg(ARM64_CONFIG + "CONFIG_EFI_ZBOOT=y\n"))),
 })
+# Android boot and vendor_boot (AOSP bootimg.h layouts, validator/formats/android/samples.py)
+_vendor = seedcorpus.vendor_boot_bytes
+CASES.update({
+    "android/section-past-end": (
+        (seedcorpus.android_bytes(ARM64_BASE, version=4, ramdisk=b"070701",
+                                  ramdisk_size=0x100000), {}),
+        (seedcorpus.android_bytes(ARM64_BASE, version=4, ramdisk=b"070701"), {})),
+    "android/reserved-nonzero": (
+        (seedcorpus.android_bytes(ARM64_BASE, version=3, reserved=(0, 0, 0x10000100, 2048)),
+         {}),
+        (seedcorpus.android_bytes(ARM64_BASE, version=3), {})),
+    "android/init-boot": ((seedcorpus.android_bytes(b"", version=4, ramdisk=b"070701"), {}),
+                          (seedcorpus.android_bytes(ARM64_BASE, version=4), {})),
+    "android/vendor-boot": ((_vendor(version=3, dtb=b"\xd0\x0d\xfe\xed"), {}),
+                            (seedcorpus.android_bytes(ARM64_BASE, version=3), {})),
+    "android/vendor-ramdisk-table": (
+        (_vendor(version=4, ramdisks=(b"070701", b"x" * 9), entry_sizes=(6, 10)), {}),
+        (_vendor(version=4, ramdisks=(b"070701", b"x" * 9)), {})),
+})
 # Rules whose trigger needs more than an image and options; tested where named.
 ELSEWHERE = {
     "kimage/internal-error": "test_check_cli.py::test_a_check_that_raises_is_reported",

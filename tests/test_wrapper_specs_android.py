@@ -3,8 +3,12 @@ mkbootimg makes from drawn parameters (header versions 0-3, page sizes, addresse
 version, board, command lines, optional second stage and DTB) parse to those parameters,
 every field agrees with what unpack_bootimg prints, and the kernel, ramdisk, second and
 dtb unpack_bootimg extracts lie where the spec's sizes and page arithmetic put them; the
-same for the corpus boot-v0/boot-v3 images. Version 4, which this mkbootimg cannot write,
-is checked against bootimg.h's layout (signature_size after the 1536-byte command line).
+same for the corpus boot-v0/boot-v3 images. Version 4 is made by Debian 13's mkbootimg
+1:34 when loadertruth/install.sh mkbootimg has unpacked it (else checked against bootimg.h's
+layout: signature_size after the 1536-byte command line). specs/android_vendor_boot.ksy
+likewise: vendor_boot images mkbootimg makes from drawn parameters (v3; v4 with 1-3 ramdisk
+fragments of drawn types, names and board ids, and a bootconfig) parse to them, agree with
+unpack_bootimg, and its extracted sections lie where the spec's page arithmetic puts them.
 Also compared with kimage's Android layer decoder (validator/formats/android/decoder.py,
 which runs the generated parser on the check path) and what mkbootimg was asked to write."""
 
@@ -25,8 +29,15 @@ from tests.wrapper_corpus import kernel_file
 from validator._kaitai.android_boot import AndroidBoot
 from validator.pipeline import analyse
 
+#: Debian 13's mkbootimg 1:34 (loadertruth/install.sh mkbootimg): header versions 0-4 and
+#: vendor_boot 3-4; else Debian 12's 1:29 (apt-get install mkbootimg): 0-3 and vendor_boot 3.
+TRIXIE = Path(__file__).resolve().parents[1] / "build/android/mkbootimg-trixie/usr/bin"
+HAVE_V4 = (TRIXIE / "mkbootimg").is_file()
+MKBOOTIMG = ["python3", str(TRIXIE / "mkbootimg")] if HAVE_V4 else ["mkbootimg"]
+UNPACK_BOOTIMG = (["python3", str(TRIXIE / "unpack_bootimg")] if HAVE_V4
+                  else ["unpack_bootimg"])
 pytestmark = pytest.mark.skipif(
-    shutil.which("mkbootimg") is None or shutil.which("unpack_bootimg") is None,
+    not HAVE_V4 and (shutil.which("mkbootimg") is None or shutil.which("unpack_bootimg") is None),
     reason="mkbootimg/unpack_bootimg not installed (apt-get install mkbootimg)")
 
 #: unpack_bootimg's labels -> how to read the spec's value
@@ -44,14 +55,14 @@ V0_LABELS = {"kernel_size": "kernel_size", "kernel load address": "kernel_addr",
              "dtb address": "dtb_addr"}
 V3_LABELS = {"kernel_size": "kernel_size", "ramdisk size": "ramdisk_size",
              "boot image header version": "header_version",
-             "command line args": "cmdline"}
+             "command line args": "cmdline", "boot.img signature size": "signature_size"}
 
 
 def unpack(path: Path, out: Path) -> dict[str, str]:
-    p = subprocess.run(["unpack_bootimg", "--boot_img", str(path), "--out", str(out)],
+    p = subprocess.run([*UNPACK_BOOTIMG, "--boot_img", str(path), "--out", str(out)],
                        capture_output=True, timeout=60, encoding="latin-1")
     assert p.returncode == 0, p.stderr
-    return dict(re.findall(r"^([a-z_ ]+): ?(.*)$", p.stdout, re.M))
+    return dict(re.findall(r"^([a-z_. ]+): ?(.*)$", p.stdout, re.M))
 
 
 def _os_version(value: int) -> tuple[str, str]:
@@ -77,11 +88,21 @@ def spec_values(b: AndroidBoot) -> dict[str, str]:
     return out
 
 
+def normal(label: str, value: str) -> str:
+    """unpack_bootimg's value as Debian 12's (1:29) prints it: 1:34 prints addresses
+    zero-padded and an os version or patch level that is zero as None."""
+    if label.endswith(("address", "offset")) and value.startswith("0x"):
+        return hex(int(value, 16))
+    if value == "None" and label in ("os version", "os patch level"):
+        return "0.0.0" if label == "os version" else "2000-00"
+    return value
+
+
 def check_against_unpack(path: Path, out: Path) -> AndroidBoot:
     printed = unpack(path, out)
     b = AndroidBoot.from_file(str(path))
     ours = spec_values(b)
-    assert {k: printed[k] for k in ours} == ours
+    assert {k: normal(k, printed[k]) for k in ours} == ours
     data = path.read_bytes()
     page = b.effective_page_size
     assert (out / "kernel").read_bytes() == data[b.kernel_offset:
@@ -112,7 +133,7 @@ _ARG = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1
 
 
 @settings(max_examples=25, deadline=None)
-@given(version=st.integers(0, 3), page=st.sampled_from([2048, 4096, 8192, 16384]),
+@given(version=st.integers(0, 4 if HAVE_V4 else 3), page=st.sampled_from([2048, 4096, 8192, 16384]),
        sizes=st.tuples(*[st.integers(1, 9000)] * 2), second=st.integers(0, 5000),
        dtb=st.integers(1, 3000), base=st.integers(0, 0x7FFF).map(lambda x: x << 16),
        os_version=st.tuples(st.integers(0, 127), st.integers(0, 127), st.integers(0, 127)),
@@ -126,7 +147,7 @@ def test_images_mkbootimg_makes(version, page, sizes, second, dtb, base, os_vers
         version_text = ".".join(map(str, os_version))
         patch_text = f"{patch[0]}-{patch[1]:02d}"
         blobs = {"kernel": sizes[0], "ramdisk": sizes[1], "second": second, "dtb": dtb}
-        args = ["mkbootimg", "--header_version", str(version), "--base", hex(base),
+        args = [*MKBOOTIMG, "--header_version", str(version), "--base", hex(base),
                 "--os_version", version_text,
                 "--os_patch_level", patch_text, "-o", str(tmp / "boot.img")]
         for name, size in blobs.items():
@@ -147,10 +168,14 @@ def test_images_mkbootimg_makes(version, page, sizes, second, dtb, base, os_vers
             assert h.kernel_addr == base + 0x8000  # mkbootimg's default kernel_offset
         else:
             assert (b.effective_page_size, h.cmdline) == (4096, cmdline)
+            if version == 4:
+                assert h.signature_size == 0  # mkbootimg 1:34 writes no GKI signature
         # the check path's Android layer (the generated parser) against what mkbootimg wrote
         d = analyse(tmp / "boot.img").layers[0].details
         assert (d["header_version"], d["kernel_size"], d["ramdisk_size"], d["page_size"]) == (
             version, *sizes, page if version < 3 else 4096)
+        assert (d["os_version"] or "0.0.0", d["os_patch_level"]) == (version_text, patch_text)
+        assert d["cmdline"] == cmdline
         if version < 3:
             assert (d["name"], d["second_size"], d["kernel_addr"]) == (
                 board, second, base + 0x8000)
@@ -184,3 +209,82 @@ def test_header_cut_short_is_truncated(name, header_size, tmp_path):
     result = analyse(whole)
     assert "layer/lying-size" in {f.rule for f in result.findings}
     assert result.layers[0].details["header_version"] == (0 if name == "boot-v0.img" else 3)
+
+
+_NAME = st.text(st.characters(min_codepoint=0x61, max_codepoint=0x7A), max_size=15)
+
+
+@settings(max_examples=20, deadline=None)
+@given(version=st.integers(3, 4 if HAVE_V4 else 3), page=st.sampled_from([2048, 4096, 16384]),
+       fragments=st.lists(st.tuples(st.integers(1, 5000), st.sampled_from(
+           ["none", "platform", "recovery", "dlkm"]), _NAME, st.integers(0, 2**32 - 1)),
+           min_size=1, max_size=3),
+       dtb=st.integers(1, 3000), bootconfig=st.integers(0, 300), board=_NAME,
+       cmdline=st.lists(_ARG, max_size=40).map(" ".join))
+def test_vendor_boot_images_mkbootimg_makes(version, page, fragments, dtb, bootconfig,
+                                            board, cmdline):
+    from validator._kaitai.android_vendor_boot import AndroidVendorBoot
+
+    if version == 3:
+        fragments = fragments[:1]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        args = [*MKBOOTIMG, "--header_version", str(version), "--pagesize", str(page),
+                "--vendor_boot", str(tmp / "vendor_boot.img"), "--board", board,
+                "--vendor_cmdline", cmdline]
+        blobs = {}
+        for name, size in (("dtb", dtb), ("bootconfig", bootconfig)):
+            blobs[name] = bytes((i * 13 + size) & 0xFF for i in range(size))
+            (tmp / name).write_bytes(blobs[name])
+        args += ["--dtb", str(tmp / "dtb")]
+        if version == 4:
+            args += ["--vendor_bootconfig", str(tmp / "bootconfig")]
+        frags = []
+        for i, (size, kind, name, board_id) in enumerate(fragments):
+            frags.append(bytes((j * 3 + i) & 0xFF for j in range(size)))
+            (tmp / f"vr{i}").write_bytes(frags[-1])
+            if version == 4:
+                # names must differ (mkbootimg refuses a repeated one): letters, then i
+                args += ["--ramdisk_type", kind, "--ramdisk_name", f"{name}{i}",
+                         "--board_id0", str(board_id), "--vendor_ramdisk_fragment",
+                         str(tmp / f"vr{i}")]
+            else:
+                args += ["--vendor_ramdisk", str(tmp / f"vr{i}")]
+        subprocess.run(args, check=True, capture_output=True, timeout=60)
+        path = tmp / "vendor_boot.img"
+        printed = unpack(path, tmp / "out")
+        v = AndroidVendorBoot.from_file(str(path))
+        assert (v.header_version, v.page_size, v.name, v.cmdline, v.dtb_size) == (
+            version, page, board, cmdline, dtb)
+        assert v.vendor_ramdisk_size == sum(map(len, frags))
+        assert printed["vendor boot image header version"] == str(version)
+        assert int(printed["page size"], 16) == page
+        assert printed["product name"] == board
+        assert printed["vendor command line args"] == cmdline
+        assert printed["dtb size"] == str(dtb)
+        assert int(printed["dtb address"], 16) == v.dtb_addr
+        assert printed["vendor boot image header size"] == str(v.header_size)
+        data = path.read_bytes()
+        at = v.header_pages_end
+        assert at == -(-(2128 if version == 4 else 2112) // page) * page
+        ramdisks = data[at:at + v.vendor_ramdisk_size]
+        at += -(-v.vendor_ramdisk_size // page) * page
+        assert (tmp / "out/dtb").read_bytes() == data[at:at + dtb]
+        d = analyse(path).layers[0].details
+        assert (d["header_version"], d["page_size"], d["name"], d["cmdline"], d["dtb_size"],
+                d["vendor_ramdisk_size"]) == (version, page, board, cmdline, dtb,
+                                              len(ramdisks))
+        if version == 3:
+            assert (tmp / "out/vendor_ramdisk").read_bytes() == ramdisks == frags[0]
+            return
+        at += -(-dtb // page) * page
+        assert v.vendor_ramdisk_table_entry_num == len(frags)
+        assert v.vendor_ramdisk_table_entry_size == 108
+        assert printed["vendor bootconfig size"] == str(bootconfig)
+        at += -(-v.vendor_ramdisk_table_size // page) * page
+        assert data[at:at + bootconfig] == blobs["bootconfig"]
+        assert [(e["size"], e["type"], e["name"]) for e in d["vendor_ramdisks"]] == [
+            (size, kind, f"{name}{i}") for i, (size, kind, name, _) in enumerate(fragments)]
+        for i, e in enumerate(d["vendor_ramdisks"]):
+            assert ramdisks[e["offset"]:e["offset"] + e["size"]] == frags[i]
+            assert (tmp / f"out/vendor_ramdisk{i:02d}").read_bytes() == frags[i]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from validator import banner, formats
+from validator import banner, conventions, formats
 from validator.catalogue import ALL_LOADERS, finding, rule
 from validator.formats.arm64_image import decoder as arm64
 from validator.formats.elf import decoder as elf_layer
@@ -73,6 +73,7 @@ def analyse(path: str | os.PathLike, limits: Limits | None = None) -> ImageResul
                     established["kernel_version"] if "kernel_version" in established
                     else result.facts.get("kernel_version")  # a header's own string (x86)
                     or _kernel_version(view, source, limits))
+                conventions.apply(result)
         finally:
             result.findings += ctx.finish()
             _late_elf_truncation(result, view)

@@ -136,7 +136,14 @@ def _field_line(f: Field, width: int) -> str:
 
 def _fact(key: str, value) -> str:
     if value is None:
-        return "none" if key == "compression" else "unknown"
+        return {"compression": "none", "convention": "none recognised"}.get(key, "unknown")
+    if key in ("convention", "zboot_codec"):
+        from validator.conventions import describe
+
+        return describe(value)
+    if key == "vendor_ramdisks" and isinstance(value, list):
+        return ",".join(f"{v.get('name') or '-'}:{v.get('type')}@{v.get('offset', 0):#x}"
+                        f"+{v.get('size', 0):#x}" for v in value if isinstance(v, dict))
     if key == "page_size" and isinstance(value, int):
         return f"{value} ({value // 1024} KiB)"
     if isinstance(value, bool):
@@ -167,7 +174,11 @@ def render_check_text(results: list[ImageResult], color: bool | None = None) -> 
                 summary.append(str(value))
         summary += [f"in {d['package']} {d.get('package_version', '')}".rstrip()
                     for d in (layer.details for layer in r.layers) if d.get("package")]
+        if facts.get("convention"):
+            summary.append(f"{facts['convention']} convention")
         lines = [e(f"{r.path}: {', '.join(summary)}")]
+        if facts.get("zboot_codec"):
+            lines.append(e(f"  zboot    {_fact('zboot_codec', facts['zboot_codec'])}"))
         width = max((len(f.rule) for f in r.findings), default=0)
         for f in r.findings:
             where = f" @{f.offset:#x}" if f.offset is not None else ""
@@ -345,6 +356,22 @@ SCHEMA: dict = {
                 # a riscv64 Image's (validator/formats/riscv64_image/decoder.py facts_of)
                 "header_version": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$"},
                 "pe_offset": _NULLABLE_INT,
+                # validator/conventions.py (arm64 kernels)
+                "convention": {"enum": ["android-gki-boot-v4", "fedora-zboot-zstd",
+                                        "ubuntu-gzip-signed-image", "debian-signed-image",
+                                        "raspberry-pi-16k-image", None]},
+                "zboot_codec": {
+                    "type": "object", "required": ["codec", "name", "consumers"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "codec": {"type": ["string", "null"]},
+                        "name": {"type": ["string", "null"]},
+                        "consumers": {"type": "object", "additionalProperties": {
+                            "type": "object", "required": ["supported", "since", "why"],
+                            "additionalProperties": False,
+                            "properties": {"supported": {"type": ["boolean", "null"]},
+                                           "since": {"type": ["string", "null"]},
+                                           "why": {"type": "string"}}}}}},
             },
         },
         "finding": {

@@ -20,7 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from validator import formats
-from validator.formats.android.samples import android_bytes  # noqa: F401 (public)
+from validator.formats.android.samples import (  # noqa: F401 (public)
+    android_bytes,
+    vendor_boot_bytes,
+)
 from validator.formats.arm64_image.samples import (  # noqa: F401 (public)
     ARM64_ERAS,
     arm64_bytes,

@@ -28,6 +28,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from validator import seedcorpus as sc  # noqa: E402
+from validator.formats.elf import EM_PPC64  # noqa: E402
+from validator.formats.uimage.samples import uimage_bytes  # noqa: E402
+from validator.formats.zboot.samples import zboot_bytes  # noqa: E402
 
 MiB = 1 << 20
 
@@ -68,20 +71,20 @@ def adversarial():
     except ImportError:
         pass
     yield ("zboot-gzip-bomb.bin", "a zboot whose gzip payload decodes to 96 MiB",
-           ["layer/zboot"], sc.zboot_bytes(_gzip_stream([image] + [zeros] * 96), "gzip"))
+           ["layer/zboot"], zboot_bytes(_gzip_stream([image] + [zeros] * 96), "gzip"))
     yield ("zboot-size-max.bin", "zboot payload_size 0xffffffff",
            ["zboot/payload-outside-file"],
-           sc.zboot_bytes(gzip.compress(image, mtime=0), "gzip", payload_size=0xFFFFFFFF))
+           zboot_bytes(gzip.compress(image, mtime=0), "gzip", payload_size=0xFFFFFFFF))
     ppc = sc.generate("ppc64-head", sc.RandomChooser("regressions"), valid=True).data
-    elf = bytearray(sc.elf64(ppc, endian="big", machine=sc.EM_PPC64))
+    elf = bytearray(sc.elf64(ppc, endian="big", machine=EM_PPC64))
     struct.pack_into(">H", elf, 0x38, 0xFFFF)
     yield ("elf-phnum-max.bin", "an ELF vmlinux with e_phnum 0xffff",
            ["elf/too-many-program-headers"], bytes(elf))
-    elf = bytearray(sc.elf64(ppc, endian="big", machine=sc.EM_PPC64))
+    elf = bytearray(sc.elf64(ppc, endian="big", machine=EM_PPC64))
     struct.pack_into(">Q", elf, 64 + 8, 1 << 63)
     yield ("elf-offset-huge.bin", "first PT_LOAD at p_offset 2^63", ["elf/truncated"],
            bytes(elf))
-    elf = bytearray(sc.elf64(ppc, endian="big", machine=sc.EM_PPC64))
+    elf = bytearray(sc.elf64(ppc, endian="big", machine=EM_PPC64))
     struct.pack_into(">Q", elf, 0x20, (1 << 64) - 8)
     yield ("elf-phoff-max.bin", "e_phoff at the top of the address space", ["elf/malformed"],
            bytes(elf))
@@ -91,19 +94,36 @@ def adversarial():
     yield ("pe-sections-max.bin", "an EFI-stub Image with 0xffff sections and optional header",
            ["pe/malformed"], sc.arm64_bytes(sc.arm64_header(p), p, pe=pe))
     yield ("uimage-size-max.bin", "uImage ih_size 0xffffffff", ["layer/lying-size"],
-           sc.uimage_bytes(image, comp=0, size=0xFFFFFFFF))
+           uimage_bytes(image, comp=0, size=0xFFFFFFFF))
     yield ("android-page-zero.bin", "Android boot image with page_size 0",
            ["android/bad-header"], sc.android_bytes(image, version=0, page=0))
     yield ("android-size-max.bin", "Android boot image with kernel_size 0xffffffff",
            ["layer/lying-size"], sc.android_bytes(image, version=2, kernel_size=0xFFFFFFFF))
+    boot = bytearray(sc.android_bytes(image, version=4, ramdisk=b"070701"))
+    struct.pack_into("<I", boot, 12, 0xFFFFFFFF)  # ramdisk_size
+    struct.pack_into("<I", boot, 1580, 0xFFFFFFFF)  # signature_size
+    yield ("android-v4-sizes-max.bin", "boot image v4, ramdisk_size and signature_size "
+           "0xffffffff", ["android/section-past-end"], bytes(boot))
+    vendor = bytearray(sc.vendor_boot_bytes(version=4, ramdisks=(b"070701",)))
+    struct.pack_into("<4I", vendor, 2112, 0xFFFFFFFF, 0x2000000, 108, 0xFFFFFFFF)
+    yield ("vendor-boot-table-max.bin", "vendor_boot v4 with 2^25 ramdisk table entries and "
+           "every v4 size 0xffffffff: 64 entries are read", ["android/vendor-boot",
+           "android/section-past-end", "android/vendor-ramdisk-table"], bytes(vendor))
+    vendor = bytearray(sc.vendor_boot_bytes(version=4, page=65536, ramdisks=(b"070701",)))
+    for at in (24, 2100, 2112, 2124):
+        struct.pack_into("<I", vendor, at, 0xFFFFFFFF)
+    struct.pack_into("<I", vendor, 2116, 0xFFFFFFFF)
+    yield ("vendor-boot-sizes-max.bin", "vendor_boot v4, 64 KiB pages, every size and count "
+           "0xffffffff", ["android/vendor-boot", "android/section-past-end",
+                          "android/vendor-ramdisk-table"], bytes(vendor))
     ar = b"!<arch>\n" + b"debian-binary   0           0     0     100644  9999999999`\n"
     yield ("deb-member-size-huge.bin", "an ar archive whose first member claims 9.3 GB",
            ["layer/lying-size"], ar + b"2.0\n" + bytes(64))
     lz4 = bytearray(b"\x02\x21\x4c\x18" + struct.pack("<I", 0xFFFFFFF0) + bytes(64))
     yield ("lz4-legacy-block-max.bin", "lz4 legacy frame whose block claims 4 GiB",
            ["layer/corrupt"], bytes(lz4))
-    inner = sc.zboot_bytes(gzip.compress(image, mtime=0), "gzip")
-    outer = sc.zboot_bytes(gzip.compress(inner, mtime=0), "gzip")
+    inner = zboot_bytes(gzip.compress(image, mtime=0), "gzip")
+    outer = zboot_bytes(gzip.compress(inner, mtime=0), "gzip")
     yield ("zboot-in-zboot.bin", "a zboot whose payload is another zboot (the outer stub "
            "starts the inner one, which EFI can)", ["layer/zboot"], outer)
 

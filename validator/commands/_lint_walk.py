@@ -19,10 +19,11 @@ import stat
 #: File names lint treats as kernel images when it walks a directory.
 IMAGE_PATTERNS = ("vmlinuz*", "vmlinux*", "Image", "Image.*", "zImage*", "uImage*",
                   "*.efi", "linux-image-*.deb", "linux-binary-*.deb", "kernel*.rpm",
-                  "linux*.pkg.tar.zst", "linux*.pkg.tar.xz", "*.itb", "fitImage*")
+                  "linux*.pkg.tar.zst", "linux*.pkg.tar.xz", "*.itb", "fitImage*",
+                  "boot*.img", "vendor_boot*.img")
 NOT_IMAGES = ("*.sig", "*.sha256", "*.asc", "*.old", "*.json", "*.txt", "*.md", "*.cmd",
               "*.d", "vmlinux.o", "vmlinux.a", "vmlinux.symvers", "vmlinux.lds",
-              "vmlinux-gdb.py",
+              "vmlinux-gdb.py", "bootloader*.img",
               # the kernel's packages that hold no kernel: sources, headers, modules, tools,
               # firmware, documentation (Fedora's kernel.spec and Arch's linux PKGBUILD
               # subpackages)

@@ -16,8 +16,8 @@ ORDER = 60
 MANIFEST = "manifest.json"
 FORMATS = ("arm64-image", "ppc64-head", "ppc64-elf", "arm64-elf", "elf", "efi-stub", "zboot",
            "deb", "rpm", "archpkg", "uki", "fit", "gzip", "xz", "lzma", "bzip2", "zstd", "lz4",
-           "lz4-frame", "uimage", "android-boot", "x86-bzimage", "x86", "riscv64-image",
-           "riscv64-elf", "riscv64", "foreign", "all")
+           "lz4-frame", "uimage", "android-boot", "android-vendor-boot", "x86-bzimage", "x86",
+           "riscv64-image", "riscv64-elf", "riscv64", "foreign", "all")
 
 
 def register(sub) -> None:

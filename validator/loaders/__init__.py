@@ -258,6 +258,14 @@ def names() -> list[str]:
     return [m.NAME for m in modules()]
 
 
+#: Layers of a file that is no kernel by design: no loader applies (the layer's kind ->
+#: the note each loader's verdict carries).
+NO_KERNEL = {"android-vendor-boot": "a vendor_boot image holds no kernel: the loaders "
+                                    "judge the boot.img that goes with it",
+             "android-init-boot": "an init_boot image holds the generic ramdisk, no kernel: "
+                                  "the loaders judge the boot.img"}
+
+
 def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
     """``{loader name: Verdict}`` for every loader (or those in ``only``: names, or
     ``NAME@VERSION`` specs that judge that release, or ``NAME@VERSION+BUILD`` that judge
@@ -285,6 +293,10 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
     why_none = sorted({f.rule for f in findings if f.severity == "error"}) or [
         "layer/unknown-format"]
     by_design = [NO_KERNEL_FINDINGS[r] for r in sorted(found & NO_KERNEL_FINDINGS.keys())]
+    kernelless = next((NO_KERNEL[layer.kind] for layer in ctx.result.layers
+                       if layer.kind in NO_KERNEL), None)
+    if kernelless is not None:
+        by_design.append(kernelless)
     for module in modules():
         if wanted and module.NAME not in wanted:
             continue

@@ -37,6 +37,8 @@ MAX_WINDOW = 128 << 20
 LZMA_MEMLIMIT = MAX_WINDOW + (4 << 20)
 
 CHUNK = 64 * 1024
+#: A devicetree blob's magic (big-endian 0xd00dfeed), as appended in Image.lz4-dtb.
+FDT_MAGIC = b"\xd0\x0d\xfe\xed"
 
 rule("layer/truncated", "error",
      "a compressed stream or an archive ends before its end marker",
@@ -241,7 +243,10 @@ def _translate(exc: Exception) -> DecodeError:
 class _Lz4Legacy:
     """The kernel's `lz4 -l` legacy frame: magic, then (u32 LE size, LZ4 block)* ; each
     block decodes to at most 8 MiB. The kernel may append a 4-byte size after the last
-    block (size_append); exactly four remaining bytes are taken as that trailer."""
+    block (size_append); exactly four remaining bytes are taken as that trailer. A
+    devicetree blob's magic where a block size would be ends the stream: Android's
+    ``Image.lz4-dtb`` (``cat Image.lz4 *.dtb``, as ``Image.gz-dtb``) appends the DTBs the
+    bootloader takes from behind the kernel; they are ``trailing_bytes``."""
 
     def __init__(self, parent):
         import lz4.block
@@ -272,6 +277,10 @@ class _Lz4Legacy:
             if len(word) < 4:
                 raise DecodeError("layer/truncated", "lz4 legacy frame: block size cut short")
             size = struct.unpack("<I", word)[0]
+            if word == FDT_MAGIC and self.in_pos > 4:  # Image.lz4-dtb: the DTBs follow
+                self.finished = True
+                self.trailing = None if total is None else total - self.in_pos
+                return b""
             if word == LZ4_LEGACY:  # a concatenated legacy stream: skip its magic
                 self.in_pos += 4
                 continue
