@@ -155,8 +155,8 @@ def test_images_mkbootimg_makes(version, page, sizes, second, dtb, base, os_vers
                 (tmp / name).write_bytes(bytes((i * 7 + size) & 0xFF for i in range(size)))
                 args += [f"--{name}", str(tmp / name)]
         if version < 3:
-            args += ["--pagesize", str(page), "--board", board]
-        args += ["--cmdline", cmdline]
+            args += ["--pagesize", str(page), f"--board={board}"]
+        args += [f"--cmdline={cmdline}"]  # "=": a value may start with "-"
         subprocess.run(args, check=True, capture_output=True, timeout=60)
         b = check_against_unpack(tmp / "boot.img", tmp / "out")
         h = b.header
@@ -230,8 +230,8 @@ def test_vendor_boot_images_mkbootimg_makes(version, page, fragments, dtb, bootc
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         args = [*MKBOOTIMG, "--header_version", str(version), "--pagesize", str(page),
-                "--vendor_boot", str(tmp / "vendor_boot.img"), "--board", board,
-                "--vendor_cmdline", cmdline]
+                "--vendor_boot", str(tmp / "vendor_boot.img"), f"--board={board}",
+                f"--vendor_cmdline={cmdline}"]  # "=": a value may start with "-"
         blobs = {}
         for name, size in (("dtb", dtb), ("bootconfig", bootconfig)):
             blobs[name] = bytes((i * 13 + size) & 0xFF for i in range(size))
