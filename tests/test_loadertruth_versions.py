@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,59 @@ def test_trixie_u_boot_and_qemu_agree_with_kimage(images, monkeypatch):
     table, disagreements, _ = compare(records, verdicts)
     assert not disagreements, disagreements
     assert sum(cell[2] for cell in table.values()) == len(records)
+
+
+#: The Linux PE magic that zboot headers carry at 0x38 from kernel 6.2 (zboot-header.S;
+#: specs/efi_zboot.ksy linux_pe_magic), little-endian.
+LINUX_PE_MAGIC = (0x818223CD).to_bytes(4, "little")
+QEMU_SUITES = {"": "7.2", "trixie": "10.0", "unstable": "11.1"}
+
+
+@pytest.fixture(scope="module")
+def zboots_6_2(tmp_path_factory) -> dict[str, Path]:
+    """The corpus zboots as a 6.2+ kernel writes their header: the Linux PE magic at 0x38;
+    and the zstd one also with its payload named "zstd" (as kernels from 6.12.11 name it,
+    where 6.1 to 6.12.10 write "zstd22"): COMP_TYPE is the 32 bytes at 0x18."""
+    out = tmp_path_factory.mktemp("zboot62")
+    made = {}
+    for name, src, comp in (("gzip", "gzip", None), ("zstd22", "zstd", None),
+                            ("zstd", "zstd", b"zstd")):
+        data = bytearray((KERNELS / f"arm64-4k-le-zboot-{src}/vmlinuz.efi").read_bytes())
+        assert data[0x38:0x3C] != LINUX_PE_MAGIC  # a 6.1 zboot: no magic
+        data[0x38:0x3C] = LINUX_PE_MAGIC
+        if comp is not None:
+            data[0x18:0x38] = comp.ljust(0x20, b"\0")
+        made[name] = out / f"zboot-{name}.efi"
+        made[name].write_bytes(bytes(data))
+    return made
+
+
+@pytest.mark.parametrize("suite", list(QEMU_SUITES), ids=lambda s: s or "bookworm")
+def test_qemu_by_release_on_zboots_of_6_2_kernels(suite, zboots_6_2, monkeypatch):
+    """QEMU's -kernel on a zboot with the Linux PE magic (kernels 6.2 on): 7.2 has no zboot
+    code, 10.0 unpacks a gzip payload, 11.1 also one named exactly "zstd" (Debian's links
+    libzstd), no release one named "zstd22". The real run of each release is the oracle;
+    kimage's qemu@RELEASE verdict must agree."""
+    from loadertruth import qemu
+    from validator import checker
+
+    if suite:
+        monkeypatch.setenv("LOADERTRUTH_SUITE", suite)
+    else:
+        monkeypatch.delenv("LOADERTRUTH_SUITE", raising=False)
+    ok, why = qemu.available("arm64")
+    if not ok:
+        pytest.skip(f"QEMU of {suite or 'bookworm'} not runnable: {why}")
+    release = QEMU_SUITES[suite]
+    outcomes = {}
+    for name, path in zboots_6_2.items():
+        rec = qemu.run(path, name).to_json()
+        assert re.search(rf":{re.escape(release)}[.+]", rec["loader_version"]), rec[
+            "loader_version"]  # the suite's QEMU ran, e.g. "1:10.0.13+ds-..."
+        result = checker.check_image(path, checker.Options(loaders={f"qemu@{release}"}))
+        kimage = result.loaders["qemu"]["verdict"] == "accept"
+        assert rec["accept"] is kimage, (release, name, rec["message"], result.loaders)
+        outcomes[name] = rec["accept"]
+    # and what the releases' sources say (hw/core/loader.c unpack_efi_zboot_image)
+    assert outcomes == {"gzip": release != "7.2", "zstd22": False,
+                        "zstd": release == "11.1"}, outcomes

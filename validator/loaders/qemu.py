@@ -47,8 +47,6 @@ REJECTS = {
                             "blob at RAM base + 0x80000",
     "arm64/bad-magic": "load_aarch64_image: no ARM\\x64 magic at 0x38, loaded as a raw blob "
                        "at RAM base + 0x80000",
-    "layer/zboot": "load_aarch64_image: a zboot PE has no ARM\\x64 magic (raw blob; boot it "
-                   "through firmware, -bios)",
     "arm64/image-size-implausible": "arm_setup_direct_kernel_boot: 'too large to fit in RAM', "
                                     "'could not load kernel' or 'Not enough space for DTB'",
     "arm64/text-offset-implausible": "arm_setup_direct_kernel_boot: 'Not enough space for "
@@ -85,6 +83,29 @@ def applies(ctx: Context) -> bool:
     return ctx.arch() != "ppc64"
 
 
+def _zboot(ctx: Context, version: str) -> tuple[bool, str]:
+    """Does this release unpack the EFI zboot image (hw/core/loader.c
+    ``unpack_efi_zboot_image``, called by load_aarch64_image), and why. Runs of Debian's
+    QEMU 7.2, 10.0.13 and 11.1.3 (loadertruth, tests/test_loadertruth_versions.py) and
+    ``validator.conventions.ZBOOT_CONSUMERS``."""
+    from validator.formats.zboot import LINUX_PE_MAGIC
+
+    d = ctx.result.layers[[layer.kind for layer in ctx.result.layers].index("zboot")].details
+    name = d.get("compression")
+    if version == "7.2":
+        return False, ("QEMU 7.2 has no zboot code: the PE is loaded as a raw blob at RAM "
+                       "base + 0x80000 (boot it through firmware, -bios)")
+    if d.get("linux_pe_magic") != LINUX_PE_MAGIC:
+        return False, ("no Linux PE magic at 0x38 (a zboot of a kernel before 6.2): "
+                       "unpack_efi_zboot_image does not take it; a raw blob")
+    if name == "gzip" or (name == "zstd" and version != "10.0"):
+        return True, (f"unpack_efi_zboot_image undoes the {name} payload (QEMU {version}; "
+                      f"zstd from 11.1, when built with libzstd as Debian's is)")
+    return False, (f"unpack_efi_zboot_image: 'unable to handle EFI zboot image with "
+                   f"\"{name}\" compression' (QEMU {version} takes gzip"
+                   f"{'' if version == '10.0' else ' and a payload named exactly zstd'})")
+
+
 def special(ctx: Context, version: str = RELEASES[-1][0]):
     if x86.judges(ctx):
         yield from x86.special(NAME, ctx, version)
@@ -102,7 +123,12 @@ def special(ctx: Context, version: str = RELEASES[-1][0]):
         rest.pop(0)
         yield (None, "gzip: QEMU decompresses it (at most 256 MiB)", False)
     if rest[:1] == ["zboot"]:
-        return  # layer/zboot is a finding
+        rest.pop(0)
+        unpacks, why = _zboot(ctx, version)
+        yield ("layer/zboot" if not unpacks else None, why, not unpacks)
+        if not unpacks:
+            return
+        del rest[:1]  # the payload's codec: unpack_efi_zboot_image undoes it
     if rest:
         kind = rest[0]
         if ctx.facts.get("compression") == kind:
