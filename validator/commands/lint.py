@@ -131,7 +131,8 @@ def run(args) -> int:
         _, fail_on = build_options(args)  # validate shared options once, up front
         jobs = jobs_option(args.jobs)
         found = discover(args.paths)
-        out = Output(args, roots=args.paths, inputs=args.paths, error=UsageError)
+        out = Output(args, roots=args.paths, inputs=args.paths, error=UsageError,
+                     fail_on=fail_on)
     except (UsageError, WalkError) as exc:
         print(f"kimage lint: {escape_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
