@@ -102,8 +102,9 @@ def _program_exit(status: int) -> None:
     every module's dictionary cleared) would cost a sixth of a check's start-up."""
     import atexit
 
-    if atexit._ncallbacks() or ("threading" in sys.modules
-                                and sys.modules["threading"].active_count() > 1):
+    threading = sys.modules.get("threading")
+    if (not isinstance(status, int) or atexit._ncallbacks()
+            or (threading is not None and threading.active_count() > 1)):
         return
     try:
         sys.stdout.flush()
