@@ -57,8 +57,8 @@ def instructions(cmd: list[str], cwd: Path) -> int | None:
     children = cmd[0] == "sh"
     proc = subprocess.run([VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null",
                            f"--trace-children={'yes' if children else 'no'}", *cmd],
-                          cwd=cwd, capture_output=True, text=True,
-                          env=dict(CHILD_ENV, PYTHONHASHSEED="0"))
+                          cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, errors="replace", env=dict(CHILD_ENV, PYTHONHASHSEED="0"))
     counts = [int(n) for n in re.findall(r"Collected : (\d+)", proc.stderr)]
     return sum(counts) if counts else None
 
