@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             images["synthetic arm64 Image, no EFI stub (4 KiB)"] = (
                 common.ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-noefi.img")
             images.update(coldstart.wrapped_images(work))
-            build = args.build
+            build = args.build.resolve()
             regular = None
             if not args.no_regular_install:
                 regular = coldstart.install(build / "venv-worktree", common.ROOT)
