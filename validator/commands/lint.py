@@ -109,7 +109,16 @@ def _check_one(entry):
             path, f"{path}: kimage failed on this image: {type(exc).__name__}: {exc}",
             rule="kimage/internal-error")
     result.companions = {}  # not reported; not worth sending back
+    if args.format not in _WHOLE_RESULT:
+        # what only the JSON reports print: a worker's result crosses a pipe, and these
+        # were half its pickle and nine tenths of its (un)pickling time
+        result.header, result.derived, result.fields = {}, {}, []
     return result
+
+
+#: Report formats that print every part of a result (the others: path, format, layers,
+#: facts, findings, loaders and header_offset).
+_WHOLE_RESULT = ("json", "jsonl")
 
 
 def _died(entry):
