@@ -49,14 +49,18 @@ VALGRIND = shutil.which("valgrind")
 
 
 def instructions(cmd: list[str], cwd: Path) -> int | None:
-    """Instructions executed by ``cmd`` (callgrind's total), or None without valgrind."""
+    """Instructions executed by ``cmd`` (callgrind's total), or None without valgrind. A
+    ``sh -c`` pipeline (a reference such as ``dpkg-deb ... | tar -xO``) counts every
+    process of it, the shell included."""
     if VALGRIND is None:
         return None
+    children = cmd[0] == "sh"
     proc = subprocess.run([VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                           *cmd], cwd=cwd, capture_output=True, text=True,
-                          env=dict(CHILD_ENV, PYTHONHASHSEED="0"))
-    m = re.search(r"Collected : (\d+)", proc.stderr)
-    return int(m.group(1)) if m else None
+                           f"--trace-children={'yes' if children else 'no'}", *cmd],
+                          cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, errors="replace", env=dict(CHILD_ENV, PYTHONHASHSEED="0"))
+    counts = [int(n) for n in re.findall(r"Collected : (\d+)", proc.stderr)]
+    return sum(counts) if counts else None
 
 
 def install(where: Path, source: Path) -> Path | None:
@@ -101,6 +105,7 @@ def measure(images: dict[str, Path], workdir: Path, rounds: int = ROUNDS,
     python = str(VENV_BIN / "python")
     out: dict = {"rounds": rounds, "cwd_has_pyproject": False, "images": {}}
     for label, image in images.items():
+        image, references = image if isinstance(image, tuple) else (image, {})
         commands = {
             EDITABLE: [str(VENV_BIN / "kimage"), "check", str(image)],
             "python3 -I -c pass": [python, "-I", "-c", "pass"],
@@ -111,6 +116,7 @@ def measure(images: dict[str, Path], workdir: Path, rounds: int = ROUNDS,
             commands[REGULAR] = [str(regular / "kimage"), "check", str(image)]
             commands["python3 -I -c pass (plain venv)"] = [str(regular / "python"), "-I",
                                                             "-c", "pass"]
+        commands.update(references)  # a floor on the same input: the decoder, dpkg-deb
         for short, bin_dir in (revisions or {}).items():
             commands[f"kimage check @{short} (pip install)"] = [
                 str(bin_dir / "kimage"), "check", str(image)]
@@ -123,11 +129,15 @@ def measure(images: dict[str, Path], workdir: Path, rounds: int = ROUNDS,
                            "exit": sorted({r.status for r in rs}),
                            "instructions": instructions(commands[name], workdir)}
         out["images"][label] = {"path": os.fspath(image), "size": image.stat().st_size,
-                                "commands": table, "ratios": _ratios(table)}
+                                "commands": table,
+                                "ratios": _ratios(table, list(references))}
     return out
 
 
-def _ratios(table: dict) -> dict:
+def _ratios(table: dict, references: list[str] = ()) -> dict:
+    """The ratios of the image's table. The goals are read on the regular install
+    (``pip install .``, as users install kimage) against the interpreter of its own
+    plain venv, and against each reference command (``file -b``, a decoder, dpkg-deb)."""
     def med(name, key="wall_ms"):
         return table[name][key]["median"]
 
@@ -141,6 +151,10 @@ def _ratios(table: dict) -> dict:
         if REGULAR in table and count("python3 -I -c pass (plain venv)"):
             ratios["kimage (pip install .) / python3 -I -c pass, plain venv (instructions)"] = (
                 ratio(count(REGULAR), count("python3 -I -c pass (plain venv)")))
+        best = REGULAR if REGULAR in table else EDITABLE
+        for name in ("file -b", *references):
+            if name in table and count(name):
+                ratios[f"{best} / {name} (instructions)"] = ratio(count(best), count(name))
     for key, unit in (("wall_ms", "wall"), ("cpu_ms", "cpu")):
         base = med("python3 -I -c pass", key)
         ratios[f"kimage / python3 -I -c pass ({unit})"] = ratio(med(EDITABLE, key), base)
@@ -152,6 +166,9 @@ def _ratios(table: dict) -> dict:
             ratios[f"kimage (pip install .) / python3 -I -c pass, plain venv ({unit})"] = (
                 ratio(med(REGULAR, key), plain))
             ratios[f"editable finder, ms at start-up ({unit})"] = round(base - plain, 1)
+        best = REGULAR if REGULAR in table else EDITABLE
+        for name in references:
+            ratios[f"{best} / {name} ({unit})"] = ratio(med(best, key), med(name, key))
         for name in table:
             if name.startswith("kimage check @"):
                 plain_name = ("python3 -I -c pass (plain venv)" if REGULAR in table
@@ -159,3 +176,45 @@ def _ratios(table: dict) -> dict:
                 ratios[f"{name} / {plain_name} ({unit})"] = ratio(
                     med(name, key), med(plain_name, key))
     return ratios
+
+
+def wrapped_images(work: Path) -> dict:
+    """The wrapped kernels of corpus/kernels (a 6.1 arm64 kernel built by the corpus
+    scripts, 2.4 MB): its EFI zboot image, the Image compressed with gzip (as in the
+    corpus), xz and zstd, each beside its decoder writing the Image to /dev/null (the
+    decode floor), and its Debian package beside ``dpkg-deb --fsys-tarfile | tar -xO``
+    of the kernel member. Label -> (path, {reference name: argv})."""
+    kernels = ROOT / "corpus" / "kernels"
+    out: dict = {}
+    zboot = kernels / "arm64-4k-le-zboot-gzip" / "vmlinuz.efi"
+    if zboot.is_file():
+        out["arm64 EFI zboot, gzip (corpus, 6.1)"] = (zboot, {})
+    gz = kernels / "arm64-4k-le-efi" / "Image.gz"
+    tools = {name: shutil.which(name) for name in ("gzip", "xz", "zstd")}
+    if gz.is_file() and tools["gzip"]:
+        out["arm64 Image.gz (corpus, 6.1)"] = (gz, {"gzip -dc": [tools["gzip"], "-dc",
+                                                                str(gz)]})
+        raw = subprocess.run([tools["gzip"], "-dc", str(gz)], capture_output=True,
+                             check=True).stdout
+        for name, ext in (("xz", "xz"), ("zstd", "zst")):
+            if tools[name] is None:
+                continue
+            packed = work / f"Image.{ext}"
+            packed.write_bytes(subprocess.run([tools[name], "-c"], input=raw,
+                                              capture_output=True, check=True).stdout)
+            out[f"arm64 Image.{ext} (corpus, 6.1)"] = (
+                packed, {f"{name} -dc": [tools[name], "-dc", str(packed)]})
+    debs = sorted((kernels / "arm64-4k-le-efi").glob("linux-image-*.deb"))
+    if debs and shutil.which("dpkg-deb") and shutil.which("tar"):
+        deb = debs[0]
+        listing = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)],
+                                 capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(listing)) as tar:
+            members = [m.name for m in tar.getmembers()
+                       if re.match(r"(\./)?boot/vmlinu[xz]-", m.name)]
+        if members:
+            out["Debian linux-image .deb (corpus, 6.1, arm64)"] = (deb, {
+                "dpkg-deb --fsys-tarfile | tar -xO": [
+                    "sh", "-c", f"dpkg-deb --fsys-tarfile '{deb}' | tar -xO '{members[0]}'"]})
+    return out
+

@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time kimage check as installed from these git "
                              "revisions (cold start only), e.g. to compare commits")
     parser.add_argument("--out", type=Path, default=common.ROOT / "bench" / "results.json")
+    parser.add_argument("--build", type=Path, default=common.ROOT / "build" / "bench",
+                        help="where the pip install venvs go (default: %(default)s)")
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
@@ -53,13 +55,15 @@ def main(argv: list[str] | None = None) -> int:
             images = {}
             for e in excerpts():
                 label = ("raw arm64 Image" if "arm64" in e.parent.name
+                         else "x86-64 bzImage" if "amd64" in e.parent.name
                          else "ppc64 vmlinux")
                 images[f"{label} ({e.parent.name})"] = materialise(e, work / e.parent.name)
             # kimage's fixed cost: a 4 KiB header-only Image without EFI stub (no PE
             # headers to describe, no banner to find)
             images["synthetic arm64 Image, no EFI stub (4 KiB)"] = (
                 common.ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-noefi.img")
-            build = common.ROOT / "build" / "bench"
+            images.update(coldstart.wrapped_images(work))
+            build = args.build.resolve()
             regular = None
             if not args.no_regular_install:
                 regular = coldstart.install(build / "venv-worktree", common.ROOT)
@@ -117,6 +121,8 @@ def _print_throughput(r: dict) -> None:
                   f"{t['per_image_us']:8.1f} us/image  (cpu {t['cpu_ms']['median']:.0f} ms)")
         for name, v in s["ratios"].items():
             print(f"  {name:36s} {v}")
+        for name, kib in s.get("maxrss_kib_by_format", {}).items():
+            print(f"  peak RSS, lint --format {name:14s} {kib / 1024:6.1f} MiB")
 
 
 def _print_inprocess(r: dict) -> None:

@@ -94,11 +94,37 @@ def measure(sizes: tuple[int, ...], workdir: Path, rounds: int = 3) -> dict:
                            "maxrss_kib": max(r.maxrss for r in rs),
                            "exit": sorted({r.status for r in rs})}
         ratios = {}
-        if FILE:
-            f = table["file -b"]["wall_ms"]["median"]
-            for name in commands:
-                if name != "file -b":
-                    ratios[f"{name} / file -b"] = ratio(table[name]["wall_ms"]["median"], f)
-        out["sets"][str(n)] = {"files": n, "bytes": sum(p.stat().st_size for p in paths),
-                               "commands": table, "ratios": ratios}
+        for key, unit in (("wall_ms", "wall"), ("cpu_ms", "cpu")):
+            def med(name, key=key, table=table):
+                return table[name][key]["median"]
+
+            if FILE:
+                for name in commands:
+                    if name != "file -b":
+                        ratios[f"{name} / file -b ({unit})"] = ratio(med(name), med("file -b"))
+            ratios[f"kimage lint -j {cores} / kimage lint -j 1 ({unit})"] = ratio(
+                med(f"kimage lint -j {cores}"), med("kimage lint -j 1"))
+        entry = {"files": n, "bytes": sum(p.stat().st_size for p in paths),
+                 "commands": table, "ratios": ratios}
+        if n == max(sizes):
+            entry["maxrss_kib_by_format"] = _rss_by_format(kimage, directory, workdir, cores)
+        out["sets"][str(n)] = entry
+    return out
+
+
+FORMATS = ("text", "jsonl", "json", "sarif", "github", "gitlab", "junit")
+
+
+def _rss_by_format(kimage: str, directory: Path, workdir: Path, cores: int) -> dict:
+    """Peak RSS (KiB) of ``kimage lint`` over the set in each report format, -j 1 and
+    the default -j (the largest of the parent and its workers, as getrusage reports
+    the children's)."""
+    from bench.common import spawn
+
+    out = {}
+    for fmt in FORMATS:
+        for jobs in ("1", str(cores)):
+            r = spawn([kimage, "lint", "-j", jobs, "--format", fmt, str(directory)],
+                      cwd=workdir)
+            out[f"{fmt} -j {jobs}"] = r.maxrss
     return out

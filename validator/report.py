@@ -409,26 +409,7 @@ def to_sarif(results: list[ImageResult]) -> dict:
 
     rules = sorted(load_all().values(), key=lambda r: r.id)
     index = {r.id: i for i, r in enumerate(rules)}
-    out_results = []
-    for r in results:
-        uri = _uri(r.path)
-        for f in r.findings:
-            location: dict = {"physicalLocation": {"artifactLocation": uri}}
-            offset = _file_offset(r, f.offset)
-            if offset is not None:
-                location["physicalLocation"]["region"] = {"byteOffset": offset}
-            item = {
-                "ruleId": f.rule,
-                "level": _SARIF_LEVEL[f.severity],
-                "message": {"text": f.message},
-                "locations": [location],
-                "properties": {"loaders": list(f.loaders), "format": r.format},
-            }
-            if f.rule in index:
-                item["ruleIndex"] = index[f.rule]
-            if f.field:
-                item["properties"]["field"] = f.field
-            out_results.append(item)
+    out_results = [item for r in results for item in sarif_results(r, index)]
     driver = {
         "name": "kimage",
         "version": __version__,
@@ -453,6 +434,37 @@ def to_sarif(results: list[ImageResult]) -> dict:
             "results": out_results,
         }],
     }
+
+
+def sarif_rule_index() -> dict[str, int]:
+    """Rule ID -> its index in the SARIF driver's rules (sorted by ID)."""
+    from validator.rules.registry import load_all
+
+    return {rule_id: i for i, rule_id in enumerate(sorted(load_all()))}
+
+
+def sarif_results(r: ImageResult, index: dict[str, int]) -> list[dict]:
+    """The SARIF results of one image's findings (``index``: ``sarif_rule_index``)."""
+    out = []
+    uri = _uri(r.path)
+    for f in r.findings:
+        location: dict = {"physicalLocation": {"artifactLocation": uri}}
+        offset = _file_offset(r, f.offset)
+        if offset is not None:
+            location["physicalLocation"]["region"] = {"byteOffset": offset}
+        item = {
+            "ruleId": f.rule,
+            "level": _SARIF_LEVEL[f.severity],
+            "message": {"text": f.message},
+            "locations": [location],
+            "properties": {"loaders": list(f.loaders), "format": r.format},
+        }
+        if f.rule in index:
+            item["ruleIndex"] = index[f.rule]
+        if f.field:
+            item["properties"]["field"] = f.field
+        out.append(item)
+    return out
 
 
 def _uri(path: str) -> dict:

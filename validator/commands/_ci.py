@@ -37,14 +37,16 @@ class Output:
     """One run's report: see the module. Raises ``error`` (the command's UsageError) for
     a baseline that cannot be read or an output file that may not be written."""
 
-    def __init__(self, args, roots, inputs=(), error=ValueError, uri_roots=None) -> None:
+    def __init__(self, args, roots, inputs=(), error=ValueError, uri_roots=None,
+                 fail_on: str = "error") -> None:
         self.args, self.roots = args, list(roots)
+        self.fail_on = fail_on  # junit's failures, rendered as results come
         self.uri_roots = None if uri_roots is None else list(uri_roots)
         self.fmt = args.format
         self.output = getattr(args, "output", None)
         self.baseline = self.recorder = None
         self.file = None
-        self.collected: list = []
+        self.spool = None  # the whole-run formats: validator.ci_stream, opened at need
         if self.output or getattr(args, "write_baseline", None) or \
                 getattr(args, "baseline", None):  # else nothing to import: start-up time
             self._open(args, inputs, error)
@@ -91,7 +93,12 @@ class Output:
         elif self.fmt == "text" and self.file is not None:
             self.file.write(text)
         elif self.fmt != "text":
-            self.collected.append(result)
+            if self.spool is None:
+                from validator.ci_stream import Spool
+
+                self.spool = Spool(self.fmt, fail_on=self.fail_on, roots=self.roots,
+                                   uri_roots=self.uri_roots)
+            self.spool.add(result)
         if text is not None:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -117,16 +124,16 @@ class Output:
             code = 0
         try:
             if self.fmt not in ("text", "jsonl"):
-                from validator import ci_formats
+                if self.spool is None:
+                    from validator.ci_stream import Spool
 
-                out = ci_formats.render(self.fmt, self.collected, fail_on=fail_on,
-                                        roots=self.roots, uri_roots=self.uri_roots,
-                                        exit_code=code)
+                    self.spool = Spool(self.fmt, fail_on=self.fail_on, roots=self.roots,
+                                       uri_roots=self.uri_roots)
                 if self.output:
                     self.file = AtomicFile(self.output, "--output")
-                    self.file.write(out)
+                    self.spool.write(self.file, exit_code=code)
                 else:
-                    sys.stdout.write(out)
+                    self.spool.write(sys.stdout, exit_code=code)
             if self.file is not None:
                 self.file.commit()
                 self.file = None
@@ -142,6 +149,8 @@ class Output:
         finally:
             if self.file is not None:
                 self.file.discard()
+            if self.spool is not None:
+                self.spool.close()
         if self.baseline is not None:
             self._stale()
         return code

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-from contextlib import contextmanager
 
 from validator.source import InputError
 
@@ -20,9 +19,15 @@ MAX_STDIN = 4 << 30
 CHUNK = 1 << 20
 
 
-@contextmanager
 def stdin_path():
-    """A path whose bytes are standard input's; ``relabel`` turns it back into ``-``."""
+    """A path whose bytes are standard input's; ``relabel`` turns it back into ``-``.
+    (``contextlib`` is imported when standard input is read: not on a check's path.)"""
+    from contextlib import contextmanager
+
+    return contextmanager(_stdin_path)()
+
+
+def _stdin_path():
     try:
         st = os.fstat(0)
     except OSError:
@@ -47,8 +52,13 @@ def _reopens(path: str) -> bool:
     return True
 
 
-@contextmanager
 def _spool():
+    from contextlib import contextmanager
+
+    return contextmanager(_spooled)()
+
+
+def _spooled():
     import tempfile
 
     try:

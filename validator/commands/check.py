@@ -171,8 +171,9 @@ def run(args) -> int:
         options, fail_on = build_options(args)
         once_stdin(args.images)
         # fingerprints: an IMAGE by its own name; SARIF: relative to the working directory
-        out = Output(args, roots=args.images, uri_roots=["."], error=UsageError, inputs=[
-            *args.images, *filter(None, (args.config, args.system_map))])
+        out = Output(args, roots=args.images, uri_roots=["."], error=UsageError,
+                     fail_on=fail_on, inputs=[
+                         *args.images, *filter(None, (args.config, args.system_map))])
     except UsageError as exc:
         print(f"kimage: {exc}", file=sys.stderr)
         return EXIT_USAGE

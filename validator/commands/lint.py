@@ -112,6 +112,10 @@ def _check_one(entry):
             path, f"{path}: kimage failed on this image: {type(exc).__name__}: {exc}",
             rule="kimage/internal-error")
     result.companions = {}  # not reported; not worth sending back
+    if args.format not in _WHOLE_RESULT:
+        # what only the JSON reports print: a worker's result crosses a pipe, and these
+        # were half its pickle and nine tenths of its (un)pickling time
+        result.header, result.derived, result.fields = {}, {}, []
     return result
 
 
@@ -157,6 +161,11 @@ def _split_package(path: str, options):
                            options.limits)
 
 
+#: Report formats that print every part of a result (the others: path, format, layers,
+#: facts, findings, loaders and header_offset).
+_WHOLE_RESULT = ("json", "jsonl")
+
+
 def _died(entry):
     from validator import checker
 
@@ -176,7 +185,8 @@ def run(args) -> int:
         _, fail_on = build_options(args)  # validate shared options once, up front
         jobs = jobs_option(args.jobs)
         found = discover(args.paths)
-        out = Output(args, roots=args.paths, inputs=args.paths, error=UsageError)
+        out = Output(args, roots=args.paths, inputs=args.paths, error=UsageError,
+                     fail_on=fail_on)
     except (UsageError, WalkError) as exc:
         print(f"kimage lint: {escape_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
