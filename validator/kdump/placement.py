@@ -224,41 +224,73 @@ def step_fit(result: ImageResult, host: Host, loader: str, initrd_size: int) -> 
     if arch not in ("arm64", "ppc64"):
         return Step("fit", "skip", "unknown architecture")
     page = host.page_size or DEFAULT_PAGE[arch]
-    assumed = c.base is None
+
+    def aligned(kernel: tuple, assumed: bool, ev: list) -> Step | None:
+        if arch == "ppc64" and kernel[1] % PPC64_RELOC_ALIGN and not assumed:
+            return Step("fit", "fail", f"the kernel would start at {kernel[1]:#x}, not 16 "
+                        f"KiB aligned", ev, "preflight/placement-unaligned")
+        return None
+
     # An unknown base is one the kernel chose: arm64 reserves crashkernel= 2 MiB aligned
     # (CRASH_ALIGN); ppc64 page aligned. Offsets are then relative to the region.
-    base = c.base if c.base is not None else 0
-    built = _segments(result, host, loader, base, initrd_size)
+    return fit(result, host, loader, initrd_size, _segments, page=page, default_base=0,
+               base_note="a 2 MiB-aligned base", first_ev=[Evidence(
+                   "host:page_size", str(page), "segment sizes round up to it")],
+               check=aligned,
+               note=("; kexec_file_load also keeps segments below the RMA, not read here"
+                     if arch == "ppc64" and loader == "kexec-file" else ""))
+
+
+def crash_evidence(host: Host) -> Evidence:
+    """The crash region as the fit step names it: its range, or its size when the base is
+    unknown."""
+    c = host.crash
+    return Evidence("host:crash", f"{c.base:#x}-{c.base + c.size - 1:#x}" if c.base is not None
+                    else f"{human_size(c.size)}, base unknown", "crashk_res")
+
+
+def fit(result: ImageResult, host: Host, loader: str, initrd_size: int, segments, *,
+        page: int, default_base: int, base_note: str, first_ev: list[Evidence],
+        check=None, note: str = "") -> Step:
+    """The fit step every architecture shares: the segments ``segments(result, host,
+    loader, base, initrd_size)`` gives (or why none: a skip) placed in the crash region as
+    the loader places them (``_place``); the first that does not fit fails
+    (``preflight/does-not-fit``); less than the runtime floor left warns
+    (``preflight/little-memory-left``). ``check(kernel, assumed, ev)``: the architecture's
+    own refusal of where the kernel lands (a failing Step), or None. An unknown region base
+    is ``default_base``, and places are then offsets from it (``base_note`` says from what)."""
+    c = host.crash
+    assumed = c.base is None
+    base = c.base if c.base is not None else default_base
+    built = segments(result, host, loader, base, initrd_size)
     if isinstance(built, str):
         return Step("fit", "skip", built)
     segs, ev = built
-    ev.append(Evidence("host:page_size", str(page), "segment sizes round up to it"))
+    ev += first_ev
     if initrd_size:
         ev.append(Evidence("initrd", str(initrd_size), "bytes"))
-    end = base + c.size
-    placed, failed = _place(base, end, segs, page)
+    placed, failed = _place(base, base + c.size, segs, page)
+
     def at(addr: int) -> str:
         return f"region+{addr - base:#x}" if assumed else f"{addr:#x}"
 
     for seg, addr, size in placed:
         ev.append(Evidence(f"placed:{seg.name}", f"{at(addr)}, {human_size(size)}", seg.why))
-    note = " (base unknown: offsets from a 2 MiB-aligned base)" if assumed else ""
+    unknown = f" (base unknown: offsets from {base_note})" if assumed else ""
     if failed is not None:
         need = sum(align_up(s.size, page) for s in segs)
         return Step("fit", "fail",
                     f"the {failed.name} ({human_size(failed.size)}) does not fit: "
                     f"{human_size(c.size)} region, the segments need {human_size(need)} "
-                    f"before alignment{note}", ev, "preflight/does-not-fit")
+                    f"before alignment{unknown}", ev, "preflight/does-not-fit")
     kernel = next(p for p in placed if p[0].name == "kernel")
-    if arch == "ppc64" and kernel[1] % PPC64_RELOC_ALIGN and not assumed:
-        return Step("fit", "fail", f"the kernel would start at {kernel[1]:#x}, not 16 KiB "
-                    f"aligned", ev, "preflight/placement-unaligned")
+    refused = check(kernel, assumed, ev) if check is not None else None
+    if refused is not None:
+        return refused
     used = sum(p[2] for p in placed)
     free = c.size - used
     message = (f"kernel at {at(kernel[1])}; {len(placed)} segments, {human_size(used)} of "
-               f"{human_size(c.size)}, {human_size(free)} left{note}")
-    if arch == "ppc64" and loader == "kexec-file":
-        message += "; kexec_file_load also keeps segments below the RMA, not read here"
+               f"{human_size(c.size)}, {human_size(free)} left{unknown}{note}")
     if free < ALLOWANCES["run_floor"]:
         return Step("fit", "warn", message + f": less than {human_size(ALLOWANCES['run_floor'])}"
                     f" for the capture kernel to run in", ev, "preflight/little-memory-left")

@@ -25,10 +25,9 @@ range of /proc/iomem; with ``crashkernel=X,high`` that is the range above 4 GiB,
 from __future__ import annotations
 
 from validator.kdump.host import Evidence, Host, KiB, MiB
-from validator.kdump.model import Step, align_up, img_ev
-from validator.kdump.placement import ALLOWANCES, _dtb_size, _place, _Seg
+from validator.kdump.model import Step, img_ev
+from validator.kdump.placement import ALLOWANCES, _dtb_size, _Seg, crash_evidence, fit
 from validator.model import ImageResult
-from validator.units import human_size
 
 ARCHES = ("riscv64",)
 #: text_offset head.S writes for RV64 (PMD_SIZE): the alignment when the header has none.
@@ -60,39 +59,8 @@ def segments(result: ImageResult, host: Host, loader: str, base: int,
 
 
 def step_fit(result: ImageResult, host: Host, loader: str, initrd_size: int) -> Step:
-    c = host.crash
-    if c is None:
+    if host.crash is None:
         return Step("fit", "skip", "no crash region to fit into")
-    page = host.page_size or 4 * KiB
-    assumed = c.base is None
-    base = c.base if c.base is not None else 0  # an offset from an unknown base
-    built = segments(result, host, loader, base, initrd_size)
-    if isinstance(built, str):
-        return Step("fit", "skip", built)
-    segs, ev = built
-    ev.append(Evidence("host:crash", f"{base:#x}-{base + c.size - 1:#x}" if not assumed
-                       else f"{human_size(c.size)}, base unknown", "crashk_res"))
-    if initrd_size:
-        ev.append(Evidence("initrd", str(initrd_size), "bytes"))
-    placed, failed = _place(base, base + c.size, segs, page)
-
-    def at(addr: int) -> str:
-        return f"region+{addr - base:#x}" if assumed else f"{addr:#x}"
-
-    for seg, addr, size in placed:
-        ev.append(Evidence(f"placed:{seg.name}", f"{at(addr)}, {human_size(size)}", seg.why))
-    note = " (base unknown: offsets from a text_offset-aligned base)" if assumed else ""
-    if failed is not None:
-        need = sum(align_up(s.size, page) for s in segs)
-        return Step("fit", "fail", f"the {failed.name} ({human_size(failed.size)}) does not "
-                    f"fit: {human_size(c.size)} region, the segments need {human_size(need)} "
-                    f"before alignment{note}", ev, "preflight/does-not-fit")
-    kernel = next(p for p in placed if p[0].name == "kernel")
-    used = sum(p[2] for p in placed)
-    free = c.size - used
-    message = (f"kernel at {at(kernel[1])}; {len(placed)} segments, {human_size(used)} of "
-               f"{human_size(c.size)}, {human_size(free)} left{note}")
-    if free < ALLOWANCES["run_floor"]:
-        return Step("fit", "warn", message + f": less than {human_size(ALLOWANCES['run_floor'])}"
-                    f" for the capture kernel to run in", ev, "preflight/little-memory-left")
-    return Step("fit", "pass", message, ev)
+    return fit(result, host, loader, initrd_size, segments,
+               page=host.page_size or 4 * KiB, default_base=0,
+               base_note="a text_offset-aligned base", first_ev=[crash_evidence(host)])
