@@ -27,7 +27,7 @@ import pytest
 from tests.conftest import CORPUS, ROOT
 from validator.checker import Options, check_image
 from validator.pipeline import analyse
-from validator.report import SCHEMA
+from validator.report_schema import SCHEMA
 
 V4_DIR = ROOT / "build/android/mkbootimg-trixie/usr/bin"
 HAVE_V4 = (V4_DIR / "mkbootimg").is_file()

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import CORPUS, ROOT, real_kernels
 from tests.test_rules import ARM64_BASE, arm64, ppc64_elf
 from validator import checker, kconfig, sysmap
-from validator.report import SCHEMA
+from validator.report_schema import SCHEMA
 from validator.rules import engine
 
 

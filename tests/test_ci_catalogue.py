@@ -157,7 +157,7 @@ def test_report_and_jsonl_lines_validate():
 
 def test_the_line_schema_refers_to_the_report_schema_not_a_copy():
     from validator import schemas
-    from validator.report import SCHEMA
+    from validator.report_schema import SCHEMA
 
     line = schemas.jsonl_line()
     assert line["$ref"] == "#/$defs/image" and line["$defs"] is SCHEMA["$defs"]

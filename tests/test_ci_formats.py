@@ -29,7 +29,7 @@ import pytest
 from corpus.materialise import materialise
 from tests.conftest import CORPUS, ROOT
 from tests.test_check_cli import sarif_schema
-from validator.report import SCHEMA
+from validator.report_schema import SCHEMA
 
 SYN = CORPUS / "synthetic/arm64"
 REAL = CORPUS / "real/debian-6.1.0-50-arm64"

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import CORPUS, ROOT
 from validator import cli
-from validator.report import SCHEMA
+from validator.report_schema import SCHEMA
 
 ARM64 = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-efi.img"
 PPC64_ELF = CORPUS / "synthetic/ppc64/vmlinux-fixup_endian_long-le-run0.elf"

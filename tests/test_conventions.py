@@ -20,7 +20,7 @@ from tests.conftest import ROOT
 from tests.wrapper_corpus import kernel_file
 from validator.formats.android.samples import android_bytes
 from validator.pipeline import analyse
-from validator.report import SCHEMA
+from validator.report_schema import SCHEMA
 
 ZSTD = ROOT / "corpus/kernels/arm64-4k-le-zboot-zstd/vmlinuz.efi"
 GZIP = ROOT / "corpus/kernels/arm64-4k-le-zboot-gzip/vmlinuz.efi"

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from tests.conftest import CORPUS, ROOT
-from validator.report import SCHEMA
+from validator.report_schema import SCHEMA
 
 ARM64 = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-efi.img"  # verdict pass
 PPC64_CONFIG = ("# Linux/powerpc 6.1.176 Kernel Configuration\nCONFIG_PPC64=y\n"

@@ -28,7 +28,7 @@ from tests.conftest import ROOT
 from tests.test_check_cli import sarif_schema
 from tests.test_rules import ARM64_BASE, ARM64_CONFIG, PPC64_MAP
 from validator import kconfig, sysmap
-from validator.report import SCHEMA
+from validator.report_schema import SCHEMA
 from validator.textsafe import escape_text
 
 TIMEOUT = 60

@@ -35,7 +35,7 @@ from tests.conftest import CORPUS, ROOT
 from tests.test_loadertruth_versions import REAL
 from validator import checker, loaders
 from validator.loaders import kexec_tools
-from validator.report import SCHEMA
+from validator.report_schema import SCHEMA
 from validator.rules.engine import Context
 
 KERNELS = CORPUS / "kernels"

@@ -26,7 +26,7 @@ import pytest
 
 from tests.conftest import CORPUS, ROOT
 from validator import checker, loaders
-from validator.report import SCHEMA
+from validator.report_schema import SCHEMA
 
 ZBOOT_GZIP = CORPUS / "kernels/arm64-4k-le-zboot-gzip/vmlinuz.efi"
 ZBOOT_ZSTD = CORPUS / "kernels/arm64-4k-le-zboot-zstd/vmlinuz.efi"

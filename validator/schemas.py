@@ -1,6 +1,6 @@
 """The JSON Schemas of the documents kimage writes, by name (``kimage schema NAME``).
 
-- ``report``: ``kimage check|inspect|lint --format json`` (validator.report.SCHEMA).
+- ``report``: ``kimage check|inspect|lint --format json`` (validator.report_schema.SCHEMA).
 - ``jsonl-line``: one line of ``kimage lint --format jsonl``: one image object of the
   report, i.e. the report schema's ``$defs/image`` (referenced, never copied).
 - ``preflight``: ``kimage preflight --format json``.
@@ -31,7 +31,7 @@ def get(name: str) -> dict:
 
 
 def _report() -> dict:
-    from validator.report import SCHEMA
+    from validator.report_schema import SCHEMA
 
     return SCHEMA
 
@@ -39,7 +39,7 @@ def _report() -> dict:
 def jsonl_line() -> dict:
     """One image of the report: a reference to the report schema's ``$defs/image``,
     with the report's ``$defs`` (the same objects, so the two cannot drift apart)."""
-    from validator.report import SCHEMA
+    from validator.report_schema import SCHEMA
 
     return {"$schema": SCHEMA.get("$schema", DRAFT), "$id": "urn:kimage:report-image:1",
             "title": "one image of a kimage report (a line of lint --format jsonl)",
