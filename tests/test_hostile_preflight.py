@@ -518,6 +518,25 @@ def test_a_sparse_initrd_is_probed_without_reading_its_holes(tmp_path):
                           "--initrd", path, "--format", "json")
     assert rss < 64 * 1024
     assert json.loads(p.stdout)["initrd"]["format"] == "cpio (newc, 1 entries)"
+    # the unpacked-size walk passes the hole without reading it (SEEK_DATA)
+    from validator.kdump import initramfs
+
+    read = []
+    real_pread = os.pread
+
+    def counting(fd, n, offset):
+        data = real_pread(fd, n, offset)
+        read.append(len(data))
+        return data
+
+    initramfs.os.pread = counting
+    try:
+        found = initramfs.contents(str(path))
+    finally:
+        initramfs.os.pread = real_pread
+    # one 5-byte file: one 4 KiB tmpfs page unpacked
+    assert (found["unpacked"], found["problem"]) == (4096, "")
+    assert sum(read) < 1 << 20, sum(read)
 
 
 def test_the_real_kernel_still_passes_on_its_fixture_with_a_cpio_initrd(real_images,

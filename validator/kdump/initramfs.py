@@ -182,6 +182,12 @@ def contents(path: str | int) -> dict:
             # compressed stream
             plain_end = _plain_end(fd, size)
             while pos < plain_end and not cpio.done:
+                step = _unread(fd, pos, plain_end, cpio)
+                if step:  # a file's data, or zeros between archives: passed, not read
+                    cpio.skip -= min(cpio.skip, step)
+                    cpio.pos += step
+                    pos += step
+                    continue
                 chunk = os.pread(fd, min(CHUNK, plain_end - pos), pos)
                 if not chunk:
                     break
@@ -198,6 +204,19 @@ def contents(path: str | int) -> dict:
     finally:
         if own:
             os.close(fd)
+
+
+def _unread(fd: int, pos: int, end: int, cpio: _Cpio) -> int:
+    """Bytes at ``pos`` the plain walk passes without reading them: the rest of a file's
+    data (whole chunks of it), or a run of zeros between archives (holes by SEEK_DATA, as
+    initrd._skip_zeros finds them); 0 when the next bytes are to be read."""
+    from validator.kdump.initrd import _skip_zeros
+
+    if cpio.skip >= CHUNK:
+        return min(cpio.skip - cpio.skip % CHUNK, end - pos)
+    if cpio.skip or cpio.buf or os.pread(fd, 1, pos) != b"\0":
+        return 0
+    return min(_skip_zeros(fd, pos, end, 0)[0], end) - pos
 
 
 def _restart(old: _Cpio) -> _Cpio:
