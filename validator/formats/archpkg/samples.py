@@ -7,7 +7,6 @@ aarch64 linux package), zstd-compressed; and their near-valid variants.
 from __future__ import annotations
 
 import gzip
-import io
 import tarfile
 from collections.abc import Callable
 
@@ -18,7 +17,7 @@ from validator.formats.arm64_image.samples import (
     arm64_valid_expect,
 )
 from validator.formats.compression.writer import compress
-from validator.formats.deb.samples import MTIME, RELEASE, config_text
+from validator.formats.deb.samples import MTIME, RELEASE, config_text, tar_bytes
 from validator.formats.sampling import Chooser, Sample
 
 ARCHPKG_MUTATIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], bool]]] = {
@@ -41,21 +40,7 @@ def pkginfo(pkgname: str, pkgver: str, arch: str, size: int) -> bytes:
 def archpkg_bytes(entries: list[tuple[str, str, bytes | str]]) -> bytes:
     """A zstd-compressed pax tar of ``(path, kind, data or link target)`` in order, kind
     "dir", "file" or "symlink" (bsdtar's default format is pax-restricted ustar)."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
-        for path, kind, data in entries:
-            info = tarfile.TarInfo(path)
-            info.mtime, info.uname, info.gname = MTIME, "root", "root"
-            if kind == "dir":
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tf.addfile(info)
-            elif kind == "symlink":
-                info.type, info.linkname, info.mode = tarfile.SYMTYPE, data, 0o777
-                tf.addfile(info)
-            else:
-                info.size, info.mode = len(data), 0o644
-                tf.addfile(info, io.BytesIO(data))
-    return compress("zstd", buf.getvalue())
+    return compress("zstd", tar_bytes(entries, tarfile.PAX_FORMAT))
 
 
 def _archpkg(c: Chooser, mutation: str | None) -> Sample:

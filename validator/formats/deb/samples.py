@@ -61,11 +61,13 @@ def ar_member(name: str, data: bytes, *, size: int | None = None) -> bytes:
     return head + data + (b"\n" if len(data) & 1 else b"")
 
 
-def tar_bytes(entries: list[tuple[str, str, bytes | str]]) -> bytes:
-    """A GNU tar archive of ``(path, kind, data or link target)``, kind "dir", "file" or
+def tar_bytes(entries: list[tuple[str, str, bytes | str]],
+              tar_format: int = tarfile.GNU_FORMAT) -> bytes:
+    """A tar archive (GNU format, as dpkg-deb has GNU tar write it, unless ``tar_format``
+    says otherwise) of ``(path, kind, data or link target)``, kind "dir", "file" or
     "symlink", in this order (root-owned, fixed mtime)."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+    with tarfile.open(fileobj=buf, mode="w", format=tar_format) as tf:
         for path, kind, data in entries:
             info = tarfile.TarInfo(path)
             info.mtime, info.uname, info.gname = MTIME, "root", "root"
