@@ -36,16 +36,22 @@ SUDO=
 # through a private apt configuration (sources, lists and cache under $CACHE/apt-SUITE;
 # nothing is installed into the system, no root needed), unpacked with dpkg-deb -x into
 # $CACHE/root-arm64-SUITE; versions in $CACHE/versions-SUITE.json.
+# private_sources DIR SUITE: DIR/sources/debian.sources for SUITE of the archive this
+# machine's apt uses (its URIs and keyring), and DIR's lists and cache directories.
+private_sources() {
+    mkdir -p "$1/sources" "$1/lists/partial" "$1/cache/archives/partial"
+    uris=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
+        "${uris:-http://deb.debian.org/debian}" "$2" \
+        "${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}" >"$1/sources/debian.sources"
+}
+
 suite_root() {
     suite=$1
     case "$suite" in ''|*[!a-z0-9-]*) echo "install.sh suite: give a Debian suite name" >&2; exit 2 ;; esac
     d="$CACHE/apt-$suite"
-    mkdir -p "$d/sources" "$d/lists/partial" "$d/cache/archives/partial"
-    uris=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
-    keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
-    printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
-        "${uris:-http://deb.debian.org/debian}" "$suite" \
-        "${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}" >"$d/sources/debian.sources"
+    private_sources "$d" "$suite"
     set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
         -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
         -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
@@ -189,13 +195,8 @@ riscv_root() {
     if [ -x "$rv/root/usr/sbin/kexec" ] && [ "${REFRESH:-0}" != 1 ]; then
         echo "install.sh: kexec-tools:riscv64 already in $rv/root"; return 0
     fi
-    d="$rv/apt-unstable"
-    mkdir -p "$d/sources" "$d/lists/partial" "$d/cache/archives/partial"
-    uris=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
-    keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
-    printf 'Types: deb\nURIs: %s\nSuites: unstable\nComponents: main\nSigned-By: %s\n' \
-        "${uris:-http://deb.debian.org/debian}" \
-        "${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}" >"$d/sources/debian.sources"
+    d="$rv/apt-unstable"  # riscv64 lists: an architecture set of its own
+    private_sources "$d" unstable
     set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
         -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
         -o APT::Architectures::=amd64 -o APT::Architectures::=riscv64
@@ -222,18 +223,17 @@ riscv_root() {
 # it is a Python script run with the host's python3). corpus/android/make.sh uses it.
 mkbootimg_root() {
     out="${ANDROID_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build/android}"
+    if [ -f "$out/mkbootimg-trixie/usr/bin/mkbootimg" ] && [ "${REFRESH:-0}" != 1 ]; then return 0; fi
+    # the private apt configuration of `install.sh suite trixie` (its amd64 lists, for
+    # this architecture-independent package); suite_root sets d and root, so after it
+    suite_root trixie
+    d="$CACHE/apt-trixie"
     root="$out/mkbootimg-trixie"
-    if [ -f "$root/usr/bin/mkbootimg" ] && [ "${REFRESH:-0}" != 1 ]; then return 0; fi
-    d="$out/apt-trixie"
-    mkdir -p "$d/sources" "$d/lists/partial" "$d/cache/archives/partial" "$out/debs"
-    uris=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
-    keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
-    printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: %s\n' \
-        "${uris:-http://deb.debian.org/debian}" \
-        "${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}" >"$d/sources/debian.sources"
+    mkdir -p "$out/debs"
     set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
-        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o APT::Architectures::=amd64
-    apt-get -q "$@" update >"$d/update.log" 2>&1 || {
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+        -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
+    ls "$d"/lists/*amd64_Packages* >/dev/null 2>&1 || apt-get -q "$@" update >"$d/update.log" 2>&1 || {
         echo "install.sh: apt-get update for trixie failed (see $d/update.log)" >&2; exit 1; }
     v=$(apt-cache "$@" policy mkbootimg | sed -n 's/^ *Candidate: //p')
     [ -n "$v" ] && [ "$v" != "(none)" ] || { echo "install.sh: no mkbootimg in trixie" >&2; exit 1; }
