@@ -184,7 +184,7 @@ def test_fdt_packed_from_the_header():
     off_dt_strings 12, off_mem_rsvmap 16, size_dt_strings 32, size_dt_struct 36. The
     guest's (QEMU virt's) header: 1 MiB total, a 16-byte reservation block at 0x30 (one
     terminating entry), 0x1bc0 bytes of structure and 0x1f3 of strings."""
-    from validator.kdump.hostread import fdt_packed
+    from validator.kdump.fdtsize import fdt_packed
 
     head = bytes.fromhex(RECORD["guest"]["fdt_head"])
     assert fdt_packed(head) == 40 + 16 + 0x1bc0 + 0x1f3
@@ -192,3 +192,4 @@ def test_fdt_packed_from_the_header():
     bad = bytearray(head)
     bad[36:40] = (0x200000).to_bytes(4, "big")  # a structure block past totalsize
     assert fdt_packed(bytes(bad)) is None
+    assert fdt_packed(b"\0" * 4 + head[4:]) is None  # no FDT magic

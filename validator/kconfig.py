@@ -22,6 +22,11 @@ _HEADER = re.compile(r"^# Linux/(\S+) (\S+) Kernel Configuration$")
 _VALUE = re.compile(r'^(y|m|n|-?\d+|0x[0-9a-fA-F]+|"(?:[^"\\]|\\.)*")$')
 
 #: Most text read, after decompression (a distribution's .config is about 300 KB).
+#: config_problem: a line that is neither CONFIG_NAME=value, a comment nor blank; bytes
+#: no text file holds; a setting
+_CONFIG_BAD = re.compile(rb"^(?!#|CONFIG_[A-Za-z0-9_]+=|[ \t]*\r?$)", re.M)
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONFIG_SETTING = re.compile(rb"^CONFIG_[A-Za-z0-9_]+=", re.M)
 MAX_SIZE = 8 << 20
 #: Longest line (CONFIG_CMDLINE and friends are at most a few KB).
 MAX_LINE = 64 << 10
@@ -144,3 +149,18 @@ def parse(text: str, path: str = "<config>") -> KernelConfig:
     for number, line in enumerate(text.split("\n"), 1):
         config._line(number, line)
     return config
+
+
+def config_problem(data: bytes) -> str:
+    """Why ``data`` is not a kernel .config ("" when it is one)."""
+    if not data.strip():
+        return "empty"
+    if _CONTROL.search(data):
+        return f"binary, {len(data)} bytes"
+    bad = _CONFIG_BAD.search(data)
+    if bad:
+        number = data.count(b"\n", 0, bad.start()) + 1
+        return f"line {number} is neither CONFIG_NAME=value nor a comment"
+    if not _CONFIG_SETTING.search(data):
+        return "no CONFIG_ line"
+    return ""

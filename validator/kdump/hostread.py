@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import re
 
+from validator.kconfig import config_problem
 from validator.kdump import host as H
 from validator.kdump.crashkernel import CrashSpec, check_option, parse_crashkernel
+from validator.kdump.fdtsize import FDT_HEADER, fdt_packed
 from validator.kdump.host import Evidence, Host, HostError, KiB, MiB
 from validator.kdump.hostfs import HostFS, LineTooLong, TooLarge, Unreadable, describe, is_text
 
@@ -26,8 +28,6 @@ _RELEASE = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}")
 _MACHINE = re.compile(rb"[a-z0-9_]{1,32}")
 _HEX = re.compile(rb"0x[0-9a-fA-F]{1,16}")
 _IOMEM_LINE = re.compile(rb" *([0-9a-fA-F]{1,16})-([0-9a-fA-F]{1,16}) : ([ -~]+)")
-_CONFIG_BAD = re.compile(rb"^(?!#|CONFIG_[A-Za-z0-9_]+=|[ \t]*\r?$)", re.M)
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONFIG_VALUE = re.compile(rb"^(CONFIG_[A-Za-z0-9_]+)=(.*)$", re.M)
 
 
@@ -214,21 +214,6 @@ def _read_config(r: _Reader, host: Host) -> None:
         return
 
 
-def config_problem(data: bytes) -> str:
-    """Why ``data`` is not a kernel .config ("" when it is one)."""
-    if not data.strip():
-        return "empty"
-    if _CONTROL.search(data):
-        return f"binary, {len(data)} bytes"
-    bad = _CONFIG_BAD.search(data)
-    if bad:
-        number = data.count(b"\n", 0, bad.start()) + 1
-        return f"line {number} is neither CONFIG_NAME=value nor a comment"
-    if not _CONFIG_VALUE.search(data):
-        return "no CONFIG_ line"
-    return ""
-
-
 # --- the crash region ------------------------------------------------------------------
 
 def _main_spec(specs: list[CrashSpec]) -> CrashSpec | None:
@@ -398,27 +383,6 @@ def _read_load_path(r: _Reader, host: Host) -> None:
             f", {host.fdt_packed} packed" if host.fdt_packed is not None else ""))
     elif data is not None:
         r.bad("fit", H.P_FDT, f"not a flattened device tree ({describe(data)})")
-
-
-#: struct fdt_header (Devicetree Specification v0.4, 5.2): ten big-endian u32
-FDT_HEADER = 40
-
-
-def fdt_packed(head: bytes) -> int | None:
-    """The size libfdt's fdt_pack leaves of a flattened device tree, from its header:
-    the header, the memory reservation block (as laid out, an upper bound on its
-    entries), the structure and the strings blocks, without the free space between
-    or after them. None when the header is short or its blocks do not lie inside
-    totalsize."""
-    if len(head) < FDT_HEADER:
-        return None
-    total, off_struct, off_strings, off_rsv, _, _, _, size_strings, size_struct = (
-        int.from_bytes(head[i:i + 4], "big") for i in range(4, FDT_HEADER, 4))
-    rsv = off_struct - off_rsv
-    if not (FDT_HEADER <= off_rsv < off_struct and rsv % 16 == 0
-            and off_struct + size_struct <= total and off_strings + size_strings <= total):
-        return None
-    return FDT_HEADER + rsv + size_struct + size_strings
 
 
 __all__ = ["Evidence", "config_problem", "read"]

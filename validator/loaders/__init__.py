@@ -23,6 +23,15 @@ from __future__ import annotations
 import importlib
 
 from validator.catalogue import rule
+from validator.loaders.versions import (  # noqa: F401  (public names of loaders)
+    LoaderSpecError,
+    at_least,
+    parse_spec,
+    release_for,
+    releases,
+    split_build,
+    version_key,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -146,70 +155,6 @@ class VersionRange:
         v = self.verdict
         return {"from": self.first, "to": self.last, "verdict": v.verdict,
                 "reasons": v.reasons, "notes": v.notes}
-
-
-class LoaderSpecError(ValueError):
-    """A ``NAME[@VERSION]`` that names no modelled loader or release."""
-
-
-def version_key(version: str) -> tuple:
-    """"2.0.29" -> (2, 0, 29); "2025.01" -> (2025, 1); non-numeric parts sort first; build
-    metadata ("+debian") does not count, as in semver."""
-    return tuple(int(p) if p.isascii() and p.isdigit() else -1
-                 for p in version.partition("+")[0].replace("-", ".").split("."))
-
-
-def at_least(version: str, first: str) -> bool:
-    return version_key(version) >= version_key(first)
-
-
-def releases(module) -> list[str]:
-    return [r[0] for r in module.RELEASES]
-
-
-def split_build(version: str) -> tuple[str, str | None]:
-    """"2.0.29+debian" -> ("2.0.29", "debian"); "2.0.29" -> ("2.0.29", None)."""
-    release, plus, build = version.partition("+")
-    return release, (build if plus else None)
-
-
-def parse_spec(spec: str) -> tuple[str, str | None]:
-    """``"kexec-tools@2.0.29"`` -> ("kexec-tools", "2.0.29"), checked against the models;
-    ``"kexec-tools@2.0.29+debian"`` -> ("kexec-tools", "2.0.29+debian"): the version
-    carries the build as semver build metadata (``split_build`` parts them).
-
-    A version between two modelled releases is judged as the older one (nothing changed
-    in between that the model knows of); one before the oldest modelled is refused, and
-    so is a build the loader does not model."""
-    name, _, version = spec.partition("@")
-    by_name = {m.NAME: m for m in modules()}
-    module = by_name.get(name)
-    if module is None:
-        raise LoaderSpecError(f"unknown loader {name}; expected {', '.join(by_name)}")
-    if not _:
-        return name, None
-    known = releases(module)
-    release, build = split_build(version)
-    plain = release.replace(".", "").replace("-", "")
-    if not (plain.isascii() and plain.isalnum() and release[:1].isdigit()):
-        raise LoaderSpecError(f"{spec}: expected {name}@VERSION, e.g. {name}@{known[-1]}")
-    if build is not None:
-        builds = getattr(module, "BUILDS", None)
-        if not builds:
-            raise LoaderSpecError(f"{spec}: {name} has no builds modelled; expected "
-                                  f"{name}@VERSION, e.g. {name}@{known[-1]}")
-        if build not in builds:
-            raise LoaderSpecError(f"{spec}: unknown build {build!r} of {name}; expected "
-                                  f"{name}@VERSION+BUILD, BUILD one of {', '.join(builds)}")
-    if version_key(release) < version_key(known[0]):
-        raise LoaderSpecError(f"{spec}: {name} is modelled from {known[0]} "
-                              f"(releases {', '.join(known)})")
-    return name, version
-
-
-def release_for(module, version: str) -> str:
-    """The modelled release that stands for ``version``: the newest one not after it."""
-    return [r for r in releases(module) if version_key(r) <= version_key(version)][-1]
 
 
 def rejects_at(module, version: str, libraries: tuple[str, ...] | None = None
