@@ -132,6 +132,7 @@ def test_a_check_that_raises_is_reported(tmp_path, monkeypatch):
         raise RuntimeError("boom")
         yield  # pragma: no cover
 
+    broken.__module__ = engine.LAYER_MODULE  # a check of every image's
     monkeypatch.setattr(engine, "CHECKS", [engine.Registered(broken, frozenset(), frozenset()),
                                            *engine.CHECKS])
     path = tmp_path / "old.img"

@@ -123,6 +123,14 @@ def test_raw_arm64_image_without_efi_stub(tmp_path):
     assert not (added & HEAVY_STDLIB), sorted(added & HEAVY_STDLIB)
     # the readers of --config, --system-map and --target only when those are given
     assert not {"validator.kconfig", "validator.sysmap", "validator.targets"} & modules
+    # an arm64 Image imports no other format's decoder or rules, no cross-format check
+    # that needs something given, no wrapper's decoder and no CI report format
+    others = {m for m in modules if m.startswith("validator.formats.")
+              and m.rsplit(".", 1)[-1] in ("decoder", "rules")
+              and not m.startswith("validator.formats.arm64_image.")}
+    assert not others, sorted(others)
+    assert not {"validator.rules.config", "validator.rules.symbols", "validator.rules.target",
+                "validator.ci_formats", "validator.formats.elf.decoder"} & modules
 
 
 @pytest.mark.slow

@@ -13,9 +13,9 @@ from validator.rules.registry import ALL_LOADERS, finding, rule
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from validator.io.source import InputError
     from validator.kconfig import KernelConfig
     from validator.model import Finding
-    from validator.source import InputError
     from validator.sysmap import SymbolMap
     from validator.targets import Target
 

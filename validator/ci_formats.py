@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 
-FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit")
 FINGERPRINT_KEY = "kimageFingerprint/v1"
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 _GITLAB_SEVERITY = {"error": "critical", "warning": "major", "info": "info"}
@@ -28,7 +27,8 @@ _GITLAB_SEVERITY = {"error": "critical", "warning": "major", "info": "info"}
 
 def render(fmt: str, results, *, fail_on: str = "error", roots=(), uri_roots=None,
            exit_code: int = 0) -> str:
-    """The report of ``results`` in ``fmt`` (one of FORMATS), ending with a newline.
+    """The report of ``results`` in ``fmt`` (one of ``commands._ci.FORMATS``), ending
+    with a newline.
     ``roots``: the PATHs or IMAGEs given, for fingerprints (validator.baseline);
     ``uri_roots``: what SARIF locations are relative to (default ``roots``)."""
     from validator import report

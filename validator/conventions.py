@@ -25,8 +25,6 @@ distribution conventions").
 
 from __future__ import annotations
 
-from validator.formats.zboot import LINUX_PE_MAGIC
-
 CONVENTIONS = {
     "android-gki-boot-v4": "Android GKI: boot.img header v4",
     "fedora-zboot-zstd": "Fedora: EFI zboot with a zstd payload",
@@ -99,6 +97,8 @@ def zboot_codec(result) -> dict | None:
     zboot = next((layer for layer in result.layers if layer.kind == "zboot"), None)
     if zboot is None:
         return None
+    from validator.formats.zboot import LINUX_PE_MAGIC
+
     codec = zboot.details.get("codec")
     consumers = {}
     for name, table in ZBOOT_CONSUMERS.items():

@@ -107,12 +107,14 @@ class ImageResult:
     header_offset: file offset of the header when no layer transforms bytes;
     payload_size: bytes a loader places (the innermost view's length); derived: values
     read beside the header, not in it; companions: files found beside the kernel inside
-    a wrapper (a .deb's config), name -> bytes, not part of the report.
+    a wrapper (a .deb's config), name -> bytes, not part of the report; decoded_by: the
+    format packages (``validator.formats.FORMATS``) that took a layer off or decoded the
+    header, in order, not part of the report (a format's rules judge only what it decoded).
     """
 
     __slots__ = ("path", "format", "layers", "header_offset", "file_size", "payload_size",
                  "header", "derived", "fields", "facts", "findings", "loaders",
-                 "companions")
+                 "companions", "decoded_by")
 
     def __init__(self, path: str, format: str = "unknown", layers: list[Layer] | None = None,
                  header_offset: int | None = None, file_size: int | None = None,
@@ -132,6 +134,7 @@ class ImageResult:
         self.findings = [] if findings is None else findings
         self.loaders = {} if loaders is None else loaders
         self.companions = {} if companions is None else companions
+        self.decoded_by: list[str] = []
 
     def __repr__(self) -> str:
         return f"ImageResult(path={self.path!r}, format={self.format!r}, " \

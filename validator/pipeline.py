@@ -20,8 +20,8 @@ import os
 
 from validator import banner, conventions, formats
 from validator.catalogue import ALL_LOADERS, finding, rule
+from validator.formats import elf
 from validator.formats.arm64_image import decoder as arm64
-from validator.formats.elf import decoder as elf_layer
 from validator.io.decoded import Context
 from validator.io.limits import Limits
 from validator.io.source import InputError, Source
@@ -91,23 +91,20 @@ def _late_elf_truncation(result: ImageResult, view) -> None:
     length = getattr(view, "known_length", None)
     if length is None or any(f.rule == "elf/truncated" for f in result.findings):
         return
+    from validator.formats.elf import decoder as elf_layer
+
     result.findings += elf_layer.truncation(elf.details["loads"], length)
 
 
-def _wrappers():
-    """(probe, unwrap) of every wrapper layer, in the order they are tried: the format
-    registry's (``validator.formats.FORMATS``)."""
-    return formats.unwraps()
-
-
 def _header_for_machine(machine: int | None):
-    """The decoder of the registered header format whose ELF e_machine is ``machine``."""
+    """The package and decoder of the registered header format whose ELF e_machine is
+    ``machine``; (None, None) when none is."""
     import importlib
 
-    for package in formats.packages("header"):
+    for package in formats.each("header"):
         if getattr(importlib.import_module(package), "ELF_MACHINE", None) == machine:
-            return formats.part(package, "decoder")
-    return None
+            return package, formats.part(package, "decoder")
+    return None, None
 
 
 def _unwrap(view, result: ImageResult, ctx: Context):
@@ -117,9 +114,10 @@ def _unwrap(view, result: ImageResult, ctx: Context):
     facts: dict = {"compression": None}
     depth = 0
     while True:
-        if elf_layer.probe(view) or arm64.probe(view):
+        if elf.probe(view) or arm64.probe(view):
             return view, facts
-        unwrap = next((u for probe, u in _wrappers() if probe(view)), None)
+        package, unwrap = next(((p, u) for p, probe, u in formats.unwraps()
+                                if probe(view)), (None, None))
         if unwrap is None:
             return view, facts
         if depth >= ctx.limits.max_depth:
@@ -128,6 +126,7 @@ def _unwrap(view, result: ImageResult, ctx: Context):
                 f"next one starts with {view.read(0, 8).hex(' ')}"))
             return None, facts
         unwrapped = unwrap(view, ctx)
+        result.decoded_by.append(package)
         result.layers.append(unwrapped.layer)
         result.findings += unwrapped.findings
         result.companions.update(unwrapped.companions)
@@ -139,18 +138,22 @@ def _unwrap(view, result: ImageResult, ctx: Context):
 
 
 def _decode(view, result: ImageResult, ctx: Context) -> None:
-    if elf_layer.probe(view):
+    if elf.probe(view):
+        from validator.formats.elf import decoder as elf_layer
+
         unwrapped = elf_layer.unwrap(view)
         result.layers.append(unwrapped.layer)
         result.findings += unwrapped.findings
         foreign = _foreign_elf(unwrapped)
         if foreign is not None:  # another architecture's vmlinux: named, not judged
+            result.decoded_by.append("validator.formats.foreign")
             _apply(result, "foreign", view, foreign)
             return
         if unwrapped.view is None:
             return
-        header = _header_for_machine(unwrapped.machine)
+        package, header = _header_for_machine(unwrapped.machine)
         if header is not None:
+            result.decoded_by.append(package)
             _apply(result, header.FORMAT, unwrapped.view,
                    header.decode(unwrapped.view, elf_endianness=unwrapped.endianness))
         else:
@@ -159,7 +162,9 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
                 f"ELF e_machine {unwrapped.layer.details.get('machine')} is none of "
                 f"EM_AARCH64, EM_PPC64, EM_RISCV", offset=0x12))
         return
-    if (header := _probed_header(view)) is not None:
+    package, header = _probed_header(view)
+    if header is not None:
+        result.decoded_by.append(package)
         _apply(result, header.FORMAT, view, header.decode(view))
         if result.header.get("has_efi_stub"):  # the Image is its own PE file
             _describe_pe(view, result)
@@ -171,7 +176,8 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
             f"{view.read(0, 8).hex(' ')} and has {view.read(0x38, 4).hex(' ') or 'nothing'} "
             f"at 0x38, not ARM\\x64", offset=0))
     elif (foreign := _foreign_uimage(result)) is not None:  # another architecture's
-        _apply(result, "foreign", view, foreign)  # uImage: named, not judged
+        result.decoded_by.append("validator.formats.foreign")  # uImage: named, not judged
+        _apply(result, "foreign", view, foreign)
     else:
         start = view.read(0, 8)
         result.findings.append(finding(
@@ -182,18 +188,20 @@ def _decode(view, result: ImageResult, ctx: Context) -> None:
 
 
 def _probed_header(view):
-    """The decoder of the first registered header format whose probe (its magic) matches
-    ``view``; else the first whose ``probe_without_magic`` (a header recognised by other
-    means than its magic: an EFI stub's PE Machine, a deprecated magic) does."""
-    decoders = [formats.part(package, "decoder") for package in formats.packages("header")]
-    for decoder in decoders:
+    """The package and decoder of the first registered header format whose probe (its
+    magic) matches ``view``; else of the first whose ``probe_without_magic`` (a header
+    recognised by other means than its magic: an EFI stub's PE Machine, a deprecated
+    magic) does; else (None, None). Decoders are imported as they are tried."""
+    for package in formats.each("header"):
+        decoder = formats.part(package, "decoder")
         if decoder.probe(view):
-            return decoder
-    for decoder in decoders:
+            return package, decoder
+    for package in formats.each("header"):
+        decoder = formats.part(package, "decoder")
         fallback = getattr(decoder, "probe_without_magic", None)
         if fallback is not None and fallback(view):
-            return decoder
-    return None
+            return package, decoder
+    return None, None
 
 
 def _foreign_uimage(result: ImageResult):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 
-from validator.source import InputError
+from validator.io.source import InputError
 
 NAME = "-"
 MAX_STDIN = 4 << 30

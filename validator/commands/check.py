@@ -198,7 +198,7 @@ def each_image(paths: list[str], analyse):
     """([result of each path, an unreadable result where it cannot be read], whether
     one could not); each one that cannot be read says so in one line on stderr."""
     from validator.commands._stdin import analysed
-    from validator.source import InputError
+    from validator.io.source import InputError
 
     results, unreadable = [], False
     for path in paths:

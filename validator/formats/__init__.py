@@ -54,7 +54,16 @@ def packages(role: str | None = None) -> list[str]:
     in registry order."""
     if role is None:
         return list(FORMATS)
-    return [name for name in FORMATS if role == importlib.import_module(name).ROLE]
+    return list(each(role))
+
+
+def each(role: str):
+    """The registered packages of ``role``, in registry order, each imported only when
+    the one before it did not serve (the check path stops at the first that matches, so
+    an arm64 Image never imports the other formats)."""
+    for name in FORMATS:
+        if role == importlib.import_module(name).ROLE:
+            yield name
 
 
 def part(package: str, name: str):
@@ -69,10 +78,12 @@ def part(package: str, name: str):
         raise
 
 
-def unwraps() -> list[tuple]:
-    """Every wrapper's ``(probe, unwrap)`` pairs, in the order they are tried."""
-    return [pair for package in packages("wrapper")
-            for pair in part(package, "decoder").UNWRAPS]
+def unwraps():
+    """Every wrapper's ``(package, probe, unwrap)``, in the order they are tried; each
+    wrapper's decoder imported only when the ones before it did not match."""
+    for package in each("wrapper"):
+        for probe, unwrap in part(package, "decoder").UNWRAPS:
+            yield package, probe, unwrap
 
 
 def parts(name: str) -> list[str]:

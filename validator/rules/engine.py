@@ -1,5 +1,11 @@
 """Run the checks on a decoded image: each check sees a ``Context`` and yields findings.
 
+An image is judged by the layer checks, by the ``rules`` of each format package that
+decoded part of it (``ImageResult.decoded_by``: a format's checks judge only what it
+decoded), and by the cross-format checks when a config, a System.map or a target is given
+(each of those needs one). Only those modules are imported, and their checks run in the
+order of ``check_modules``, whatever was imported before.
+
 A check that raises is a bug in kimage: its exception becomes a ``kimage/internal-error``
 finding naming the check, and the other checks still run.
 """
@@ -7,7 +13,7 @@ finding naming the check, and the other checks still run.
 from __future__ import annotations
 
 from validator.catalogue import finding, rule
-from validator.rules.registry import check_modules
+from validator.rules.registry import GIVEN_MODULES, LAYER_MODULE, check_modules
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -97,24 +103,49 @@ def check(*, formats: Iterable[str] = (), needs: Iterable[str] = ()):
     return register
 
 
-_LOADED: list[bool] = []
-
-
 def load_checks() -> list[Registered]:
-    """Import the modules that register checks (once: lint asks for every image)."""
-    if not _LOADED:
-        import importlib
-
-        for name in check_modules():
-            importlib.import_module(name)
-        _LOADED.append(True)
+    """Import every module that registers checks; every registered check."""
+    _import(check_modules())
     return CHECKS
+
+
+def _import(names) -> None:
+    import importlib
+    import sys
+
+    for name in names:
+        if name not in sys.modules:
+            importlib.import_module(name)
+
+
+def modules_for(result: ImageResult, given=()) -> tuple[str, ...]:
+    """The check modules that judge ``result`` (see the module), in report order."""
+    wanted = {LAYER_MODULE, *(f"{package}.rules" for package in result.decoded_by)}
+    if given:
+        wanted.update(GIVEN_MODULES)
+    return tuple(name for name in check_modules() if name in wanted)
+
+
+_SELECTED: dict = {}
+
+
+def checks_for(result: ImageResult, given=()) -> list[Registered]:
+    """The registered checks of ``modules_for(result, given)``, in report order (lint
+    asks for every image: one selection per set of modules)."""
+    names = modules_for(result, given)
+    key = (names, id(CHECKS), len(CHECKS))
+    if key not in _SELECTED:
+        _import(names)
+        rank = {name: i for i, name in enumerate(names)}
+        _SELECTED[key] = sorted((r for r in CHECKS if r.func.__module__ in rank),
+                                key=lambda r: rank[r.func.__module__])
+    return _SELECTED[key]
 
 
 def run_checks(ctx: Context) -> list[Finding]:
     given = {name for name in ("config", "symbols", "target") if getattr(ctx, name) is not None}
     findings: list[Finding] = []
-    for registered in load_checks():
+    for registered in checks_for(ctx.result, given):
         if registered.formats and ctx.result.format not in registered.formats:
             continue
         if not registered.needs <= given:

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 from validator.catalogue import ALL_LOADERS, RULES, Rule, finding, rule  # noqa: F401
 
+#: The checks of every image, whatever decoded it.
+LAYER_MODULE = "validator.rules.layer"
+#: The cross-format check modules each of whose checks needs something given beside the
+#: image (a config, a System.map or a target): imported only when something is.
+GIVEN_MODULES = ("validator.rules.config", "validator.rules.symbols",
+                 "validator.rules.target", "validator.rules.x86_build",
+                 "validator.rules.riscv_build")
+_ORDER: dict = {}
+
 
 def check_modules() -> tuple[str, ...]:
-    """Modules whose checks ``kimage check`` runs (validator.rules.engine imports them):
-    the layer checks, each header format's ``rules`` (the format registry), then the
-    cross-format checks."""
+    """Modules whose checks ``kimage check`` runs, in the order their findings are
+    reported: the layer checks, each format's ``rules`` (the format registry's order),
+    then the cross-format checks. validator.rules.engine imports those an image needs."""
     from validator import formats
 
-    return ("validator.rules.layer", *formats.parts("rules"), "validator.rules.config",
-            "validator.rules.symbols", "validator.rules.target", "validator.rules.x86_build",
-            "validator.rules.riscv_build")
+    key = tuple(formats.FORMATS)
+    if key not in _ORDER:
+        _ORDER.clear()
+        _ORDER[key] = (LAYER_MODULE, *formats.parts("rules"), *GIVEN_MODULES)
+    return _ORDER[key]
 
 
 #: Modules outside the format registry that declare rules (preflight and patch bring the

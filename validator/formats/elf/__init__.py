@@ -22,3 +22,9 @@ PT_LOAD = 1
 PT_NOTE = 4
 #: sizeof(Elf32_Phdr), sizeof(Elf64_Phdr); what both kexec loaders require e_phentsize to be.
 PHDR_SIZE = {32: 32, 64: 56}
+
+
+def probe(view) -> bool:
+    """Does ``view`` start with the ELF magic? Declared here, not in ``decoder``: the
+    check path asks it of every file, and imports the decoder only for an ELF."""
+    return view.read(0, len(MAGIC)) == MAGIC

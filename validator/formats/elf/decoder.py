@@ -8,7 +8,7 @@ Image header at ``_text``, the start of its first PT_LOAD.
 from __future__ import annotations
 
 from validator.catalogue import ALL_LOADERS, finding, rule
-from validator.formats.elf import MAGIC, PHDR_SIZE
+from validator.formats.elf import MAGIC, PHDR_SIZE, probe  # noqa: F401  (the layer's probe)
 from validator.formats.results import kaitai_parse
 from validator.io.views import View
 from validator.model import Finding, Layer
@@ -83,10 +83,6 @@ def _name(value) -> int | str:
     """An enum value as the report names it: the spec's name upper-cased (``EM_AARCH64``,
     ``ET_EXEC``, the C names), or the number when the spec names no such value."""
     return value.name.upper() if hasattr(value, "name") else value
-
-
-def probe(view: View) -> bool:
-    return view.read(0, 4) == MAGIC
 
 
 def unwrap(view) -> ElfUnwrapped:

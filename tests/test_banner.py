@@ -1,0 +1,39 @@
+"""The banner search (validator.banner) against the regular expression that defines a
+banner, rb"Linux version (\\d+\\.\\d+[\\x21-\\x7e]*) \\(" (the release of linux_banner,
+init/version.c, is followed by " (" in every banner since 2.6): on any bytes built of the
+pieces that matter, the same match, the same release, the same offsets."""
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from validator import banner
+
+DEFINITION = re.compile(rb"Linux version (\d+\.\d+[\x21-\x7e]*) \(")
+PIECES = [b"Linux version ", b"Linux version 6.1.0-50-arm64 (", b"6", b"12", b".", b"1",
+          b" ", b"(", b" (", b"\n", b"\x00", b"a", b"-", b"+", b"\x7f", b"\x80", b"!",
+          b"~", b"Linux", b"x" * 300]
+
+
+def _as_tuple(m):
+    return m and (m.group(0), m.group(1), m.start(), m.start(1))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=16).map(b"".join))
+def test_the_search_finds_what_the_definition_matches(data):
+    expected = DEFINITION.search(data)
+    if expected is not None and len(expected.group(1)) >= banner.MAX_MATCH:
+        expected = None  # longer than any release (the kernel's is at most 64 bytes)
+    assert _as_tuple(banner.FINDER.search(data)) == _as_tuple(expected)
+    assert _as_tuple(banner.FINDER.search(bytearray(data))) == _as_tuple(expected)
+
+
+def test_real_banners():
+    debian = (b"\0\0Linux version 6.1.0-50-arm64 (debian-kernel@lists.debian.org) "
+              b"(gcc-12 (Debian 12.2.0-14) 12.2.0) #1 SMP Debian 6.1.176-1\n\0")
+    assert banner.FINDER.search(debian).group(1) == b"6.1.0-50-arm64"
+    printk = b"Linux version %s (%s)\n\0Linux version 2.6.32 (root@x) (gcc) #1\n"
+    assert banner.FINDER.search(printk).group(1) == b"2.6.32"  # the format is passed
+    assert banner.FINDER.search(b"Linux version 6.1.0\n(") is None  # no space before (
