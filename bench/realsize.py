@@ -99,7 +99,7 @@ def compressed_images(deb: Path, member: str, cache: Path) -> tuple[dict, dict]:
         tmp.replace(raw)
     what = f"{member.rsplit('/', 1)[-1]} from {deb.name}, {raw.stat().st_size:,} bytes"
     for tool, ext, args in CODECS:
-        label = f"real-size Image.{ext} ({tool} {' '.join(args[:-1])}; {what})"
+        label = f"real-size Image.{ext} ({' '.join([tool, *args[:-1]])}; {what})"
         path = shutil.which(tool)
         if path is None:
             skipped[label] = f"{tool} not installed"
