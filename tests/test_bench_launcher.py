@@ -5,6 +5,7 @@ a reference that exits 127 in a millisecond is no floor."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 
 import pytest
 
@@ -63,3 +64,38 @@ def test_a_kimage_error_finding_is_timed_a_usage_error_is_not():
     assert coldstart._ratios(table)["kimage / python3 -I -c pass (cpu)"] is None
     table = _table({coldstart.EDITABLE: [0], "python3 -I -c pass": [0, 1]})
     assert coldstart._ratios(table)["kimage / python3 -I -c pass (cpu)"] is None
+
+
+def test_real_size_inputs_missing_are_skipped_with_the_reason(tmp_path):
+    from bench import realsize
+
+    found, skipped = realsize.find_debs(tmp_path)
+    assert found == {}
+    labels = {label for label, _ in realsize.DEBS}
+    assert set(skipped) == labels
+    assert all("no build/" in why for why in skipped.values())
+
+
+def test_the_kernel_member_of_a_package_is_found(tmp_path):
+    if not (shutil.which("dpkg-deb") and shutil.which("tar") and shutil.which("bash")):
+        pytest.skip("dpkg-deb, tar or bash not installed")
+    from bench import realsize
+
+    for layout, path in (("boot", "boot/vmlinuz-6.1.0-1-arm64"),
+                         ("split", "usr/lib/modules/7.2.13+deb14-arm64/vmlinuz")):
+        root = tmp_path / layout
+        (root / "DEBIAN").mkdir(parents=True)
+        (root / "DEBIAN" / "control").write_text(
+            "Package: linux-image-test\nVersion: 1\nArchitecture: arm64\n"
+            "Maintainer: kimage tests <kimage@example.invalid>\nDescription: test\n")
+        kernel = root / path
+        kernel.parent.mkdir(parents=True)
+        kernel.write_bytes(b"MZ" + bytes(4094))
+        (root / "usr/share/doc/linux-image-test").mkdir(parents=True)
+        (root / "usr/share/doc/linux-image-test/changelog").write_text("x\n")
+        deb = tmp_path / f"{layout}.deb"
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(root),
+                        str(deb)], check=True, capture_output=True)
+        assert realsize.kernel_member(deb) == f"./{path}"
+        assert common.spawn(realsize.deb_reference(deb, f"./{path}")).status == 0
+        assert common.spawn(realsize.deb_reference(deb, "./boot/no-such")).status != 0
