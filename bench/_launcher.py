@@ -6,8 +6,11 @@ process grows (it builds test images), so it hands every command to this launche
 as ``python -I -S``, which forks, execs and ``wait4``s it: a command's peak RSS is then
 its own, or this launcher's (about 8 MiB) if that is larger.
 
-Protocol: one JSON request per line on stdin, ``{"argv": [...], "cwd": "..."}``; one
-JSON answer per line on stdout, ``{"wall": s, "cpu": s, "maxrss": KiB, "status": n}``.
+Protocol: one JSON request per line on stdin, ``{"argv": [...], "cwd": "...", "env":
+{...}}``; one JSON answer per line on stdout, ``{"wall": s, "cpu": s, "maxrss": KiB,
+"status": n}``. ``argv[0]`` without a slash is looked up in the request's PATH, as a
+shell does (``sh``, ``gzip``); a program that cannot be started exits 127, which the
+benchmark reports and never divides by.
 """
 
 import json
@@ -29,7 +32,7 @@ def main():
                 os.dup2(null, 2)
                 if req.get("cwd"):
                     os.chdir(req["cwd"])
-                os.execve(argv[0], argv, req.get("env") or os.environ)
+                os.execvpe(argv[0], argv, req.get("env") or os.environ)
             finally:
                 os._exit(127)
         _, status, usage = os.wait4(pid, 0)

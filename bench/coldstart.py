@@ -54,7 +54,7 @@ def instructions(cmd: list[str], cwd: Path) -> int | None:
     process of it, the shell included."""
     if VALGRIND is None:
         return None
-    children = cmd[0] == "sh"
+    children = Path(cmd[0]).name in ("sh", "bash")
     proc = subprocess.run([VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null",
                            f"--trace-children={'yes' if children else 'no'}", *cmd],
                           cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -105,7 +105,8 @@ def measure(images: dict[str, Path], workdir: Path, rounds: int = ROUNDS,
     python = str(VENV_BIN / "python")
     out: dict = {"rounds": rounds, "cwd_has_pyproject": False, "images": {}}
     for label, image in images.items():
-        image, references = image if isinstance(image, tuple) else (image, {})
+        image, references, *opts = image if isinstance(image, tuple) else (image, {})
+        opts = opts[0] if opts else {}
         commands = {
             EDITABLE: [str(VENV_BIN / "kimage"), "check", str(image)],
             "python3 -I -c pass": [python, "-I", "-c", "pass"],
@@ -120,18 +121,47 @@ def measure(images: dict[str, Path], workdir: Path, rounds: int = ROUNDS,
         for short, bin_dir in (revisions or {}).items():
             commands[f"kimage check @{short} (pip install)"] = [
                 str(bin_dir / "kimage"), "check", str(image)]
-        runs = interleave(commands, rounds, cwd=workdir)
+        n = min(rounds, opts.get("rounds", rounds))
+        runs = interleave(commands, n, cwd=workdir)
+        count = opts.get("instructions", True)
         table = {}
         for name, rs in runs.items():
             table[name] = {"wall_ms": summary([r.wall for r in rs], 1000),
                            "cpu_ms": summary([r.cpu for r in rs], 1000),
                            "maxrss_kib": max(r.maxrss for r in rs),
                            "exit": sorted({r.status for r in rs}),
-                           "instructions": instructions(commands[name], workdir)}
-        out["images"][label] = {"path": os.fspath(image), "size": image.stat().st_size,
-                                "commands": table,
-                                "ratios": _ratios(table, list(references))}
+                           "instructions": instructions(commands[name], workdir)
+                           if count else None}
+        entry = {"path": os.fspath(image), "size": image.stat().st_size, "commands": table,
+                 "ratios": _ratios(table, list(references))}
+        if n != rounds:
+            entry["rounds"] = n
+        refused = _refused(table, list(references))
+        if refused:
+            entry["refused"] = refused
+        if opts.get("note"):
+            entry["note"] = opts["note"]
+        out["images"][label] = entry
     return out
+
+
+#: Exit statuses a ``kimage check`` may end with and still be timed: 0, or 1 when it
+#: reports an error finding (its work was done); 2 and above are usage or input errors.
+KIMAGE_OK = (0, 1)
+
+
+def failed(table: dict, name: str) -> bool:
+    """True when ``name`` did not run as measured: a reference (the interpreter,
+    ``file -b``, a decoder, dpkg-deb) that exited other than 0 in any round (127: it
+    could not be started), or a kimage that exited 2 or more."""
+    ok = KIMAGE_OK if name.startswith("kimage") else (0,)
+    return any(status not in ok for status in table[name]["exit"])
+
+
+def _refused(table: dict, references: list[str]) -> dict:
+    """The commands no ratio is reported against, and why (their exit statuses)."""
+    return {name: f"exit status {table[name]['exit']}: no ratio against it"
+            for name in table if failed(table, name)}
 
 
 def _ratios(table: dict, references: list[str] = ()) -> dict:
@@ -139,12 +169,12 @@ def _ratios(table: dict, references: list[str] = ()) -> dict:
     (``pip install .``, as users install kimage) against the interpreter of its own
     plain venv, and against each reference command (``file -b``, a decoder, dpkg-deb)."""
     def med(name, key="wall_ms"):
-        return table[name][key]["median"]
+        return None if failed(table, name) else table[name][key]["median"]
 
     ratios = {}
     if table["python3 -I -c pass"].get("instructions"):
         def count(name):
-            return table[name].get("instructions") or 0
+            return 0 if failed(table, name) else table[name].get("instructions") or 0
 
         base = count("python3 -I -c pass")
         ratios["kimage / python3 -I -c pass (instructions)"] = ratio(count(EDITABLE), base)
@@ -165,7 +195,8 @@ def _ratios(table: dict, references: list[str] = ()) -> dict:
             plain = med("python3 -I -c pass (plain venv)", key)
             ratios[f"kimage (pip install .) / python3 -I -c pass, plain venv ({unit})"] = (
                 ratio(med(REGULAR, key), plain))
-            ratios[f"editable finder, ms at start-up ({unit})"] = round(base - plain, 1)
+            ratios[f"editable finder, ms at start-up ({unit})"] = (
+                None if base is None or plain is None else round(base - plain, 1))
         best = REGULAR if REGULAR in table else EDITABLE
         for name in references:
             ratios[f"{best} / {name} ({unit})"] = ratio(med(best, key), med(name, key))
@@ -206,15 +237,10 @@ def wrapped_images(work: Path) -> dict:
                 packed, {f"{name} -dc": [tools[name], "-dc", str(packed)]})
     debs = sorted((kernels / "arm64-4k-le-efi").glob("linux-image-*.deb"))
     if debs and shutil.which("dpkg-deb") and shutil.which("tar"):
-        deb = debs[0]
-        listing = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)],
-                                 capture_output=True, check=True).stdout
-        with tarfile.open(fileobj=io.BytesIO(listing)) as tar:
-            members = [m.name for m in tar.getmembers()
-                       if re.match(r"(\./)?boot/vmlinu[xz]-", m.name)]
-        if members:
-            out["Debian linux-image .deb (corpus, 6.1, arm64)"] = (deb, {
-                "dpkg-deb --fsys-tarfile | tar -xO": [
-                    "sh", "-c", f"dpkg-deb --fsys-tarfile '{deb}' | tar -xO '{members[0]}'"]})
-    return out
+        from bench.realsize import deb_reference, kernel_member
 
+        member = kernel_member(debs[0])
+        if member:
+            out["Debian linux-image .deb (corpus, 6.1, arm64)"] = (debs[0], {
+                "dpkg-deb --fsys-tarfile | tar -xO": deb_reference(debs[0], member)})
+    return out

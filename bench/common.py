@@ -126,5 +126,6 @@ def summary(values: list[float], scale: float = 1.0) -> dict:
             if statistics.median(xs) else None}
 
 
-def ratio(a: float, b: float) -> float | None:
-    return round(a / b, 2) if b else None
+def ratio(a: float | None, b: float | None) -> float | None:
+    """a / b to two places; None when either is missing (a command that failed) or b is 0."""
+    return round(a / b, 2) if a is not None and b else None

@@ -3,7 +3,11 @@ machine's description to ``bench/results.json``.
 
     python -m bench.run [--only coldstart,throughput,inprocess,memory] [--quick]
                         [--out bench/results.json] [--no-regular-install]
-                        [--revisions REV,...]
+                        [--revisions REV,...] [--deb-instructions]
+
+The cold-start part also measures, unless --quick, the real-size inputs of
+``bench.realsize``: Debian's kernel packages found under build/ and a real kernel
+compressed three ways (skipped with the reason when missing).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import coldstart, common, inprocess, memory, throughput
+from bench import coldstart, common, inprocess, memory, realsize, throughput
 
 PARTS = ("coldstart", "throughput", "inprocess", "memory")
 
@@ -35,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--revisions", default="", metavar="REV,...",
                         help="also time kimage check as installed from these git "
                              "revisions (cold start only), e.g. to compare commits")
+    parser.add_argument("--deb-instructions", action="store_true",
+                        help="count the real Debian packages' instructions under callgrind "
+                             "too (minutes per command)")
     parser.add_argument("--out", type=Path, default=common.ROOT / "bench" / "results.json")
     parser.add_argument("--build", type=Path, default=common.ROOT / "build" / "bench",
                         help="where the pip install venvs go (default: %(default)s)")
@@ -64,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
                 common.ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-noefi.img")
             images.update(coldstart.wrapped_images(work))
             build = args.build.resolve()
+            skipped = {}
+            if not args.quick:
+                big, skipped = realsize.inputs(build, args.deb_instructions)
+                images.update(big)
             regular = None
             if not args.no_regular_install:
                 regular = coldstart.install(build / "venv-worktree", common.ROOT)
@@ -75,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds = 5 if args.quick else args.rounds
             results["coldstart"] = coldstart.measure(images, work, rounds, regular,
                                                      revisions)
+            results["coldstart"]["skipped"] = skipped
             _print_coldstart(results["coldstart"])
         if "throughput" in parts:
             sizes = (1000,) if args.quick else (1000, 10000)
@@ -110,6 +122,10 @@ def _print_coldstart(r: dict) -> None:
                   f"cpu {c['median']:.1f}{ins})")
         for name, v in img["ratios"].items():
             print(f"  {name:50s} {v}")
+        for name, why in img.get("refused", {}).items():
+            print(f"  REFUSED {name}: {why}")
+    for label, why in r.get("skipped", {}).items():
+        print(f"-- skipped: {label}: {why}")
 
 
 def _print_throughput(r: dict) -> None:

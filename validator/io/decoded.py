@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from validator.catalogue import finding
 from validator.io.limits import Limits, MiB
 from validator.io.views import SliceView, _scan
@@ -38,7 +40,13 @@ class DecodeError(Exception):
 
 
 class DecodedView:
-    """The output of a decoder, produced on demand with bounded memory."""
+    """The output of a decoder, produced on demand with bounded memory.
+
+    The first ``HEAD`` bytes are kept in one buffer; after them the last ``WINDOW`` (and
+    up to as much again before it is trimmed) are kept as the decoder handed them out,
+    a list of its chunks, copied nowhere: a read within one chunk is one slice of it (the
+    chunk itself when the read is the whole chunk), so the bytes a reader skips (the
+    members of a tar archive it passes) are never copied by kimage."""
 
     HEAD = 1 * MiB
     WINDOW = 1 * MiB
@@ -76,8 +84,10 @@ class DecodedView:
     def _start(self) -> None:
         self._dec = None
         self._head = bytearray()
-        self._win = bytearray()
-        self._win_start = 0
+        self._chunks: list[bytes] = []  # the window, as decoded
+        self._starts: list[int] = []  # the offset of each chunk
+        self._win_len = 0  # bytes in the chunks
+        self._win_start = 0  # the offset of the first chunk
         self._pos = 0  # bytes decoded so far
         self._done = False
         self._consumed = 0
@@ -97,14 +107,14 @@ class DecodedView:
     def decoder_memory(self) -> int:
         """What this view holds now: its buffers, and the live decoder's history window,
         min(window, bytes decoded)."""
-        held = self._head.__sizeof__() + self._win.__sizeof__()  # allocated, not used
+        held = self._head.__sizeof__() + self._held()
         if self._dec is None:
             return held
         return held + (self.window if self.upfront else min(self.window, self._pos))
 
     def _memory_after(self, pos: int) -> int:
         """About what this view will hold with ``pos`` bytes decoded."""
-        window = max(self._win.__sizeof__(), min(2 * self.WINDOW + 2 * self.CHUNK, pos))
+        window = max(self._held(), min(2 * self.WINDOW + 2 * self.CHUNK, pos))
         history = self.window if self.upfront else min(self.window, pos)
         return min(self.HEAD, pos) + window + history
 
@@ -189,18 +199,28 @@ class DecodedView:
                    f"are not checked")
         return True
 
+    def _held(self) -> int:
+        """The window's memory: its chunks (bytes objects, header included)."""
+        return self._win_len + 40 * len(self._chunks)
+
     def _push(self, chunk: bytes) -> None:
         room = self.HEAD - len(self._head)
         if room > 0:
             self._head += chunk[:room]
             if len(self._head) == self.HEAD:
                 self._head = bytearray(self._head)  # full: drop the growth reserve
-        self._win += chunk
+        self._chunks.append(chunk)
+        self._starts.append(self._pos)
+        self._win_len += len(chunk)
         self._pos += len(chunk)
-        excess = len(self._win) - self.WINDOW
-        if excess >= self.WINDOW:  # trimmed a window at a time: one move per MiB decoded
-            del self._win[:excess]
-            self._win_start += excess
+        if self._win_len >= 2 * self.WINDOW:  # trimmed a window at a time, whole chunks,
+            chunks, starts = self._chunks, self._starts  # keeping at least WINDOW bytes
+            drop = 0
+            while self._win_len - len(chunks[drop]) >= self.WINDOW:
+                self._win_len -= len(chunks[drop])
+                drop += 1
+            del chunks[:drop], starts[:drop]
+            self._win_start = starts[0]
 
     # -- the view protocol -----------------------------------------------------------
 
@@ -211,7 +231,7 @@ class DecodedView:
         end = offset + length
         head = len(self._head)
         if end <= head:
-            return bytes(self._head[offset:end])
+            return bytes(memoryview(self._head)[offset:end])
         if max(offset, head) < self._win_start:
             # behind the window: decode again from the start (bounded, memory-flat)
             self.restarts += 1
@@ -220,13 +240,25 @@ class DecodedView:
         head = len(self._head)
         if offset >= head:
             return self._from_window(offset, end)
-        return bytes(self._head[offset:end]) + self._from_window(head, end)
+        return bytes(memoryview(self._head)[offset:end]) + self._from_window(head, end)
 
     def _from_window(self, start: int, end: int) -> bytes:
-        lo = start - self._win_start
-        if lo < 0:
+        """The window's bytes in [start, end) (fewer at its end; none behind it)."""
+        if start < self._win_start:
             return b""
-        return bytes(self._win[lo:end - self._win_start])
+        end = min(end, self._win_start + self._win_len)
+        if end <= start:
+            return b""
+        i = bisect_right(self._starts, start) - 1
+        chunk, at = self._chunks[i], self._starts[i]
+        if end <= at + len(chunk):  # within one chunk: a slice, or the chunk itself
+            return chunk[start - at:end - at]
+        parts = [chunk[start - at:]]
+        for part, part_at in zip(self._chunks[i + 1:], self._starts[i + 1:], strict=True):
+            if part_at >= end:
+                break
+            parts.append(part[:end - part_at])
+        return b"".join(parts)
 
     @property
     def known_length(self) -> int | None:
