@@ -37,9 +37,10 @@ test-setup-system: $(BIN)/python
 	sh loadertruth/install.sh kexec || echo "make test: kexec-tools not installed; the real-loader subset will be skipped" >&2
 	@# Debian 12's kexec-tools:amd64 (under qemu-x86_64) for the x86 bzImage subset
 	sh loadertruth/install.sh x86 || echo "make test: kexec-tools:amd64 not unpacked; the x86 subset will be skipped" >&2
-	@# Debian 12's arm64 linux-image package (fetched into build/deb) for the UKIs and FITs
-	$(BIN)/python -c 'from tests.test_deb_real import _download; _download("arm64")' || \
-		echo "make test: Debian's arm64 kernel package not fetched; its tests will be skipped" >&2
+	@# Debian 12's arm64 and ppc64el linux-image packages (fetched into build/deb) for
+	@# tests/test_deb_real.py and the UKIs and FITs
+	$(BIN)/python -c 'from tests.test_deb_real import _download; _download("arm64"); _download("ppc64el")' || \
+		echo "make test: Debian's kernel packages not fetched; their tests will be skipped" >&2
 	@# rpmbuild, rpm2cpio and cpio for the RPM subset (corpus/rpm/make.sh builds its packages),
 	@# bsdtar (makepkg's archiver) for the Arch Linux subset (corpus/archpkg/make.sh)
 	command -v rpmbuild >/dev/null && command -v cpio >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -q rpm cpio >/dev/null 2>&1 || echo "make test: rpm not installed; the RPM subset will be skipped" >&2
@@ -48,6 +49,8 @@ test-setup-system: $(BIN)/python
 test-setup-suites:
 	@# Debian 13's and unstable's kexec-tools:arm64 (2.0.29, 2.0.32) for the versioned subset
 	for s in trixie unstable; do sh loadertruth/install.sh suite $$s || echo "make test: kexec-tools of $$s not unpacked; its subset will be skipped" >&2; done
+	@# unstable's split kernel packages (linux-binary-V, linux-base-V) for tests/test_deb_layouts.py
+	python3 corpus/deb/fetch_unstable_split.py || echo "make test: unstable's split kernel packages not fetched; their test will be skipped" >&2
 	@# Debian 13's arm64 kernel and busybox-static for the kdump guest's one rerun (15 s)
 	sh loadertruth/install.sh kdump-guest || echo "make test: kdump guest not unpacked; its rerun will be skipped" >&2
 	@# Debian 13's mkbootimg (boot and vendor_boot v4) for the Android corpus tests
