@@ -38,6 +38,9 @@ RAM_MIB = 2048
 TIMEOUT = 40.0
 #: after "starting", how long to wait for the stub's first line
 STUB_WAIT = 8.0
+#: BdsDxe's line when StartImage() returned (the image, e.g. systemd-stub refusing its
+#: .linux, gave up): no stub line can follow, so the wait for one ends there
+RETURNED = "BdsDxe: failed to start"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?=]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
 STARTING = re.compile(r"BdsDxe: starting (Boot\w+)")
@@ -122,7 +125,7 @@ def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> V
                 _wait_line_end(con, hit, deadline)
             if hit == "BdsDxe: starting":
                 stub_deadline = min(deadline, time.monotonic() + STUB_WAIT)
-                if con.wait_for([STUB], stub_deadline):
+                if con.wait_for([STUB, RETURNED], stub_deadline) == STUB:
                     _wait_line_end(con, STUB, stub_deadline)
             text = con.text()
             lines = clean(text[: text.rfind("\n") + 1])

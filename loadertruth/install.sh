@@ -30,6 +30,9 @@ export DEBIAN_FRONTEND=noninteractive
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
+# `make test` runs two install.sh at once (its set-up lanes): an apt-get install waits for
+# the other's dpkg lock instead of failing
+LOCKWAIT="-o DPkg::Lock::Timeout=600"
 
 # `install.sh suite SUITE` (e.g. trixie, unstable): kexec-tools:arm64 of another Debian
 # suite, with its library closure (and qemu-system-arm and u-boot-qemu, amd64, below), from the archive the machine's apt already uses but
@@ -47,13 +50,39 @@ private_sources() {
         "${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}" >"$1/sources/debian.sources"
 }
 
+# pkgcache DIR: the apt option that keeps apt's package cache in DIR/pkgcache.bin. This
+# machine's apt.conf.d/docker-clean sets Dir::Cache::pkgcache "", so that every apt-cache
+# or apt-get call rebuilds the cache from all lists (2-5 s each here); with the file, a
+# call after the first reads it (0.05 s), and apt rebuilds it whenever a list changes.
+pkgcache() { echo "Dir::Cache::pkgcache=$1/pkgcache.bin"; }
+
+# candidates SUFFIX [APT-OPTION...]: "PKG:SUFFIX=VERSION" (or "PKG=VERSION" for an empty
+# SUFFIX) for every package of $PKGS, from one apt-cache policy call (each call reads the
+# whole package cache: a few seconds on this machine, so never one call per package);
+# exits 1 naming the first package without a candidate.
+candidates() {
+    sfx=$1; shift
+    q=""
+    for p in $PKGS; do q="$q $p${sfx:+:$sfx}"; done
+    apt-cache "$@" policy $q 2>/dev/null | awk -v want="$PKGS" -v sfx="$sfx" '
+        /^[^ ].*:$/ { pkg = $0; sub(/:$/, "", pkg); sub(/:.*/, "", pkg); next }
+        /^ *Candidate: / { v[pkg] = $2 }
+        END { n = split(want, ps, " "); out = ""
+              for (i = 1; i <= n; i++) {
+                  if (!(ps[i] in v) || v[ps[i]] == "(none)") {
+                      printf "install.sh: no candidate for %s%s\n", ps[i], (sfx == "" ? "" : ":" sfx) > "/dev/stderr"
+                      exit 1 }
+                  out = out (out == "" ? "" : " ") ps[i] (sfx == "" ? "" : ":" sfx) "=" v[ps[i]] }
+              print out }'
+}
+
 suite_root() {
     suite=$1
     case "$suite" in ''|*[!a-z0-9-]*) echo "install.sh suite: give a Debian suite name" >&2; exit 2 ;; esac
     d="$CACHE/apt-$suite"
     private_sources "$d" "$suite"
     set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
-        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o "$(pkgcache "$d/cache")" \
         -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
     root="$CACHE/root-arm64-$suite"
     if [ -f "$root/.installed" ] && [ "${REFRESH:-0}" != 1 ]; then return 0; fi
@@ -69,14 +98,9 @@ suite_root() {
                      for (j = 1; j <= m; j++) if (!(ds[j] in seen)) {
                          seen[ds[j]] = 1; todo[++n] = ds[j]; out = out " " ds[j] } }
                  print out }')
-    want=""
+    want=$(PKGS=$pkgs candidates arm64 "$@") || { echo "install.sh: (in $suite)" >&2; exit 1; }
     json=""
-    for p in $pkgs; do
-        v=$(apt-cache "$@" policy "$p:arm64" | sed -n 's/^ *Candidate: //p')
-        [ -n "$v" ] && [ "$v" != "(none)" ] || { echo "install.sh: no candidate for $p:arm64 in $suite" >&2; exit 1; }
-        want="$want $p:arm64=$v"
-        json="$json${json:+,}\"$p\": \"$v\""
-    done
+    for pv in $want; do json="$json${json:+,}\"${pv%%:*}\": \"${pv#*=}\""; done
     rm -rf "$root" "$CACHE/debs/arm64-$suite"
     mkdir -p "$root" "$CACHE/debs/arm64-$suite"
     (cd "$CACHE/debs/arm64-$suite" && apt-get -q "$@" download $want >"$CACHE/apt-download-arm64-$suite.log" 2>&1)
@@ -102,9 +126,8 @@ suite_root() {
                          seen[ds[j]] = 1; todo[++n] = ds[j]; out = out " " ds[j] } }
                  print out }')
     host=""
-    for p in qemu-system-arm u-boot-qemu; do
-        v=$(apt-cache "$@" policy "$p" | sed -n 's/^ *Candidate: //p')
-        host="$host${host:+,}\"$p\": \"$v\""
+    for pv in $(PKGS="qemu-system-arm u-boot-qemu" candidates "" "$@"); do
+        host="$host${host:+,}\"${pv%%=*}\": \"${pv#*=}\""
     done
     rm -rf "$qroot" "$CACHE/debs/qemu-$suite"
     mkdir -p "$qroot" "$CACHE/debs/qemu-$suite"
@@ -123,13 +146,13 @@ suite_root() {
 x86_root() {
     x86="${LOADERTRUTH_X86:-$(cd "$(dirname "$0")/.." && pwd)/build/x86}"
     pkgs="kexec-tools:amd64 libxenmisc4.17:amd64 libxencall1:amd64 libxendevicemodel1:amd64 libxenevtchn1:amd64 libxenforeignmemory1:amd64 libxengnttab1:amd64 libxenhypfs1:amd64 libxenstore4:amd64 libxentoollog1:amd64 libxentoolcore1:amd64 libyajl2:amd64"
-    command -v qemu-x86_64-static >/dev/null || command -v qemu-x86_64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-user-static
-    command -v qemu-system-x86_64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-system-x86
+    command -v qemu-x86_64-static >/dev/null || command -v qemu-x86_64 >/dev/null || $SUDO apt-get $LOCKWAIT -q install -y --no-install-recommends qemu-user-static
+    command -v qemu-system-x86_64 >/dev/null || $SUDO apt-get $LOCKWAIT -q install -y --no-install-recommends qemu-system-x86
     if [ -x "$x86/root/sbin/kexec" ] && [ -e "$x86/root/usr/lib/x86_64-linux-gnu/libxenctrl.so.4.17" ]; then
         echo "install.sh: kexec-tools:amd64 already in $x86/root"; return 0
     fi
     mkdir -p "$x86/debs" "$x86/root"
-    (cd "$x86/debs" && apt-get -q download $pkgs >"$x86/apt-download.log" 2>&1)
+    (cd "$x86/debs" && apt-get -q -o "$(pkgcache "$CACHE")" download $pkgs >"$x86/apt-download.log" 2>&1)
     for deb in "$x86/debs"/*.deb; do dpkg-deb -x "$deb" "$x86/root"; done
     dpkg-deb -f "$x86"/debs/kexec-tools_*.deb Version >"$x86/kexec-tools.version"
     echo "install.sh: kexec-tools:amd64 $(cat "$x86/kexec-tools.version") ready in $x86/root"
@@ -146,15 +169,16 @@ kdump_guest() {
     suite_root trixie
     d="$CACHE/apt-trixie"
     set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
-        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o "$(pkgcache "$d/cache")" \
         -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
     w="$CACHE/kdump-guest"
     ls "$d"/lists/*arm64_Packages* >/dev/null 2>&1 || apt-get -q "$@" update >"$d/update.log" 2>&1
     kimg=$(apt-cache "$@" depends linux-image-arm64:arm64 2>/dev/null |
         sed -n 's/^ *Depends: \(linux-image-6\.[0-9.]*+deb13-arm64\).*/\1/p' | head -n1)
     [ -n "$kimg" ] || { echo "install.sh: no linux-image-arm64 in trixie" >&2; exit 1; }
-    kver=$(apt-cache "$@" policy "$kimg:arm64" | sed -n 's/^ *Candidate: //p')
-    bver=$(apt-cache "$@" policy busybox-static:arm64 | sed -n 's/^ *Candidate: //p')
+    both=$(PKGS="$kimg busybox-static" candidates arm64 "$@") || exit 1
+    kver=${both%% *}; kver=${kver#*=}
+    bver=${both#* }; bver=${bver#*=}
     want="$kimg=$kver busybox-static=$bver"
     if [ -f "$w/.installed" ] && [ "$(cat "$w/.installed")" = "$want" ] && [ "${REFRESH:-0}" != 1 ]; then
         echo "install.sh: kdump guest ready in $w"; return 0
@@ -179,16 +203,16 @@ kdump_guest() {
 # U-Boot booti: loadertruth/uboot_riscv.py) are installed when missing.
 riscv_root() {
     rv="${LOADERTRUTH_RISCV:-$(cd "$(dirname "$0")/.." && pwd)/build/riscv}"
-    command -v qemu-riscv64-static >/dev/null || command -v qemu-riscv64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-user-static
-    command -v dtc >/dev/null || $SUDO apt-get -q install -y --no-install-recommends device-tree-compiler
+    command -v qemu-riscv64-static >/dev/null || command -v qemu-riscv64 >/dev/null || $SUDO apt-get $LOCKWAIT -q install -y --no-install-recommends qemu-user-static
+    command -v dtc >/dev/null || $SUDO apt-get $LOCKWAIT -q install -y --no-install-recommends device-tree-compiler
     # U-Boot booti on riscv64 (loadertruth/uboot_riscv.py): Debian 12's qemu-system-riscv64
     # with its OpenSBI; the U-Boot itself is trixie's, from `install.sh suite trixie`
-    command -v qemu-system-riscv64 >/dev/null || $SUDO apt-get -q install -y --no-install-recommends qemu-system-misc
+    command -v qemu-system-riscv64 >/dev/null || $SUDO apt-get $LOCKWAIT -q install -y --no-install-recommends qemu-system-misc
     # Debian 12's u-boot-qemu (2023.01) for loadertruth/uboot_riscv.py, from the machine's
     # own archive (apt-get download; dpkg-deb -x into build/riscv/u-boot-bookworm/root)
     if [ ! -f "$rv/u-boot-bookworm/root/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin" ]; then
         mkdir -p "$rv/u-boot-bookworm"
-        (cd "$rv/u-boot-bookworm" && apt-get -q download u-boot-qemu >download.log 2>&1) &&
+        (cd "$rv/u-boot-bookworm" && apt-get -q -o "$(pkgcache "$CACHE")" download u-boot-qemu >download.log 2>&1) &&
             dpkg-deb -x "$rv"/u-boot-bookworm/u-boot-qemu_*.deb "$rv/u-boot-bookworm/root" ||
             echo "install.sh: u-boot-qemu (Debian 12) not unpacked; its riscv64 subset will be skipped" >&2
     fi
@@ -198,16 +222,12 @@ riscv_root() {
     d="$rv/apt-unstable"  # riscv64 lists: an architecture set of its own
     private_sources "$d" unstable
     set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
-        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o "$(pkgcache "$d/cache")" \
         -o APT::Architectures::=amd64 -o APT::Architectures::=riscv64
     apt-get -q "$@" update >"$d/update.log" 2>&1 || {
         echo "install.sh: apt-get update for unstable failed (see $d/update.log)" >&2; exit 1; }
-    want=""
-    for p in kexec-tools libc6 libgcc-s1; do
-        v=$(apt-cache "$@" policy "$p:riscv64" | sed -n 's/^ *Candidate: //p')
-        [ -n "$v" ] && [ "$v" != "(none)" ] || { echo "install.sh: no candidate for $p:riscv64 in unstable" >&2; exit 1; }
-        want="$want $p:riscv64=$v"
-    done
+    want=$(PKGS="kexec-tools libc6 libgcc-s1" candidates riscv64 "$@") || {
+        echo "install.sh: (in unstable)" >&2; exit 1; }
     rm -rf "$rv/root" "$rv/debs-kexec" "$rv/sysroot-normal" "$rv/sysroot-crash"
     mkdir -p "$rv/root" "$rv/debs-kexec"
     (cd "$rv/debs-kexec" && apt-get -q "$@" download $want >"$rv/apt-download.log" 2>&1)
@@ -231,7 +251,7 @@ mkbootimg_root() {
     root="$out/mkbootimg-trixie"
     mkdir -p "$out/debs"
     set -- -o "Dir::Etc::sourceparts=$d/sources" -o Dir::Etc::sourcelist=/dev/null \
-        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o "$(pkgcache "$d/cache")" \
         -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
     ls "$d"/lists/*amd64_Packages* >/dev/null 2>&1 || apt-get -q "$@" update >"$d/update.log" 2>&1 || {
         echo "install.sh: apt-get update for trixie failed (see $d/update.log)" >&2; exit 1; }
@@ -260,7 +280,7 @@ case "${1:-all}" in
     kexec-file) HOST_PKGS="qemu-system-arm $KFK_PKGS" ;;
     suite) suite_root "${2:-}"; exit 0 ;;
     x86) x86_root; exit 0 ;;
-    kdump-guest) command -v qemu-system-aarch64 >/dev/null || $SUDO apt-get -q install -y \
+    kdump-guest) command -v qemu-system-aarch64 >/dev/null || $SUDO apt-get $LOCKWAIT -q install -y \
         --no-install-recommends qemu-system-arm >/dev/null; kdump_guest; exit 0 ;;
     riscv) riscv_root; exit 0 ;;
     mkbootimg) mkbootimg_root; exit 0 ;;
@@ -282,9 +302,7 @@ need_update=0
 for a in $ARCHES; do
     dpkg --print-foreign-architectures | grep -qx "$a" || { $SUDO dpkg --add-architecture "$a"; need_update=1; }
 done
-for a in $ARCHES; do
-    apt-cache show "kexec-tools:$a" >/dev/null 2>&1 || need_update=1
-done
+apt-cache -o "$(pkgcache "$CACHE")" show $(for a in $ARCHES; do printf 'kexec-tools:%s ' "$a"; done) >/dev/null 2>&1 || need_update=1
 [ "$need_update" = 0 ] || apt_update
 
 missing=
@@ -292,9 +310,9 @@ for p in $HOST_PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-    $SUDO apt-get install -y -q --no-install-recommends $missing >"$CACHE/apt-install.log" 2>&1 || {
+    $SUDO apt-get $LOCKWAIT install -y -q --no-install-recommends $missing >"$CACHE/apt-install.log" 2>&1 || {
         apt_update
-        $SUDO apt-get install -y -q --no-install-recommends $missing >"$CACHE/apt-install.log" 2>&1
+        $SUDO apt-get $LOCKWAIT install -y -q --no-install-recommends $missing >"$CACHE/apt-install.log" 2>&1
     }
 fi
 
@@ -305,7 +323,7 @@ closure() {
     # One recursive apt-cache call gives the whole graph; walk it from kexec-tools,
     # following library edges only.
     arch=$1
-    apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+    apt-cache -o "$(pkgcache "$CACHE")" depends --recurse --no-recommends --no-suggests --no-conflicts \
             --no-breaks --no-replaces --no-enhances "kexec-tools:$arch" 2>/dev/null |
         awk -v want="kexec-tools" '
             /^[^ ]/ { pkg = $1; sub(/:.*/, "", pkg); next }
@@ -331,19 +349,13 @@ for a in $ARCHES; do
     if [ -f "$stamp" ] && [ "${REFRESH:-0}" != 1 ]; then
         continue
     fi
-    pkgs=$(closure "$a")
-    want=""
-    for p in $pkgs; do
-        v=$(apt-cache policy "$p:$a" | sed -n 's/^ *Candidate: //p')
-        [ -n "$v" ] && [ "$v" != "(none)" ] || { echo "install.sh: no candidate for $p:$a" >&2; exit 1; }
-        want="$want $p:$a=$v"
-    done
+    want=$(PKGS=$(closure "$a") candidates "$a" -o "$(pkgcache "$CACHE")") || exit 1
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         continue
     fi
     rm -rf "$root" "$CACHE/debs/$a"
     mkdir -p "$root" "$CACHE/debs/$a"
-    (cd "$CACHE/debs/$a" && apt-get download -q $want >"$CACHE/apt-download-$a.log" 2>&1)
+    (cd "$CACHE/debs/$a" && apt-get -o "$(pkgcache "$CACHE")" download -q $want >"$CACHE/apt-download-$a.log" 2>&1)
     for deb in "$CACHE/debs/$a"/*.deb; do
         dpkg-deb -x "$deb" "$root"
     done

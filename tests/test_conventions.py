@@ -108,24 +108,26 @@ LOADERTRUTH = ROOT / "build/loadertruth"
 
 
 def _qemu(suite: str, image: Path) -> str:
-    """"refuse: <message>" when QEMU stops at loading, "started" when it is still waiting
-    (-S) after 3 s: the kernel was loaded."""
-    root = LOADERTRUTH / f"root-amd64-{suite}-qemu"
-    libs = root / "usr/lib/x86_64-linux-gnu"
-    if not (libs / "ld-linux-x86-64.so.2").is_file():
-        pytest.skip(f"{suite}'s qemu-system-aarch64 not unpacked (loadertruth/install.sh "
-                    f"suite {suite})")
-    env = dict(os.environ, QEMU_MODULE_DIR=str(libs / "qemu"))
-    cmd = [str(libs / "ld-linux-x86-64.so.2"), "--library-path", str(libs),
-           str(root / "usr/bin/qemu-system-aarch64"), "-L", str(root / "usr/share/qemu"),
-           "-audio", "none", "-nodefaults", "-M", "virt", "-cpu", "cortex-a57", "-m", "256",
-           "-display", "none", "-monitor", "none", "-serial", "none", "-S",
-           "-kernel", str(image)]
+    """"refuse: <first line>" when the suite's QEMU stops at loading, "started" when it
+    entered the loaded kernel: loadertruth.qemu's run (the suite's own qemu-system-aarch64
+    with its ld.so, the verdict at the first instruction through the gdbstub, as
+    tests/test_loadertruth_versions.py runs it; no fixed wait)."""
+    from loadertruth import qemu
+
+    old = os.environ.get("LOADERTRUTH_SUITE")
+    os.environ["LOADERTRUTH_SUITE"] = suite
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=3, env=env)
-    except subprocess.TimeoutExpired:
-        return "started"
-    return "refuse: " + p.stderr.strip().splitlines()[0]
+        ok, why = qemu.available("arm64")
+        if not ok:
+            pytest.skip(f"{suite}'s qemu-system-aarch64 not runnable: {why}")
+        seen = qemu.run(image, image.name)
+    finally:
+        if old is None:
+            del os.environ["LOADERTRUTH_SUITE"]
+        else:
+            os.environ["LOADERTRUTH_SUITE"] = old
+    assert seen.accept is not None, (seen.message, seen.log_tail)
+    return "started" if seen.accept else "refuse: " + seen.log_tail[0]  # QEMU's first line
 
 
 def _with_linux_magic(src: Path, out: Path, name: bytes | None = None) -> Path:

@@ -132,55 +132,16 @@ def test_lint_walks_linux_binary_packages(tmp_path):
 
 # --- Debian unstable's own packages ------------------------------------------------------
 
-APT = ROOT / "build/loadertruth/apt-unstable"  # loadertruth/install.sh suite unstable
-CACHE = ROOT / "build/deb-unstable"
-
-
-def _apt(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [args[0], "-q", "-o", f"Dir::Etc::sourceparts={APT}/sources",
-         "-o", "Dir::Etc::sourcelist=/dev/null", "-o", f"Dir::State::Lists={APT}/lists",
-         "-o", f"Dir::Cache={APT}/cache", "-o", "APT::Architectures::=amd64",
-         "-o", "APT::Architectures::=arm64", *args[1:]],
-        capture_output=True, text=True, timeout=600, cwd=CACHE)
-
-
 @pytest.fixture(scope="module")
 def unstable_split() -> dict[str, Path]:
-    """linux-image-V, linux-binary-V and linux-base-V of unstable's linux-image-arm64."""
-    if not (APT / "lists").is_dir():
-        pytest.skip("no private apt state for unstable (loadertruth/install.sh suite unstable)")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    have = sorted(CACHE.glob("linux-binary-*_arm64.deb"))
-    if have:  # fetched before: the newest, and its two siblings
-        v = have[-1].name.split("_")[0].removeprefix("linux-binary-")
-        names = {"image": f"linux-image-{v}", "binary": f"linux-binary-{v}",
-                 "base": f"linux-base-{v}"}
-        found = {k: sorted(CACHE.glob(f"{n}_*_arm64.deb")) for k, n in names.items()}
-        if all(found.values()):
-            return {**{k: p[-1] for k, p in found.items()}, "release": v}
-    deps = _apt("apt-cache", "depends", "linux-image-arm64:arm64").stdout
-    image = next((line.split(":", 1)[1].strip().removesuffix(":arm64")
-                  for line in deps.splitlines()
-                  if line.strip().startswith("Depends: linux-image-")), None)
-    if image is None:
-        pytest.skip("unstable's linux-image-arm64 names no linux-image-V")
-    v = image.removeprefix("linux-image-")
-    names = {"image": image, "binary": f"linux-binary-{v}", "base": f"linux-base-{v}"}
-    show = _apt("apt-cache", "show", f"{names['binary']}:arm64")
-    if show.returncode != 0:
-        pytest.skip(f"{image} has no linux-binary package: not the split layout")
-    out = {}
-    for key, name in names.items():
-        have = sorted(CACHE.glob(f"{name}_*_arm64.deb"))
-        if not have:
-            got = _apt("apt-get", "download", f"{name}:arm64")
-            have = sorted(CACHE.glob(f"{name}_*_arm64.deb"))
-            if not have:
-                pytest.skip(f"apt-get download {name} failed: {got.stderr.strip()[-200:]}")
-        out[key] = have[-1]
-    out["release"] = v
-    return out
+    """linux-image-V, linux-binary-V and linux-base-V of unstable's linux-image-arm64
+    (corpus/deb/fetch_unstable_split.py; ``make test``'s set-up fetches them)."""
+    from corpus.deb.fetch_unstable_split import fetch
+
+    got = fetch()
+    if isinstance(got, str):
+        pytest.skip(got)
+    return got
 
 
 def test_unstables_split_kernel_packages(unstable_split, tmp_path):
