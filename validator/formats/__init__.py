@@ -21,6 +21,7 @@ adding a format is one package and one entry there.
 from __future__ import annotations
 
 import importlib
+import sys
 
 #: Every format package, in order. Each declares its ``ROLE`` in its ``__init__``:
 #: "wrapper" (a layer a loader takes off: the pipeline tries their probes in this order),
@@ -54,7 +55,7 @@ def packages(role: str | None = None) -> list[str]:
     in registry order."""
     if role is None:
         return list(FORMATS)
-    return [name for name in FORMATS if role == importlib.import_module(name).ROLE]
+    return [name for name in FORMATS if role == _module(name).ROLE]
 
 
 def part(package: str, name: str):
@@ -62,11 +63,17 @@ def part(package: str, name: str):
     has no such module."""
     module = f"{package}.{name}"
     try:
-        return importlib.import_module(module)
+        return _module(module)
     except ModuleNotFoundError as exc:
         if exc.name == module:
             return None
         raise
+
+
+def _module(name: str):
+    """``importlib.import_module(name)``: a dictionary look-up once it is imported (the
+    check path asks for the registry's modules for every image lint checks)."""
+    return sys.modules.get(name) or importlib.import_module(name)
 
 
 def unwraps() -> list[tuple]:
