@@ -127,7 +127,8 @@ def _scan_file(source: Source, start: int, end: int) -> str | None:
     that much of the file, and all of a file without a banner. It reads ``CHUNK`` bytes
     at a time into one buffer (``preadv``) and searches it in place: a new bytes object
     per read, and a regular expression over it, cost twice the time (bench/). Memory
-    is the one buffer, whatever the file's size.
+    is the one buffer, whatever the file's size. Holes of a sparse file (SEEK_DATA) are
+    passed without reading them: a banner holds no zero byte.
     """
     fd = source.file().fileno()
     buf = bytearray(CHUNK + MAX_MATCH)
@@ -137,6 +138,11 @@ def _scan_file(source: Source, start: int, end: int) -> str | None:
     end = min(end, source.size)
     try:
         while offset < end:
+            data = _data_from(fd, offset, end)
+            if data >= end:
+                return None
+            if data > offset:  # a hole: no banner in it, nor across it
+                offset, keep = data, 0
             n = os.preadv(fd, [view[keep:keep + min(CHUNK, end - offset)]], offset)
             if n <= 0:
                 return None
@@ -153,3 +159,19 @@ def _scan_file(source: Source, start: int, end: int) -> str | None:
     finally:
         view.release()
     return None
+
+
+def _data_from(fd: int, offset: int, end: int) -> int:
+    """The first offset at or after ``offset`` that is not in a hole (``end`` when only
+    a hole is left); ``offset`` where the file system cannot tell."""
+    try:
+        return os.lseek(fd, offset, _SEEK_DATA)
+    except OSError as exc:
+        import errno
+
+        return end if exc.errno == errno.ENXIO else offset
+
+
+#: lseek's "next data" whence (Linux, the BSDs, Solaris); where there is none, every
+#: byte counts as data.
+_SEEK_DATA = getattr(os, "SEEK_DATA", os.SEEK_SET)

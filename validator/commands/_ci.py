@@ -83,15 +83,9 @@ class Output:
 
     def each(self, result) -> None:
         """Print (or stream into --output) what can be printed now; keep the rest."""
-        from validator import report
-
-        text = report.render_check_text([result]) if self.fmt == "text" or self.output \
-            else None
+        text = streamed(result, "text") if self.fmt == "text" or self.output else None
         if self.fmt == "jsonl":
-            from validator.textsafe import dumps
-
-            line = dumps(report.to_dict([result])["images"][0]) + "\n"
-            self._stream(line)
+            self._stream(streamed(result, "jsonl"))
         elif self.fmt == "text" and self.file is not None:
             self.file.write(text)
         elif self.fmt != "text":
@@ -179,6 +173,17 @@ class Output:
         if len(stale) > STALE_SHOWN:
             print(f"  and {len(stale) - STALE_SHOWN} more (--write-baseline rewrites the "
                   f"file without them)", file=sys.stderr)
+
+
+def streamed(result, fmt: str) -> str:
+    """What the report in ``fmt`` ("text" or "jsonl") prints of ``result``, alone."""
+    from validator import report
+
+    if fmt == "jsonl":
+        from validator.textsafe import dumps
+
+        return dumps(report.to_dict([result])["images"][0]) + "\n"
+    return report.render_check_text([result])
 
 
 def _safe(text: str) -> str:

@@ -76,14 +76,36 @@ def jobs_option(text: str | None) -> int:
 _WORKER: dict = {}
 
 
-def _start(args) -> None:
+def _start(args, render=None) -> None:
+    """Set up a process that checks images: ``render`` (format, fail_on) when its results
+    are rendered where they are made (``_rendered``)."""
     _WORKER.clear()
     _WORKER["args"] = args
+    if render is not None:
+        _WORKER["render"] = render
 
 
 def _check_one(entry):
-    """Worker: a _lint_walk.Entry -> an ImageResult. Never raises: an unreadable path or
+    """Worker: a _lint_walk.Entry -> an ImageResult, or with ``_WORKER["render"]`` what
+    the report prints of it (see ``_rendered``). Never raises: an unreadable path or
     companion is ``layer/unreadable``, a bug ``kimage/internal-error``."""
+    result = _result(entry)
+    render = _WORKER.get("render")
+    if render is not None:
+        from validator import checker
+        from validator.commands._ci import streamed
+
+        fmt, fail_on = render
+        return streamed(result, fmt), checker.exceeds(result, fail_on)
+    result.companions = {}  # not reported; not worth sending back
+    if _WORKER["args"].format not in _WHOLE_RESULT:
+        # what only the JSON reports print: a worker's result crosses a pipe, and these
+        # were half its pickle and nine tenths of its (un)pickling time
+        result.header, result.derived, result.fields = {}, {}, []
+    return result
+
+
+def _result(entry):
     from validator import checker
     from validator.source import InputError
 
@@ -104,19 +126,24 @@ def _check_one(entry):
         if not (args.config or args.system_map):
             options = _split_package(pair_base, options)
         try:
-            result = checker.check_image(path, options)
+            return checker.check_image(path, options)
         except InputError as exc:
             return checker.unreadable(path, exc)
     except Exception as exc:  # a bug: this image's result says so, the run goes on
         return checker.unreadable(
             path, f"{path}: kimage failed on this image: {type(exc).__name__}: {exc}",
             rule="kimage/internal-error")
-    result.companions = {}  # not reported; not worth sending back
-    if args.format not in _WHOLE_RESULT:
-        # what only the JSON reports print: a worker's result crosses a pipe, and these
-        # were half its pickle and nine tenths of its (un)pickling time
-        result.header, result.derived, result.fields = {}, {}, []
-    return result
+
+
+def _rendered(args, fail_on: str):
+    """(format, fail_on) when workers may render their results themselves: the text and
+    jsonl reports printed on standard output, with no baseline to take findings out and
+    none to record (``Output.each`` then prints each result as it is, rendered alone).
+    A worker then sends back the report's text of an image, not the image's result."""
+    if args.format not in ("text", "jsonl") or args.output or args.baseline or \
+            args.write_baseline:
+        return None
+    return args.format, fail_on
 
 
 def _split_package(path: str, options):
@@ -197,10 +224,16 @@ def run(args) -> int:
     work = [e for e in entries if e.problem is None]
     jobs = min(jobs, len(work))
     progress = _progress(len(entries))
-    results = _results(entries, work, jobs, args, progress)
+    results = _results(entries, work, jobs, args, progress, _rendered(args, fail_on))
     failed = False
     try:
         for result in results:
+            if type(result) is tuple:  # a worker's rendering (_rendered): print it as is
+                text, exceeded = result
+                failed |= exceeded
+                sys.stdout.write(text)
+                sys.stdout.flush()
+                continue
             result = out.keep(result)  # --baseline: what it holds is not reported
             failed |= checker.exceeds(result, fail_on)
             out.each(result)  # streamed (text, jsonl) or kept for the report
@@ -216,18 +249,24 @@ def run(args) -> int:
     return out.finish(EXIT_FINDINGS if failed else EXIT_OK, fail_on)
 
 
-def _results(entries, work, jobs: int, args, progress):
-    """Every entry's result in order: problems found by the walk, checks of the rest."""
+def _results(entries, work, jobs: int, args, progress, render=None):
+    """Every entry's result in order: problems found by the walk, checks of the rest
+    (in worker processes, rendered there when ``render``)."""
+    import gc
+
     from validator import checker
 
     tick = progress.update if progress is not None else (lambda n: None)
     if jobs > 1:
         from validator.commands._lint_pool import ordered
 
-        checked = ordered(_check_one, work, jobs, initializer=_start, initargs=(args,),
-                          died=_died, tick=tick)
+        _preload()
+        gc.freeze()  # what is imported now is shared with the workers, and never collected
+        checked = ordered(_check_one, work, jobs, initializer=_start,
+                          initargs=(args, render), died=_died, tick=tick)
     else:  # one image, or one CPU: in this process
         _start(args)
+        gc.freeze()
         checked = map(_check_one, work)
     try:
         for entry in entries:
@@ -243,6 +282,18 @@ def _results(entries, work, jobs: int, args, progress):
         close = getattr(checked, "close", None)
         if close is not None:
             close()
+
+
+def _preload() -> None:
+    """Import, before the workers are forked, what checking any image needs (the loader
+    models, the rules engine, the header decoders): once for all of them."""
+    from validator import formats, loaders
+    from validator.rules import engine
+
+    loaders.modules()
+    engine.load_checks()
+    for package in formats.packages("header"):
+        formats.part(package, "decoder")
 
 
 def _progress(total: int):

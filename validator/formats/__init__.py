@@ -21,6 +21,7 @@ adding a format is one package and one entry there.
 from __future__ import annotations
 
 import importlib
+import sys
 
 #: Every format package, in order. Each declares its ``ROLE`` in its ``__init__``:
 #: "wrapper" (a layer a loader takes off: the pipeline tries their probes in this order),
@@ -62,7 +63,7 @@ def each(role: str):
     the one before it did not serve (the check path stops at the first that matches, so
     an arm64 Image never imports the other formats)."""
     for name in FORMATS:
-        if role == importlib.import_module(name).ROLE:
+        if role == _module(name).ROLE:
             yield name
 
 
@@ -71,11 +72,17 @@ def part(package: str, name: str):
     has no such module."""
     module = f"{package}.{name}"
     try:
-        return importlib.import_module(module)
+        return _module(module)
     except ModuleNotFoundError as exc:
         if exc.name == module:
             return None
         raise
+
+
+def _module(name: str):
+    """``importlib.import_module(name)``: a dictionary look-up once it is imported (the
+    check path asks for the registry's modules for every image lint checks)."""
+    return sys.modules.get(name) or importlib.import_module(name)
 
 
 def unwraps():

@@ -32,11 +32,11 @@ from validator.loaders.versions import (  # noqa: F401  (public names of loaders
     split_build,
     version_key,
 )
+from validator.rules.engine import Context
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from validator.model import Finding
-    from validator.rules.engine import Context
 
 LOADER_MODULES = ("kexec_tools", "kexec_file", "u_boot", "grub", "efi", "qemu")
 
@@ -226,6 +226,7 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
     ``special`` names that no check reported is returned by ``unreported`` for the caller
     to report.
     """
+    ctx = _Judging(ctx)
     wanted: dict[str, str | None] = {}
     for spec in only or ():
         name, version = parse_spec(spec)
@@ -242,24 +243,26 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
                        if layer.kind in NO_KERNEL), None)
     if kernelless is not None:
         by_design.append(kernelless)
+    foreign = ctx.result.format == FOREIGN
     for module in modules():
         if wanted and module.NAME not in wanted:
             continue
         asked = wanted.get(module.NAME)
         version, build = split_build(asked) if asked else (None, None)
-        newest = releases(module)[-1]
+        modelled = _releases(module)
+        newest = modelled[-1]
         if by_design:
             v = Verdict(module.NAME, "n/a", notes=by_design[:1], version=version or newest)
             v.by_version = None
             out[module.NAME] = v
             continue
-        foreign = ctx.result.format == FOREIGN
-        if foreign or not module.applies(ctx) or no_kernel:
+        applies = foreign or module.applies(ctx)
+        if foreign or not applies or no_kernel:
             v = (Verdict(module.NAME, "n/a", notes=[
                 f"kimage does not describe {ctx.facts.get('arch')} kernels"],
                 version=version or newest) if foreign else
                  Verdict(module.NAME, "n/a", notes=[getattr(module, "NOT_APPLICABLE", "")],
-                         version=version or newest) if not module.applies(ctx) else
+                         version=version or newest) if not applies else
                  Verdict(module.NAME, "reject", list(why_none),
                          ["no kernel image was found in the file"], version=version or newest))
             _set_build(ctx, module, v, build)
@@ -271,8 +274,7 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
             v = _judge_release(ctx, module, found, release_for(module, version), build)
             v.version, v.by_version = version, None
         else:
-            per = [(r, _judge_release(ctx, module, found, r, build))
-                   for r in releases(module)]
+            per = [(r, _judge_release(ctx, module, found, r, build)) for r in modelled]
             v = per[-1][1]
             v.by_version = _ranges(per, v)
         if build is None and getattr(module, "BUILDS", None):
@@ -285,6 +287,34 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
     return out
 
 
+class _Judging(Context):
+    """The image's ``Context`` while the loaders judge it, with what every loader asks at
+    every release worked out once: the rule IDs of its findings (``found``) and its
+    layers' dicts (``layer``; read only)."""
+
+    __slots__ = ("found", "_layers")
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx.result, ctx.config, ctx.symbols, ctx.target)
+        self.found = frozenset(f.rule for f in ctx.result.findings)
+        self._layers: dict = {}
+
+    def layer(self, kind: str) -> dict | None:
+        try:
+            return self._layers[kind]
+        except KeyError:
+            found = self._layers[kind] = super().layer(kind)
+            return found
+
+
+def found(ctx) -> frozenset[str] | set[str]:
+    """The rule IDs of the findings of ``ctx``'s image (worked out once per image while the
+    loaders judge it)."""
+    if type(ctx) is _Judging:
+        return ctx.found
+    return {f.rule for f in ctx.result.findings}
+
+
 def _set_build(ctx: Context, module, v: Verdict, build: str | None) -> tuple[str, ...] | None:
     """Record on ``v`` the build judged (``build``, else the module's default) and its
     libraries on the image's architecture; return those libraries (None for a loader
@@ -292,27 +322,67 @@ def _set_build(ctx: Context, module, v: Verdict, build: str | None) -> tuple[str
     builds = getattr(module, "BUILDS", None)
     if not builds:
         return None
-    default = builds[module.DEFAULT_BUILD]
-    chosen = builds[build or module.DEFAULT_BUILD]
     arch = ctx.facts.get("arch")
-    libraries = chosen.libraries(arch)
-    if libraries is None:  # that build is not known on this architecture
-        libraries = default.libraries(arch) or ()
-        v.notes.append(f"{chosen.title} on {arch or 'this architecture'} is not modelled: "
-                       f"judged as {default.title}")
-    v.build, v.libraries, v.title = chosen.name, libraries, chosen.title
+    key = (module, build, arch)
+    chosen = _BUILD_OF.get(key)
+    if chosen is None:
+        chosen = _build_of(module, builds, build, arch)
+        if len(_BUILD_OF) < _MEMO_MAX:
+            _BUILD_OF[key] = chosen
+    name, libraries, title, note = chosen
+    if note is not None:
+        v.notes.append(note)
+    v.build, v.libraries, v.title = name, libraries, title
     if build is None:
         v.by_build = []
     return libraries
+
+
+def _build_of(module, builds: dict, build: str | None, arch: str | None) -> tuple:
+    """(name, libraries, title, note or None) of the build judged on ``arch``."""
+    default = builds[module.DEFAULT_BUILD]
+    chosen = builds[build or module.DEFAULT_BUILD]
+    libraries = chosen.libraries(arch)
+    note = None
+    if libraries is None:  # that build is not known on this architecture
+        libraries = default.libraries(arch) or ()
+        note = (f"{chosen.title} on {arch or 'this architecture'} is not modelled: "
+                f"judged as {default.title}")
+    return chosen.name, libraries, chosen.title, note
+
+
+#: What the loader modules' tables say, worked out once per run (lint judges every image
+#: at every modelled release of every loader): the releases of a module, the rule IDs a
+#: release (built with some libraries) refuses for, the build judged on an architecture.
+_RELEASES: dict = {}
+_REFUSED: dict = {}
+_BUILD_OF: dict = {}
+_MEMO_MAX = 4096
+
+
+def _releases(module) -> list[str]:
+    found = _RELEASES.get(module)
+    if found is None:
+        found = _RELEASES[module] = releases(module)
+    return found
+
+
+def _refused(module, release: str, libraries: tuple[str, ...] | None) -> frozenset[str]:
+    key = (module, release, libraries)
+    found = _REFUSED.get(key)
+    if found is None:
+        found = frozenset(rejects_at(module, release, libraries))
+        if len(_REFUSED) < _MEMO_MAX:
+            _REFUSED[key] = found
+    return found
 
 
 def _judge_release(ctx: Context, module, found: set[str], release: str,
                    build: str | None = None) -> Verdict:
     v = Verdict(module.NAME, "accept", version=release)
     libraries = _set_build(ctx, module, v, build)
-    table = rejects_at(module, release, libraries)
-    reasons = sorted(rule for rule in found if rule in table)
-    notes, why = list(v.notes), {}
+    reasons = sorted(found & _refused(module, release, libraries))
+    notes, why = v.notes, {}
     special = getattr(module, "special", None)
     entries = () if special is None else (
         special(ctx, release) if libraries is None else special(ctx, release, libraries))

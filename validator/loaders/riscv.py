@@ -40,7 +40,7 @@ another architecture), its ``applies`` and ``special`` hand over to ``applies`` 
 
 from __future__ import annotations
 
-from validator.loaders import at_least
+from validator.loaders import at_least, found
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -109,8 +109,7 @@ REJECTS = {
 
 def judges(ctx: Context) -> bool:
     """True when the kernel is a riscv64 one (or a RISC-V header cut short)."""
-    return ctx.result.format == FORMAT or ctx.arch() == ARCH or any(
-        f.rule == _TRUNCATED for f in ctx.result.findings)
+    return ctx.result.format == FORMAT or ctx.arch() == ARCH or _TRUNCATED in found(ctx)
 
 
 def applies(name: str, ctx: Context) -> bool:

@@ -3,11 +3,14 @@ order of versions, and the modelled release that stands for a version."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 class LoaderSpecError(ValueError):
     """A ``NAME[@VERSION]`` that names no modelled loader or release."""
 
 
+@lru_cache(maxsize=4096)  # lint asks for the same few releases for every image
 def version_key(version: str) -> tuple:
     """"2.0.29" -> (2, 0, 29); "2025.01" -> (2025, 1); non-numeric parts sort first; build
     metadata ("+debian") does not count, as in semver."""
@@ -67,4 +70,14 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 
 def release_for(module, version: str) -> str:
     """The modelled release that stands for ``version``: the newest one not after it."""
-    return [r for r in releases(module) if version_key(r) <= version_key(version)][-1]
+    key = (module, version)
+    found = _RELEASE_FOR.get(key)
+    if found is None:
+        found = [r for r in releases(module) if version_key(r) <= version_key(version)][-1]
+        if len(_RELEASE_FOR) < 4096:
+            _RELEASE_FOR[key] = found
+    return found
+
+
+#: (loader module, version) -> release_for's answer: the tables do not change in a run.
+_RELEASE_FOR: dict = {}

@@ -36,6 +36,8 @@ another architecture), its ``applies`` and ``special`` hand over to ``applies`` 
 
 from __future__ import annotations
 
+from validator.loaders import found
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from validator.rules.engine import Context
@@ -84,8 +86,7 @@ REJECTS = {
 
 def judges(ctx: Context) -> bool:
     """True when the image is an x86 bzImage (or one whose header was cut short)."""
-    return ctx.result.format == FORMAT or any(
-        f.rule == _TRUNCATED for f in ctx.result.findings)
+    return ctx.result.format == FORMAT or _TRUNCATED in found(ctx)
 
 
 def applies(name: str, ctx: Context) -> bool:

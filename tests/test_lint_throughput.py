@@ -1,0 +1,189 @@
+"""What lint's speed-ups must not change: the report, whatever the number of workers, the
+order of the images or the state one image leaves to the next; and the bytes a check reads.
+
+Speed itself is measured in bench/ (``python -m bench.run --only throughput``), never here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CORPUS, ROOT
+
+SYNTHETIC = sorted(p for p in (CORPUS / "synthetic").glob("*/*") if p.is_file())
+#: Wrapped images: a gzip Image, two zboot payloads (gzip, zstd), a Debian package.
+WRAPPED = [CORPUS / "kernels/arm64-4k-le-efi/Image.gz",
+           CORPUS / "kernels/arm64-4k-le-zboot-gzip/vmlinuz.efi",
+           CORPUS / "kernels/arm64-4k-le-zboot-zstd/vmlinuz.efi",
+           CORPUS / "kernels/arm64-4k-le-efi/linux-image-6.1.176-tiny_6.1.176-1_arm64.deb"]
+
+
+def kimage(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "validator", *map(str, args)], cwd=ROOT,
+                          capture_output=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    """A /boot-like tree of every synthetic image, the wrapped ones, a config beside one
+    of them, a file that is no kernel and one too short: enough images that the workers
+    get chunks of several."""
+    boot = tmp_path_factory.mktemp("lint") / "boot"
+    boot.mkdir()
+    for i, path in enumerate(SYNTHETIC + WRAPPED):
+        name = path.name if path.suffix == ".deb" else f"vmlinuz-{i:03d}-{path.name}"
+        shutil.copy(path, boot / name)
+    shutil.copy(CORPUS / "kernels/arm64-4k-le-efi/config",
+                boot / f"config-000-{SYNTHETIC[0].name}")
+    (boot / "vmlinuz-900-text").write_bytes(b"no kernel here\n" * 100)
+    (boot / "vmlinuz-901-short").write_bytes(b"\x00" * 16)
+    return boot
+
+
+def test_the_tree_gives_the_workers_chunks_of_several(tree):
+    from validator.commands._lint_pool import CHUNK
+
+    images = len(list(tree.glob("vmlinuz-*"))) + len(list(tree.glob("*.deb")))
+    assert images // (2 * 8) >= 2 and CHUNK >= 2  # -j 2 sends chunks of 2 or more
+
+
+@pytest.mark.parametrize("options", [("--format", "text"), ("--format", "jsonl"),
+                                     ("--format", "json"), ("--format", "sarif"),
+                                     ("--format", "junit")],
+                         ids=lambda o: " ".join(o))
+def test_one_and_two_workers_write_the_same_report(tree, options):
+    one = kimage("lint", "-j", "1", *options, tree)
+    two = kimage("lint", "-j", "2", *options, tree)
+    assert one.returncode == 1 and b"Traceback" not in one.stderr, one.stderr
+    assert two.returncode == one.returncode, two.stderr
+    assert two.stdout == one.stdout
+    assert two.stderr == one.stderr
+
+
+def test_one_and_two_workers_agree_through_a_baseline(tree, tmp_path):
+    """A baseline takes findings out in the parent: the workers send results, not text."""
+    base = tmp_path / "baseline.json"
+    written = kimage("lint", "-j", "1", "--write-baseline", base, tree)
+    assert written.returncode == 0 and base.is_file(), written.stderr
+    # drop the baseline's entries of one error: those findings come back
+    doc = json.loads(base.read_text())
+    doc["findings"] = [e for e in doc["findings"] if e["rule"] != "layer/unknown-format"]
+    base.write_text(json.dumps(doc))
+    one = kimage("lint", "-j", "1", "--baseline", base, tree)
+    two = kimage("lint", "-j", "2", "--baseline", base, tree)
+    assert one.returncode == 1, one.stderr
+    assert (two.returncode, two.stdout, two.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
+def test_an_image_in_a_run_is_judged_as_it_is_alone(tree):
+    """What lint works out once per run (loader tables, builds by architecture, the
+    registry) gives each image what a fresh process checking it alone gives."""
+    p = kimage("lint", "-j", "1", "--format", "jsonl", tree)
+    in_run = {os.path.basename(i["path"]): i for i in map(json.loads, p.stdout.splitlines())}
+    picked = [n for n in sorted(in_run) if n.endswith((".gz", ".efi", ".deb"))]
+    picked += [n for n in sorted(in_run) if "ppc64" in in_run[n]["format"]][:2]
+    picked += [n for n in sorted(in_run) if in_run[n]["format"] == "arm64-image"][-2:]
+    assert len(picked) >= 8, sorted(in_run)
+    for name in picked:
+        alone = kimage("check", "--format", "json", tree / name)
+        (image,) = json.loads(alone.stdout)["images"]
+        assert image == in_run[name], name
+
+
+# -- reads ----------------------------------------------------------------------------------
+
+def test_head_reads_are_the_files_bytes_and_are_counted(tmp_path):
+    from validator.io.source import Source
+
+    data = os.urandom(3 * Source.HEAD)
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    asked = 0
+    with Source(path) as src:
+        for offset, length in [(0, 64), (0x38, 4), (Source.HEAD - 8, 8), (Source.HEAD - 8, 16),
+                               (Source.HEAD, 32), (100, 2 * Source.HEAD), (len(data) - 5, 50),
+                               (0, 0), (len(data), 4), (7, 1)]:
+            got = src.read(offset, length)
+            assert got == data[offset:offset + length] if length > 0 else got == b""
+            asked += len(got)
+        assert src.bytes_read == asked
+
+
+def test_a_file_shorter_than_the_head_reads_to_its_end(tmp_path):
+    from validator.io.source import Source
+
+    path = tmp_path / "f"
+    path.write_bytes(b"0123456789")
+    with Source(path) as src:
+        assert src.read(8, 100) == b"89" and src.read(0, 4) == b"0123"
+        assert src.read(10, 1) == b"" and src.bytes_read == 6
+
+
+BANNER = b"Linux version 6.1.99-sparse (me@here) (gcc) #1 SMP\n\x00"
+
+
+def _sparse(path, size: int, at: int, head: bytes) -> bool:
+    """A file of ``size`` bytes: ``head`` at 0 and the banner at ``at``, holes between
+    them when the file system makes any; False when it made none."""
+    with open(path, "wb") as f:
+        f.write(head)
+        f.seek(at)
+        f.write(BANNER)
+        f.truncate(size)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.lseek(fd, len(head) + 4096, getattr(os, "SEEK_DATA", os.SEEK_SET)) > \
+            len(head) + 4096
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("at", [40 << 20, (40 << 20) - 3, 64 << 20])
+def test_the_banner_search_passes_holes_and_finds_the_banner_after_them(tmp_path, at):
+    from validator import banner
+    from validator.io.source import Source
+
+    head = (CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img").read_bytes()
+    sparse = tmp_path / "sparse"
+    if not _sparse(sparse, at + (8 << 20), at, head):
+        pytest.skip("this file system makes no holes (or cannot tell where they are)")
+    dense = tmp_path / "dense"
+    with open(sparse, "rb") as src, open(dense, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    with Source(sparse) as s1, Source(dense) as s2:
+        assert banner.kernel_version(s1) == banner.kernel_version(s2) == "6.1.99-sparse"
+        assert s1.bytes_read < (2 << 20) < at <= s2.bytes_read
+
+
+def test_a_sparse_file_without_a_banner_after_its_holes_has_none(tmp_path):
+    from validator import banner
+    from validator.io.source import Source
+
+    path = tmp_path / "sparse"
+    if not _sparse(path, 64 << 20, 8 << 20, b"\x01" * 8192):
+        pytest.skip("this file system makes no holes (or cannot tell where they are)")
+    with open(path, "r+b") as f:  # spoil the banner's prefix
+        f.seek((8 << 20) + BANNER.index(b"version"))
+        f.write(b"VERSION")
+    with Source(path) as src:
+        assert banner.kernel_version(src) is None
+        assert src.bytes_read < (2 << 20)
+
+
+# -- loader tables ----------------------------------------------------------------------------
+
+def test_rejects_at_still_gives_a_table_of_its_own():
+    from validator import loaders
+    from validator.loaders import kexec_tools
+
+    table = loaders.rejects_at(kexec_tools, "2.0.32", ("zlib",))
+    table.clear()
+    assert loaders.rejects_at(kexec_tools, "2.0.32", ("zlib",))
