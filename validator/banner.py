@@ -50,47 +50,13 @@ class Found:
 
 
 def _search(buf, start: int, end: int) -> Found | None:
-    at = _find_prefix(buf, start, end)
+    at = buf.find(PREFIX, start, end)
     while at >= 0:
         release = _release_at(buf, at + len(PREFIX), end)
         if release is not None:
             return Found(at, release)
-        at = _find_prefix(buf, at + 1, end)
+        at = buf.find(PREFIX, at + 1, end)
     return None
-
-
-#: The prefix's rarest byte in kernels: about 1 in 4,000 of the bytes before the banner of
-#: Debian 12's arm64 Image and ppc64le vmlinux (6.1.0-57) is an "o".
-_RARE = b"o"
-_RARE_AT = PREFIX.index(_RARE)
-_STRETCH = 64 * 1024
-
-
-def _find_prefix(buf, start: int, end: int) -> int:
-    """``buf.find(PREFIX, start, end)``, for kernel bytes: each "o" is found with
-    ``memchr`` and the prefix compared there, fewer instructions than the search for the
-    whole prefix where "o"s are rare (code). Where 64 of them come closer than 512 bytes
-    apart (text), the next ``_STRETCH`` bytes are searched for the whole prefix."""
-    i = buf.find(_RARE, start + _RARE_AT, end)
-    hits, since = 0, i
-    while i >= 0:
-        at = i - _RARE_AT
-        if buf.startswith(PREFIX, at, end):
-            return at
-        hits += 1
-        if hits == 64:
-            if i - since < 64 * 512:
-                stop = min(end, i + _STRETCH)
-                found = buf.find(PREFIX, at + 1, stop)
-                if found >= 0:
-                    return found
-                # every prefix that starts before stop - len(PREFIX) + 1 was looked for
-                i = buf.find(_RARE, stop - len(PREFIX) + 1 + _RARE_AT, end)
-                hits, since = 0, i
-                continue
-            hits, since = 0, i
-        i = buf.find(_RARE, i + 1, end)
-    return -1
 
 
 def _release_at(buf, first: int, end: int) -> bytes | None:

@@ -197,13 +197,17 @@ def once_stdin(paths: list[str]) -> None:
 def each_image(paths: list[str], analyse):
     """([result of each path, an unreadable result where it cannot be read], whether
     one could not); each one that cannot be read says so in one line on stderr."""
-    from validator.commands._stdin import analysed
     from validator.io.source import InputError
 
     results, unreadable = [], False
     for path in paths:
         try:
-            results.append(analysed(path, analyse))
+            if path == "-":  # standard input (imported only then: start-up time)
+                from validator.commands._stdin import analysed
+
+                results.append(analysed(path, analyse))
+            else:
+                results.append(analyse(path))
         except InputError as exc:
             from validator import checker
             from validator.textsafe import escape_text
