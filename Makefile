@@ -118,7 +118,8 @@ loader-truth: $(BIN)/python
 		--results build/loadertruth/results.json $$(ls build/loadertruth/results-*.json 2>/dev/null)
 	@# the tests of tests/ marked loader_truth: the second release of a real-loader pair
 	@# (make test runs one release of each), e.g. Debian 12's U-Boot 2023.01 on riscv64
-	sh loadertruth/install.sh riscv && $(BIN)/python -m pytest -m loader_truth
+	sh loadertruth/install.sh riscv || echo "loader-truth: riscv64 loaders not unpacked; their tests will be skipped" >&2
+	$(BIN)/python -m pytest -m loader_truth
 	@# KDUMP_GUEST=1: rerun every size of loadertruth/kdump-guest-results.json (kexec -p
 	@# and a panic in Debian 13's arm64 kernel under qemu, about 15 minutes)
 	if [ "$(KDUMP_GUEST)" = 1 ]; then \

@@ -406,9 +406,15 @@ def test_rule_pages_are_fresh():
 
 # --- --output, --exit-zero --------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def lint_text(tree) -> subprocess.CompletedProcess:
+    """`kimage lint` of the tree in text: one run that every --format case compares with."""
+    return kimage("lint", "-j", "1", "boot", "debs", cwd=tree)
+
+
 @pytest.mark.parametrize("fmt", ["json", "sarif", "gitlab", "junit", "github", "jsonl"])
-def test_output_writes_the_report_and_still_prints_the_text(fmt, tree, tmp_path):
-    text = kimage("lint", "-j", "1", "boot", "debs", cwd=tree)
+def test_output_writes_the_report_and_still_prints_the_text(fmt, tree, lint_text, tmp_path):
+    text = lint_text
     plain = kimage("lint", "-j", "1", "--format", fmt, "boot", "debs", cwd=tree)
     out = tmp_path / f"report.{fmt}"
     p = kimage("lint", "-j", "1", "--format", fmt, "--output", out, "boot", "debs", cwd=tree)

@@ -66,6 +66,32 @@ def test_one_and_two_workers_write_the_same_report(tree, options):
     assert two.stderr == one.stderr
 
 
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_on_a_terminal_one_and_two_workers_write_the_same_colours(tree):
+    outs = []
+    for jobs in ("1", "2"):
+        master, slave = os.openpty()
+        p = subprocess.Popen([sys.executable, "-m", "validator", "lint", "-j", jobs, tree],
+                             cwd=ROOT, stdout=slave, stderr=subprocess.DEVNULL)
+        os.close(slave)
+        chunks = []
+        try:
+            while True:
+                try:
+                    chunk = os.read(master, 1 << 16)
+                except OSError:  # EIO: the terminal's other end is closed
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        finally:
+            os.close(master)
+            p.wait(timeout=120)
+        outs.append(b"".join(chunks))
+    assert b"\x1b[31m" in outs[0] and b"verdict" in outs[0]  # red: an error, coloured
+    assert outs[1] == outs[0]
+
+
 def test_one_and_two_workers_agree_through_a_baseline(tree, tmp_path):
     """A baseline takes findings out in the parent: the workers send results, not text."""
     base = tmp_path / "baseline.json"
@@ -187,3 +213,42 @@ def test_rejects_at_still_gives_a_table_of_its_own():
     table = loaders.rejects_at(kexec_tools, "2.0.32", ("zlib",))
     table.clear()
     assert loaders.rejects_at(kexec_tools, "2.0.32", ("zlib",))
+
+
+# -- the walk ---------------------------------------------------------------------------------
+
+def test_the_walk_keeps_its_order_and_names(tmp_path):
+    """In a directory its image files sorted by name, then its subdirectories, sorted,
+    each walked the same way; links named like images checked as their files."""
+    from validator.commands._lint_walk import discover
+
+    top = tmp_path / "t"
+    for rel in ["vmlinuz-b", "vmlinuz-a", "config-a", "README.md", "z/Image", "a/vmlinux-1",
+                "a/deeper/zImage", "vmlinux.o"]:
+        (top / rel).parent.mkdir(parents=True, exist_ok=True)
+        (top / rel).write_bytes(b"x")
+    (top / "vmlinuz").symlink_to("vmlinuz-a")
+    (top / "vmlinuz-dangling").symlink_to("nowhere")
+    found = discover([str(top)])
+    got = [(os.path.relpath(e.path, top), e.link, e.problem is not None) for e in found.entries]
+    # the link to vmlinuz-a is folded into vmlinuz-a (checked once, under its own name)
+    assert got == [("vmlinuz-a", False, False), ("vmlinuz-b", False, False),
+                   ("vmlinuz-dangling", True, True), ("a/vmlinux-1", False, False),
+                   ("a/deeper/zImage", False, False), ("z/Image", False, False)]
+    assert [e.pair_base for e in found.entries if not e.link] == [
+        e.path for e in found.entries if not e.link]
+    assert found.notes == [f"{top}/vmlinuz is the same file as {top}/vmlinuz-a: checked "
+                           f"once, as {top}/vmlinuz-a"]
+
+
+def test_repeated_fingerprints_are_made_unique_as_before():
+    import hashlib
+
+    from validator.baseline import Unique
+
+    unique = Unique()
+    fp = "0123456789abcdef0123456789abcdef"
+    got = [unique(fp) for _ in range(3)] + [unique(fp.upper()), unique("x"), unique("x")]
+    assert got == [fp, hashlib.sha256(f"{fp}:1".encode()).hexdigest()[:32],
+                   hashlib.sha256(f"{fp}:2".encode()).hexdigest()[:32], fp.upper(), "x",
+                   hashlib.sha256(b"x:1").hexdigest()[:32]]

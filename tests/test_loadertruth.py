@@ -128,13 +128,13 @@ def _variant(base: Path, name: str, out: Path) -> Path:
 
 
 @pytest.mark.skipif(not ARM64_OK, reason=f"kexec-tools (arm64) not runnable: {ARM64_WHY}")
-def test_kexec_tools_arm64_subset(real_images, tmp_path):
+def test_kexec_tools_arm64_subset(real_images, tmp_path, kexec_runs):
     """Five variants of the real Debian 6.1 arm64 header through the real kexec-tools."""
     base = real_images["debian-6.1.0-50-arm64"]
 
     def run(name: str, loader: str = "kexec-tools"):
         img = base if name == "as-is--base" else _variant(base, name, tmp_path)
-        return kexec.run(loader, img, name, arch="arm64")
+        return kexec_runs.run(loader, img, name, arch="arm64")
 
     v = run("as-is--base")
     assert v.accept is True, v.log_tail
@@ -165,11 +165,11 @@ def test_kexec_tools_arm64_subset(real_images, tmp_path):
 
 
 @pytest.mark.skipif(not PPC64_OK, reason=f"kexec-tools (ppc64el) not runnable: {PPC64_WHY}")
-def test_kexec_tools_ppc64_run_at_load(real_images):
+def test_kexec_tools_ppc64_run_at_load(real_images, kexec_runs):
     """ppc64.md s.4: for a panic kernel kexec-tools turns "run0" at 0x5c into 1."""
     vm = real_images["debian-6.1.0-50-powerpc64le"]
-    normal = kexec.run("kexec-tools", vm, "vmlinux", arch="ppc64")
-    crash = kexec.run("kexec-tools-crash", vm, "vmlinux", arch="ppc64")
+    normal = kexec_runs.run("kexec-tools", vm, "vmlinux", arch="ppc64")
+    crash = kexec_runs.run("kexec-tools-crash", vm, "vmlinux", arch="ppc64")
     assert normal.accept is True and normal.observed["run_at_load"] == 0x72756E30
     assert crash.accept is True and crash.observed["run_at_load"] == 1
 
@@ -239,7 +239,7 @@ def test_compare_joins_on_image_and_loader_and_explains_known_differences():
 @pytest.mark.skipif(not (ARM64_OK and PPC64_OK),
                     reason=f"kexec-tools not runnable: {ARM64_WHY or PPC64_WHY}")
 def test_kimage_agrees_with_real_kexec_tools_on_variants_of_the_real_kernels(
-        real_images, tmp_path):
+        real_images, tmp_path, kexec_runs):
     """The loader-truth comparison, in small: variants of the Debian 6.1 arm64 and
     ppc64el kernels (the first of each variant class through ``kexec -l`` and
     ``kexec -p``, every image_size and text_offset variant through ``kexec -l``);
@@ -271,7 +271,7 @@ def test_kimage_agrees_with_real_kexec_tools_on_variants_of_the_real_kernels(
 
     def work(t):
         loader, rel, arch, v = t
-        rec = kexec.run(loader, tmp_path / rel, rel, arch=arch).to_json()
+        rec = kexec_runs.run(loader, tmp_path / rel, rel, arch=arch).to_json()
         return dict(rec, **{"class": v.cls, "variant": v.detail})
 
     with ThreadPoolExecutor(max_workers=2) as pool:

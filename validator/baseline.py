@@ -104,14 +104,28 @@ class Unique:
     fingerprint (n ≥ 1) gets ``:n`` hashed in."""
 
     def __init__(self) -> None:
-        self.seen: dict[str, int] = {}
+        # a report of 100,000 images holds a few hundred thousand: each is kept as its 16
+        # bytes (not its 32 hex digits), and a count only for those that repeat
+        self.seen: set = set()
+        self.repeats: dict = {}
 
     def __call__(self, fp: str) -> str:
         import hashlib
 
-        n = self.seen.get(fp, 0)
-        self.seen[fp] = n + 1
-        return fp if n == 0 else hashlib.sha256(f"{fp}:{n}".encode()).hexdigest()[:32]
+        key = _packed(fp)
+        if key not in self.seen:
+            self.seen.add(key)
+            return fp
+        n = self.repeats.get(key, 1)
+        self.repeats[key] = n + 1
+        return hashlib.sha256(f"{fp}:{n}".encode()).hexdigest()[:32]
+
+
+def _packed(fp: str) -> bytes | str:
+    """A fingerprint's 32 lower-case hex digits as 16 bytes (anything else as it is)."""
+    if len(fp) == 32 and not fp.strip("0123456789abcdef"):
+        return bytes.fromhex(fp)
+    return fp
 
 
 # --- the file ---------------------------------------------------------------------------

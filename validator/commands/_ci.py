@@ -183,7 +183,13 @@ def streamed(result, fmt: str) -> str:
         from validator.textsafe import dumps
 
         return dumps(report.to_dict([result])["images"][0]) + "\n"
-    return report.render_check_text([result])
+    out = sys.stdout  # colours when it is a terminal: asked once, not for every image
+    if _TTY[0] is not out:
+        _TTY[:] = [out, out.isatty()]
+    return report.render_check_text([result], color=_TTY[1])
+
+
+_TTY: list = [None, False]
 
 
 def _safe(text: str) -> str:

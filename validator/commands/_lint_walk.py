@@ -54,13 +54,19 @@ class WalkError(Exception):
 class Entry:
     """One path lint reports. ``real``: the resolved path of a link or of a file named on
     the command line (what may be found twice), else None; ``problem``: why it cannot be
-    checked (then nothing else matters)."""
+    checked (then nothing else matters). A file found in a directory is held as the
+    directory (one string for all its files) and its name: ``path`` joins them."""
 
-    __slots__ = ("path", "real", "link", "problem")
+    __slots__ = ("_where", "_name", "real", "link", "problem")
 
     def __init__(self, path: str, real: str | None = None, link: bool = False,
-                 problem: str | None = None) -> None:
-        self.path, self.real, self.link, self.problem = path, real, link, problem
+                 problem: str | None = None, name: str | None = None) -> None:
+        self._where, self._name = path, name  # with ``name``, ``path`` is its directory
+        self.real, self.link, self.problem = real, link, problem
+
+    @property
+    def path(self) -> str:
+        return self._where if self._name is None else os.path.join(self._where, self._name)
 
     @property
     def pair_base(self) -> str:
@@ -121,8 +127,39 @@ def _walk(top: str, real_top: str, listing, found: Found) -> None:
                                    f"{found.walked[real_dir]}: walked once")
             continue
         found.walked[real_dir] = directory
-        subdirs = []
-        for entry in entries:
+        names, links, subdirs = entries
+        names.reverse()
+        while names:  # a directory of 100,000 images: each name goes as its entry comes
+            name = names.pop()
+            if name not in links:
+                out.append(Entry(directory, name=name))
+                continue
+            path = os.path.join(directory, name)
+            try:
+                if stat.S_ISDIR(os.stat(path).st_mode):
+                    continue  # a link to a directory is not followed
+            except OSError as exc:
+                out.append(_bad_link(path, exc))
+                continue
+            out.append(Entry(path, os.path.realpath(path), link=True))
+        for name in reversed(subdirs):
+            path = os.path.join(directory, name)
+            try:
+                listing = _list(path)
+            except OSError as exc:
+                listing = exc
+            stack.append((path, os.path.join(real_dir, name), listing))
+
+
+def _list(directory: str) -> tuple[list[str], set[str], list[str]]:
+    """(the image names in ``directory``, sorted; those of them that are symbolic links;
+    its subdirectories, sorted): names only, not a directory entry object for each of
+    its files."""
+    names: list[str] = []
+    links: set[str] = set()
+    subdirs: list[str] = []
+    with os.scandir(directory) as it:
+        for entry in it:
             name = entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
@@ -133,28 +170,12 @@ def _walk(top: str, real_top: str, listing, found: Found) -> None:
                 link = False
             if not is_image_name(name):
                 continue
-            if not link:
-                out.append(Entry(entry.path))
-                continue
-            try:
-                if stat.S_ISDIR(os.stat(entry.path).st_mode):
-                    continue  # a link to a directory is not followed
-            except OSError as exc:
-                out.append(_bad_link(entry.path, exc))
-                continue
-            out.append(Entry(entry.path, os.path.realpath(entry.path), link=True))
-        for name in reversed(subdirs):
-            path = os.path.join(directory, name)
-            try:
-                listing = _list(path)
-            except OSError as exc:
-                listing = exc
-            stack.append((path, os.path.join(real_dir, name), listing))
-
-
-def _list(directory: str) -> list[os.DirEntry]:
-    with os.scandir(directory) as it:
-        return sorted(it, key=lambda e: e.name)
+            names.append(name)
+            if link:
+                links.add(name)
+    names.sort()
+    subdirs.sort()
+    return names, links, subdirs
 
 
 def _bad_link(path: str, exc: OSError) -> Entry:

@@ -355,6 +355,8 @@ def _build_of(module, builds: dict, build: str | None, arch: str | None) -> tupl
 #: at every modelled release of every loader): the releases of a module, the rule IDs a
 #: release (built with some libraries) refuses for, the build judged on an architecture.
 _RELEASES: dict = {}
+_SPECIAL: dict = {}
+_UNSET = object()
 _REFUSED: dict = {}
 _BUILD_OF: dict = {}
 _MEMO_MAX = 4096
@@ -380,10 +382,12 @@ def _refused(module, release: str, libraries: tuple[str, ...] | None) -> frozens
 def _judge_release(ctx: Context, module, found: set[str], release: str,
                    build: str | None = None) -> Verdict:
     v = Verdict(module.NAME, "accept", version=release)
+    special = _SPECIAL.get(module, _UNSET)
+    if special is _UNSET:
+        special = _SPECIAL[module] = getattr(module, "special", None)
     libraries = _set_build(ctx, module, v, build)
     reasons = sorted(found & _refused(module, release, libraries))
     notes, why = v.notes, {}
-    special = getattr(module, "special", None)
     entries = () if special is None else (
         special(ctx, release) if libraries is None else special(ctx, release, libraries))
     for rule_id, note, rejects in entries:

@@ -55,7 +55,21 @@ def probe(view: View) -> bool:
     data = view.read(0, HEAD_SIZE)
     if len(data) < HEAD_SIZE:
         return False
-    return kaitai_parse(_parser(), data)[1] is None
+    return _parse(data)[1] is None
+
+
+def _parse(data: bytes):
+    """``kaitai_parse`` of a head; the pipeline probes a head and then decodes it, and
+    the second parse of the same 256 bytes is the first's (the parsed object is read,
+    never changed)."""
+    if _LAST and _LAST[0] == data:
+        return _LAST[1]
+    parsed = kaitai_parse(_parser(), data)
+    _LAST[:] = [bytes(data), parsed]
+    return parsed
+
+
+_LAST: list = []
 
 
 def _parser():
@@ -74,7 +88,7 @@ def decode(view: View, elf_endianness: str | None = None) -> Decoded:
         return Decoded(findings=[finding(
             "ppc64/head-truncated",
             f"the head needs 256 bytes, the first PT_LOAD has {len(data)}", offset=len(data))])
-    top, error = kaitai_parse(_parser(), data)
+    top, error = _parse(data)
     if error is not None:
         return Decoded(findings=[finding(
             "ppc64/head-unrecognised",
