@@ -12,7 +12,7 @@ from validator import checker, kconfig, seedcorpus, sysmap
 from validator.io.limits import Limits
 from validator.pipeline import analyse
 from validator.rules import engine
-from validator.rules.registry import GIVEN_MODULES
+from validator.rules.registry import GIVEN_MODULES, check_modules
 from validator.targets import parse_target
 
 ARM64_KERNEL = CORPUS / "kernels" / "arm64-4k-le-efi"
@@ -20,10 +20,12 @@ PPC64_KERNEL = CORPUS / "kernels" / "ppc64le-reloc"
 
 
 def _every_check(ctx):
-    """Every registered check in order, filtered only by its formats and needs."""
+    """Every registered check, filtered only by its formats and needs, module by module in
+    the registry's order (``check_modules``; registration order within a module)."""
     given = {n for n in ("config", "symbols", "target") if getattr(ctx, n) is not None}
+    rank = {name: i for i, name in enumerate(check_modules())}
     out = []
-    for registered in engine.load_checks():
+    for registered in sorted(engine.load_checks(), key=lambda r: rank[r.func.__module__]):
         if registered.formats and ctx.result.format not in registered.formats:
             continue
         if registered.needs <= given:
