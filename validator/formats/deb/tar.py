@@ -23,7 +23,6 @@ from __future__ import annotations
 import posixpath
 
 from validator.catalogue import finding, rule
-from validator.formats.deb import ustar
 from validator.io.views import ViewFile, read_all
 
 BLOCK = 512
@@ -65,52 +64,27 @@ class Walk:
         self.stopped = False
 
     def members(self):
-        """The members, read with ``ustar.plain`` where a header is plain and with
-        ``tarfile`` from where one is not (one member at a time; to the end after a pax
-        global header, which changes every member after it)."""
         import tarfile
 
         view = self.view
-        tf = None
         try:
             if self._guarded(0):
                 return
-            pos = end = 0  # the next header; the end of the last header read
-            first = True
+            tf = tarfile.open(fileobj=ViewFile(view), mode="r:")  # noqa: SIM115
             while True:
-                block = view.read(pos, BLOCK) if tf is None or not tf.pax_headers else b""
-                # tarfile's own check that the member before ended within the archive
-                head = ustar.plain(block) if pos == end or view.read(pos - 1, 1) else None
-                if head is None and pos and self._guarded(pos):  # (none for a plain one)
+                if self._guarded(tf.offset):
                     return
-                if head is not None:
-                    name, kind, size, link, data = head
-                    offset = pos + BLOCK
-                    pos, end = offset + (-(-size // BLOCK) * BLOCK if data else 0), offset
-                else:  # tarfile reads this member (or the end, or the error)
-                    if tf is None:
-                        tf = tarfile.open(fileobj=ViewFile(view), mode="r:")  # noqa: SIM115
-                    if pos == 0:
-                        yield from self._tarfile(tf)
-                        return
-                    tf.firstmember, tf.offset = None, pos
-                    tf.fileobj.seek(end)
-                    member = tf.next()
-                    tf.members = []
-                    if member is None:
-                        break
-                    name, kind, size, link = (member.name, _kind(member), member.size,
-                                              member.linkname)
-                    offset, pos, end = member.offset_data, tf.offset, tf.fileobj.tell()
-                if first and self._guarded(pos):  # as tarfile.open's first member
-                    return
-                first = False
+                member = tf.next()
+                tf.members = []  # keep no list of what was passed
+                if member is None:
+                    break
                 self.count += 1
                 if self.count > MAX_MEMBERS:
                     self.finding = finding("layer/decompression-limit", f"more than "
                                            f"{MAX_MEMBERS} tar members")
                     return
-                yield (self.count, normalise(name), name, kind, offset, size, link)
+                yield (self.count, normalise(member.name), member.name, _kind(member),
+                       member.offset_data, member.size, member.linkname)
         except tarfile.ReadError as exc:
             if not getattr(view, "failed", False):
                 text = str(exc)
@@ -119,23 +93,6 @@ class Walk:
                                        f"{text}")
         finally:
             self.stopped = bool(getattr(view, "failed", False))
-
-    def _tarfile(self, tf):
-        """The walk as ``tarfile`` reads it, from the start."""
-        while True:
-            if self._guarded(tf.offset):
-                return
-            member = tf.next()
-            tf.members = []  # keep no list of what was passed
-            if member is None:
-                break
-            self.count += 1
-            if self.count > MAX_MEMBERS:
-                self.finding = finding("layer/decompression-limit", f"more than "
-                                       f"{MAX_MEMBERS} tar members")
-                return
-            yield (self.count, normalise(member.name), member.name, _kind(member),
-                   member.offset_data, member.size, member.linkname)
 
     def _guarded(self, pos: int) -> bool:
         message = guard(self.view, pos)
