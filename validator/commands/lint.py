@@ -303,4 +303,5 @@ def _progress(total: int):
         from tqdm import tqdm
     except ImportError:
         return None
+    tqdm.monitor_interval = 0  # no monitor thread: the workers are forked after this
     return tqdm(total=total, unit="image", file=sys.stderr, leave=False)
