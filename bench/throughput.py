@@ -84,7 +84,11 @@ def measure(sizes: tuple[int, ...], workdir: Path, rounds: int = 3) -> dict:
             f"kimage lint -j {cores}": [kimage, "lint", "-j", str(cores), str(directory)],
             "kimage lint -j 1": [kimage, "lint", "-j", "1", str(directory)],
         }
-        if FILE:
+        if FILE and n >= LARGE:  # more names than an argument list holds (E2BIG): one
+            names = workdir / f"set-{n}.names"  # file -b reads them from a list instead
+            names.write_text("".join(f"{p}\n" for p in paths))
+            commands["file -b"] = [FILE, "-b", "-f", str(names)]
+        elif FILE:
             commands["file -b"] = [FILE, "-b", *map(str, paths)]
         runs = interleave(commands, set_rounds, cwd=workdir)
         table = {}
@@ -99,7 +103,7 @@ def measure(sizes: tuple[int, ...], workdir: Path, rounds: int = 3) -> dict:
             def med(name, key=key, table=table):
                 return table[name][key]["median"]
 
-            if FILE:
+            if FILE and table["file -b"]["exit"] == [0]:  # else no reference to divide by
                 for name in commands:
                     if name != "file -b":
                         ratios[f"{name} / file -b ({unit})"] = ratio(med(name), med("file -b"))

@@ -285,15 +285,29 @@ def _results(entries, work, jobs: int, args, progress, render=None):
 
 
 def _preload() -> None:
-    """Import, before the workers are forked, what checking any image needs (the loader
-    models, the rules engine, the header decoders): once for all of them."""
+    """Import, before the workers are forked, what checking images needs (the loader
+    models, the rules engine, every format's decoder and generated parser): once for all
+    of them, not once in each. Any image that is not an arm64 Image or an ELF file tries
+    every wrapper's probe, so most runs need them all. What cannot be imported here is
+    left to the workers (they import it when an image needs it, as before)."""
+    import importlib
+
     from validator import formats, loaders
     from validator.rules import engine
 
-    loaders.modules()
-    engine.load_checks()
-    for package in formats.packages("header"):
-        formats.part(package, "decoder")
+    try:
+        loaders.modules()
+        engine.load_checks()
+        for package in formats.packages():
+            formats.part(package, "decoder")
+        list(formats.unwraps())
+        from validator import _kaitai
+
+        for name in sorted(os.listdir(os.path.dirname(_kaitai.__file__))):
+            if name.endswith(".py") and name != "__init__.py":
+                importlib.import_module(f"validator._kaitai.{name[:-3]}")
+    except ImportError:
+        pass
 
 
 def _progress(total: int):
@@ -303,4 +317,5 @@ def _progress(total: int):
         from tqdm import tqdm
     except ImportError:
         return None
+    tqdm.monitor_interval = 0  # no monitor thread: the workers are forked after this
     return tqdm(total=total, unit="image", file=sys.stderr, leave=False)
