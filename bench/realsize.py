@@ -98,6 +98,9 @@ def compressed_images(deb: Path, member: str, cache: Path) -> tuple[dict, dict]:
         tmp.write_bytes(data)
         tmp.replace(raw)
     what = f"{member.rsplit('/', 1)[-1]} from {deb.name}, {raw.stat().st_size:,} bytes"
+    # the Image itself, as it lies in /boot: no holes (the excerpts of corpus/real are
+    # materialised sparse, and the banner search passes holes)
+    out[f"real-size raw Image ({what})"] = (raw, {})
     for tool, ext, args in CODECS:
         label = f"real-size Image.{ext} ({' '.join([tool, *args[:-1]])}; {what})"
         path = shutil.which(tool)

@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             for e in excerpts():
                 label = ("raw arm64 Image" if "arm64" in e.parent.name
                          else "x86-64 bzImage" if "amd64" in e.parent.name
+                         else "raw riscv64 Image" if "riscv64" in e.parent.name
                          else "ppc64 vmlinux")
                 images[f"{label} ({e.parent.name})"] = materialise(e, work / e.parent.name)
             # kimage's fixed cost: a 4 KiB header-only Image without EFI stub (no PE
