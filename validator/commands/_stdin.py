@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import stat
 
+from validator.commands import STDIN
 from validator.io.source import InputError
 
-NAME = "-"
+NAME = STDIN
 MAX_STDIN = 4 << 30
 CHUNK = 1 << 20
 

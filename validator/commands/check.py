@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from validator.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from validator.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, STDIN
 
 ORDER = 20
 
@@ -190,7 +190,7 @@ def run(args) -> int:
 
 def once_stdin(paths: list[str]) -> None:
     """``-`` (standard input) may be given once."""
-    if paths.count("-") > 1:
+    if paths.count(STDIN) > 1:
         raise UsageError("- (standard input) given more than once; it can be read once")
 
 
@@ -202,7 +202,7 @@ def each_image(paths: list[str], analyse):
     results, unreadable = [], False
     for path in paths:
         try:
-            if path == "-":  # standard input (imported only then: start-up time)
+            if path == STDIN:  # its module imported only then (start-up time)
                 from validator.commands._stdin import analysed
 
                 results.append(analysed(path, analyse))

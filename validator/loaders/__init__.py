@@ -26,7 +26,11 @@ from validator.catalogue import rule
 from validator.loaders.versions import (  # noqa: F401  (public names of loaders)
     LoaderSpecError,
     at_least,
+    build_of,
     parse_spec,
+    refused,
+    rejects_any_version,
+    rejects_at,
     release_for,
     releases,
     split_build,
@@ -157,27 +161,6 @@ class VersionRange:
                 "reasons": v.reasons, "notes": v.notes}
 
 
-def rejects_at(module, version: str, libraries: tuple[str, ...] | None = None
-               ) -> dict[str, str]:
-    """{rule ID: note} of the findings that make ``module`` refuse at ``version`` (built
-    with ``libraries``; None: every refusal a library brings)."""
-    out = dict(module.REJECTS)
-    for rule_id, (first, last, note) in getattr(module, "REJECTS_BY_VERSION", {}).items():
-        if (first is None or at_least(version, first)) and (
-                last is None or at_least(last, version)):
-            out[rule_id] = note
-    for rule_id, (library, note) in getattr(module, "REJECTS_WITH_LIBRARY", {}).items():
-        if libraries is None or library in libraries:
-            out[rule_id] = note
-    return out
-
-
-def rejects_any_version(module) -> set[str]:
-    """Rule IDs ``module``'s tables refuse for at one release (or build) or more."""
-    return (set(module.REJECTS) | set(getattr(module, "REJECTS_BY_VERSION", {}))
-            | set(getattr(module, "REJECTS_WITH_LIBRARY", {})))
-
-
 #: A kernel header that the file ends inside: loaders that never see the file's size
 #: start it (their tables and specials decide), so it is not "no kernel".
 CUT_HEADERS = frozenset({"arm64/truncated-header", "ppc64/head-truncated",
@@ -249,7 +232,7 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
             continue
         asked = wanted.get(module.NAME)
         version, build = split_build(asked) if asked else (None, None)
-        modelled = _releases(module)
+        modelled = releases(module)
         newest = modelled[-1]
         if by_design:
             v = Verdict(module.NAME, "n/a", notes=by_design[:1], version=version or newest)
@@ -319,17 +302,9 @@ def _set_build(ctx: Context, module, v: Verdict, build: str | None) -> tuple[str
     """Record on ``v`` the build judged (``build``, else the module's default) and its
     libraries on the image's architecture; return those libraries (None for a loader
     without BUILDS: every refusal a library brings applies)."""
-    builds = getattr(module, "BUILDS", None)
-    if not builds:
+    if not getattr(module, "BUILDS", None):
         return None
-    arch = ctx.facts.get("arch")
-    key = (module, build, arch)
-    chosen = _BUILD_OF.get(key)
-    if chosen is None:
-        chosen = _build_of(module, builds, build, arch)
-        if len(_BUILD_OF) < _MEMO_MAX:
-            _BUILD_OF[key] = chosen
-    name, libraries, title, note = chosen
+    name, libraries, title, note = build_of(module, build, ctx.facts.get("arch"))
     if note is not None:
         v.notes.append(note)
     v.build, v.libraries, v.title = name, libraries, title
@@ -338,45 +313,8 @@ def _set_build(ctx: Context, module, v: Verdict, build: str | None) -> tuple[str
     return libraries
 
 
-def _build_of(module, builds: dict, build: str | None, arch: str | None) -> tuple:
-    """(name, libraries, title, note or None) of the build judged on ``arch``."""
-    default = builds[module.DEFAULT_BUILD]
-    chosen = builds[build or module.DEFAULT_BUILD]
-    libraries = chosen.libraries(arch)
-    note = None
-    if libraries is None:  # that build is not known on this architecture
-        libraries = default.libraries(arch) or ()
-        note = (f"{chosen.title} on {arch or 'this architecture'} is not modelled: "
-                f"judged as {default.title}")
-    return chosen.name, libraries, chosen.title, note
-
-
-#: What the loader modules' tables say, worked out once per run (lint judges every image
-#: at every modelled release of every loader): the releases of a module, the rule IDs a
-#: release (built with some libraries) refuses for, the build judged on an architecture.
-_RELEASES: dict = {}
-_SPECIAL: dict = {}
+_SPECIAL: dict = {}  # a loader module's special(), looked up once per run
 _UNSET = object()
-_REFUSED: dict = {}
-_BUILD_OF: dict = {}
-_MEMO_MAX = 4096
-
-
-def _releases(module) -> list[str]:
-    found = _RELEASES.get(module)
-    if found is None:
-        found = _RELEASES[module] = releases(module)
-    return found
-
-
-def _refused(module, release: str, libraries: tuple[str, ...] | None) -> frozenset[str]:
-    key = (module, release, libraries)
-    found = _REFUSED.get(key)
-    if found is None:
-        found = frozenset(rejects_at(module, release, libraries))
-        if len(_REFUSED) < _MEMO_MAX:
-            _REFUSED[key] = found
-    return found
 
 
 def _judge_release(ctx: Context, module, found: set[str], release: str,
@@ -386,7 +324,7 @@ def _judge_release(ctx: Context, module, found: set[str], release: str,
     if special is _UNSET:
         special = _SPECIAL[module] = getattr(module, "special", None)
     libraries = _set_build(ctx, module, v, build)
-    reasons = sorted(found & _refused(module, release, libraries))
+    reasons = sorted(found & refused(module, release, libraries))
     notes, why = v.notes, {}
     entries = () if special is None else (
         special(ctx, release) if libraries is None else special(ctx, release, libraries))

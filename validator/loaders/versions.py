@@ -1,5 +1,6 @@
 """Loader releases and builds as users name them: ``NAME[@VERSION[+BUILD]]`` specs, the
-order of versions, and the modelled release that stands for a version."""
+order of versions, the modelled release that stands for a version, and what a loader
+module's tables refuse at a release (worked out once per run: lint asks for every image)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,15 @@ def at_least(version: str, first: str) -> bool:
 
 
 def releases(module) -> list[str]:
-    return [r[0] for r in module.RELEASES]
+    """The releases ``module`` models, oldest first (listed once per run; not to be
+    changed by the caller)."""
+    found = _RELEASES.get(module)
+    if found is None:
+        found = _RELEASES[module] = [r[0] for r in module.RELEASES]
+    return found
+
+
+_RELEASES: dict = {}
 
 
 def split_build(version: str) -> tuple[str, str | None]:
@@ -81,3 +90,70 @@ def release_for(module, version: str) -> str:
 
 #: (loader module, version) -> release_for's answer: the tables do not change in a run.
 _RELEASE_FOR: dict = {}
+
+
+def rejects_at(module, version: str, libraries: tuple[str, ...] | None = None
+               ) -> dict[str, str]:
+    """{rule ID: note} of the findings that make ``module`` refuse at ``version`` (built
+    with ``libraries``; None: every refusal a library brings)."""
+    out = dict(module.REJECTS)
+    for rule_id, (first, last, note) in getattr(module, "REJECTS_BY_VERSION", {}).items():
+        if (first is None or at_least(version, first)) and (
+                last is None or at_least(last, version)):
+            out[rule_id] = note
+    for rule_id, (library, note) in getattr(module, "REJECTS_WITH_LIBRARY", {}).items():
+        if libraries is None or library in libraries:
+            out[rule_id] = note
+    return out
+
+
+def rejects_any_version(module) -> set[str]:
+    """Rule IDs ``module``'s tables refuse for at one release (or build) or more."""
+    return (set(module.REJECTS) | set(getattr(module, "REJECTS_BY_VERSION", {}))
+            | set(getattr(module, "REJECTS_WITH_LIBRARY", {})))
+
+
+#: Bound of each once-per-run table (the modules and releases are few; a caller's odd
+#: library tuples must not grow them without end).
+MEMO_MAX = 4096
+_REFUSED: dict = {}
+
+
+def refused(module, release: str, libraries: tuple[str, ...] | None) -> frozenset[str]:
+    """``rejects_at``'s rule IDs, worked out once per run for each (module, release,
+    libraries): lint judges every image at every modelled release of every loader."""
+    key = (module, release, libraries)
+    found = _REFUSED.get(key)
+    if found is None:
+        found = frozenset(rejects_at(module, release, libraries))
+        if len(_REFUSED) < MEMO_MAX:
+            _REFUSED[key] = found
+    return found
+
+
+_BUILD_OF: dict = {}
+
+
+def build_of(module, build: str | None, arch: str | None) -> tuple:
+    """(name, libraries, title, note or None) of the build of ``module`` (one of its
+    ``BUILDS``) judged on ``arch``: ``build``, else the module's default; once per run."""
+    key = (module, build, arch)
+    chosen = _BUILD_OF.get(key)
+    if chosen is None:
+        chosen = _build_of(module, module.BUILDS, build, arch)
+        if len(_BUILD_OF) < MEMO_MAX:
+            _BUILD_OF[key] = chosen
+    return chosen
+
+
+def _build_of(module, builds: dict, build: str | None, arch: str | None) -> tuple:
+    """(name, libraries, title, note or None) of the build judged on ``arch``."""
+    default = builds[module.DEFAULT_BUILD]
+    chosen = builds[build or module.DEFAULT_BUILD]
+    libraries = chosen.libraries(arch)
+    note = None
+    if libraries is None:  # that build is not known on this architecture
+        libraries = default.libraries(arch) or ()
+        note = (f"{chosen.title} on {arch or 'this architecture'} is not modelled: "
+                f"judged as {default.title}")
+    return chosen.name, libraries, chosen.title, note
