@@ -9,7 +9,8 @@
 #   record         $CACHE/versions.json: the exact version of every package used
 #
 # `install.sh kexec` installs only what kexec-tools needs (qemu-user-static,
-# device-tree-compiler and the foreign roots) and the test oracles (u-boot-tools,
+# device-tree-compiler and the foreign roots), EDK2 for the UKI boots of make test
+# (qemu-efi-aarch64; tests/test_uki_efi.py) and the test oracles (u-boot-tools,
 # mkbootimg): what `make test` runs.
 # `install.sh kexec-file` adds the kexec-file-kernel guest (optional, minutes): the
 # aarch64 cross compiler (for the guest /init), Debian's arm64 kernel .deb (unpacked
@@ -276,7 +277,7 @@ ORACLE_PKGS="u-boot-tools mkbootimg python3-pefile"
 HOST_PKGS=$ALL_HOST_PKGS
 case "${1:-all}" in
     all) ;;
-    kexec) HOST_PKGS="qemu-user-static device-tree-compiler $ORACLE_PKGS" ;;
+    kexec) HOST_PKGS="qemu-user-static qemu-efi-aarch64 device-tree-compiler $ORACLE_PKGS" ;;
     kexec-file) HOST_PKGS="qemu-system-arm $KFK_PKGS" ;;
     suite) suite_root "${2:-}"; exit 0 ;;
     x86) x86_root; exit 0 ;;

@@ -12,8 +12,8 @@ import zlib
 import pytest
 
 from validator.formats.compression import decoder as compression
-from validator.io.decoded import Context, DecodedView
-from validator.io.limits import Limits, MiB
+from validator.io.decoded import DecodedView
+from validator.io.limits import Context, Limits, MiB
 from validator.io.source import Source
 from validator.io.views import View, read_all
 

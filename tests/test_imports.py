@@ -131,6 +131,8 @@ def test_raw_arm64_image_without_efi_stub(tmp_path):
     assert not others, sorted(others)
     assert not {"validator.rules.config", "validator.rules.symbols", "validator.rules.target",
                 "validator.ci_formats", "validator.formats.elf.decoder"} & modules
+    # nothing is decompressed: no decoded view (nor bisect, which it uses)
+    assert not {"validator.io.decoded", "bisect"} & modules
 
 
 @pytest.mark.slow

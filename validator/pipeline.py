@@ -22,8 +22,7 @@ from validator import banner, conventions, formats
 from validator.catalogue import ALL_LOADERS, finding, rule
 from validator.formats import elf
 from validator.formats.arm64_image import decoder as arm64
-from validator.io.decoded import Context
-from validator.io.limits import Limits
+from validator.io.limits import Context, Limits
 from validator.io.source import InputError, Source
 from validator.io.views import View
 from validator.model import ImageResult

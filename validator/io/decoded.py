@@ -1,6 +1,7 @@
 """Decoded views: a decoder's output produced on demand with bounded memory
-(``DecodedView``), and the per-analysis pool of them (``Context``) that shares
-``Limits.max_decoder_memory`` (see the package docstring)."""
+(``DecodedView``); the per-analysis pool of them that shares
+``Limits.max_decoder_memory`` is ``validator.io.limits.Context``, so that
+a raw input's analysis does not import this module (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from bisect import bisect_right
 from validator.catalogue import finding
 from validator.io.limits import Limits, MiB
 from validator.io.views import SliceView, _scan
-from validator.model import Finding, Layer
+from validator.model import Finding
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -294,47 +295,3 @@ class DecodedView:
     def scan(self, pattern: re.Pattern[bytes], max_match: int = 256,
              budget: int | None = None):
         return _scan(self, pattern, max_match, budget)
-
-
-class Context:
-    """Per-analysis state shared by the layers: limits and the decoded views made."""
-
-    def __init__(self, limits: Limits):
-        self.limits = limits
-        self.decoded: list[tuple[Layer | None, DecodedView]] = []
-
-    def decoded_view(self, factory, parent, what: str, layer: Layer | None = None,
-                     declared_length: int | None = None, window: int = 0,
-                     upfront: bool = False) -> DecodedView:
-        """A new decoded view; ``layer`` gets ``decoded_size`` (and ``trailing_bytes``)
-        in its details once they are known (see ``finish``). ``window``: the history the
-        decoder fills (its share of ``Limits.max_decoder_memory``)."""
-        view = DecodedView(factory, parent, self.limits, what, declared_length, window, self,
-                           upfront)
-        self.decoded.append((layer, view))
-        return view
-
-    def decoder_memory(self) -> int:
-        """History window held by the live decoders of this chain."""
-        return sum(view.decoder_memory for _, view in self.decoded)
-
-    def finish(self) -> list[Finding]:
-        """Decode to the end when the limits ask for it; record what became known;
-        return the decoders' findings, innermost last."""
-        findings: list[Finding] = []
-        if self.limits.decode_all:  # innermost first: it pulls its parents along, in step
-            for _, view in reversed(self.decoded):
-                if not view.failed and view.to_end:
-                    view.finish()
-        for layer, view in self.decoded:  # (an inner stream's decode can stop an outer one)
-            if layer is not None:
-                if view.total is not None and not view.failed:
-                    layer.details["decoded_size"] = view.total
-                if view.trailing:
-                    layer.details["trailing_bytes"] = view.trailing
-                    magic = view.parent.read(view.consumed, 4)
-                    layer.details["trailing_magic"] = magic.hex()
-                    if magic == b"\xd0\x0d\xfe\xed":
-                        layer.details["appended_dtb"] = True  # Image.gz-dtb
-            findings += view.findings
-        return findings

@@ -26,7 +26,7 @@ from __future__ import annotations
 from validator.catalogue import finding, rule
 from validator.formats.android import MAGIC, VENDOR_MAGIC, os_version, plausible_page
 from validator.formats.results import Unwrapped, kaitai_parse
-from validator.io.decoded import Context
+from validator.io.limits import Context
 from validator.model import Layer
 
 #: The largest header read: sizeof(boot_img_hdr_v2), 1660 bytes (v0 1632, v1 1648; v3

@@ -25,7 +25,7 @@ from validator.formats.android import (
 )
 from validator.formats.android.decoder import pages, past_end
 from validator.formats.results import Unwrapped, kaitai_parse
-from validator.io.decoded import Context
+from validator.io.limits import Context
 from validator.model import Layer
 
 #: Where header_version ends: what must be there to know the layout.

@@ -18,7 +18,7 @@ import re
 from validator.catalogue import finding, rule
 from validator.formats.archpkg import BLOCK, FIELDS, METADATA, USTAR, USTAR_OFFSET
 from validator.formats.results import Unwrapped
-from validator.io.decoded import Context
+from validator.io.limits import Context
 from validator.model import Layer
 
 KERNEL = (re.compile(r"^usr/lib/modules/(?P<v>[^/]+)/vmlinuz$"),

@@ -23,7 +23,8 @@ from validator.formats.compression.frames import (
     zstd_frame_end,
 )
 from validator.formats.results import Unwrapped
-from validator.io.decoded import Context, DecodeError
+from validator.io.decoded import DecodeError
+from validator.io.limits import Context
 from validator.io.views import read_all
 from validator.model import Layer
 

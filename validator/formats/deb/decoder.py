@@ -22,7 +22,7 @@ from validator.catalogue import finding, rule
 from validator.formats.deb import AR_HEADER, AR_MAGIC, USTAR, USTAR_OFFSET, package
 from validator.formats.deb import tar as tar_layer
 from validator.formats.results import Unwrapped
-from validator.io.decoded import Context
+from validator.io.limits import Context
 from validator.model import Layer
 
 MAX_MEMBERS = 64  # a .deb has three; more is no package

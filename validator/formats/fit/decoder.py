@@ -29,7 +29,7 @@ from validator.formats.fit import (
     tree,
 )
 from validator.formats.results import Unwrapped
-from validator.io.decoded import Context
+from validator.io.limits import Context
 from validator.model import Layer
 
 rule("layer/fit", "info",

@@ -37,7 +37,7 @@ from validator.formats.rpm import (
     SIGTYPE_HEADERSIG,
     VERSION,
 )
-from validator.io.decoded import Context
+from validator.io.limits import Context
 from validator.io.views import SliceView, View
 from validator.model import Layer
 

@@ -19,7 +19,7 @@ from validator.catalogue import finding, rule
 from validator.formats.compression import decoder as compression
 from validator.formats.results import Unwrapped, fixed_header
 from validator.formats.uimage import ARCH, COMP, CRC_CHUNK, HEADER_SIZE, MAGIC, OS, TYPE
-from validator.io.decoded import Context
+from validator.io.limits import Context
 from validator.model import Layer
 
 rule("layer/uimage", "info",

@@ -36,7 +36,7 @@ from validator.formats.uki import (
     TEXT_SECTIONS,
     UNAME,
 )
-from validator.io.decoded import Context
+from validator.io.limits import Context
 from validator.model import Layer
 
 rule("layer/uki", "info",

@@ -22,7 +22,7 @@ from validator.formats.compression import decoder as compression
 from validator.formats.pe import decoder as pe
 from validator.formats.results import Unwrapped, fixed_header
 from validator.formats.zboot import HEADER_SIZE, KEXEC_TOOLS_PREFIXES, MAGIC, NAMES
-from validator.io.decoded import Context
+from validator.io.limits import Context
 from validator.model import Layer
 
 rule("zboot/payload-outside-file", "error",
