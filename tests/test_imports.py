@@ -212,3 +212,19 @@ def _assignments(module) -> set[str]:
             for t in node.targets if isinstance(t, ast.Name)}
 
 
+
+
+@pytest.mark.parametrize("kind", ["x86-bzimage", "riscv64-image"])
+def test_a_header_outside_any_wrapper_imports_no_wrapper_decoder(tmp_path, kind):
+    """Each wrapper's magic is tested in its package: its decoder is imported only when
+    the test passes (a PE's "MZ" lets the UKI decoder look for a .linux section)."""
+    from validator import formats, seedcorpus
+
+    sample = seedcorpus.generate(kind, seedcorpus.RandomChooser(1), valid=True)
+    image = tmp_path / "image"
+    image.write_bytes(sample.data)
+    modules, result = _modules(tmp_path, image)
+    assert result["format"] == kind
+    wrappers = set(formats.packages("wrapper"))
+    decoders = {m for m in modules if m.endswith(".decoder") and m[:-8] in wrappers}
+    assert decoders <= {"validator.formats.uki.decoder"}, sorted(decoders)

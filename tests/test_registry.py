@@ -78,9 +78,12 @@ def test_every_format_has_its_parts():
         assert getattr(module, "MAGIC", None) or getattr(module, "MAGICS", None), package
         decoder = formats.part(package, "decoder")
         assert decoder is not None, package
-        if module.ROLE == "wrapper":
-            assert decoder.UNWRAPS and all(callable(p) and callable(u)
-                                           for p, u in decoder.UNWRAPS), package
+        if module.ROLE == "wrapper":  # the package's tests, the decoder's functions
+            assert module.UNWRAPS and all(
+                callable(test) and (probe is None or callable(getattr(decoder, probe)))
+                and callable(getattr(decoder, unwrap))
+                for test, probe, unwrap in module.UNWRAPS), package
+            assert not hasattr(decoder, "UNWRAPS"), package  # declared once
         if module.ROLE == "header":
             assert decoder.FORMAT == module.FORMAT and callable(decoder.decode), package
         builders = [formats.part(package, name) for name in ("twin", "writer", "samples")]
@@ -120,6 +123,13 @@ TESTWRAP_INIT = '''
 ROLE = "wrapper"
 MAGIC = b"TESTWRAP"
 HEADER_SIZE = 16
+
+
+def probe(view):
+    return view.read(0, len(MAGIC)) == MAGIC
+
+
+UNWRAPS = ((probe, None, "unwrap"),)
 '''
 TESTWRAP_DECODER = '''
 import struct
@@ -127,14 +137,10 @@ import struct
 from validator.catalogue import finding, rule
 from validator.formats.results import Unwrapped
 from validator.model import Layer
-from kimage_testwrap import HEADER_SIZE, MAGIC
+from kimage_testwrap import HEADER_SIZE
 
 rule("testwrap/length-lying", "error", "the TESTWRAP length runs past the file",
      "A made-up container for the registry test.", "tests/test_registry.py", ())
-
-
-def probe(view):
-    return view.read(0, len(MAGIC)) == MAGIC
 
 
 def unwrap(view, ctx):
@@ -145,9 +151,6 @@ def unwrap(view, ctx):
         return Unwrapped(layer, None, [finding("testwrap/length-lying",
                                                f"{length:#x} bytes, {room:#x} follow")])
     return Unwrapped(layer, view.slice(HEADER_SIZE, length))
-
-
-UNWRAPS = ((probe, unwrap),)
 '''
 TESTWRAP_SAMPLES = '''
 import struct
@@ -188,6 +191,7 @@ def testwrap(tmp_path, monkeypatch):
     importlib.reload(seedcorpus)  # KINDS is read from the registry at import
     yield tmp_path
     RULES.pop("testwrap/length-lying", None)
+    formats._TRIES.pop("kimage_testwrap", None)
     for name in [m for m in sys.modules if m.split(".")[0] == "kimage_testwrap"]:
         del sys.modules[name]
     monkeypatch.undo()

@@ -4,8 +4,10 @@ A format package (``validator.formats.<name>``, or any importable package named 
 plain module, no class hierarchy:
 
 ``__init__``  its constants (magic, EM_*, offsets), declared once; imports nothing heavy
-``decoder``   the check path. A wrapper lists ``UNWRAPS``: ``(probe(view) -> bool,
-              unwrap(view, ctx) -> Unwrapped)`` pairs, tried in order; a header format
+``decoder``   the check path: a wrapper's ``unwrap(view, ctx) -> Unwrapped`` functions (and
+              probes beyond a magic test), named by ``UNWRAPS`` in its ``__init__``:
+              ``(test(view) -> bool, probe name or None, unwrap name)`` triples, tried
+              in order, the decoder imported only once a test passes; a header format
               has ``probe(view)`` and ``decode(view) -> Decoded``. A decoder declares the
               rules it reports (``validator.catalogue.rule``) and imports no rules stage.
 ``twin`` / ``writer``  the builder: a construct twin (parse AND build) or a writer
@@ -86,11 +88,53 @@ def _module(name: str):
 
 
 def unwraps():
-    """Every wrapper's ``(package, probe, unwrap)``, in the order they are tried; each
-    wrapper's decoder imported only when the ones before it did not match."""
+    """Every wrapper's ``(package, probe, unwrap)``, in the order they are tried. A
+    wrapper's package declares ``UNWRAPS``: ``(test, probe, unwrap)`` triples, ``test`` a
+    function of the package (its magic), ``probe`` (or None: the test decides) and
+    ``unwrap`` names of its decoder, which is imported only once the test passed (a
+    bzImage or a ppc64 head imports no wrapper's decoder)."""
     for package in each("wrapper"):
-        for probe, unwrap in part(package, "decoder").UNWRAPS:
-            yield package, probe, unwrap
+        entries = _TRIES.get(package)
+        if entries is None:
+            entries = _TRIES[package] = tuple(
+                (package, _Probe(package, test, probe), _Unwrap(package, unwrap))
+                for test, probe, unwrap in _module(package).UNWRAPS)
+        yield from entries
+
+
+_TRIES: dict[str, tuple] = {}
+
+
+class _Probe:
+    """A wrapper's test, then (when it passes) its decoder's probe, if it names one."""
+
+    __slots__ = ("package", "test", "name", "full")
+
+    def __init__(self, package: str, test, name: str | None) -> None:
+        self.package, self.test, self.name, self.full = package, test, name, None
+
+    def __call__(self, view) -> bool:
+        if not self.test(view):
+            return False
+        if self.name is None:
+            return True
+        if self.full is None:
+            self.full = getattr(part(self.package, "decoder"), self.name)
+        return self.full(view)
+
+
+class _Unwrap:
+    """A wrapper decoder's unwrap function, looked up when first called."""
+
+    __slots__ = ("package", "name", "func")
+
+    def __init__(self, package: str, name: str) -> None:
+        self.package, self.name, self.func = package, name, None
+
+    def __call__(self, view, ctx):
+        if self.func is None:
+            self.func = getattr(part(self.package, "decoder"), self.name)
+        return self.func(view, ctx)
 
 
 def parts(name: str) -> list[str]:

@@ -37,3 +37,17 @@ def os_version(value: int) -> tuple[str | None, str | None]:
 def plausible_page(page: int) -> bool:
     """A page size a loader can place sections by: a power of two from 2 KiB to 64 KiB."""
     return 2048 <= page <= 65536 and not page & (page - 1)
+
+
+def probe(view) -> bool:
+    return view.read(0, 8) == MAGIC
+
+
+def probe_vendor(view) -> bool:
+    return view.read(0, 8) == VENDOR_MAGIC
+
+
+#: What the registry tries (validator.formats.unwraps): (a test of the view's first
+#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
+#: unwrap). The decoder is imported only once the test passes.
+UNWRAPS = ((probe, None, "unwrap"), (probe_vendor, None, "unwrap_vendor"))

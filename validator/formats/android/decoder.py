@@ -24,7 +24,7 @@ cut short before its end is ``layer/truncated``.
 from __future__ import annotations
 
 from validator.catalogue import finding, rule
-from validator.formats.android import MAGIC, VENDOR_MAGIC, os_version, plausible_page
+from validator.formats.android import os_version, plausible_page
 from validator.formats.results import Unwrapped, kaitai_parse
 from validator.io.limits import Context
 from validator.model import Layer
@@ -93,10 +93,6 @@ rule("android/vendor-ramdisk-table", "error",
      "AOSP system/tools/mkbootimg include/bootimg/bootimg.h vendor_ramdisk_table_entry_v4, "
      "vendor_boot_img_hdr_v4 (android-13.0.0_r1)",
      ("u-boot",))
-
-
-def probe(view) -> bool:
-    return view.read(0, 8) == MAGIC
 
 
 def unwrap(view, ctx: Context) -> Unwrapped:
@@ -222,10 +218,6 @@ def _parser():
     return AndroidBoot
 
 
-def probe_vendor(view) -> bool:
-    return view.read(0, 8) == VENDOR_MAGIC
-
-
 def unwrap_vendor(view, ctx: Context) -> Unwrapped:
     from validator.formats.android import vendor
 
@@ -233,4 +225,3 @@ def unwrap_vendor(view, ctx: Context) -> Unwrapped:
 
 
 #: What the pipeline tries, in order (``validator.formats.FORMATS``).
-UNWRAPS = ((probe, unwrap), (probe_vendor, unwrap_vendor))

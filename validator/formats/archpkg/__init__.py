@@ -29,3 +29,17 @@ BLOCK = 512
 #: .PKGINFO keys reported, and their names in the layer's details.
 FIELDS = {"pkgname": "package", "pkgbase": "pkgbase", "pkgver": "package_version",
           "arch": "architecture"}
+
+
+def ustar(view) -> bool:
+    """A decoded stream whose first 512-byte block is a ustar header (the decoder's
+    ``probe`` then looks for makepkg's metadata member). The whole block is read, as
+    the probe reads it: how far a decoded stream has been read decides whether a stream
+    nested in it already knows its compressed size when it is unwrapped."""
+    return view.transformed and view.read(0, BLOCK)[USTAR_OFFSET:USTAR_OFFSET + len(USTAR)] == USTAR
+
+
+#: What the registry tries (validator.formats.unwraps): (a test of the view's first
+#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
+#: unwrap). The decoder is imported only once the test passes.
+UNWRAPS = ((ustar, "probe", "unwrap"),)

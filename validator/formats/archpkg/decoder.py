@@ -158,4 +158,3 @@ def _pkginfo(data: bytes) -> dict[str, str]:
 
 
 #: What the pipeline tries: the tar archive below the package's compression layer.
-UNWRAPS = ((probe, unwrap),)

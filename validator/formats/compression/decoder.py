@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 
 from validator.catalogue import ALL_LOADERS, finding, rule
-from validator.formats.compression import codec_of
+from validator.formats.compression import codec_of, probe  # noqa: F401 (probe re-exported)
 from validator.formats.compression.frames import (
     LZ4_LEGACY,
     LZ4_LEGACY_BLOCK,
@@ -105,10 +105,6 @@ rule("layer/lying-size", "error",
      "garbage or refuse the image.",
      "U-Boot include/image.h; AOSP bootimg.h; drivers/firmware/efi/libstub/zboot-header.S",
      ALL_LOADERS)
-
-
-def probe(view) -> bool:
-    return codec_of(view.read(0, 8)) is not None
 
 
 def unwrap(view, ctx: Context, codec: str | None = None, offset: int = 0) -> Unwrapped:
@@ -348,4 +344,3 @@ class _Zstd:
 
 
 #: What the pipeline tries, in order (``validator.formats.FORMATS``).
-UNWRAPS = ((probe, unwrap),)

@@ -14,3 +14,17 @@ MAGIC = AR_MAGIC = b"!<arch>\n"
 AR_HEADER = 60
 USTAR = b"ustar"
 USTAR_OFFSET = 257
+
+
+def probe(view) -> bool:
+    return view.read(0, 8) == AR_MAGIC
+
+
+def tar_probe(view) -> bool:
+    return view.read(USTAR_OFFSET, len(USTAR)) == USTAR
+
+
+#: What the registry tries (validator.formats.unwraps): (a test of the view's first
+#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
+#: unwrap). The decoder is imported only once the test passes.
+UNWRAPS = ((probe, None, "unwrap"), (tar_probe, None, "tar_unwrap"))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from validator.catalogue import finding, rule
-from validator.formats.deb import AR_HEADER, AR_MAGIC, USTAR, USTAR_OFFSET, package
+from validator.formats.deb import AR_HEADER, AR_MAGIC, package
 from validator.formats.deb import tar as tar_layer
 from validator.formats.results import Unwrapped
 from validator.io.limits import Context
@@ -65,10 +65,6 @@ rule("deb/kernel-companions", "info",
      "Debian unstable linux-signed-arm64 7.2.13-1: linux-base-7.2.13+deb14-arm64 "
      "(usr/lib/modules/7.2.13+deb14-arm64/config, System.map, dtb/)",
      ())
-
-
-def probe(view) -> bool:
-    return view.read(0, 8) == AR_MAGIC
 
 
 def unwrap(view, ctx: Context) -> Unwrapped:
@@ -122,10 +118,6 @@ def unwrap(view, ctx: Context) -> Unwrapped:
         layer.details.update(fields)
     result.view = view.slice(data["offset"], data["size"])
     return result
-
-
-def tar_probe(view) -> bool:
-    return view.read(USTAR_OFFSET, len(USTAR)) == USTAR
 
 
 def tar_unwrap(view, ctx: Context) -> Unwrapped:
@@ -286,4 +278,3 @@ def _companion(view, name: str, state, seen, result: Unwrapped) -> None:
 
 #: What the pipeline tries, in order (``validator.formats.FORMATS``): the ar layer,
 #: then the data.tar inside it.
-UNWRAPS = ((probe, unwrap), (tar_probe, tar_unwrap))

@@ -27,3 +27,13 @@ COMPRESSION = {"none": None, "gzip": "gzip", "bzip2": "bzip2", "lzma": "lzma", "
 KERNEL_TYPES = ("kernel", "kernel_noload")
 #: Hash algorithms U-Boot verifies (boot/image-fit.c calculate_hash): name -> value length.
 HASH_ALGOS = {"crc32": 4, "md5": 16, "sha1": 20, "sha256": 32, "sha384": 48, "sha512": 64}
+
+
+def probe(view) -> bool:
+    return view.read(0, 4) == MAGIC
+
+
+#: What the registry tries (validator.formats.unwraps): (a test of the view's first
+#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
+#: unwrap). The decoder is imported only once the test passes.
+UNWRAPS = ((probe, None, "unwrap"),)

@@ -25,7 +25,6 @@ from validator.formats.fit import (
     HASH_CHUNK,
     HEADER_SIZE,
     KERNEL_TYPES,
-    MAGIC,
     tree,
 )
 from validator.formats.results import Unwrapped
@@ -78,10 +77,6 @@ rule("fit/compression-mismatch", "error",
      "none); data of another kind fails to decompress or is started as garbage.",
      "U-Boot v2023.01 boot/bootm.c bootm_decomp_image, boot/image.c image_decomp",
      ("u-boot",))
-
-
-def probe(view) -> bool:
-    return view.read(0, 4) == MAGIC
 
 
 def unwrap(view, ctx: Context) -> Unwrapped:
@@ -221,4 +216,3 @@ def _digest(algo: str, data) -> bytes | None:
 
 
 #: What the pipeline tries, in order (``validator.formats.FORMATS``).
-UNWRAPS = ((probe, unwrap),)

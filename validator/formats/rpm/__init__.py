@@ -53,3 +53,19 @@ CPIO_STRIPPED = b"07070X"
 
 #: PAYLOADCOMPRESSOR values kimage decodes (rpm's default when absent is gzip).
 COMPRESSORS = {"gzip": "gzip", "xz": "xz", "zstd": "zstd", "lzma": "lzma", "bzip2": "bzip2"}
+
+
+def probe(view) -> bool:
+    return view.read(0, 4) == LEAD_MAGIC
+
+
+def cpio_magic(view) -> bool:
+    """A cpio archive's magic (the decoder's ``cpio_probe`` then asks whether it is an
+    RPM's payload)."""
+    return view.read(0, 6) in (CPIO_NEWC, CPIO_CRC, CPIO_STRIPPED)
+
+
+#: What the registry tries (validator.formats.unwraps): (a test of the view's first
+#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
+#: unwrap). The decoder is imported only once the test passes.
+UNWRAPS = ((probe, None, "unwrap"), (cpio_magic, "cpio_probe", "cpio_unwrap"))

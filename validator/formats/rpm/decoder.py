@@ -26,7 +26,6 @@ from validator.formats.rpm import (
     CPIO_NEWC,
     CPIO_STRIPPED,
     EPOCH,
-    LEAD_MAGIC,
     LEAD_SIZE,
     NAME,
     PAYLOADCOMPRESSOR,
@@ -83,10 +82,6 @@ class PayloadView(View):
 
 class PayloadSlice(SliceView):
     """The payload of a package inside a decoded stream."""
-
-
-def probe(view) -> bool:
-    return view.read(0, 4) == LEAD_MAGIC
 
 
 def unwrap(view, ctx: Context) -> Unwrapped:
@@ -213,4 +208,3 @@ def cpio_unwrap(view, ctx: Context) -> Unwrapped:
 
 #: What the pipeline tries, in order: the package, then (below the compression layer) the
 #: payload's cpio archive.
-UNWRAPS = ((probe, unwrap), (cpio_probe, cpio_unwrap))

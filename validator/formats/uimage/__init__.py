@@ -16,3 +16,13 @@ COMP = {0: None, 1: "gzip", 2: "bzip2", 3: "lzma", 4: "lzo", 5: "lz4", 6: "zstd"
 OS = {5: "linux"}
 ARCH = {2: "arm", 3: "i386", 7: "powerpc", 22: "arm64", 26: "riscv"}
 TYPE = {2: "kernel", 14: "kernel_noload", 3: "ramdisk", 4: "multi", 8: "flat_dt"}
+
+
+def probe(view) -> bool:
+    return view.read(0, 4) == MAGIC
+
+
+#: What the registry tries (validator.formats.unwraps): (a test of the view's first
+#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
+#: unwrap). The decoder is imported only once the test passes.
+UNWRAPS = ((probe, None, "unwrap"),)

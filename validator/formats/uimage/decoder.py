@@ -18,7 +18,7 @@ import zlib
 from validator.catalogue import finding, rule
 from validator.formats.compression import decoder as compression
 from validator.formats.results import Unwrapped, fixed_header
-from validator.formats.uimage import ARCH, COMP, CRC_CHUNK, HEADER_SIZE, MAGIC, OS, TYPE
+from validator.formats.uimage import ARCH, COMP, CRC_CHUNK, HEADER_SIZE, OS, TYPE
 from validator.io.limits import Context
 from validator.model import Layer
 
@@ -53,10 +53,6 @@ rule("uimage/compression-mismatch", "error",
      "names none); a payload of another kind fails to decompress or is started as garbage.",
      "U-Boot boot/image.c image_decomp",
      ("u-boot", "kexec-tools", "qemu"))
-
-
-def probe(view) -> bool:
-    return view.read(0, 4) == MAGIC
 
 
 def unwrap(view, ctx: Context) -> Unwrapped:
@@ -129,4 +125,3 @@ def _crc32(payload, size: int) -> int | None:
 
 
 #: What the pipeline tries, in order (``validator.formats.FORMATS``).
-UNWRAPS = ((probe, unwrap),)

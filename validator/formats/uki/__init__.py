@@ -35,3 +35,14 @@ MIN_KERNEL_IMAGE_VERSION = 1
 #: The os-release keys reported (os-release(5)).
 OSREL_KEYS = ("ID", "VERSION_ID", "VERSION", "PRETTY_NAME")
 FDT_MAGIC = b"\xd0\x0d\xfe\xed"
+
+
+def mz(view) -> bool:
+    """A PE file's "MZ" (the decoder's ``probe`` then looks for a .linux section)."""
+    return view.read(0, 2) == MAGIC
+
+
+#: What the registry tries (validator.formats.unwraps): (a test of the view's first
+#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
+#: unwrap). The decoder is imported only once the test passes.
+UNWRAPS = ((mz, "probe", "unwrap"),)

@@ -211,4 +211,3 @@ def _kernel(inner, machine: int | None, findings: list, at: int) -> dict:
 
 
 #: What the pipeline tries, in order (``validator.formats.FORMATS``).
-UNWRAPS = ((probe, unwrap),)

@@ -20,3 +20,13 @@ KEXEC_TOOLS_PREFIXES = ("gzip", "zstd", "lzma")
 LINUX_PE_MAGIC = 0x818223CD
 #: Where zboot-header.S places the compressed payload (SizeOfHeaders).
 PAYLOAD_OFFSET = 0x200
+
+
+def probe(view) -> bool:
+    return view.read(0, 8) == MAGIC
+
+
+#: What the registry tries (validator.formats.unwraps): (a test of the view's first
+#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
+#: unwrap). The decoder is imported only once the test passes.
+UNWRAPS = ((probe, None, "unwrap"),)

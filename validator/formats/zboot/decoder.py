@@ -21,7 +21,7 @@ from validator.catalogue import finding, rule
 from validator.formats.compression import decoder as compression
 from validator.formats.pe import decoder as pe
 from validator.formats.results import Unwrapped, fixed_header
-from validator.formats.zboot import HEADER_SIZE, KEXEC_TOOLS_PREFIXES, MAGIC, NAMES
+from validator.formats.zboot import HEADER_SIZE, KEXEC_TOOLS_PREFIXES, NAMES
 from validator.io.limits import Context
 from validator.model import Layer
 
@@ -51,10 +51,6 @@ rule("zboot/no-arm64-image", "error",
      "image, which an arm64 Image is.",
      "kexec-tools kexec/arch/arm64/kexec-vmlinuz-arm64.c",
      ("kexec-tools", "efi"))
-
-
-def probe(view) -> bool:
-    return view.read(0, 8) == MAGIC
 
 
 def unwrap(view, ctx: Context) -> Unwrapped:
@@ -111,4 +107,3 @@ def unwrap(view, ctx: Context) -> Unwrapped:
 
 
 #: What the pipeline tries, in order (``validator.formats.FORMATS``).
-UNWRAPS = ((probe, unwrap),)
