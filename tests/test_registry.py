@@ -15,11 +15,14 @@ import importlib
 import io
 import json
 import pathlib
+import re
+import subprocess
 import sys
 import textwrap
 
 import pytest
 
+from tests.conftest import ROOT
 from validator import formats, seedcorpus
 from validator.catalogue import RULES
 from validator.rules.registry import load_all
@@ -257,3 +260,17 @@ def test_kimage_fuzz_offers_every_kind():
     from validator.commands.fuzz import FORMATS
 
     assert set(FORMATS) == set(seedcorpus.KINDS) | set(seedcorpus.ALIASES)
+
+
+def test_a_wrapper_decoder_imported_alone_declares_every_rule_it_reports():
+    """A wrapper's decoder is imported only when its test passes, whatever was imported
+    before it: every rule it names in a finding is declared by it or by what it imports."""
+    for package in formats.packages("wrapper"):
+        path = ROOT / (package.replace(".", "/") + "/decoder.py")
+        ids = sorted(set(re.findall(r'finding\(\s*"([a-z0-9_-]+/[a-z0-9_.-]+)"',
+                                    path.read_text())))
+        code = (f"import {package}.decoder\nfrom validator.catalogue import RULES\n"
+                f"print(sorted(set({ids!r}) - set(RULES)))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             cwd=ROOT, timeout=60)
+        assert out.stdout.strip() == "[]", (package, out.stdout, out.stderr[-500:])

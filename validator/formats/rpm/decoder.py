@@ -18,6 +18,7 @@ import struct
 
 from validator.catalogue import finding, rule
 from validator.formats.compression import codec_of
+from validator.formats.compression import decoder as _layer_rules  # noqa: F401  (its layer/* rules)
 from validator.formats.results import Unwrapped
 from validator.formats.rpm import (
     ARCH,
