@@ -215,9 +215,9 @@ def _assignments(module) -> set[str]:
 
 
 @pytest.mark.parametrize("kind", ["x86-bzimage", "riscv64-image"])
-def test_a_header_outside_any_wrapper_imports_no_wrapper_decoder(tmp_path, kind):
-    """Each wrapper's magic is tested in its package: its decoder is imported only when
-    the test passes (a PE's "MZ" lets the UKI decoder look for a .linux section)."""
+def test_a_header_outside_any_wrapper_imports_no_other_formats_decoder(tmp_path, kind):
+    """Each wrapper's and header's magic is tested in its package: its decoder is imported
+    only when the test passes (a PE's "MZ" lets the UKI decoder look for .linux)."""
     from validator import formats, seedcorpus
 
     sample = seedcorpus.generate(kind, seedcorpus.RandomChooser(1), valid=True)
@@ -228,3 +228,7 @@ def test_a_header_outside_any_wrapper_imports_no_wrapper_decoder(tmp_path, kind)
     wrappers = set(formats.packages("wrapper"))
     decoders = {m for m in modules if m.endswith(".decoder") and m[:-8] in wrappers}
     assert decoders <= {"validator.formats.uki.decoder"}, sorted(decoders)
+    # nor another header's: each header's magic is tested in its package too
+    headers = {m[:-8] for m in modules if m.endswith(".decoder")} & set(
+        formats.packages("header"))
+    assert headers == {f"validator.formats.{kind.replace('-', '_')}"}, sorted(headers)

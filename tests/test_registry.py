@@ -89,6 +89,10 @@ def test_every_format_has_its_parts():
             assert not hasattr(decoder, "UNWRAPS"), package  # declared once
         if module.ROLE == "header":
             assert decoder.FORMAT == module.FORMAT and callable(decoder.decode), package
+            test, probe = module.PROBE  # a test in the package and/or the decoder's probe
+            assert (test is None or callable(test)) and (
+                probe is None or callable(getattr(decoder, probe))), package
+            assert test is not None or probe is not None, package
         builders = [formats.part(package, name) for name in ("twin", "writer", "samples")]
         assert any(builders) or package in NO_BUILDER, package
         for rule_id in _declared(package):

@@ -20,8 +20,7 @@ import os
 
 from validator import banner, conventions, formats
 from validator.catalogue import ALL_LOADERS, finding, rule
-from validator.formats import elf
-from validator.formats.arm64_image import decoder as arm64
+from validator.formats import arm64_image, elf
 from validator.io.limits import Context, Limits
 from validator.io.source import InputError, Source
 from validator.io.views import View
@@ -113,7 +112,7 @@ def _unwrap(view, result: ImageResult, ctx: Context):
     facts: dict = {"compression": None}
     depth = 0
     while True:
-        if elf.probe(view) or arm64.probe(view):
+        if elf.probe(view) or arm64_image.probe(view):
             return view, facts
         package, unwrap = next(((p, u) for p, probe, u in formats.unwraps()
                                 if probe(view)), (None, None))
@@ -190,11 +189,11 @@ def _probed_header(view):
     """The package and decoder of the first registered header format whose probe (its
     magic) matches ``view``; else of the first whose ``probe_without_magic`` (a header
     recognised by other means than its magic: an EFI stub's PE Machine, a deprecated
-    magic) does; else (None, None). Decoders are imported as they are tried."""
-    for package in formats.each("header"):
-        decoder = formats.part(package, "decoder")
-        if decoder.probe(view):
-            return package, decoder
+    magic) does; else (None, None). A decoder is imported once its package's test passed
+    (``formats.header_probes``); the fallbacks are asked only when no probe matched."""
+    for package, probe in formats.header_probes():
+        if probe(view):
+            return package, formats.part(package, "decoder")
     for package in formats.each("header"):
         decoder = formats.part(package, "decoder")
         fallback = getattr(decoder, "probe_without_magic", None)

@@ -105,8 +105,25 @@ def unwraps():
 _TRIES: dict[str, tuple] = {}
 
 
+def header_probes():
+    """``(package, probe)`` of every header format, in registry order. A header's package
+    declares ``PROBE``: ``(test, probe)``, ``test`` a function of the package (its magic)
+    or None, ``probe`` the name of its decoder's probe or None (the test decides); the
+    decoder is imported only once the test passed (a riscv64 Image imports no arm64,
+    ppc64 or x86 decoder)."""
+    for package in each("header"):
+        entry = _HEADER_TRIES.get(package)
+        if entry is None:
+            test, probe = _module(package).PROBE
+            entry = _HEADER_TRIES[package] = (package, _Probe(package, test, probe))
+        yield entry
+
+
+_HEADER_TRIES: dict[str, tuple] = {}
+
+
 class _Probe:
-    """A wrapper's test, then (when it passes) its decoder's probe, if it names one."""
+    """A format's test, then (when it passes) its decoder's probe, if it names one."""
 
     __slots__ = ("package", "test", "name", "full")
 
@@ -114,7 +131,7 @@ class _Probe:
         self.package, self.test, self.name, self.full = package, test, name, None
 
     def __call__(self, view) -> bool:
-        if not self.test(view):
+        if self.test is not None and not self.test(view):
             return False
         if self.name is None:
             return True

@@ -44,3 +44,14 @@ def __getattr__(name: str):
     from validator.formats.arm64_image import twin
 
     return getattr(twin, name)
+
+
+def probe(view) -> bool:
+    """True when the magic sits at 0x38 (``looks_like`` of the spec)."""
+    return view.read(MAGIC_OFFSET, 4) == MAGIC
+
+
+#: What the pipeline tries (validator.formats.header_probes): (a test of the view's
+#: bytes, here, or None; the decoder's own probe, or None when the test decides). The
+#: decoder is imported only once the test passes.
+PROBE = (probe, None)

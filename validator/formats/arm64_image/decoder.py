@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from validator.catalogue import finding, rule
 from validator.formats.arm64_image import CODE0 as _CODE0
-from validator.formats.arm64_image import FORMAT, HEADER_SIZE, MAGIC, MAGIC_OFFSET  # noqa: F401
+from validator.formats.arm64_image import (  # noqa: F401
+    FORMAT,
+    HEADER_SIZE,
+    MAGIC,
+    MAGIC_OFFSET,
+    probe,  # noqa: F401 (the format's probe, re-exported)
+)
 from validator.formats.pe import IMAGE_FILE_MACHINE_ARM64, PE_SIGNATURE
 from validator.formats.results import Decoded, kaitai_parse
 from validator.io.views import View
@@ -32,11 +38,6 @@ rule("arm64/truncated-header", "error",
      "kexec-tools and U-Boot read all 64.",
      "Linux 6.1 arch/arm64/kernel/kexec_image.c image_probe; booting.rst 'Image header'",
      ("kexec-tools", "kexec-file", "u-boot", "grub", "efi"))
-
-
-def probe(view: View) -> bool:
-    """True when the magic sits at 0x38 (``looks_like`` of the spec)."""
-    return view.read(MAGIC_OFFSET, 4) == MAGIC
 
 
 def probe_without_magic(view: View) -> bool:

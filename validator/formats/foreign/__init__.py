@@ -57,3 +57,9 @@ ARCHES = tuple(sorted(set(ELF_MACHINES.values()) | set(PE_MACHINES.values())
                       | set(UIMAGE_ARCHES.values())))
 #: The magics this package recognises (the registry asks every format for its own).
 MAGICS = (LOONGARCH_PE_MAGIC, ARM_ZIMAGE_MAGIC, S390_MAGIC)
+
+
+#: What the pipeline tries (validator.formats.header_probes): (a test of the view's
+#: bytes, here, or None; the decoder's own probe, or None when the test decides). The
+#: decoder is imported only once the test passes.
+PROBE = (None, "probe")

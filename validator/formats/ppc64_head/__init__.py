@@ -59,3 +59,20 @@ def __getattr__(name: str):
     from validator.formats.ppc64_head import twin
 
     return getattr(twin, name)
+
+
+def branch_first(view) -> bool:
+    """256 bytes or more whose first word, read big-endian, is FIXUP_ENDIAN in either byte
+    order or a plain ``b`` (what the spec's main_branch takes): the decoder's ``probe``
+    then parses the head."""
+    head = view.read(0, 4)
+    if len(head) < 4 or len(view.read(HEAD_SIZE - 1, 1)) < 1:
+        return False
+    word = int.from_bytes(head, "big")
+    return word == TDI_FIXUP or (word & 0xFC000003) == 0x48000000
+
+
+#: What the pipeline tries (validator.formats.header_probes): (a test of the view's
+#: bytes, here, or None; the decoder's own probe, or None when the test decides). The
+#: decoder is imported only once the test passes.
+PROBE = (branch_first, "probe")

@@ -50,3 +50,14 @@ def __getattr__(name: str):
     from validator.formats.riscv64_image import twin
 
     return getattr(twin, name)
+
+
+def probe(view) -> bool:
+    """True when "RSC\\x05" sits at 0x38 (header version 0.2 and later)."""
+    return view.read(MAGIC_OFFSET, 4) == MAGIC
+
+
+#: What the pipeline tries (validator.formats.header_probes): (a test of the view's
+#: bytes, here, or None; the decoder's own probe, or None when the test decides). The
+#: decoder is imported only once the test passes.
+PROBE = (probe, None)

@@ -21,6 +21,7 @@ from validator.formats.riscv64_image import (
     PE_MACHINE_RISCV64,
     TEXT_OFFSET_RV32,
     TEXT_OFFSET_RV64,
+    probe,  # noqa: F401 (the format's probe, re-exported)
     version_text,
 )
 from validator.io.views import View
@@ -47,11 +48,6 @@ rule("riscv64/truncated-header", "error",
      "kexec-tools v2.0.32 kexec/arch/riscv/kexec-image-riscv.c image_riscv_probe; Linux "
      "6.16 arch/riscv/kernel/kexec_image.c image_probe",
      ("kexec-tools", "kexec-file", "u-boot", "grub", "efi"))
-
-
-def probe(view: View) -> bool:
-    """True when "RSC\\x05" sits at 0x38 (header version 0.2 and later)."""
-    return view.read(MAGIC_OFFSET, 4) == MAGIC
 
 
 def probe_without_magic(view: View) -> bool:

@@ -86,3 +86,14 @@ def __getattr__(name: str):
     from validator.formats.x86_bzimage import twin
 
     return getattr(twin, name)
+
+
+def probe(view) -> bool:
+    """True when "HdrS" sits at 0x202 (boot protocol 2.00 and later)."""
+    return view.read(MAGIC_OFFSET, 4) == MAGIC
+
+
+#: What the pipeline tries (validator.formats.header_probes): (a test of the view's
+#: bytes, here, or None; the decoder's own probe, or None when the test decides). The
+#: decoder is imported only once the test passes.
+PROBE = (probe, None)

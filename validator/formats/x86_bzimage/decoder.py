@@ -17,8 +17,8 @@ from validator.formats.x86_bzimage import (
     GATED,
     HEADER_SIZE,
     MAGIC,
-    MAGIC_OFFSET,
     VERSION_STRING_MAX,
+    probe,  # the format's probe, re-exported
     protocol,
 )
 from validator.io.views import View
@@ -51,11 +51,6 @@ _XLF = ("XLF_KERNEL_64", "XLF_CAN_BE_LOADED_ABOVE_4G", "XLF_EFI_HANDOVER_32",
         "XLF_EFI_HANDOVER_64", "XLF_EFI_KEXEC", "XLF_5LEVEL", "XLF_5LEVEL_ENABLED")
 _LOADFLAGS = {0: "LOADED_HIGH", 1: "KASLR_FLAG", 5: "QUIET_FLAG", 6: "KEEP_SEGMENTS",
               7: "CAN_USE_HEAP"}
-
-
-def probe(view: View) -> bool:
-    """True when "HdrS" sits at 0x202 (boot protocol 2.00 and later)."""
-    return view.read(MAGIC_OFFSET, 4) == MAGIC
 
 
 def decode(view: View, elf_endianness: str | None = None) -> Decoded:
