@@ -21,9 +21,11 @@ import sys
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT
-from validator import formats, seedcorpus
+from validator import formats, seedcorpus, strategies
 from validator.catalogue import RULES
 from validator.rules.registry import load_all
 
@@ -278,3 +280,17 @@ def test_a_wrapper_decoder_imported_alone_declares_every_rule_it_reports():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              cwd=ROOT, timeout=60)
         assert out.stdout.strip() == "[]", (package, out.stdout, out.stderr[-500:])
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.one_of(strategies.ppc64_head_bytes(), strategies.mutated(
+    strategies.ppc64_head_bytes()), st.binary(min_size=250, max_size=300)))
+def test_the_ppc64_test_holds_for_every_head_the_probe_takes(data):
+    """The ppc64 package's test (the first word) lets through every head the decoder's
+    probe (the generated parser) takes: it only spares other formats that import."""
+    from validator.formats import ppc64_head
+    from validator.formats.ppc64_head import decoder
+    from validator.io.views import BytesView
+
+    view = BytesView(data)
+    assert not decoder.probe(view) or ppc64_head.branch_first(view)
