@@ -66,10 +66,15 @@ def _command_names() -> list[str]:
 
 
 def _command_modules(only: str | None = None):
-    """The command modules in ``ORDER``; just ``only``'s when that names one."""
+    """The command modules in ``ORDER``; just ``only``'s when that names one (imported
+    by its name: the package is listed only when it does not)."""
+    if only is not None and only.isidentifier() and not only.startswith("_"):
+        try:
+            return [importlib.import_module(f"validator.commands.{only}")]
+        except ModuleNotFoundError as exc:
+            if exc.name != f"validator.commands.{only}":
+                raise
     names = _command_names()
-    if only is not None and only in names:
-        names = [only]
     modules = [importlib.import_module(f"validator.commands.{name}") for name in names]
     return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
@@ -126,6 +131,16 @@ class _Formatter(argparse.HelpFormatter):
 
 
 def _columns() -> int:
+    """The width, asked once a run (argparse makes a formatter for every argument)."""
+    if not _COLUMNS:
+        _COLUMNS.append(_ask_columns())
+    return _COLUMNS[0]
+
+
+_COLUMNS: list[int] = []
+
+
+def _ask_columns() -> int:
     try:
         columns = int(os.environ.get("COLUMNS", 0))
     except ValueError:

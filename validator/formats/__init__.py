@@ -159,18 +159,27 @@ def parts(name: str) -> list[str]:
     package that has one, in registry order; found, not imported (a ``rules`` module
     registers its checks when imported, and the engine fixes their order), and without
     importing the packages themselves (the check path needs only some of them)."""
-    import os
+    return [f"{package}.{name}" for package in FORMATS if has_part(package, name)]
 
-    here = os.path.dirname(__file__)
-    found = []
-    for package in FORMATS:
+
+def has_part(package: str, name: str) -> bool:
+    """Whether ``package`` has a module ``name``, found without importing it (once per
+    run: the check path asks for the packages that decoded each image)."""
+    key = (package, name)
+    found = _HAS.get(key)
+    if found is None:
+        import os
+
         parent, _, last = package.rpartition(".")
+        here = os.path.dirname(__file__)
         if parent == __name__ and os.path.isdir(os.path.join(here, last)):
-            has = os.path.isfile(os.path.join(here, last, f"{name}.py"))
+            found = os.path.isfile(os.path.join(here, last, f"{name}.py"))
         else:  # a package from elsewhere (or not on a file system): ask the import system
             from importlib.util import find_spec
 
-            has = find_spec(f"{package}.{name}") is not None
-        if has:
-            found.append(f"{package}.{name}")
+            found = find_spec(f"{package}.{name}") is not None
+        _HAS[key] = found
     return found
+
+
+_HAS: dict[tuple[str, str], bool] = {}

@@ -120,10 +120,12 @@ def _import(names) -> None:
 
 def modules_for(result: ImageResult, given=()) -> tuple[str, ...]:
     """The check modules that judge ``result`` (see the module), in report order."""
-    wanted = {LAYER_MODULE, *(f"{package}.rules" for package in result.decoded_by)}
-    if given:
-        wanted.update(GIVEN_MODULES)
-    return tuple(name for name in check_modules() if name in wanted)
+    from validator import formats
+
+    registry = formats.FORMATS  # check_modules()'s order, without a look at every package
+    decoded = sorted({p for p in result.decoded_by if p in registry}, key=registry.index)
+    return (LAYER_MODULE, *(f"{p}.rules" for p in decoded if formats.has_part(p, "rules")),
+            *(GIVEN_MODULES if given else ()))
 
 
 _SELECTED: dict = {}
