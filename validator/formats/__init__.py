@@ -97,7 +97,7 @@ def unwraps():
         entries = _TRIES.get(package)
         if entries is None:
             entries = _TRIES[package] = tuple(
-                (package, _Probe(package, test, probe), _Unwrap(package, unwrap))
+                (package, _probe(package, test, probe), _Unwrap(package, unwrap))
                 for test, probe, unwrap in _module(package).UNWRAPS)
         yield from entries
 
@@ -115,11 +115,16 @@ def header_probes():
         entry = _HEADER_TRIES.get(package)
         if entry is None:
             test, probe = _module(package).PROBE
-            entry = _HEADER_TRIES[package] = (package, _Probe(package, test, probe))
+            entry = _HEADER_TRIES[package] = (package, _probe(package, test, probe))
         yield entry
 
 
 _HEADER_TRIES: dict[str, tuple] = {}
+
+
+def _probe(package: str, test, name: str | None):
+    """The test itself when it decides alone, else a ``_Probe``."""
+    return test if name is None and test is not None else _Probe(package, test, name)
 
 
 class _Probe:
