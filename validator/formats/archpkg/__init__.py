@@ -39,7 +39,5 @@ def ustar(view) -> bool:
     return view.transformed and view.read(0, BLOCK)[USTAR_OFFSET:USTAR_OFFSET + len(USTAR)] == USTAR
 
 
-#: What the registry tries (validator.formats.unwraps): (a test of the view's first
-#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
-#: unwrap). The decoder is imported only once the test passes.
+#: (test, decoder probe or None, decoder unwrap): see validator.formats.unwraps
 UNWRAPS = ((ustar, "probe", "unwrap"),)

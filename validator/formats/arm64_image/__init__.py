@@ -51,7 +51,5 @@ def probe(view) -> bool:
     return view.read(MAGIC_OFFSET, 4) == MAGIC
 
 
-#: What the pipeline tries (validator.formats.header_probes): (a test of the view's
-#: bytes, here, or None; the decoder's own probe, or None when the test decides). The
-#: decoder is imported only once the test passes.
+#: (test or None, decoder probe or None): see validator.formats.header_probes
 PROBE = (probe, None)

@@ -41,7 +41,5 @@ def probe(view) -> bool:
     return codec_of(view.read(0, 8)) is not None
 
 
-#: What the registry tries (validator.formats.unwraps): (a test of the view's first
-#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
-#: unwrap). The decoder is imported only once the test passes.
+#: (test, decoder probe or None, decoder unwrap): see validator.formats.unwraps
 UNWRAPS = ((probe, None, "unwrap"),)

@@ -24,7 +24,5 @@ def tar_probe(view) -> bool:
     return view.read(USTAR_OFFSET, len(USTAR)) == USTAR
 
 
-#: What the registry tries (validator.formats.unwraps): (a test of the view's first
-#: bytes, here, the decoder's own probe or None when the test decides, the decoder's
-#: unwrap). The decoder is imported only once the test passes.
+#: (test, decoder probe or None, decoder unwrap): see validator.formats.unwraps
 UNWRAPS = ((probe, None, "unwrap"), (tar_probe, None, "tar_unwrap"))

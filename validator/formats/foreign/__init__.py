@@ -59,7 +59,5 @@ ARCHES = tuple(sorted(set(ELF_MACHINES.values()) | set(PE_MACHINES.values())
 MAGICS = (LOONGARCH_PE_MAGIC, ARM_ZIMAGE_MAGIC, S390_MAGIC)
 
 
-#: What the pipeline tries (validator.formats.header_probes): (a test of the view's
-#: bytes, here, or None; the decoder's own probe, or None when the test decides). The
-#: decoder is imported only once the test passes.
+#: (test or None, decoder probe or None): see validator.formats.header_probes
 PROBE = (None, "probe")

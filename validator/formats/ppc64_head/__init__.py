@@ -72,7 +72,5 @@ def branch_first(view) -> bool:
     return word == TDI_FIXUP or (word & 0xFC000003) == 0x48000000
 
 
-#: What the pipeline tries (validator.formats.header_probes): (a test of the view's
-#: bytes, here, or None; the decoder's own probe, or None when the test decides). The
-#: decoder is imported only once the test passes.
+#: (test or None, decoder probe or None): see validator.formats.header_probes
 PROBE = (branch_first, "probe")
