@@ -232,3 +232,19 @@ def test_a_header_outside_any_wrapper_imports_no_other_formats_decoder(tmp_path,
     headers = {m[:-8] for m in modules if m.endswith(".decoder")} & set(
         formats.packages("header"))
     assert headers == {f"validator.formats.{kind.replace('-', '_')}"}, sorted(headers)
+
+
+def test_lint_of_images_imports_no_config_or_symbol_reader(tmp_path):
+    """lint pairs a linux-binary package with its linux-base sibling through the config
+    and System.map readers (which bring dataclasses and inspect): only for such a
+    package, not for every image (each of lint's workers paid them on its first image)."""
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    image = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"
+    (boot / "vmlinuz-6.1.0-test").write_bytes(image.read_bytes())
+    out = tmp_path / "modules.json"
+    subprocess.run([sys.executable, "-I", "-c", PROBE, str(ROOT), str(out), "lint", "-j",
+                    "1", str(boot)], cwd=tmp_path, check=False, timeout=120)
+    modules = set(json.loads(out.read_text()))
+    assert "validator.checker" in modules  # the image was checked
+    assert not {"dataclasses", "inspect", "validator.kconfig", "validator.sysmap"} & modules

@@ -107,7 +107,7 @@ def _check_one(entry):
 
 def _result(entry):
     from validator import checker
-    from validator.source import InputError
+    from validator.io.source import InputError
 
     path, pair_base = entry.path, entry.pair_base
     args = _WORKER["args"]
@@ -151,14 +151,14 @@ def _split_package(path: str, options):
     ``linux-binary-V_*.deb`` (Debian's Linux 7.x split: the image in one package, its
     config and map in the other), as a package's own companions are used; else
     ``options`` unchanged. A sibling that cannot be read pairs nothing."""
-    import glob
-
-    from validator import checker, kconfig, sysmap
-    from validator.source import InputError
-
     parent, name = os.path.split(path)
     if not (name.startswith("linux-binary-") and name.endswith(".deb") and "_" in name):
         return options
+    import glob  # only now: the readers bring dataclasses (and inspect) with them
+
+    from validator import checker, kconfig, sysmap
+    from validator.io.source import InputError
+
     version = name[len("linux-binary-"):].split("_", 1)[0]
     siblings = sorted(glob.glob(os.path.join(glob.escape(parent),
                                              f"linux-base-{glob.escape(version)}_*.deb")))
@@ -285,17 +285,19 @@ def _results(entries, work, jobs: int, args, progress, render=None):
 
 
 def _preload() -> None:
-    """Import, before the workers are forked, what checking images needs (the loader
-    models, the rules engine, every format's decoder and generated parser): once for all
-    of them, not once in each. Any image that is not an arm64 Image or an ELF file tries
-    every wrapper's probe, so most runs need them all. What cannot be imported here is
-    left to the workers (they import it when an image needs it, as before)."""
+    """Import, before the workers are forked, what checking and rendering images needs
+    (the loader models, the rules engine, the report, every format's decoder and
+    generated parser): once for all of them, not once in each (a wrapper's decoder is
+    needed only for a wrapped image, but a tree of them would have each worker import
+    it). What cannot be imported here is left to the workers (they import it when an
+    image needs it, as before)."""
     import importlib
 
     from validator import formats, loaders
     from validator.rules import engine
 
     try:
+        importlib.import_module("validator.report")
         loaders.modules()
         engine.load_checks()
         for package in formats.packages():
