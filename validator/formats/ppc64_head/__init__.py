@@ -61,6 +61,12 @@ def __getattr__(name: str):
     return getattr(twin, name)
 
 
+def is_branch(word: int) -> bool:
+    """An unconditional, relative, non-linking ``b`` (I-form, AA=0, LK=0): what the spec's
+    main_branch takes."""
+    return (word & 0xFC000003) == 0x48000000
+
+
 def branch_first(view) -> bool:
     """256 bytes or more whose first word, read big-endian, is FIXUP_ENDIAN in either byte
     order or a plain ``b`` (what the spec's main_branch takes): the decoder's ``probe``
@@ -69,7 +75,7 @@ def branch_first(view) -> bool:
     if len(head) < 4 or len(view.read(HEAD_SIZE - 1, 1)) < 1:
         return False
     word = int.from_bytes(head, "big")
-    return word == TDI_FIXUP or (word & 0xFC000003) == 0x48000000
+    return word == TDI_FIXUP or is_branch(word)
 
 
 #: (test or None, decoder probe or None): see validator.formats.header_probes

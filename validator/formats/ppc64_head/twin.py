@@ -41,6 +41,7 @@ from validator.formats.ppc64_head import (  # noqa: F401 (the package's constant
     TDI_OTHER_ORDER,
     TRAP,
     Layout,
+    is_branch,
 )
 
 
@@ -48,11 +49,6 @@ class RunAtLoad(enum.IntEnum):
     zero = 0
     run_where_loaded = 1
     run0 = RUN0
-
-
-def _is_branch(value: int) -> bool:
-    """An unconditional, relative, non-linking ``b`` (I-form, AA=0, LK=0)."""
-    return (value & 0xFC000003) == 0x48000000
 
 
 def _sign26(value: int) -> int:
@@ -81,7 +77,7 @@ def body_struct(endian: str) -> Struct:
     )
     return Struct(
         "fixup_endian" / If(this._.has_fixup_endian, fixup_endian),
-        "main_branch" / ExprValidator(u4, lambda obj, ctx: _is_branch(obj)),
+        "main_branch" / ExprValidator(u4, lambda obj, ctx: is_branch(obj)),
         "trap" / Const(TRAP, u4),
         "secondary_hold_spinloop" / u8,
         "secondary_hold_acknowledge" / u8,
