@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from validator.catalogue import finding, rule
 from validator.formats.android import os_version, plausible_page
-from validator.formats.compression import decoder as _layer_rules  # noqa: F401  (its layer/* rules)
+from validator.formats.compression import layer_rules  # noqa: F401 (the layer/* rules)
 from validator.formats.results import Unwrapped, kaitai_parse
 from validator.io.limits import Context
 from validator.model import Layer

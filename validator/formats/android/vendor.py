@@ -24,7 +24,7 @@ from validator.formats.android import (
     plausible_page,
 )
 from validator.formats.android.decoder import pages, past_end
-from validator.formats.compression import decoder as _layer_rules  # noqa: F401  (its layer/* rules)
+from validator.formats.compression import layer_rules  # noqa: F401 (the layer/* rules)
 from validator.formats.results import Unwrapped, kaitai_parse
 from validator.io.limits import Context
 from validator.model import Layer

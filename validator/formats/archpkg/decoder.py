@@ -17,7 +17,7 @@ import re
 
 from validator.catalogue import finding, rule
 from validator.formats.archpkg import BLOCK, FIELDS, METADATA, USTAR, USTAR_OFFSET
-from validator.formats.compression import decoder as _layer_rules  # noqa: F401  (its layer/* rules)
+from validator.formats.compression import layer_rules  # noqa: F401 (the layer/* rules)
 from validator.formats.results import Unwrapped
 from validator.io.limits import Context
 from validator.model import Layer

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from validator.catalogue import finding, rule
-from validator.formats.compression import decoder as _layer_rules  # noqa: F401  (its layer/* rules)
+from validator.formats.compression import layer_rules  # noqa: F401 (the layer/* rules)
 from validator.formats.deb import AR_HEADER, AR_MAGIC, package
 from validator.formats.deb import tar as tar_layer
 from validator.formats.results import Unwrapped

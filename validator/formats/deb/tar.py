@@ -23,7 +23,7 @@ from __future__ import annotations
 import posixpath
 
 from validator.catalogue import finding, rule
-from validator.formats.compression import decoder as _layer_rules  # noqa: F401  (its layer/* rules)
+from validator.formats.compression import layer_rules  # noqa: F401 (the layer/* rules)
 from validator.io.views import ViewFile, read_all
 
 BLOCK = 512

@@ -15,7 +15,7 @@ from __future__ import annotations
 import posixpath
 
 from validator.catalogue import finding
-from validator.formats.compression import decoder as _layer_rules  # noqa: F401  (its layer/* rules)
+from validator.formats.compression import layer_rules  # noqa: F401 (the layer/* rules)
 from validator.formats.rpm import CPIO_CRC, CPIO_NEWC, CPIO_STRIPPED
 
 NEWC_HEADER = 110

@@ -17,8 +17,10 @@ from __future__ import annotations
 import struct
 
 from validator.catalogue import finding, rule
-from validator.formats.compression import codec_of
-from validator.formats.compression import decoder as _layer_rules  # noqa: F401  (its layer/* rules)
+from validator.formats.compression import (
+    codec_of,
+    layer_rules,  # noqa: F401 (the layer/* rules)
+)
 from validator.formats.results import Unwrapped
 from validator.formats.rpm import (
     ARCH,
