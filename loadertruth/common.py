@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
+import subprocess
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -151,3 +156,43 @@ def tail(lines: list[str], n: int = TAIL_LINES) -> list[str]:
 def scrub(line: str, image: Path) -> str:
     """Make a loader's line independent of where the image lives."""
     return line.replace(str(image), "IMAGE").rstrip()
+
+
+#: A file a guest program created (``open``/``openat`` with O_CREAT) in /tmp, as
+#: qemu-user's ``-strace`` log shows the call: ``openat(AT_FDCWD,"/tmp/KernelAb12Cd",...``.
+_GUEST_CREATES = re.compile(r'\bopen(?:at)?\((?:[^,"]*,)?"(/tmp/[^"/]+)",[^)]*O_CREAT')
+
+
+def run_guest(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """``subprocess.run(cmd, **kwargs)`` for a qemu-user command line (``cmd`` holds the
+    qemu-user binary, maybe behind a wrapper such as ``unshare``), removing afterwards the
+    files the guest created in /tmp and left there.
+
+    kexec-tools writes what it unpacks to files of its own under /tmp and does not remove
+    them: a UKI's .initrd and .linux (/tmp/InitrdXXXXXX, /tmp/KernelXXXXXX, kexec/
+    kexec-uki.c, 2.0.29 on), a decompressed kernel. Each run would leave up to two
+    kernels behind. The names come from mkstemp, so they are found in qemu-user's system
+    call log (``-strace``, written to a file of its own with ``-D``): only what this run
+    created is removed, whatever runs beside it."""
+    at = next((i for i, part in enumerate(cmd)
+               if os.path.basename(part).startswith("qemu-")), None)
+    if at is None:
+        return subprocess.run(cmd, **kwargs)
+    fd, log = tempfile.mkstemp(prefix="loadertruth-qemu-", suffix=".log")
+    os.close(fd)
+    try:
+        return subprocess.run([*cmd[:at + 1], "-strace", "-D", log, *cmd[at + 1:]],
+                              **kwargs)
+    finally:
+        with contextlib.suppress(OSError):
+            _remove_created(Path(log).read_text(errors="replace"))
+        with contextlib.suppress(OSError):
+            os.unlink(log)
+
+
+def _remove_created(log: str) -> None:
+    for path in sorted(set(_GUEST_CREATES.findall(log))):
+        with contextlib.suppress(OSError):
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid():
+                os.unlink(path)

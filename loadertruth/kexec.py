@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from . import fixtures
-from .common import Verdict, new_verdict, scrub, tail, versions, which
+from .common import Verdict, new_verdict, run_guest, scrub, tail, versions, which
 
 #: loader name -> (kexec arguments before the image, needs the DTB)
 MODES = {
@@ -197,8 +197,8 @@ def run(loader: str, image: Path, rel: str, arch: str | None = None,
     env["LC_ALL"] = "C"
     t0 = time.monotonic()
     try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=TIMEOUT, env=env)
+        p = run_guest(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                      stderr=subprocess.STDOUT, timeout=TIMEOUT, env=env)
     except subprocess.TimeoutExpired as e:
         v.seconds = round(time.monotonic() - t0, 3)
         out = (e.stdout or b"").decode("utf-8", "replace").splitlines()

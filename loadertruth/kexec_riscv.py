@@ -26,7 +26,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .common import REPO, Verdict, new_verdict, tail, which
+from .common import REPO, Verdict, new_verdict, run_guest, tail, which
 from .kexec import NOISE, TIMEOUT, UNAME_RELEASE, classify, normalise
 
 BASE = Path(os.environ.get("LOADERTRUTH_RISCV", REPO / "build" / "riscv"))
@@ -130,9 +130,9 @@ def run(loader: str, image: Path, rel: str, sha: str | None = None) -> Verdict:
     env["LC_ALL"] = "C"
     t0 = time.monotonic()
     try:
-        p = subprocess.run(command(loader, image), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=TIMEOUT, env=env)
+        p = run_guest(command(loader, image), stdin=subprocess.DEVNULL,
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                      timeout=TIMEOUT, env=env)
     except subprocess.TimeoutExpired:
         v.seconds = round(time.monotonic() - t0, 3)
         v.message = f"harness: timeout after {TIMEOUT:.0f} s"

@@ -11,6 +11,7 @@ not judged by it). Skipped with the reason where the suites are not unpacked
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,39 @@ def test_a_compressed_linux_section_is_not_recognised(monkeypatch, tmp_path):
     verdict = check_image(path, Options(loaders={"kexec-tools@2.0.32"})).loaders["kexec-tools"]
     assert verdict["verdict"] == "reject" and verdict["reasons"] == ["layer/uki"]
     assert any("undecompressed" in note for note in verdict["notes"]), verdict["notes"]
+
+
+def test_kexec_leaves_no_file_of_its_own_in_tmp(monkeypatch):
+    """kexec-tools 2.0.29 on writes a UKI's .initrd and .linux to /tmp/InitrdXXXXXX and
+    /tmp/KernelXXXXXX and never removes them: the harness removes what the guest created
+    (found in qemu-user's system call log), and only that."""
+    from loadertruth import common
+
+    logs = []
+    real = common._remove_created
+    monkeypatch.setattr(common, "_remove_created", lambda log: (logs.append(log), real(log)))
+    unrelated = Path("/tmp") / "KernelXXXXXX-not-the-guests"
+    unrelated.write_bytes(b"kept")
+    try:
+        seen = run(monkeypatch, "unstable", "kexec-tools-file", "debian-image.efi")
+        assert seen.accept is True, (seen.message, seen.log_tail)
+        created = {p for log in logs for p in common._GUEST_CREATES.findall(log)}
+        assert {p.rsplit("/", 1)[1][:6] for p in created} == {"Initrd", "Kernel"}, created
+        assert not [p for p in created if os.path.lexists(p)]
+        assert unrelated.read_bytes() == b"kept"
+    finally:
+        unrelated.unlink()
+
+
+def test_the_guest_log_names_only_files_created_in_tmp():
+    from loadertruth.common import _GUEST_CREATES
+
+    log = "\n".join((
+        '23602 openat(AT_FDCWD,"/tmp/InitrdLhMSsY",O_RDWR|O_CREAT|O_EXCL,0600) = 5',
+        '23602 openat(AT_FDCWD,"/tmp/InitrdLhMSsY",O_RDONLY) = 6',
+        '23602 open("/tmp/KernelAb12Cd",O_RDWR|O_CREAT|O_EXCL,0600) = 5',
+        '23602 openat(AT_FDCWD,"/proc/iomem",O_RDONLY) = 3',
+        '23602 openat(AT_FDCWD,"/var/tmp/x",O_RDWR|O_CREAT,0600) = 4',
+        '23602 openat(AT_FDCWD,"/tmp/sub/x",O_RDWR|O_CREAT,0600) = 4',
+    ))
+    assert _GUEST_CREATES.findall(log) == ["/tmp/InitrdLhMSsY", "/tmp/KernelAb12Cd"]
