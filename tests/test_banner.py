@@ -37,3 +37,29 @@ def test_real_banners():
     printk = b"Linux version %s (%s)\n\0Linux version 2.6.32 (root@x) (gcc) #1\n"
     assert banner.FINDER.search(printk).group(1) == b"2.6.32"  # the format is passed
     assert banner.FINDER.search(b"Linux version 6.1.0\n(") is None  # no space before (
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.lists(st.sampled_from(PIECES), max_size=24).map(b"".join),
+       chunk=st.integers(1, 64), bounds=st.tuples(st.integers(0, 400), st.integers(0, 400)))
+def test_the_file_search_finds_the_first_banner_in_its_range(tmp_path_factory, data, chunk,
+                                                              bounds):
+    """``kernel_version`` of a file (read a chunk at a time into a buffer no larger than
+    the range) is the release the definition finds first in ``data[start:end]``, whatever
+    the chunk size: a banner across a chunk border is found, one outside the range is
+    not."""
+    from validator.io.source import Source
+
+    start, end = sorted(bounds)
+    expected = DEFINITION.search(data[start:end])
+    if expected is not None and len(expected.group(1)) >= banner.MAX_MATCH:
+        expected = None
+    path = tmp_path_factory.mktemp("banner") / "image"
+    path.write_bytes(data)
+    saved, banner.CHUNK = banner.CHUNK, chunk
+    try:
+        with Source(path) as source:
+            found = banner.kernel_version(source, start, end)
+    finally:
+        banner.CHUNK = saved
+    assert found == (expected.group(1).decode() if expected else None)

@@ -93,15 +93,19 @@ def _scan_file(source: Source, start: int, end: int) -> str | None:
     that much of the file, and all of a file without a banner. It reads ``CHUNK`` bytes
     at a time into one buffer (``preadv``) and searches it in place: a new bytes object
     per read, and a regular expression over it, cost twice the time (bench/). Memory
-    is the one buffer, whatever the file's size. Holes of a sparse file (SEEK_DATA) are
-    passed without reading them: a banner holds no zero byte.
+    is the one buffer, whatever the file's size, and no larger than the range searched
+    (a new buffer is zeroed: lint makes one an image, most of them a few KiB). Holes of
+    a sparse file (SEEK_DATA) are passed without reading them: a banner holds no zero
+    byte.
     """
     fd = source.file().fileno()
-    buf = bytearray(CHUNK + MAX_MATCH)
-    view = memoryview(buf)
-    keep = 0  # bytes carried over from the previous chunk
     offset = max(0, start)
     end = min(end, source.size)
+    if offset >= end:
+        return None
+    buf = bytearray(min(CHUNK, end - offset) + MAX_MATCH)
+    view = memoryview(buf)
+    keep = 0  # bytes carried over from the previous chunk
     try:
         while offset < end:
             data = _data_from(fd, offset, end)
