@@ -105,6 +105,28 @@ def test_settings_from_pyproject(tmp_path, image_size_zero):
     assert p.returncode == 2 and "unknown [tool.kimage] keys: fail_on" in p.stderr
 
 
+def test_a_pyproject_that_names_no_kimage_is_not_parsed(tmp_path, image_size_zero):
+    """A project's pyproject.toml that cannot hold [tool.kimage] is not kimage's to
+    judge: broken TOML there is no usage error, and tomllib is never imported. One that
+    can (the name spelt out or escaped in a quoted key) is read as before."""
+    (tmp_path / "pyproject.toml").write_text('[project\nname = "x"\n')  # not TOML
+    code = ("import sys; from validator.cli import main; status = main(sys.argv[1:]); "
+            "print('tomllib imported:', 'tomllib' in sys.modules, file=sys.stderr); "
+            "sys.exit(status)")
+    p = subprocess.run([sys.executable, "-c", code, "check", "--fail-on", "warning",
+                        str(image_size_zero)], cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 1 and "image_size" in p.stdout, (p.stdout, p.stderr)
+    assert p.stderr.strip().splitlines()[-1] == "tomllib imported: False", p.stderr
+    (tmp_path / "pyproject.toml").write_text('[project\nname = "kimage-x"\n')
+    p = kimage("check", image_size_zero, cwd=tmp_path)
+    assert p.returncode == 2 and "pyproject.toml" in p.stderr
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool."\\u006bimage".severity]\n"arm64/image-size-zero" = "error"\n')
+    assert kimage("check", image_size_zero, cwd=tmp_path).returncode == 1
+    (tmp_path / "pyproject.toml").write_text('[tool.other]\nx = 1\n')
+    assert kimage("check", image_size_zero, cwd=tmp_path).returncode == 0
+
+
 def test_malformed_config_and_map_lines_are_reported_with_line_numbers(tmp_path):
     image = tmp_path / "vmlinux"
     image.write_bytes(ppc64_elf())
