@@ -234,11 +234,11 @@ os.sched_setaffinity(0, cpus)
 from validator.commands import _lint_pool
 from validator.cli import main
 sizes = []
-class Recording(_lint_pool.ProcessPoolExecutor):
-    def __init__(self, max_workers=None, **kw):
-        sizes.append(max_workers)
-        super().__init__(max_workers=max_workers, **kw)
-_lint_pool.ProcessPoolExecutor = Recording
+class Recording(_lint_pool.Pool):
+    def __init__(self, work, items, jobs, *args, **kw):
+        super().__init__(work, items, jobs, *args, **kw)
+        sizes.append(len(self.workers))
+_lint_pool.Pool = Recording
 status = main(sys.argv[2:])
 sys.stderr.write(json.dumps(sizes) + "\n")
 sys.exit(status)
@@ -493,12 +493,30 @@ def test_a_directory_reached_twice_is_walked_once(tmp_path):
 def test_when_no_worker_can_start_the_images_are_checked_here(tmp_path, monkeypatch):
     from validator.commands import _lint_pool
 
-    def no_fork(self, *args, **kwargs):
+    def no_fork():
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(_lint_pool.ProcessPoolExecutor, "submit", no_fork)
-    assert list(_lint_pool.ordered(_square, list(range(30)), 2, died=lambda i: None)) == [
+    set_up = []
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert list(_lint_pool.ordered(_square, list(range(30)), 2, died=lambda i: None,
+                                   initializer=set_up.append, initargs=("once",))) == [
         i * i for i in range(30)]
+    assert set_up == ["once"]  # this process was set up as a worker is, once
+
+
+def test_lint_checks_here_when_no_worker_can_start(tmp_path):
+    """The run, not just the pool: with fork failing, lint -j 2 reports every image, as
+    -j 1 does (the images are checked in lint's own process, set up as a worker)."""
+    boot = _boot_of(tmp_path, 6)
+    wrapper = ("import os, sys\n"
+               "def no_fork():\n"
+               "    raise BlockingIOError(11, 'Resource temporarily unavailable')\n"
+               "os.fork = no_fork\n"
+               "from validator.cli import main\n"
+               "sys.exit(main(sys.argv[1:]))\n")
+    p = kimage("lint", "--format", "jsonl", "-j", "2", boot, wrapper=wrapper)
+    assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr
+    assert [name(i) for i in jsonl(p)] == [f"vmlinuz-{i:02d}" for i in range(6)]
 
 
 def _square(i):
