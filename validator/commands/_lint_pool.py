@@ -23,8 +23,8 @@ index of each chunk through a pipe and reads back one pickle of the chunk's resu
 through another. concurrent.futures' process pool, used before, cost a run 81 M
 instructions to import with multiprocessing, ran two threads of its own in the parent,
 and pickled every item on its way out (bench/throughput.py). A chunk costs the parent
-and the worker a few tens of microseconds whatever its size, so a chunk holds many small
-images.
+and the worker two small messages and one pickle whatever its size, so a chunk holds
+many small images.
 """
 
 from __future__ import annotations
