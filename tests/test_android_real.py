@@ -250,3 +250,55 @@ def test_mutations_of_a_real_image_are_found(made, tmp_path, name):
         path = tmp_path / f"{i}.img"
         path.write_bytes(fn(RandomChooser(i)))
         assert set(expect) <= check_image(path, Options()).reported_rules(), mname
+
+
+# -- what the loaders do with a boot image ------------------------------------------------------
+
+#: The loaders that read a file's first bytes as the kernel's own header: each refuses a
+#: boot image for ``layer/android`` (QEMU's -kernel loads it as a raw blob:
+#: ``layer/not-unwrapped``).
+REFUSE_ANDROID = ("kexec-tools", "kexec-file", "u-boot", "grub", "efi")
+
+
+@pytest.mark.parametrize("name", ["boot-v4-debian.img", "boot-v2.img"])
+def test_kexec_tools_refuses_a_boot_image_as_the_model_says(made, monkeypatch, name):
+    """Debian's kexec-tools (-l, and -s: kexec_file_load's path in kexec-tools) on a real
+    boot.img: no probe of the arm64 file_type[] takes it."""
+    from loadertruth import kexec
+
+    ok, why = kexec.available("arm64")
+    if not ok:
+        pytest.skip(why)
+    for mode in ("kexec-tools", "kexec-tools-file"):
+        seen = kexec.run(mode, made / name, name, arch="arm64")
+        assert seen.accept is False, (mode, seen.message, seen.log_tail)
+        assert "Cannot determine the file type" in seen.message, seen.message
+    verdicts = check_image(made / name, Options()).loaders
+    for loader in REFUSE_ANDROID:
+        assert verdicts[loader]["verdict"] == "reject", (loader, verdicts[loader])
+        assert verdicts[loader]["reasons"][0] == "layer/android", (loader, verdicts[loader])
+    assert verdicts["qemu"]["reasons"] == ["layer/not-unwrapped"]
+
+
+def test_debians_u_boot_boots_no_boot_image(made, monkeypatch):
+    """Debian 13's u-boot-qemu 2025.01 (qemu_arm64, by loadertruth.uboot): booti finds no
+    ARM\\x64 magic in a boot.img, and bootm has no Android support (CONFIG_ANDROID_BOOT_IMAGE
+    is off): the ``u-boot`` verdict is reject, for ``layer/android``."""
+    from loadertruth import uboot
+
+    monkeypatch.setenv("LOADERTRUTH_SUITE", "trixie")
+    ok, why = uboot.available("arm64")
+    if not ok:
+        pytest.skip(why)
+    path = made / "boot-v4-debian.img"
+    monkeypatch.setattr(uboot, "REJECT", uboot.REJECT + ["Wrong Image Type for bootm"])
+    for command, said in ((f"booti {uboot.LOAD_ADDR:#x} - ${{fdtcontroladdr}}",
+                           "Bad Linux ARM64 Image magic!"),
+                          (f"bootm {uboot.LOAD_ADDR:#x} - ${{fdtcontroladdr}}",
+                           "Wrong Image Type for bootm command")):
+        monkeypatch.setattr(uboot, "COMMAND", command)
+        seen = uboot.run(path, path.name)
+        assert seen.accept is False and said in seen.message, (command, seen.message,
+                                                               seen.log_tail)
+    verdict = check_image(path, Options(loaders={"u-boot"})).loaders["u-boot"]
+    assert verdict["verdict"] == "reject" and verdict["reasons"] == ["layer/android"]

@@ -245,6 +245,8 @@ CASES.update({
         (seedcorpus.android_bytes(ARM64_BASE, version=3, reserved=(0, 0, 0x10000100, 2048)),
          {}),
         (seedcorpus.android_bytes(ARM64_BASE, version=3), {})),
+    "layer/android": ((seedcorpus.android_bytes(ARM64_BASE, version=2), {}),
+                      (seedcorpus.android_bytes(b"", version=4, ramdisk=b"070701"), {})),
     "android/init-boot": ((seedcorpus.android_bytes(b"", version=4, ramdisk=b"070701"), {}),
                           (seedcorpus.android_bytes(ARM64_BASE, version=4), {})),
     "android/vendor-boot": ((_vendor(version=3, dtb=b"\xd0\x0d\xfe\xed"), {}),

@@ -43,6 +43,7 @@ REJECTS = {
                               "('Bad kernel image')",
     "uki/linux-machine": "systemd-stub pe_kernel_info: .linux is for another machine",
     "layer/uimage": "PeCoffLoaderGetPeHeader: a uImage is no PE image",
+    "layer/android": "PeCoffLoaderGetPeHeader: an Android boot image is no PE image",
     "layer/fit": "PeCoffLoaderGetPeHeader: a FIT is no PE image",
 }
 REJECTS.update(x86.REJECTS[NAME])  # an x86 bzImage's (validator/loaders/x86.py)

@@ -45,6 +45,7 @@ REJECTS = {
     "layer/zboot-no-pe": "the firmware's LoadImage refuses it",
     "target/arch-mismatch": "GRUB arm64-efi starts arm64 kernels only",
     "layer/uimage": "grub_arch_efi_linux_load_image_header: a uImage has no \"MZ\" at 0",
+    "layer/android": "grub_arch_efi_linux_load_image_header: a boot.img has no \"MZ\" at 0",
     "layer/fit": "grub_arch_efi_linux_load_image_header: a FIT has no \"MZ\" ('plain image "
                  "kernel is not supported')",
 }

@@ -33,6 +33,7 @@ REJECTS = {
     "layer/uki": "image_probe: no ARM\\x64 magic at 0x38 of a UKI (no UKI loader is merged)",
     "layer/uimage": "image_probe: no ARM\\x64 magic at 0x38 of a uImage (the 64-byte "
                     "header is in front of the Image)",
+    "layer/android": "image_probe: no ARM\\x64 magic at 0x38 of an Android boot image",
     "layer/fit": "image_probe: no ARM\\x64 magic at 0x38 of a FIT",
     "arm64/bad-magic": "image_probe: memcmp of the magic",
     "arm64/truncated-header": "image_probe: kernel_len < sizeof(struct arm64_image_header)",

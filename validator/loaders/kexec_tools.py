@@ -138,6 +138,8 @@ REJECTS = {
     "ppc64/raw-head": "elf_ppc64_probe: not an ELF file",
     "ppc64/endian-mismatch": "purgatory stores __run_at_load in the wrong byte order",
     "target/arch-mismatch": "probes are compiled per architecture",
+    "layer/android": "no probe in file_type[] takes an Android boot image (\"ANDROID!\" "
+                     "where an Image has its header): 'Cannot determine the file type'",
     "layer/fit": "no probe in file_type[] takes a FIT (arm64: vmlinux, Image, uImage, "
                  "vmlinuz, uki; uImage_probe needs the legacy magic)",
 }

@@ -34,6 +34,8 @@ REJECTS = {
     "layer/zboot": "booti_setup: a zboot PE has no ARM\\x64 magic (use bootefi)",
     "layer/uki": "booti_setup: a UKI has no ARM\\x64 magic (bootefi starts it)",
     "layer/uimage": "booti_setup: 'Bad Linux ARM64 Image magic!' (bootm takes a uImage)",
+    "layer/android": "booti_setup: a boot.img has no ARM\\x64 magic (bootm takes it where "
+                     "U-Boot is built with CONFIG_ANDROID_BOOT_IMAGE)",
     "layer/fit": "booti_setup: a FIT has no ARM\\x64 magic (bootm takes a FIT)",
     "arm64/bad-magic": "booti_setup: 'Bad Linux ARM64 Image magic!'",
     "arm64/image-size-implausible": "'FDT image overlaps OS image', or a crash copying it",
@@ -45,6 +47,10 @@ REJECTS.update(riscv.REJECTS[NAME])  # a riscv64 kernel's (validator/loaders/ris
 
 #: Codecs boot/image.c image_comp recognises by their first two bytes.
 DECOMPRESSES = {"gzip", "bzip2", "lzma", "lzo", "lz4", "zstd"}
+#: Layers bootm takes and booti refuses (REJECTS): the kernel inside is bootm's to
+#: decompress (a FIT's compression property, a uImage's ih_comp, an Android boot image's
+#: kernel by its first bytes, boot/image-android.c android_image_get_kcomp).
+BOOTM_WRAPPERS = ("fit", "uimage", "android-boot")
 
 
 def applies(ctx: Context) -> bool:
@@ -62,7 +68,11 @@ def special(ctx: Context, version: str = RELEASES[-1][0]):
     if riscv.judges(ctx):
         yield from riscv.special(NAME, ctx, version)
     compression = ctx.facts.get("compression")
-    if compression and ctx.layer("zboot") is None:
+    if compression and any(ctx.layer(kind) is not None for kind in BOOTM_WRAPPERS):
+        # booti refuses the wrapper itself (REJECTS); bootm, which takes it, decompresses
+        # the kernel inside by the wrapper's field or the kernel's first bytes
+        yield (None, f"{compression}: bootm decompresses the kernel inside", False)
+    elif compression and ctx.layer("zboot") is None:
         if compression in DECOMPRESSES:
             yield ("layer/compressed", f"{compression}: booti refuses it unless the board's "
                    "environment sets kernel_comp_addr_r and kernel_comp_size", True)

@@ -39,6 +39,21 @@ VERSION_END = 44
 #: tags_addr and page_size.
 RESERVED_AT = 24
 
+rule("layer/android", "info",
+     "an Android boot image (boot.img): a header page before the kernel",
+     "A boot image is started by a bootloader that reads its header: U-Boot's bootm and "
+     "abootimg where U-Boot is built with CONFIG_ANDROID_BOOT_IMAGE (default only with "
+     "FASTBOOT; Debian's u-boot-qemu qemu_arm64 has neither, and its bootm says 'Wrong "
+     "Image Format for bootm command'), Android's own bootloaders, fastboot boot. U-Boot's "
+     "booti, kexec-tools (no probe in the arm64 file_type[] takes it: 'Cannot determine "
+     "the file type'), the kernel's kexec_file_load, GRUB and UEFI firmware read the file's "
+     "first bytes as the kernel's own header: \"ANDROID!\" is there, so they find no "
+     "ARM\\x64 magic at 0x38 and no \"MZ\" at 0, and refuse it.",
+     "U-Boot v2025.01 boot/Kconfig ANDROID_BOOT_IMAGE, boot/bootm.c bootm_find_os, "
+     "arch/arm/lib/image.c booti_setup; kexec-tools v2.0.32 kexec/arch/arm64/kexec-arm64.c "
+     "file_type[] (loader-truth: Debian 12's kexec on a boot.img); Linux v6.12 "
+     "arch/arm64/kernel/kexec_image.c image_probe",
+     ("u-boot", "kexec-tools", "kexec-file", "grub", "efi"))
 rule("android/bad-header", "error",
      "the Android boot image header has an impossible page size or version",
      "The bootloader (and mkbootimg/unpack_bootimg) place the kernel at one page_size into "
@@ -135,6 +150,9 @@ def unwrap(view, ctx: Context) -> Unwrapped:
             f"{d.get('ramdisk_size', 0):#x}-byte ramdisk", offset=8, field="kernel_size"))
         return result
     d["kernel_offset"] = page
+    result.findings.append(finding(
+        "layer/android", f"boot image v{version}: the kernel ({kernel_size:#x} bytes) at "
+        f"page {page:#x}"))
     result.view = view.slice(page, kernel_size)
     return result
 

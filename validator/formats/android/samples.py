@@ -99,7 +99,7 @@ def _android(c: Chooser, mutation: str | None) -> Sample:
         kernel = b""
     data = android_bytes(kernel, **kw)
     if mutation is None:
-        expect = ("layer/compressed",) if p["codec"] else ()
+        expect = ("layer/android", "layer/compressed") if p["codec"] else ("layer/android",)
         return Sample("android-boot", f"boot-v{p['version']}", data, expect, None, p)
     return Sample("android-boot", mutation, data, ANDROID_MUTATIONS[mutation][0], mutation, p)
 
