@@ -411,7 +411,10 @@ def bases(kbuild: Path | None, full_debian: bool, scratch: Path) -> Iterator[Bas
     full = fetch_full_debian() if full_debian else {}
     for ex in excerpts():
         name = ex.parent.name
-        arch = "ppc64" if "powerpc" in name or "ppc64" in name else "arm64"
+        arch = ("ppc64" if "powerpc" in name or "ppc64" in name
+                else "arm64" if "arm64" in name else None)
+        if arch is None:  # an x86 or riscv64 kernel: the variants here are arm64's and
+            continue  # ppc64's (kexec_x86.py and kexec_riscv.py run those kernels)
         if name in full:
             yield Base(name, arch, full[name], "Debian package, downloaded (full file)")
         else:

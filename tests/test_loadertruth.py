@@ -284,3 +284,20 @@ def test_kimage_agrees_with_real_kexec_tools_on_variants_of_the_real_kernels(
     assert sum(cell[2] for cell in table.values()) == len(records)
     # both verdicts occur: the comparison is not all-accept or all-reject
     assert {r["accept"] for r in records} == {True, False}
+
+
+def test_every_base_of_the_variants_is_a_kernel_of_its_arch(tmp_path):
+    """``make loader-truth`` makes its variants from every corpus/real excerpt that is an
+    arm64 or ppc64 kernel (the x86 and riscv64 ones have harnesses of their own): a base
+    taken for the wrong architecture stopped the whole target (the x86 excerpt read as an
+    arm64 Image: no ARM\\x64 magic)."""
+    seen = []
+    for base in variants.bases(None, False, tmp_path):
+        if base.arch == "arm64":
+            assert variants.arm64_variants(base.path), base.name
+        elif base.arch == "ppc64":
+            assert variants.ppc64_variants(base.path), base.name
+        seen.append((base.arch, base.name))
+    real = [name for arch, name in seen if arch in ("arm64", "ppc64")]
+    assert any("arm64" in n for n in real) and any("powerpc64le" in n for n in real), seen
+    assert not any("amd64" in n or "riscv64" in n for n in real), seen
