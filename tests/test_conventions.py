@@ -73,8 +73,23 @@ def test_zboot_gzip_consumers(tmp_path):
 
 
 def test_16k_page_image(tmp_path):
+    """A 16 KiB-page Image is Raspberry Pi's when its release says so (bcm2712_defconfig's
+    -v8-16k, Raspberry Pi OS's -rpi-2712); the page size alone (the corpus kernel, an
+    Asahi kernel) names no convention."""
     path = kernel_file("arm64-16k-le-noefi", "Image", tmp_path)
-    assert analyse(path).facts["convention"] == "raspberry-pi-16k-image"
+    facts = analyse(path).facts
+    assert (facts["page_size"], facts["kernel_version"], facts["convention"]) == (
+        16384, "6.1.176", None)
+    data = path.read_bytes()
+    at = data.index(b"Linux version 6.1.176 (")
+    for release, convention in (("6.6.31-v8-16k+", "raspberry-pi-16k-image"),
+                                ("6.12.47+rpt-rpi-2712", "raspberry-pi-16k-image"),
+                                ("6.11.3-400.asahi.fc41.aarch64+16k", None)):
+        banner = f"Linux version {release} (".encode()
+        patched = tmp_path / f"Image-{release}"
+        patched.write_bytes(data[:at] + banner + data[at + len(banner):])
+        facts = analyse(patched).facts
+        assert (facts["kernel_version"], facts["convention"]) == (release, convention)
 
 
 @pytest.mark.parametrize("version, expect", [(4, "android-gki-boot-v4"), (3, None),

@@ -13,9 +13,12 @@ where the layers and header say so unambiguously (None when none is recognised):
   Authenticode signature (Ubuntu's arm64 vmlinuz: the signed Image, gzipped).
 - ``debian-signed-image``: a raw EFI-stub Image with an Authenticode signature (Debian's
   linux-image-*-arm64 vmlinuz from linux-signed-arm64).
-- ``raspberry-pi-16k-image``: a raw Image built for 16 KiB pages (Raspberry Pi 5's
-  kernel_2712.img, bcm2712_defconfig ARM64_16K_PAGES). Recognised by the page size
-  alone: any raw 16 KiB-page Image (Asahi's too) is named so.
+- ``raspberry-pi-16k-image``: a raw Image built for 16 KiB pages whose release says it
+  is Raspberry Pi's: ``-v8-16k`` (bcm2712_defconfig's CONFIG_LOCALVERSION, the Pi 5's
+  kernel_2712.img, ARM64_16K_PAGES) or ``-rpi-2712`` (Raspberry Pi OS's packages, e.g.
+  6.12.47+rpt-rpi-2712). The page size alone names nothing: Asahi's kernels (Apple
+  silicon) and others are 16 KiB-page Images too, and an Image without a banner is
+  left unnamed.
 
 ``zboot_codec``: for an EFI zboot image, its payload's codec and which consumers take it
 (``ZBOOT_CONSUMERS``), each from the upstream source at a named tag or commit and, for
@@ -32,6 +35,10 @@ CONVENTIONS = {
     "debian-signed-image": "Debian: raw signed EFI-stub Image",
     "raspberry-pi-16k-image": "Raspberry Pi 5: raw Image, 16 KiB pages",
 }
+
+#: What a Raspberry Pi 16 KiB-page kernel's release holds: bcm2712_defconfig's
+#: CONFIG_LOCALVERSION (raspberrypi/linux), Raspberry Pi OS's package flavour.
+RASPBERRY_PI_16K = ("-v8-16k", "-rpi-2712")
 
 #: Per consumer: codec -> (supported, since, why). ``supported`` True/False, or None when
 #: it depends on the build (a library linked or not) or the release.
@@ -82,7 +89,8 @@ def convention(result) -> str | None:
 def _raw(result) -> str | None:
     if result.facts.get("efi_stub") and _signed(result):
         return "debian-signed-image"
-    if result.facts.get("page_size") == 16384:
+    if result.facts.get("page_size") == 16384 and any(
+            mark in (result.facts.get("kernel_version") or "") for mark in RASPBERRY_PI_16K):
         return "raspberry-pi-16k-image"
     return None
 
