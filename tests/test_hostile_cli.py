@@ -540,3 +540,29 @@ def test_an_exception_while_checking_one_image_is_that_image_s_result(tmp_path, 
     images = json.loads(capsys.readouterr().out)["images"]
     assert [rules(i) for i in images] == [[], ["kimage/internal-error"], []]
     assert "ValueError: a bug" in images[1]["findings"][0]["message"]
+
+
+def test_a_worker_killed_while_idle_is_replaced():
+    """A worker killed between chunks (the out-of-memory killer picks an idle process
+    too): the chunk sent to it finds its pipe closed (EPIPE), goes to a live worker, and
+    a new worker takes the dead one's place."""
+    import signal
+
+    from validator.commands._lint_pool import Pool
+
+    pool = Pool(_square, list(range(10)), 2)
+    try:
+        victim = pool.workers[0]
+        os.kill(victim.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while os.waitid(os.P_PID, victim.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert pool.send(0, 5) and pool.send(5, 10)
+        done = []
+        while pool.busy():
+            done += pool.wait()
+        assert sorted(done) == [(0, 5, [0, 1, 4, 9, 16]), (5, 10, [25, 36, 49, 64, 81])]
+        assert victim not in pool.workers and len(pool.workers) == 2
+    finally:
+        pool.close()
