@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import selectors
 import signal
 import struct
 
@@ -90,8 +91,6 @@ class Pool:
     """Up to ``jobs`` forked workers computing ``work`` over chunks of ``items``."""
 
     def __init__(self, work, items: list, jobs: int, initializer=None, initargs=()) -> None:
-        import selectors
-
         self.work, self.items = work, items
         self.initializer, self.initargs = initializer, initargs
         self.selector = selectors.DefaultSelector()
@@ -103,15 +102,20 @@ class Pool:
             if not self._add():
                 break
 
+    def _spawn(self) -> _Worker | None:
+        """A new worker, which closes the descriptors it inherits and does not use (the
+        selector's, every other worker's pipes); None when none can be started."""
+        return _fork(self.work, self.items, self.initializer, self.initargs,
+                     [self.selector.fileno(), *(fd for w in self.workers
+                                                for fd in (w.tasks, w.results))])
+
     def _add(self) -> bool:
         """Start a worker; False when none can be started."""
-        worker = _fork(self.work, self.items, self.initializer, self.initargs,
-                       [self.selector.fileno(), *(fd for w in self.workers
-                                                  for fd in (w.tasks, w.results))])
+        worker = self._spawn()
         if worker is None:
             return False
         self.workers.append(worker)
-        self.selector.register(worker.results, 1, worker)  # EVENT_READ
+        self.selector.register(worker.results, selectors.EVENT_READ, worker)
         return True
 
     def send(self, first: int, end: int) -> bool:
@@ -172,9 +176,7 @@ class Pool:
 
     def alone(self, index: int, died):
         """``work(items[index])`` in a worker of its own; ``died(item)`` if it dies."""
-        worker = _fork(self.work, self.items, self.initializer, self.initargs,
-                       [self.selector.fileno(), *(fd for w in self.workers
-                                                  for fd in (w.tasks, w.results))])
+        worker = self._spawn()
         if worker is None:  # no process can be started: here, then
             return self.here(index)
         try:

@@ -260,7 +260,7 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
             per = [(r, _judge_release(ctx, module, found, r, build)) for r in modelled]
             v = per[-1][1]
             v.by_version = _ranges(per, v)
-        if build is None and _builds(module):
+        if build is None and _optional(module, "BUILDS"):
             release = release_for(module, version or newest)
             v.by_build = [b for b in (_judge_release(ctx, module, found, release, name)
                                       for name in module.BUILDS
@@ -302,7 +302,7 @@ def _set_build(ctx: Context, module, v: Verdict, build: str | None) -> tuple[str
     """Record on ``v`` the build judged (``build``, else the module's default) and its
     libraries on the image's architecture; return those libraries (None for a loader
     without BUILDS: every refusal a library brings applies)."""
-    if not _builds(module):
+    if not _optional(module, "BUILDS"):
         return None
     name, libraries, title, note = build_of(module, build, ctx.facts.get("arch"))
     if note is not None:
@@ -313,27 +313,24 @@ def _set_build(ctx: Context, module, v: Verdict, build: str | None) -> tuple[str
     return libraries
 
 
-_SPECIAL: dict = {}  # a loader module's special(), looked up once per run
-_UNSET = object()
-_BUILDS: dict = {}  # a loader module's BUILDS (None: it has none), looked up once per run
+_OPTIONAL: dict = {}  # (loader module, name) -> its attribute or None, once per run
 
 
-def _builds(module) -> dict | None:
-    """``module.BUILDS``, or None (a missing module attribute costs a formatted
-    AttributeError each time it is asked for: lint asks about 20 times an image)."""
+def _optional(module, name: str):
+    """``module.<name>``, or None for a loader module without it (``special``,
+    ``BUILDS``); looked up once a run: a missing module attribute costs a formatted
+    AttributeError each time it is asked for, and lint asks about 20 times an image."""
     try:
-        return _BUILDS[module]
+        return _OPTIONAL[module, name]
     except KeyError:
-        found = _BUILDS[module] = getattr(module, "BUILDS", None)
+        found = _OPTIONAL[module, name] = getattr(module, name, None)
         return found
 
 
 def _judge_release(ctx: Context, module, found: set[str], release: str,
                    build: str | None = None) -> Verdict:
     v = Verdict(module.NAME, "accept", version=release)
-    special = _SPECIAL.get(module, _UNSET)
-    if special is _UNSET:
-        special = _SPECIAL[module] = getattr(module, "special", None)
+    special = _optional(module, "special")
     libraries = _set_build(ctx, module, v, build)
     reasons = sorted(found & refused(module, release, libraries))
     notes, why = v.notes, {}

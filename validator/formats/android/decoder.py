@@ -44,7 +44,7 @@ rule("layer/android", "info",
      "A boot image is started by a bootloader that reads its header: U-Boot's bootm and "
      "abootimg where U-Boot is built with CONFIG_ANDROID_BOOT_IMAGE (default only with "
      "FASTBOOT; Debian's u-boot-qemu qemu_arm64 has neither, and its bootm says 'Wrong "
-     "Image Format for bootm command'), Android's own bootloaders, fastboot boot. U-Boot's "
+     "Image Type for bootm command'), Android's own bootloaders, fastboot boot. U-Boot's "
      "booti, kexec-tools (no probe in the arm64 file_type[] takes it: 'Cannot determine "
      "the file type'), the kernel's kexec_file_load, GRUB and UEFI firmware read the file's "
      "first bytes as the kernel's own header: \"ANDROID!\" is there, so they find no "
