@@ -11,6 +11,7 @@ make.sh has not been run.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -144,3 +145,19 @@ def test_a_uname_that_is_not_the_kernels():
     mismatch = [f for f in result.findings if f.rule == "uki/uname-mismatch"]
     assert len(mismatch) == 1 and mismatch[0].severity == "warning"
     assert "6.1.0-99-arm64" in mismatch[0].message and "6.1.176" in mismatch[0].message
+
+
+def test_make_sh_leaves_nothing_in_the_callers_tmpdir(tmp_path):
+    """ukify writes the decompressed copy of an Image.gz to a temporary file it never
+    removes: make.sh gives it a TMPDIR of its own and removes that. Run with the caller's
+    TMPDIR empty, make.sh leaves nothing in it (a 2.4 MB linux-decompressed* per run
+    before)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    done = subprocess.run(["sh", str(ROOT / "corpus" / "uki" / "make.sh")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "is compressed and cannot be loaded by UEFI, decompressing" in done.stderr
+    assert sorted(p.name for p in tmp.iterdir()) == []
+    assert not list((ROOT / "build" / "uki").glob("tmp.*"))

@@ -33,7 +33,12 @@ if [ -z "$PYTHON" ]; then
     if /usr/bin/python3 -c 'import pefile' 2>/dev/null; then PYTHON=/usr/bin/python3
     else echo "make.sh: python3-pefile is not installed (apt-get install python3-pefile, or set PYTHON)" >&2; exit 1; fi
 fi
-UKIFY="$PYTHON $B/root/usr/lib/systemd/ukify"
+# ukify writes a decompressed copy of an Image.gz it is given to a temporary file it
+# never removes (tempfile.NamedTemporaryFile(prefix='linux-decompressed').name, then
+# write_bytes): it runs with a TMPDIR of its own, removed when this script ends.
+UKIFY_TMP=$(mktemp -d "$B/tmp.XXXXXX")
+trap 'rm -rf "$UKIFY_TMP"' EXIT
+UKIFY="env TMPDIR=$UKIFY_TMP $PYTHON $B/root/usr/lib/systemd/ukify"
 STUB=$B/root/usr/lib/systemd/boot/efi/linuxaa64.efi.stub
 
 deb=$(ls "$REPO"/build/deb/linux-image-*_arm64.deb | head -n1)
