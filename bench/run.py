@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"--sets {args.sets}: expected sizes such as 1000,10000")
             results["throughput"] = throughput.measure(sizes, work, 1 if args.quick else 3)
             throughput.keep_sets(results["throughput"], old, results["machine"])
+            results["throughput"]["small_runs"] = throughput.small_runs(
+                work, 5 if args.quick else 15)
             _print_throughput(results["throughput"])
         if "inprocess" in parts:
             results["inprocess"] = inprocess.measure()
@@ -154,6 +156,14 @@ def _print_throughput(r: dict) -> None:
             print(f"  {name:36s} {v}")
         for name, kib in s.get("maxrss_kib_by_format", {}).items():
             print(f"  peak RSS, lint --format {name:14s} {kib / 1024:6.1f} MiB")
+    small = r.get("small_runs")
+    if small:
+        print(f"-- small runs (median of {small['rounds']}, wall)")
+        for label, s in small["sets"].items():
+            times = "  ".join(f"{name.removeprefix('kimage lint ')} "
+                              f"{t['wall_ms']['median']:.1f} ms"
+                              for name, t in s["commands"].items())
+            print(f"  {label:26s} {times}")
 
 
 def _print_inprocess(r: dict) -> None:

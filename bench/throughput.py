@@ -83,6 +83,7 @@ def measure(sizes: tuple[int, ...], workdir: Path, rounds: int = 3) -> dict:
         commands = {
             f"kimage lint -j {cores}": [kimage, "lint", "-j", str(cores), str(directory)],
             "kimage lint -j 1": [kimage, "lint", "-j", "1", str(directory)],
+            DEFAULT: [kimage, "lint", str(directory)],
         }
         if FILE and n >= LARGE:  # more names than an argument list holds (E2BIG): one
             names = workdir / f"set-{n}.names"  # file -b reads them from a list instead
@@ -109,6 +110,8 @@ def measure(sizes: tuple[int, ...], workdir: Path, rounds: int = 3) -> dict:
                         ratios[f"{name} / file -b ({unit})"] = ratio(med(name), med("file -b"))
             ratios[f"kimage lint -j {cores} / kimage lint -j 1 ({unit})"] = ratio(
                 med(f"kimage lint -j {cores}"), med("kimage lint -j 1"))
+            ratios[f"{DEFAULT} / kimage lint -j 1 ({unit})"] = ratio(
+                med(DEFAULT), med("kimage lint -j 1"))
         entry = {"files": n, "bytes": sum(p.stat().st_size for p in paths),
                  "rounds": set_rounds, "commands": table, "ratios": ratios}
         if n == max(sizes):
@@ -117,6 +120,50 @@ def measure(sizes: tuple[int, ...], workdir: Path, rounds: int = 3) -> dict:
         out["sets"][str(n)] = entry
         del paths
         _remove(directory)  # the 100,000-file set is most of a gigabyte (sparse)
+    return out
+
+
+DEFAULT = "kimage lint (default -j)"
+#: Small runs: a /boot's few kernels, a build's handful of packages.
+SMALL = (2, 16, 64, 256)
+
+
+def small_runs(workdir: Path, rounds: int = 15) -> dict:
+    """lint's default -j against -j 1 and -j <cores> on small runs (where starting
+    workers may cost more than they save): sets of ``SMALL`` synthetic files and two
+    real-size arm64 Images (a /boot), wall and CPU, interleaved, median of ``rounds``."""
+    import os
+
+    from corpus.materialise import excerpts, materialise
+
+    cores = os.cpu_count() or 1
+    kimage = str(VENV_BIN / "kimage")
+    sets: dict[str, Path] = {}
+    for n in SMALL:
+        sets[f"{n} synthetic files"] = directory = workdir / f"small-{n}"
+        build_set(directory, n)
+    arm64 = [e for e in excerpts() if "arm64" in e.parent.name]
+    if arm64:
+        sets["2 real-size arm64 Images"] = directory = workdir / "small-boot"
+        directory.mkdir(parents=True, exist_ok=True)
+        for abi in ("50", "51"):
+            materialise(arm64[0], directory / f"vmlinuz-6.1.0-{abi}-arm64")
+    out: dict = {"rounds": rounds, "cores": cores, "sets": {}}
+    for label, directory in sets.items():
+        commands = {"kimage lint -j 1": [kimage, "lint", "-j", "1", str(directory)],
+                    DEFAULT: [kimage, "lint", str(directory)],
+                    f"kimage lint -j {cores}": [kimage, "lint", "-j", str(cores),
+                                                str(directory)]}
+        runs = interleave(commands, rounds, cwd=workdir)
+        table = {name: {"wall_ms": summary([r.wall for r in rs], 1000),
+                        "cpu_ms": summary([r.cpu for r in rs], 1000),
+                        "exit": sorted({r.status for r in rs})} for name, rs in runs.items()}
+        ratios = {f"{name} / kimage lint -j 1 ({unit})": ratio(
+            table[name][key]["median"], table["kimage lint -j 1"][key]["median"])
+            for name in commands if name != "kimage lint -j 1"
+            for key, unit in (("wall_ms", "wall"), ("cpu_ms", "cpu"))}
+        out["sets"][label] = {"commands": table, "ratios": ratios}
+        _remove(directory)
     return out
 
 

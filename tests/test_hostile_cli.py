@@ -257,12 +257,65 @@ def test_jobs_default_to_the_cpus_and_are_capped_at_the_images(tmp_path):
         assert p.returncode == 0 and len(jsonl(p)) == 5, p.stderr
         return json.loads(p.stderr.decode().splitlines()[-1])
 
-    assert pools(two) == [2]                  # default: the CPUs it may run on
-    assert pools(two, "-j", "0") == [2]
-    assert pools(two.split(",")[0]) == []     # one CPU: in this process, no pool
+    assert pools(two, "-j", "0") == [2]       # 0: the CPUs it may run on
+    assert pools(two) == []                   # default: five quick images are not worth it
+    assert pools(two.split(",")[0], "-j", "0") == []  # one CPU: in this process, no pool
     assert pools(two, "-j", "1000") == [5]    # never more workers than images
     p = kimage(two, "lint", "-j", "8", boot / "vmlinuz-00", wrapper=POOLS)
     assert p.returncode == 0 and json.loads(p.stderr.decode().splitlines()[-1]) == []
+
+
+#: POOLS, each image taking KIMAGE_TEST_SLOW seconds to check; records (workers, images
+#: given to the pool) for each pool.
+SLOW_POOLS = POOLS.replace("from validator.cli import main", """from validator.cli import main
+import time
+from validator import checker
+real = checker.check_image
+def slow(path, options):
+    time.sleep(float(os.environ["KIMAGE_TEST_SLOW"]))
+    return real(path, options)
+checker.check_image = slow""").replace("sizes.append(len(self.workers))",
+                                       "sizes.append([len(self.workers), len(items)])")
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity")
+def test_the_default_jobs_start_workers_when_the_images_left_are_worth_them(
+        tmp_path, monkeypatch):
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs to pin to")
+    two = ",".join(map(str, sorted(os.sched_getaffinity(0))[:2]))
+    monkeypatch.setenv("KIMAGE_TEST_SLOW", "0.1")
+
+    def pools(boot, *options) -> list:
+        p = kimage(two, "lint", "--format", "jsonl", *options, boot, wrapper=SLOW_POOLS)
+        assert p.returncode == 0, p.stderr
+        assert [name(i) for i in jsonl(p)] == sorted(e.name for e in boot.iterdir())
+        return json.loads(p.stderr.decode().splitlines()[-1])
+
+    (tmp_path / "six").mkdir()
+    (tmp_path / "two").mkdir()
+    six = _boot_of(tmp_path / "six", 6)
+    # the first image (0.1 s, less at most 0.03 s of imports) says the five left take
+    # 0.35 s or more here, against 0.025 s and three images' time in two workers
+    assert pools(six) == [[2, 5]]
+    assert pools(six, "-j", "0") == [[2, 6]]  # asked for: workers from the first image
+    two_slow = _boot_of(tmp_path / "two", 2)
+    assert pools(two_slow) == []  # one image left: a worker would not make it sooner
+
+
+def test_worth_workers_weighs_the_images_left():
+    from validator.commands.lint import _worth_workers
+
+    # first image 0.02 s: all of it may be imports; nothing is known of the images yet
+    assert not _worth_workers(0.02, 0.0, 1, 100, 2)
+    # 0.1 s each, four left: 0.4 s here, 0.025 + 0.2 s in two workers
+    assert _worth_workers(0.13, 0.0, 1, 4, 2)
+    assert _worth_workers(0.5, 0.3, 4, 4, 2)  # mean of images 2 to 4: 0.1 s
+    # one left: a worker takes as long, and costs its start
+    assert not _worth_workers(0.5, 0.3, 4, 1, 2)
+    # 1 ms each, 40 left: 40 ms here, 45 ms with two workers; 60 left: 60 against 55
+    assert not _worth_workers(0.02, 0.002, 3, 40, 2)
+    assert _worth_workers(0.02, 0.002, 3, 60, 2)
 
 
 # -- results stream as they finish, in order ---------------------------------------------------

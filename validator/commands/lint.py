@@ -36,8 +36,9 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="a directory to walk, or a file to check whatever its name")
     p.add_argument("-j", "--jobs", default=None, metavar="N",
-                   help="check N images at a time (default and 0: one per CPU; never more "
-                        f"than there are images; at most {MAX_JOBS})")
+                   help="check N images at a time (0: one per CPU; default: one per CPU "
+                        "once the images left are worth the workers; never more than there "
+                        f"are images; at most {MAX_JOBS})")
     add_check_options(p)
     p.set_defaults(run=run)
     for action in p._actions:
@@ -224,7 +225,8 @@ def run(args) -> int:
     work = [e for e in entries if e.problem is None]
     jobs = min(jobs, len(work))
     progress = _progress(len(entries))
-    results = _results(entries, work, jobs, args, progress, _rendered(args, fail_on))
+    results = _results(entries, work, jobs, args, progress, _rendered(args, fail_on),
+                       adaptive=args.jobs is None)
     failed = False
     try:
         for result in results:
@@ -249,15 +251,18 @@ def run(args) -> int:
     return out.finish(EXIT_FINDINGS if failed else EXIT_OK, fail_on)
 
 
-def _results(entries, work, jobs: int, args, progress, render=None):
+def _results(entries, work, jobs: int, args, progress, render=None, adaptive=False):
     """Every entry's result in order: problems found by the walk, checks of the rest
-    (in worker processes, rendered there when ``render``)."""
+    (in worker processes, rendered there when ``render``; with ``adaptive``, in this
+    process until the images left are worth the workers, see ``_handing_over``)."""
     import gc
 
     from validator import checker
 
     tick = progress.update if progress is not None else (lambda n: None)
-    if jobs > 1:
+    if jobs > 1 and adaptive:
+        checked = _handing_over(work, jobs, args, render, tick)
+    elif jobs > 1:
         from validator.commands._lint_pool import ordered
 
         _preload()
@@ -282,6 +287,61 @@ def _results(entries, work, jobs: int, args, progress, render=None):
         close = getattr(checked, "close", None)
         if close is not None:
             close()
+
+
+#: What the workers add to a run's wall time (their start, their first images, the
+#: results' way back): 10 ms for one worker and one image here; with 25, a run of 50
+#: 4 KiB images stays in this process and one of 150 hands over (bench/throughput.py's
+#: small runs).
+WORKERS_COST = 0.025
+#: What the first image's time may owe to the imports it made (its format's decoder and
+#: parser, the loaders, the report), not to the image: at most this much is taken off.
+FIRST_IMPORTS = 0.030
+
+
+def _handing_over(work, jobs: int, args, render, tick):
+    """The results of ``work`` in order: checked here, one by one, for as long as what is
+    left would be done no sooner by the workers; the rest by ``jobs`` workers. After each
+    image it compares the time the images left would take here (the mean time of those
+    checked, the first one's imports taken off) with what the workers would take
+    (``WORKERS_COST``, and their share of the images each). A handful of images never
+    starts a worker; a large tree starts them after its first image or two."""
+    import gc
+    import time
+
+    _start(args)
+    gc.freeze()
+    clock = time.perf_counter
+    spent = first = 0.0
+    for done, entry in enumerate(work):
+        if done and _worth_workers(first, spent, done, len(work) - done, jobs):
+            break
+        begun = clock()
+        result = _check_one(entry)
+        took = clock() - begun
+        if done:
+            spent += took
+        else:
+            first = took
+        tick(1)
+        yield result
+    else:
+        return
+    from validator.commands._lint_pool import ordered
+
+    rest = work[done:]
+    gc.freeze()
+    yield from ordered(_check_one, rest, min(jobs, len(rest)), initializer=_start,
+                       initargs=(args, render), died=_died, tick=tick)
+
+
+def _worth_workers(first: float, spent: float, done: int, left: int, jobs: int) -> bool:
+    """Whether ``left`` images, each taking what the ``done`` ones took (``first`` the
+    first's seconds, ``spent`` the others'), are done sooner by ``jobs`` workers."""
+    each = spent / (done - 1) if done > 1 else max(first - FIRST_IMPORTS, 0.0)
+    workers = min(jobs, left)
+    here = each * left
+    return here - (WORKERS_COST + each * -(-left // workers)) > 0
 
 
 def _preload() -> None:
