@@ -59,3 +59,31 @@ def test_argparse_messages_are_translated_once():
 
     assert argparse._ is not gettext.gettext
     assert argparse._("usage: ") == gettext.gettext("usage: ")
+
+
+#: The program (``python -m validator``) with a command that reports the collector as the
+#: command finds it: the check's own run is replaced.
+COLLECTOR = r"""
+import gc, json, runpy, sys
+from validator.commands import check
+def report(args):
+    print(json.dumps({"enabled": gc.isenabled(), "threshold": gc.get_threshold()[0],
+                      "frozen": gc.get_freeze_count()}))
+    return 0
+check.run = report
+sys.argv = ["kimage", "check", sys.argv[1]]
+runpy.run_module("validator", run_name="__main__")
+"""
+
+
+def test_the_program_collects_the_young_less_often_and_never_its_start_up():
+    import json
+
+    from validator.cli import GC_YOUNG
+
+    p = subprocess.run([sys.executable, "-c", COLLECTOR, str(IMG)], capture_output=True,
+                       timeout=120, text=True)
+    assert p.returncode == 0, p.stderr
+    state = json.loads(p.stdout)
+    assert state["enabled"] and state["threshold"] == GC_YOUNG > 700
+    assert state["frozen"] > 5_000  # the modules, argparse, the parser
