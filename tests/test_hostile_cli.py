@@ -284,7 +284,7 @@ def test_the_default_jobs_start_workers_when_the_images_left_are_worth_them(
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs two CPUs to pin to")
     two = ",".join(map(str, sorted(os.sched_getaffinity(0))[:2]))
-    monkeypatch.setenv("KIMAGE_TEST_SLOW", "0.1")
+    monkeypatch.setenv("KIMAGE_TEST_SLOW", "0.15")
 
     def pools(boot, *options) -> list:
         p = kimage(two, "lint", "--format", "jsonl", *options, boot, wrapper=SLOW_POOLS)
@@ -292,13 +292,14 @@ def test_the_default_jobs_start_workers_when_the_images_left_are_worth_them(
         assert [name(i) for i in jsonl(p)] == sorted(e.name for e in boot.iterdir())
         return json.loads(p.stderr.decode().splitlines()[-1])
 
-    (tmp_path / "six").mkdir()
+    (tmp_path / "eight").mkdir()
     (tmp_path / "two").mkdir()
-    six = _boot_of(tmp_path / "six", 6)
-    # the first image (0.1 s, less at most 0.03 s of imports) says the five left take
-    # 0.35 s or more here, against 0.025 s and three images' time in two workers
-    assert pools(six) == [[2, 5]]
-    assert pools(six, "-j", "0") == [[2, 6]]  # asked for: workers from the first image
+    eight = _boot_of(tmp_path / "eight", 8)
+    # the first image (0.15 s, less at most 0.03 s for its imports) says the seven left
+    # take 0.84 s or more here, against 0.025 s and four images' time in two workers, and the
+    # workers' 0.05 s of CPU is under a tenth of it
+    assert pools(eight) == [[2, 7]]
+    assert pools(eight, "-j", "0") == [[2, 8]]  # asked for: workers from the first image
     two_slow = _boot_of(tmp_path / "two", 2)
     assert pools(two_slow) == []  # one image left: a worker would not make it sooner
 
@@ -306,16 +307,24 @@ def test_the_default_jobs_start_workers_when_the_images_left_are_worth_them(
 def test_worth_workers_weighs_the_images_left():
     from validator.commands.lint import _worth_workers
 
-    # first image 0.02 s: all of it may be imports; nothing is known of the images yet
-    assert not _worth_workers(0.02, 0.0, 1, 100, 2)
-    # 0.1 s each, four left: 0.4 s here, 0.025 + 0.2 s in two workers
-    assert _worth_workers(0.13, 0.0, 1, 4, 2)
-    assert _worth_workers(0.5, 0.3, 4, 4, 2)  # mean of images 2 to 4: 0.1 s
+    # nothing known of the images yet (the first one's time was all imports)
+    assert not _worth_workers(0.0, 1, 100, 2)
+    # 0.1 s each, six left: 0.6 s here, 0.025 + 0.3 s in two workers, and the workers'
+    # 0.05 s of CPU is a twelfth of the work
+    assert _worth_workers(0.1, 1, 6, 2)
+    assert _worth_workers(0.5, 5, 6, 2)
+    # four left: sooner (0.4 s against 0.225 s), but 0.05 s more CPU is an eighth of 0.4
+    assert not _worth_workers(0.4, 4, 4, 2)
     # one left: a worker takes as long, and costs its start
-    assert not _worth_workers(0.5, 0.3, 4, 1, 2)
-    # 1 ms each, 40 left: 40 ms here, 45 ms with two workers; 60 left: 60 against 55
-    assert not _worth_workers(0.02, 0.002, 3, 40, 2)
-    assert _worth_workers(0.02, 0.002, 3, 60, 2)
+    assert not _worth_workers(0.4, 4, 1, 2)
+    # 1 ms each: 600 left are sooner with workers (0.6 s against 0.325 s) and worth their
+    # CPU; 300 left are sooner too (0.3 s against 0.175 s) but not worth 0.05 s of CPU
+    assert _worth_workers(0.04, 40, 600, 2)
+    assert not _worth_workers(0.04, 40, 300, 2)
+    # three images, 3 ms: too few to tell (the first of each kind run cold)
+    assert not _worth_workers(0.003, 3, 600, 2)
+    # 0.2 ms each (4 KiB Images): 10,000 left are worth it
+    assert _worth_workers(0.008, 40, 10_000, 2)
 
 
 # -- results stream as they finish, in order ---------------------------------------------------

@@ -294,35 +294,43 @@ def _results(entries, work, jobs: int, args, progress, render=None, adaptive=Fal
 #: 4 KiB images stays in this process and one of 150 hands over (bench/throughput.py's
 #: small runs).
 WORKERS_COST = 0.025
-#: What the first image's time may owe to the imports it made (its format's decoder and
-#: parser, the loaders, the report), not to the image: at most this much is taken off.
-FIRST_IMPORTS = 0.030
+#: What the workers add to a run's CPU time (each one's fork, the copy-on-write faults it
+#: takes on the parent's pages, its exit; the parent's reads): about 50 ms over 1,000
+#: images here (25 interleaved runs, bench/throughput.py's sets). Workers start only when
+#: that is at most ``CPU_SHARE`` of the work left: half a second of it.
+WORKERS_CPU = 0.050
+CPU_SHARE = 0.10
+#: Images checked, or seconds spent on them, before their mean time is trusted (the
+#: first of each kind run colder code than those after them).
+SAMPLE = 32
+#: What an image's time may owe to the imports it made (the first image of a format
+#: imports its decoder and parser, the first of all the loaders and the report), not to
+#: the image: at most this much is taken off the time of an image that imported modules.
+IMPORTS = 0.030
 
 
 def _handing_over(work, jobs: int, args, render, tick):
-    """The results of ``work`` in order: checked here, one by one, for as long as what is
-    left would be done no sooner by the workers; the rest by ``jobs`` workers. After each
-    image it compares the time the images left would take here (the mean time of those
-    checked, the first one's imports taken off) with what the workers would take
-    (``WORKERS_COST``, and their share of the images each). A handful of images never
-    starts a worker; a large tree starts them after its first image or two."""
+    """The results of ``work`` in order: checked here, one by one, for as long as the
+    workers would not be worth their cost (``_worth_workers``); the rest by ``jobs``
+    workers. A handful of images never starts a worker, nor does a run of a few tenths
+    of a second; a large tree starts them after its first image or two."""
     import gc
     import time
 
     _start(args)
     gc.freeze()
     clock = time.perf_counter
-    spent = first = 0.0
+    spent = 0.0
+    modules = len(sys.modules)
     for done, entry in enumerate(work):
-        if done and _worth_workers(first, spent, done, len(work) - done, jobs):
+        if done and _worth_workers(spent, done, len(work) - done, jobs):
             break
         begun = clock()
         result = _check_one(entry)
         took = clock() - begun
-        if done:
-            spent += took
-        else:
-            first = took
+        if len(sys.modules) != modules:  # its time was partly imports
+            took, modules = max(took - IMPORTS, 0.0), len(sys.modules)
+        spent += took
         tick(1)
         yield result
     else:
@@ -335,13 +343,19 @@ def _handing_over(work, jobs: int, args, render, tick):
                        initargs=(args, render), died=_died, tick=tick)
 
 
-def _worth_workers(first: float, spent: float, done: int, left: int, jobs: int) -> bool:
-    """Whether ``left`` images, each taking what the ``done`` ones took (``first`` the
-    first's seconds, ``spent`` the others'), are done sooner by ``jobs`` workers."""
-    each = spent / (done - 1) if done > 1 else max(first - FIRST_IMPORTS, 0.0)
+def _worth_workers(spent: float, done: int, left: int, jobs: int) -> bool:
+    """Whether ``left`` images, each taking the mean time of the ``done`` ones (``spent``
+    seconds in all, imports taken off), are done sooner by ``jobs`` workers
+    (``WORKERS_COST`` and their share of the images each), for at most ``CPU_SHARE``
+    more CPU time (``WORKERS_CPU``); never before ``SAMPLE`` images or ``WORKERS_CPU``
+    seconds are checked."""
+    if done < SAMPLE and spent < WORKERS_CPU:
+        return False
+    each = spent / done
     workers = min(jobs, left)
     here = each * left
-    return here - (WORKERS_COST + each * -(-left // workers)) > 0
+    sooner = here - (WORKERS_COST + each * -(-left // workers)) > 0
+    return sooner and WORKERS_CPU <= CPU_SHARE * here
 
 
 def _preload() -> None:
