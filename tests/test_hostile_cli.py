@@ -305,7 +305,7 @@ def test_the_default_jobs_start_workers_when_the_images_left_are_worth_them(
 
 
 def test_worth_workers_weighs_the_images_left():
-    from validator.commands.lint import _worth_workers
+    from validator.commands._lint_handover import worth_workers as _worth_workers
 
     # nothing known of the images yet (the first one's time was all imports)
     assert not _worth_workers(0.0, 1, 100, 2)

@@ -248,3 +248,24 @@ def test_lint_of_images_imports_no_config_or_symbol_reader(tmp_path):
     modules = set(json.loads(out.read_text()))
     assert "validator.checker" in modules  # the image was checked
     assert not {"dataclasses", "inspect", "validator.kconfig", "validator.sysmap"} & modules
+
+
+def test_lint_of_a_few_images_imports_no_process_pool(tmp_path):
+    """Without ``-j``, a handful of images is checked in lint's own process: the pool's
+    modules (selectors, signal, pickle, contextlib) are imported only once workers are
+    worth starting."""
+    from validator.commands.lint import cpus
+
+    if cpus() < 2:
+        pytest.skip("one CPU: lint never starts workers without -j")
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    image = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"
+    for n in range(3):
+        (boot / f"vmlinuz-6.1.0-{n}").write_bytes(image.read_bytes())
+    out = tmp_path / "modules.json"
+    subprocess.run([sys.executable, "-I", "-c", PROBE, str(ROOT), str(out), "lint",
+                    str(boot)], cwd=tmp_path, check=False, timeout=120)
+    modules = set(json.loads(out.read_text()))
+    assert "validator.commands._lint_handover" in modules  # more than one CPU: it decided
+    assert not {"validator.commands._lint_pool", "selectors", "pickle"} & modules

@@ -1,7 +1,8 @@
 """Check many images in worker processes; results come back in order, as they finish.
 
 ``ordered(work, items, jobs, ...)`` yields ``work(item)`` for every item, in the order
-of ``items``, while up to ``jobs`` processes compute them:
+of ``items``, while up to ``jobs`` processes compute them (``_lint_handover``: this
+process computes them until workers are worth their cost, then workers the rest):
 
 * items go out in chunks of at most ``CHUNK`` images (fewer when there are few: each
   worker gets eight chunks or more), at most two chunks per worker at a time, and never

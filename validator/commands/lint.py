@@ -254,14 +254,19 @@ def run(args) -> int:
 def _results(entries, work, jobs: int, args, progress, render=None, adaptive=False):
     """Every entry's result in order: problems found by the walk, checks of the rest
     (in worker processes, rendered there when ``render``; with ``adaptive``, in this
-    process until the images left are worth the workers, see ``_handing_over``)."""
+    process until the images left are worth the workers: _lint_handover)."""
     import gc
 
     from validator import checker
 
     tick = progress.update if progress is not None else (lambda n: None)
     if jobs > 1 and adaptive:
-        checked = _handing_over(work, jobs, args, render, tick)
+        from validator.commands._lint_handover import handing_over
+
+        _start(args)
+        gc.freeze()
+        checked = handing_over(_check_one, work, jobs, initializer=_start,
+                               initargs=(args, render), died=_died, tick=tick)
     elif jobs > 1:
         from validator.commands._lint_pool import ordered
 
@@ -287,75 +292,6 @@ def _results(entries, work, jobs: int, args, progress, render=None, adaptive=Fal
         close = getattr(checked, "close", None)
         if close is not None:
             close()
-
-
-#: What the workers add to a run's wall time (their start, their first images, the
-#: results' way back): 10 ms for one worker and one image here; with 25, a run of 50
-#: 4 KiB images stays in this process and one of 150 hands over (bench/throughput.py's
-#: small runs).
-WORKERS_COST = 0.025
-#: What the workers add to a run's CPU time (each one's fork, the copy-on-write faults it
-#: takes on the parent's pages, its exit; the parent's reads): about 50 ms over 1,000
-#: images here (25 interleaved runs, bench/throughput.py's sets). Workers start only when
-#: that is at most ``CPU_SHARE`` of the work left: half a second of it.
-WORKERS_CPU = 0.050
-CPU_SHARE = 0.10
-#: Images checked, or seconds spent on them, before their mean time is trusted (the
-#: first of each kind run colder code than those after them).
-SAMPLE = 32
-#: What an image's time may owe to the imports it made (the first image of a format
-#: imports its decoder and parser, the first of all the loaders and the report), not to
-#: the image: at most this much is taken off the time of an image that imported modules.
-IMPORTS = 0.030
-
-
-def _handing_over(work, jobs: int, args, render, tick):
-    """The results of ``work`` in order: checked here, one by one, for as long as the
-    workers would not be worth their cost (``_worth_workers``); the rest by ``jobs``
-    workers. A handful of images never starts a worker, nor does a run of a few tenths
-    of a second; a large tree starts them after its first image or two."""
-    import gc
-    import time
-
-    _start(args)
-    gc.freeze()
-    clock = time.perf_counter
-    spent = 0.0
-    modules = len(sys.modules)
-    for done, entry in enumerate(work):
-        if done and _worth_workers(spent, done, len(work) - done, jobs):
-            break
-        begun = clock()
-        result = _check_one(entry)
-        took = clock() - begun
-        if len(sys.modules) != modules:  # its time was partly imports
-            took, modules = max(took - IMPORTS, 0.0), len(sys.modules)
-        spent += took
-        tick(1)
-        yield result
-    else:
-        return
-    from validator.commands._lint_pool import ordered
-
-    rest = work[done:]
-    gc.freeze()
-    yield from ordered(_check_one, rest, min(jobs, len(rest)), initializer=_start,
-                       initargs=(args, render), died=_died, tick=tick)
-
-
-def _worth_workers(spent: float, done: int, left: int, jobs: int) -> bool:
-    """Whether ``left`` images, each taking the mean time of the ``done`` ones (``spent``
-    seconds in all, imports taken off), are done sooner by ``jobs`` workers
-    (``WORKERS_COST`` and their share of the images each), for at most ``CPU_SHARE``
-    more CPU time (``WORKERS_CPU``); never before ``SAMPLE`` images or ``WORKERS_CPU``
-    seconds are checked."""
-    if done < SAMPLE and spent < WORKERS_CPU:
-        return False
-    each = spent / done
-    workers = min(jobs, left)
-    here = each * left
-    sooner = here - (WORKERS_COST + each * -(-left // workers)) > 0
-    return sooner and WORKERS_CPU <= CPU_SHARE * here
 
 
 def _preload() -> None:
