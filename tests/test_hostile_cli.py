@@ -246,7 +246,7 @@ sys.exit(status)
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity")
-def test_jobs_default_to_the_cpus_and_are_capped_at_the_images(tmp_path):
+def test_jobs_0_is_the_cpus_capped_at_the_images_and_the_default_waits(tmp_path):
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs two CPUs to pin to")
     two = ",".join(map(str, sorted(os.sched_getaffinity(0))[:2]))
@@ -296,8 +296,8 @@ def test_the_default_jobs_start_workers_when_the_images_left_are_worth_them(
     (tmp_path / "two").mkdir()
     eight = _boot_of(tmp_path / "eight", 8)
     # the first image (0.15 s, less at most 0.03 s for its imports) says the seven left
-    # take 0.84 s or more here, against 0.025 s and four images' time in two workers, and the
-    # workers' 0.05 s of CPU is under a tenth of it
+    # take 0.84 s or more here, against 0.025 s and four images' time in two workers,
+    # and the workers' 0.05 s of CPU is under a tenth of it
     assert pools(eight) == [[2, 7]]
     assert pools(eight, "-j", "0") == [[2, 8]]  # asked for: workers from the first image
     two_slow = _boot_of(tmp_path / "two", 2)

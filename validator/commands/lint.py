@@ -7,7 +7,8 @@ found gets a result, in the order of discovery, whatever happens to the others: 
 that cannot be read (a FIFO, a dangling link, a subdirectory that cannot be listed) gets
 a ``layer/unreadable`` result, an image whose worker process dies ``kimage/worker-died``.
 A PATH that cannot be walked at all is a usage error (exit 2). See _lint_walk (what is
-found) and _lint_pool (how workers run).
+found), _lint_handover (when workers start, without ``-j``) and _lint_pool (how they
+run).
 """
 
 from __future__ import annotations
