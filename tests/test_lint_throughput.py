@@ -13,6 +13,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import CORPUS, ROOT
 
@@ -252,3 +254,37 @@ def test_repeated_fingerprints_are_made_unique_as_before():
     assert got == [fp, hashlib.sha256(f"{fp}:1".encode()).hexdigest()[:32],
                    hashlib.sha256(f"{fp}:2".encode()).hexdigest()[:32], fp.upper(), "x",
                    hashlib.sha256(b"x:1").hexdigest()[:32]]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.binary(min_size=8, max_size=8)), max_size=1200),
+       st.sampled_from([0, 0xFF, None]))
+def test_the_fingerprint_table_is_a_set(draws, low):
+    """_Keys says whether each 16-byte key is new as a set does: keys that share their
+    low bits (they probe past each other), the all-zero key, repeats, growth past 768."""
+    from validator.baseline import _Keys
+
+    keys = _Keys()
+    seen: set = set()
+    for n, tail in draws:
+        # the first 8 bytes index the table: a few values of them make long probe runs
+        head = (n if low is None else (n << 16) | low).to_bytes(8, "little")
+        key = bytes(16) if n == 0 and low == 0 else head + tail
+        assert keys.add(key) == (key not in seen)
+        seen.add(key)
+    assert keys.count + keys.empty_seen == len(seen)
+
+
+def test_the_fingerprint_table_grows_and_keeps_every_key():
+    import random
+
+    from validator.baseline import _Keys
+
+    rng = random.Random(3)
+    pool = [rng.randbytes(16) for _ in range(6000)]
+    keys, seen = _Keys(), set()
+    for _ in range(12000):
+        key = rng.choice(pool)
+        assert keys.add(key) == (key not in seen)
+        seen.add(key)
+    assert keys.count == len(seen) > 3000 and len(keys.table) > 16 * 4 * 1024

@@ -105,20 +105,73 @@ class Unique:
 
     def __init__(self) -> None:
         # a report of 100,000 images holds a few hundred thousand: each is kept as its 16
-        # bytes (not its 32 hex digits), and a count only for those that repeat
-        self.seen: set = set()
+        # bytes in one table (_Keys), and a count only for those that repeat
+        self.seen = _Keys()
+        self.other: set = set()  # what is not 32 hexadecimal digits (none of kimage's)
         self.repeats: dict = {}
 
     def __call__(self, fp: str) -> str:
         import hashlib
 
         key = _packed(fp)
-        if key not in self.seen:
-            self.seen.add(key)
+        if self.seen.add(key) if type(key) is bytes else _added(self.other, key):
             return fp
         n = self.repeats.get(key, 1)
         self.repeats[key] = n + 1
         return hashlib.sha256(f"{fp}:{n}".encode()).hexdigest()[:32]
+
+
+def _added(seen: set, key) -> bool:
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+class _Keys:
+    """A set of 16-byte keys (fingerprints: their first 8 bytes are as good as random) in
+    one bytearray, open addressing with linear probing, at most three quarters full:
+    21 to 43 bytes a key, where a ``set`` of ``bytes`` takes about 90."""
+
+    _EMPTY = bytes(16)
+
+    def __init__(self) -> None:
+        self.table = bytearray(16 * 1024)
+        self.count = 0
+        self.empty_seen = False  # the all-zero key, which marks an empty slot
+
+    def add(self, key: bytes) -> bool:
+        """Add ``key``; whether it was not there."""
+        if key == self._EMPTY:
+            was, self.empty_seen = self.empty_seen, True
+            return not was
+        table, mask = self.table, len(self.table) // 16 - 1
+        i = int.from_bytes(key[:8], "little") & mask
+        while True:
+            slot = table[16 * i:16 * i + 16]
+            if slot == key:
+                return False
+            if slot == self._EMPTY:
+                break
+            i = (i + 1) & mask
+        table[16 * i:16 * i + 16] = key
+        self.count += 1
+        if 4 * self.count > 3 * (mask + 1):
+            self._grow()
+        return True
+
+    def _grow(self) -> None:
+        old, empty = self.table, self._EMPTY
+        table = self.table = bytearray(2 * len(old))
+        mask = len(table) // 16 - 1
+        for at in range(0, len(old), 16):
+            key = old[at:at + 16]
+            if key == empty:
+                continue
+            i = int.from_bytes(key[:8], "little") & mask
+            while table[16 * i:16 * i + 16] != empty:
+                i = (i + 1) & mask
+            table[16 * i:16 * i + 16] = key
 
 
 def _packed(fp: str) -> bytes | str:

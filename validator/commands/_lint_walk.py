@@ -16,6 +16,8 @@ import os
 import re
 import stat
 
+from validator.commands._lint_found import BLOCK, Entries, Entry, sorted_names
+
 #: File names lint treats as kernel images when it walks a directory.
 IMAGE_PATTERNS = ("vmlinuz*", "vmlinux*", "Image", "Image.*", "zImage*", "uImage*",
                   "*.efi", "linux-image-*.deb", "linux-binary-*.deb", "kernel*.rpm",
@@ -51,36 +53,12 @@ class WalkError(Exception):
     """A PATH given on the command line cannot be walked (a usage error)."""
 
 
-class Entry:
-    """One path lint reports. ``real``: the resolved path of a link or of a file named on
-    the command line (what may be found twice), else None; ``problem``: why it cannot be
-    checked (then nothing else matters). A file found in a directory is held as the
-    directory (one string for all its files) and its name: ``path`` joins them."""
-
-    __slots__ = ("_where", "_name", "real", "link", "problem")
-
-    def __init__(self, path: str, real: str | None = None, link: bool = False,
-                 problem: str | None = None, name: str | None = None) -> None:
-        self._where, self._name = path, name  # with ``name``, ``path`` is its directory
-        self.real, self.link, self.problem = real, link, problem
-
-    @property
-    def path(self) -> str:
-        return self._where if self._name is None else os.path.join(self._where, self._name)
-
-    @property
-    def pair_base(self) -> str:
-        """The name companions are found beside: a link's target (``vmlinuz ->
-        vmlinuz-V`` pairs with ``config-V``), else the path as given."""
-        return self.real if self.link and self.real else self.path
-
-
 class Found:
-    """What a walk found: the entries in order, the resolved paths of the directories
-    listed, and notes on what was folded (one line each)."""
+    """What a walk found: the entries in order (``Entries``), the resolved paths of the
+    directories listed, and notes on what was folded (one line each)."""
 
     def __init__(self) -> None:
-        self.entries: list[Entry] = []
+        self.entries = Entries()
         self.walked: dict[str, str] = {}  # resolved directory -> the path it was listed as
         self.notes: list[str] = []
 
@@ -128,12 +106,17 @@ def _walk(top: str, real_top: str, listing, found: Found) -> None:
             continue
         found.walked[real_dir] = directory
         names, links, subdirs = entries
-        names.reverse()
-        while names:  # a directory of 100,000 images: each name goes as its entry comes
-            name = names.pop()
+        batch: list[str] = []  # plain files, held compactly a block at a time
+        for name in names:
             if name not in links:
-                out.append(Entry(directory, name=name))
+                batch.append(name)
+                if len(batch) == BLOCK:
+                    out.add_names(directory, batch)
+                    batch = []
                 continue
+            if batch:
+                out.add_names(directory, batch)
+                batch = []
             path = os.path.join(directory, name)
             try:
                 if stat.S_ISDIR(os.stat(path).st_mode):
@@ -142,6 +125,8 @@ def _walk(top: str, real_top: str, listing, found: Found) -> None:
                 out.append(_bad_link(path, exc))
                 continue
             out.append(Entry(path, os.path.realpath(path), link=True))
+        if batch:
+            out.add_names(directory, batch)
         for name in reversed(subdirs):
             path = os.path.join(directory, name)
             try:
@@ -151,14 +136,14 @@ def _walk(top: str, real_top: str, listing, found: Found) -> None:
             stack.append((path, os.path.join(real_dir, name), listing))
 
 
-def _list(directory: str) -> tuple[list[str], set[str], list[str]]:
-    """(the image names in ``directory``, sorted; those of them that are symbolic links;
-    its subdirectories, sorted): names only, not a directory entry object for each of
-    its files."""
-    names: list[str] = []
+def _list(directory: str):
+    """(the image names in ``directory``, sorted, as an iterator: ``sorted_names``;
+    those of them that are symbolic links; its subdirectories, sorted): names only, not
+    a directory entry object for each of its files."""
     links: set[str] = set()
     subdirs: list[str] = []
-    with os.scandir(directory) as it:
+
+    def images(it):
         for entry in it:
             name = entry.name
             try:
@@ -170,10 +155,12 @@ def _list(directory: str) -> tuple[list[str], set[str], list[str]]:
                 link = False
             if not is_image_name(name):
                 continue
-            names.append(name)
             if link:
                 links.add(name)
-    names.sort()
+            yield name
+
+    with os.scandir(directory) as it:
+        names = sorted_names(images(it))
     subdirs.sort()
     return names, links, subdirs
 
@@ -202,29 +189,30 @@ def _fold(found: Found) -> None:
     directory goes, in favour of the file's own name (``vmlinuz-V`` rather than the
     ``vmlinuz`` link to it); of the rest naming one file, a non-link is kept, else the
     first found."""
-    entries = found.entries
-    keep: dict[str, int] = {}  # resolved path -> index of the entry kept for it
-    for i, e in enumerate(entries):
-        if e.real is None or e.problem is not None:
-            continue
+    blocks = found.entries.blocks
+    keep: dict[str, int] = {}  # resolved path -> index of the block kept for it
+    named = [(k, e) for k, e in enumerate(blocks)
+             if type(e) is Entry and e.real is not None and e.problem is None]
+    for k, e in named:
         parent, name = os.path.split(e.real)
         if parent in found.walked and is_image_name(name):
             continue  # the walk has it as a plain entry
-        j = keep.setdefault(e.real, i)
-        if j != i and entries[j].link and not e.link:
-            keep[e.real] = i
-    kept = []
-    for i, e in enumerate(entries):
-        if e.real is None or e.problem is not None or keep.get(e.real) == i:
-            kept.append(e)
+        j = keep.setdefault(e.real, k)
+        if j != k and blocks[j].link and not e.link:
+            keep[e.real] = k
+    dropped = set()
+    for k, e in named:
+        if keep.get(e.real) == k:
             continue
+        dropped.add(k)
         parent, name = os.path.split(e.real)
         into = (os.path.join(found.walked[parent], name) if e.real not in keep
-                else entries[keep[e.real]].path)
+                else blocks[keep[e.real]].path)
         if into != e.path:
             found.notes.append(f"{e.path} is the same file as {into}: checked once, as "
                                f"{into}")
-    found.entries = kept
+    if dropped:
+        found.entries.drop(dropped)
 
 
 def companions(image: str) -> tuple[str | None, str | None]:

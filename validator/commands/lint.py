@@ -112,6 +112,8 @@ def _result(entry):
     from validator.io.source import InputError
 
     path, pair_base = entry.path, entry.pair_base
+    if entry.problem is not None:  # the walk found why it cannot be checked
+        return checker.unreadable(path, entry.problem)
     args = _WORKER["args"]
     try:
         config, symbols = ((None, None) if args.config or args.system_map
@@ -223,10 +225,9 @@ def run(args) -> int:
         print(f"kimage lint: {escape_text(note)}", file=sys.stderr)
     entries = found.entries
     del found
-    work = [e for e in entries if e.problem is None]
-    jobs = min(jobs, len(work))
+    jobs = min(jobs, len(entries) - entries.problems)
     progress = _progress(len(entries))
-    results = _results(entries, work, jobs, args, progress, _rendered(args, fail_on),
+    results = _results(entries, jobs, args, progress, _rendered(args, fail_on),
                        adaptive=args.jobs is None)
     failed = False
     try:
@@ -252,13 +253,12 @@ def run(args) -> int:
     return out.finish(EXIT_FINDINGS if failed else EXIT_OK, fail_on)
 
 
-def _results(entries, work, jobs: int, args, progress, render=None, adaptive=False):
-    """Every entry's result in order: problems found by the walk, checks of the rest
-    (in worker processes, rendered there when ``render``; with ``adaptive``, in this
-    process until the images left are worth the workers: _lint_handover)."""
+def _results(entries, jobs: int, args, progress, render=None, adaptive=False):
+    """Every entry's result in order (an entry the walk could not check is
+    ``layer/unreadable``), in worker processes, rendered there when ``render``; with
+    ``adaptive``, in this process until the images left are worth the workers:
+    _lint_handover."""
     import gc
-
-    from validator import checker
 
     tick = progress.update if progress is not None else (lambda n: None)
     if jobs > 1 and adaptive:
@@ -266,33 +266,31 @@ def _results(entries, work, jobs: int, args, progress, render=None, adaptive=Fal
 
         _start(args)
         gc.freeze()
-        checked = handing_over(_check_one, work, jobs, initializer=_start,
+        checked = handing_over(_check_one, entries, jobs, initializer=_start,
                                initargs=(args, render), died=_died, tick=tick)
     elif jobs > 1:
         from validator.commands._lint_pool import ordered
 
         _preload()
         gc.freeze()  # what is imported now is shared with the workers, and never collected
-        checked = ordered(_check_one, work, jobs, initializer=_start,
+        checked = ordered(_check_one, entries, jobs, initializer=_start,
                           initargs=(args, render), died=_died, tick=tick)
     else:  # one image, or one CPU: in this process
         _start(args)
         gc.freeze()
-        checked = map(_check_one, work)
+        checked = _ticking(map(_check_one, entries), tick)
     try:
-        for entry in entries:
-            if entry.problem is not None:
-                tick(1)
-                yield checker.unreadable(entry.path, entry.problem)
-                continue
-            result = next(checked)
-            if jobs <= 1:
-                tick(1)
-            yield result
+        yield from checked
     finally:
         close = getattr(checked, "close", None)
         if close is not None:
             close()
+
+
+def _ticking(results, tick):
+    for result in results:
+        tick(1)
+        yield result
 
 
 def _preload() -> None:
