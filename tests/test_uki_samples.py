@@ -51,6 +51,42 @@ def test_each_near_valid_uki_gets_its_rule(mutation, seed, tmp_path):
     assert found & UKI_RULES == set(sample.expect), (mutation, sorted(found))
 
 
+class _Least:
+    """A chooser that takes the least of everything (the smallest lie, an empty
+    .initrd), and ``want`` wherever it is one of the options."""
+
+    def __init__(self, want: str) -> None:
+        self.want = want
+
+    def integer(self, lo: int, hi: int) -> int:
+        return lo
+
+    def choice(self, options):
+        return self.want if self.want in options else options[0]
+
+    def boolean(self) -> bool:
+        return False
+
+    def binary(self, size: int) -> bytes:
+        return bytes(size)
+
+
+@pytest.mark.parametrize("section", [".initrd", ".linux", ".cmdline"])
+def test_the_section_lied_about_runs_past_the_end_of_the_file(section, tmp_path):
+    """The least lie about a section before .linux (one file alignment more than its data,
+    an empty .initrd) still ends past the file: Hypothesis found one that did not."""
+    sample = seedcorpus.generate("uki", _Least(section), mutation="section-outside-file")
+    data = sample.data
+    pe = struct.unpack_from("<I", data, 0x3C)[0]
+    count, opt_size = struct.unpack_from("<H", data, pe + 6)[0], struct.unpack_from(
+        "<H", data, pe + 20)[0]
+    table = pe + 24 + opt_size
+    ends = {data[at:at + 8].rstrip(b"\0").decode(): sum(struct.unpack_from("<II", data, at + 16))
+            for at in range(table, table + 40 * count, 40)}
+    assert ends[section] > len(data)
+    assert "uki/section-outside-file" in rules(data, tmp_path)
+
+
 def test_a_pe_without_linux_is_no_uki(tmp_path):
     """An EFI-stub Image is a PE file too: it has no .linux and stays an Image."""
     sample = seedcorpus.generate("efi-stub", seedcorpus.RandomChooser("no-uki"), valid=True)

@@ -81,10 +81,11 @@ def _uki(c: Chooser, mutation: str | None) -> Sample:
     sections = [(".osrel", b'ID=debian\nVERSION_ID="13"\n'),
                 (".cmdline", b"console=ttyAMA0 root=/dev/vda2 ro"),
                 (".uname", uname.encode()), (".initrd", initrd), (".linux", linux)]
-    if mutation == "section-outside-file":
+    if mutation == "section-outside-file":  # its raw data runs past the file's end
         name = c.choice((".initrd", ".linux", ".cmdline"))
-        lie[name] = -(-len(dict(sections)[name]) // ALIGN) * ALIGN + ALIGN * c.integer(
-            1, 0x8000)
+        names = [n for n, _ in sections]
+        to_end = sum(-(-len(d) // ALIGN) * ALIGN for _, d in sections[names.index(name):])
+        lie[name] = to_end + ALIGN * c.integer(1, 0x8000)
     data = uki_bytes(sections, lie=lie)
     if mutation is None:
         return Sample("uki", "uki-image", data, ("layer/uki",), None, p)
