@@ -63,3 +63,55 @@ def test_the_file_search_finds_the_first_banner_in_its_range(tmp_path_factory, d
     finally:
         banner.CHUNK = saved
     assert found == (expected.group(1).decode() if expected else None)
+
+
+class _Pieces:
+    """A view (``read(offset, n)``) that hands out at most ``size`` bytes a read, as a
+    decoder's chunks come: the scan's reads never line up with them."""
+
+    transformed, base, source = True, None, None
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self.data, self.size = data, size
+
+    def read(self, offset: int, n: int) -> bytes:
+        return self.data[offset:offset + min(n, self.size)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.lists(st.sampled_from(PIECES), max_size=24).map(b"".join),
+       before=st.integers(0, 700), size=st.sampled_from([1, 7, 255, 256, 300, 65536]))
+def test_the_decoded_view_search_finds_the_first_banner(data, before, size):
+    """A banner search through a decoded view (``_scan``: each read searched where it lies,
+    the bytes a read ends with kept for a banner it cuts) finds what the definition finds
+    first, wherever the reads end, also a banner across one end and another after it."""
+    from validator.io.views import _scan
+
+    data = b"\0" * before + data
+    expected = DEFINITION.search(data)
+    if expected is not None and len(expected.group(1)) >= banner.MAX_MATCH:
+        expected = None
+    m = _scan(_Pieces(data, size), banner.FINDER, 256, None)
+    assert _as_tuple(m) == _as_tuple(expected)
+
+
+def test_check_reads_the_banner_of_a_compressed_kernel_wherever_it_lies(tmp_path):
+    """check decodes every stream to its end anyway, so a banner beyond ``scan_read`` of
+    the compressed input is found (the config's version is then compared with it);
+    inspect stops its search there, as documented."""
+    import gzip
+    import random
+
+    from tests.conftest import ROOT
+    from validator.io.limits import Limits
+    from validator.pipeline import analyse
+
+    head = (ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-noefi.img").read_bytes()
+    noise = random.Random(7).randbytes(2 << 20)  # incompressible: 2 MiB of input before it
+    release = b"6.6.6-kimage-test"
+    kernel = head + noise + b"Linux version " + release + b" (builder@host) (gcc) #1\n\0"
+    path = tmp_path / "Image.gz"
+    path.write_bytes(gzip.compress(kernel, compresslevel=1, mtime=0))
+    assert Limits().scan_read < len(noise)
+    assert analyse(path, Limits(decode_all=True)).facts["kernel_version"] == release.decode()
+    assert analyse(path, Limits()).facts["kernel_version"] is None

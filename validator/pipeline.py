@@ -9,9 +9,11 @@ findings. Decoding is streamed and bounded by ``Limits``.
 ``payload_size`` is the length of the innermost view: the bytes a loader places. For a
 decoded view it is the decoded length when kimage decoded to the end (always with
 ``Limits(decode_all=True)``; for inspect, when the banner search reached the end), else
-None. ``kernel_version`` comes from the banner: a raw file is scanned whole; through a
-decoding layer the search stops after ``Limits.scan_read`` bytes of the input file, and
-a banner beyond that gives null.
+None. ``kernel_version`` comes from the banner: a raw file is scanned whole, and so is a
+decoded kernel when the streams are decoded to their end anyway (``decode_all``: the search
+goes ahead of the decoding, which then goes on from there); otherwise, through a decoding
+layer, the search stops after ``Limits.scan_read`` bytes of the input file, and a banner
+beyond that gives null.
 """
 
 from __future__ import annotations
@@ -238,13 +240,15 @@ def _kernel_version(view, source: Source, limits: Limits) -> str | None:
         return None
     if not view.transformed:  # the kernel's own bytes in the file, not a neighbour's
         return banner.kernel_version(source, view.base, view.base + view.length)
-    return banner.kernel_version(_Budgeted(view, limits.scan_read))
+    return banner.kernel_version(_Budgeted(view, None if limits.decode_all else
+                                           limits.scan_read))
 
 
 class _Budgeted:
-    """A view whose ``scan`` stops after ``budget`` bytes of the input file were read."""
+    """A view whose ``scan`` stops after ``budget`` bytes of the input file were read
+    (None: at the end of the view)."""
 
-    def __init__(self, view, budget: int):
+    def __init__(self, view, budget: int | None):
         self._view = view
         self._budget = budget
 

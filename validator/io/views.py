@@ -195,17 +195,21 @@ def _scan(view, pattern: re.Pattern[bytes], max_match: int, budget: int | None):
     source = view.source
     start_read = getattr(source, "bytes_read", 0)
     offset = 0
-    tail = b""
+    tail = b""  # the bytes before ``offset`` where a match the last chunk cut may begin
     step = 64 * 1024  # small, so that a budget is overrun by little
     while True:
         chunk = view.read(offset, step)
         if not chunk:
             return None
-        buf = tail + chunk
-        m = pattern.search(buf)
-        if m:
+        # A match that begins in the tail comes first; else the chunk is searched where it
+        # lies (the tail and the chunk joined cost a copy of every byte searched).
+        m = pattern.search(tail + chunk[:2 * max_match]) if tail else None
+        if m and m.start() < len(tail):
             return _Match(m, offset - len(tail))
-        tail = buf[-max_match:]
+        m = pattern.search(chunk)
+        if m:
+            return _Match(m, offset)
+        tail = (tail + chunk)[-max_match:] if len(chunk) < max_match else chunk[-max_match:]
         offset += len(chunk)
         if budget is not None and getattr(source, "bytes_read", 0) - start_read > budget:
             return None
