@@ -77,11 +77,47 @@ CASES = [(kind, m) for kind in seedcorpus.available_kinds()
          for m in (None, *seedcorpus.mutations(kind))]
 
 
+class _Least:
+    """Every decision at its least (Hypothesis' simplest draw: all zero bytes)."""
+
+    def integer(self, lo: int, hi: int) -> int:
+        return lo
+
+    def choice(self, options):
+        return options[0]
+
+    def boolean(self) -> bool:
+        return False
+
+    def binary(self, size: int) -> bytes:
+        return bytes(size)
+
+
+class _Most(_Least):
+    """Every decision at its most."""
+
+    def integer(self, lo: int, hi: int) -> int:
+        return hi
+
+    def choice(self, options):
+        return options[-1]
+
+    def boolean(self) -> bool:
+        return True
+
+    def binary(self, size: int) -> bytes:
+        return b"\xff" * size
+
+
 @pytest.mark.parametrize(("kind", "mutation"), CASES,
                          ids=[f"{k}:{m or 'valid'}" for k, m in CASES])
 def test_each_kind_and_mutation(kind, mutation, scratch):
-    for seed in range(4):
-        c = seedcorpus.RandomChooser(f"test/{kind}/{mutation}/{seed}")
+    """Four seeds, and the least and the most of every decision: a mutation that does not
+    apply to what was drawn is made to apply, whatever the draws (drawing again gets the
+    same params from Hypothesis' simplest data)."""
+    choosers = [seedcorpus.RandomChooser(f"test/{kind}/{mutation}/{seed}")
+                for seed in range(4)] + [_Least(), _Most()]
+    for c in choosers:
         sample = (seedcorpus.generate(kind, c, valid=True) if mutation is None
                   else seedcorpus.generate(kind, c, mutation=mutation))
         assert sample.kind == kind or kind == "efi-stub"

@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from tests.test_strategies import _Least as Least
 from validator import seedcorpus
 from validator.checker import Options, check_image
 from validator.formats.uki.samples import UKI_MUTATIONS
@@ -51,24 +52,15 @@ def test_each_near_valid_uki_gets_its_rule(mutation, seed, tmp_path):
     assert found & UKI_RULES == set(sample.expect), (mutation, sorted(found))
 
 
-class _Least:
-    """A chooser that takes the least of everything (the smallest lie, an empty
-    .initrd), and ``want`` wherever it is one of the options."""
+class _Least(Least):
+    """The least of everything (the smallest lie, an empty .initrd), and ``want`` wherever
+    it is one of the options."""
 
     def __init__(self, want: str) -> None:
         self.want = want
 
-    def integer(self, lo: int, hi: int) -> int:
-        return lo
-
     def choice(self, options):
         return self.want if self.want in options else options[0]
-
-    def boolean(self) -> bool:
-        return False
-
-    def binary(self, size: int) -> bytes:
-        return bytes(size)
 
 
 @pytest.mark.parametrize("section", [".initrd", ".linux", ".cmdline"])

@@ -98,30 +98,37 @@ def _set(**changes) -> Callable[[dict, Chooser], dict]:
     return change
 
 
-#: mutation -> (expected rule IDs, applies to these params?, the field change)
-_MUTATIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], bool], Callable]] = {
-    "bad-boot-flag": (("x86/bad-boot-flag",), lambda p: True, None),
-    "not-bzimage": (("x86/not-bzimage",), lambda p: True, _set(loadflags=0)),
-    "not-above-4g": (("x86/not-bzimage64",), lambda p: p["kernel_64"],
+#: mutation -> (expected rule IDs, the params it needs, the field change)
+_MUTATIONS: dict[str, tuple[tuple[str, ...], dict[str, bool], Callable | None]] = {
+    "bad-boot-flag": (("x86/bad-boot-flag",), {}, None),
+    "not-bzimage": (("x86/not-bzimage",), {}, _set(loadflags=0)),
+    "not-above-4g": (("x86/not-bzimage64",), {"kernel_64": True, "relocatable": True},
                      _set(xloadflags=lambda c: 0x1 | c.choice((0, 0x8)))),
-    "not-relocatable": (("x86/not-relocatable",), lambda p: p["relocatable"],
+    "not-relocatable": (("x86/not-relocatable",), {"relocatable": True},
                         _set(relocatable_kernel=0)),
-    "kernel-alignment-invalid": (("x86/kernel-alignment-invalid",),
-                                 lambda p: p["relocatable"],
+    "kernel-alignment-invalid": (("x86/kernel-alignment-invalid",), {"relocatable": True},
                                  _set(kernel_alignment=lambda c: c.choice((0x300000, 0)))),
-    "pe-offset-invalid": (("x86/pe-offset-invalid",), lambda p: p["efi"],
+    "pe-offset-invalid": (("x86/pe-offset-invalid",), {"efi": True},
                           _set(pe_offset=lambda c: c.choice((0x100, 0x7FFFFFF0)))),
-    "too-many-setup-sectors": (("x86/too-many-setup-sectors",), lambda p: True, None),
-    "protocol-too-old": (("x86/protocol-too-old",), lambda p: True, None),
-    "pe-machine": (("x86/pe-machine",), lambda p: p["efi"], None),
-    "setup-outside-file": (("x86/setup-outside-file",), lambda p: True, None),
-    "truncated-header": (("x86/truncated-header",), lambda p: True, None),
+    "too-many-setup-sectors": (("x86/too-many-setup-sectors",), {}, None),
+    "protocol-too-old": (("x86/protocol-too-old",), {}, None),
+    "pe-machine": (("x86/pe-machine",), {"efi": True}, None),
+    "setup-outside-file": (("x86/setup-outside-file",), {}, None),
+    "truncated-header": (("x86/truncated-header",), {}, None),
 }
-X86_MUTATIONS = {name: (expect, ok) for name, (expect, ok, _) in _MUTATIONS.items()}
+
+
+def _applies(needs: dict[str, bool]) -> Callable[[dict], bool]:
+    return lambda p: all(p[k] == v for k, v in needs.items())
+
+
+#: mutation -> (expected rule IDs, applies to these params?)
+X86_MUTATIONS = {name: (expect, _applies(needs)) for name, (expect, needs, _) in
+                 _MUTATIONS.items()}
 
 
 def _mutated(c: Chooser, p: dict, mutation: str) -> bytes:
-    expect, ok, change = _MUTATIONS[mutation]
+    _, _, change = _MUTATIONS[mutation]
     fields = x86_fields(p)
     if change is not None:
         return x86_image(p, change(fields, c))
@@ -150,13 +157,8 @@ def _x86_raw(c: Chooser, mutation: str | None) -> Sample:
         mutation = c.choice([m for m, (_, ok) in X86_MUTATIONS.items() if ok(p)])
     if mutation is None:
         return Sample("x86-bzimage", _slug(p), x86_image(p), x86_valid_expect(p), None, p)
-    if not X86_MUTATIONS[mutation][1](p):
-        for _ in range(64):  # draw again until the mutation applies
-            p = x86_params(c, 0x020F)
-            if X86_MUTATIONS[mutation][1](p):
-                break
-        else:
-            raise ValueError(f"mutation {mutation} does not apply")
+    if not X86_MUTATIONS[mutation][1](p):  # made to apply: a 2.15 kernel with what it needs
+        p = {**x86_params(c, 0x020F), **_MUTATIONS[mutation][1]}
     return Sample("x86-bzimage", mutation, _mutated(c, p, mutation),
                   X86_MUTATIONS[mutation][0], mutation, p)
 
@@ -175,8 +177,8 @@ def targets(data: bytes, out: dict, where: str, depth: int, limit: int, recurse)
                                                                          "header")}
     p = {"kernel_64": top.xlf_kernel_64, "relocatable": top.is_relocatable,
          "efi": top.has_efi_stub}
-    for name, (expect, ok, change) in _MUTATIONS.items():
-        if change is None or not ok(p):
+    for name, (expect, needs, change) in _MUTATIONS.items():
+        if change is None or not _applies(needs)(p):
             continue
         out[f"x86:{name}"] = (expect, splice(data, 0, lambda c, change=change: x86.build(
             change(fields, c))))
