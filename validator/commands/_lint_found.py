@@ -3,9 +3,10 @@
 ``Entries`` is the sequence of every path lint reports, in order. The plain files of a
 directory are held in blocks of up to ``BLOCK`` names, each block one string of the
 names and an array of where each begins, not an object per file: lint's peak RSS grows
-about 45 bytes a file where a list of ``Entry`` objects made it grow 190 (bench/). An ``Entry`` is made when it is read (a
-worker reads by index, lint's own process in order). Links, files named on the command
-line and paths that cannot be checked are held as their ``Entry``, one each.
+about 45 bytes a file where a list of ``Entry`` objects made it grow 190 (bench/). An
+``Entry`` is made when it is read (a worker reads by index, lint's own process in
+order). Links, files named on the command line and paths that cannot be checked are held
+as their ``Entry``, one each.
 
 ``sorted_names(names)`` sorts a directory's names in runs of ``BLOCK``, merged as they are
 read (heapq.merge): a directory of 100,000 images never holds 100,000 strings at once.
