@@ -52,7 +52,7 @@ def test_each_near_valid_uki_gets_its_rule(mutation, seed, tmp_path):
     assert found & UKI_RULES == set(sample.expect), (mutation, sorted(found))
 
 
-class _Least(Least):
+class _LeastBut(Least):
     """The least of everything (the smallest lie, an empty .initrd), and ``want`` wherever
     it is one of the options."""
 
@@ -67,7 +67,7 @@ class _Least(Least):
 def test_the_section_lied_about_runs_past_the_end_of_the_file(section, tmp_path):
     """The least lie about a section before .linux (one file alignment more than its data,
     an empty .initrd) still ends past the file: Hypothesis found one that did not."""
-    sample = seedcorpus.generate("uki", _Least(section), mutation="section-outside-file")
+    sample = seedcorpus.generate("uki", _LeastBut(section), mutation="section-outside-file")
     data = sample.data
     pe = struct.unpack_from("<I", data, 0x3C)[0]
     count, opt_size = struct.unpack_from("<H", data, pe + 6)[0], struct.unpack_from(
