@@ -36,9 +36,8 @@ else:
 
 import argparse  # noqa: E402  (after the collector is off)
 import gettext  # noqa: E402  (argparse's)
-import importlib  # noqa: E402
 
-from validator import __version__  # noqa: E402
+from validator import __version__, import_module  # noqa: E402
 from validator.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE  # noqa: E402, F401 (re-exported)
 
 
@@ -71,12 +70,12 @@ def _command_modules(only: str | None = None):
     by its name: the package is listed only when it does not)."""
     if only is not None and only.isidentifier() and not only.startswith("_"):
         try:
-            return [importlib.import_module(f"validator.commands.{only}")]
+            return [import_module(f"validator.commands.{only}")]
         except ModuleNotFoundError as exc:
             if exc.name != f"validator.commands.{only}":
                 raise
     names = _command_names()
-    modules = [importlib.import_module(f"validator.commands.{name}") for name in names]
+    modules = [import_module(f"validator.commands.{name}") for name in names]
     return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 

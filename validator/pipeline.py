@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 
-from validator import banner, conventions, formats
+from validator import banner, conventions, formats, import_module
 from validator.catalogue import ALL_LOADERS, finding, rule
 from validator.formats import arm64_image, elf
 from validator.io.limits import Context, Limits
@@ -99,10 +99,9 @@ def _late_elf_truncation(result: ImageResult, view) -> None:
 def _header_for_machine(machine: int | None):
     """The package and decoder of the registered header format whose ELF e_machine is
     ``machine``; (None, None) when none is."""
-    import importlib
 
     for package in formats.each("header"):
-        if getattr(importlib.import_module(package), "ELF_MACHINE", None) == machine:
+        if getattr(import_module(package), "ELF_MACHINE", None) == machine:
             return package, formats.part(package, "decoder")
     return None, None
 

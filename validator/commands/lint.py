@@ -300,13 +300,11 @@ def _preload() -> None:
     needed only for a wrapped image, but a tree of them would have each worker import
     it). What cannot be imported here is left to the workers (they import it when an
     image needs it, as before)."""
-    import importlib
-
-    from validator import formats, loaders
+    from validator import formats, import_module, loaders
     from validator.rules import engine
 
     try:
-        importlib.import_module("validator.report")
+        import_module("validator.report")
         loaders.modules()
         engine.load_checks()
         for package in formats.packages():
@@ -316,7 +314,7 @@ def _preload() -> None:
 
         for name in sorted(os.listdir(os.path.dirname(_kaitai.__file__))):
             if name.endswith(".py") and name != "__init__.py":
-                importlib.import_module(f"validator._kaitai.{name[:-3]}")
+                import_module(f"validator._kaitai.{name[:-3]}")
     except ImportError:
         pass
 

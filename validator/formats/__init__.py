@@ -22,8 +22,7 @@ adding a format is one package and one entry there.
 
 from __future__ import annotations
 
-import importlib
-import sys
+from validator import import_module as _module
 
 #: Every format package, in order. Each declares its ``ROLE`` in its ``__init__``:
 #: "wrapper" (a layer a loader takes off: the pipeline tries their probes in this order),
@@ -79,12 +78,6 @@ def part(package: str, name: str):
         if exc.name == module:
             return None
         raise
-
-
-def _module(name: str):
-    """``importlib.import_module(name)``: a dictionary look-up once it is imported (the
-    check path asks for the registry's modules for every image lint checks)."""
-    return sys.modules.get(name) or importlib.import_module(name)
 
 
 def unwraps():

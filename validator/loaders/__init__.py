@@ -20,8 +20,7 @@ note)}: refused only by a build that links that library); its ``special`` is the
 
 from __future__ import annotations
 
-import importlib
-
+from validator import import_module
 from validator.catalogue import rule
 from validator.loaders.versions import (  # noqa: F401  (public names of loaders)
     LoaderSpecError,
@@ -177,7 +176,7 @@ _MODULES: list = []
 def modules():
     """The loader modules, imported once (lint asks for them for every image)."""
     if not _MODULES:
-        _MODULES.extend(importlib.import_module(f"validator.loaders.{name}")
+        _MODULES.extend(import_module(f"validator.loaders.{name}")
                         for name in LOADER_MODULES)
     return _MODULES
 

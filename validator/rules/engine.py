@@ -110,12 +110,10 @@ def load_checks() -> list[Registered]:
 
 
 def _import(names) -> None:
-    import importlib
-    import sys
+    from validator import import_module
 
     for name in names:
-        if name not in sys.modules:
-            importlib.import_module(name)
+        import_module(name)
 
 
 def modules_for(result: ImageResult, given=()) -> tuple[str, ...]:

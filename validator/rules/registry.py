@@ -49,10 +49,10 @@ def rule_modules() -> tuple[str, ...]:
 
 def load_all() -> dict[str, Rule]:
     """Import every module that declares rules; return the registry."""
-    import importlib
+    from validator import import_module
 
     for name in rule_modules():
-        importlib.import_module(name)
+        import_module(name)
     return RULES
 
 
@@ -81,14 +81,14 @@ def _names_now(exact: bool) -> set[str]:
 def is_known(pattern: str, exact: bool = False) -> bool:
     """Is ``pattern`` a rule ID, or (unless ``exact``) a namespace such as ``arm64`` or
     ``arm64/``, or ALL / *?"""
-    import importlib
+    from validator import import_module
 
     pattern = pattern.strip()
     if not exact and pattern in EVERY_RULE:
         return True
     for stage in _lookup_stages():
         for name in stage:
-            importlib.import_module(name)
+            import_module(name)
         if pattern in _names_now(exact):
             return True
     return False
