@@ -66,6 +66,7 @@ test-setup: test-setup-system test-setup-suites
 
 test: $(BIN)/python
 	$(MAKE) --no-print-directory -j2 --output-sync=line test-setup
+	$(BIN)/ruff check .
 	@# the second release of a real-loader pair (marked loader_truth) runs in make loader-truth
 	$(BIN)/python -m pytest -m 'not loader_truth'
 
@@ -88,11 +89,15 @@ bench: $(BIN)/python
 	$(PIP) install -e .
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-# Every atheris harness for FUZZ_SECONDS (default 60) on seed corpora from `kimage fuzz`.
+# Every atheris harness for FUZZ_SECONDS (default 60) on seed corpora from `kimage fuzz`,
+# then the property tests with examples drawn afresh (make test draws the same ones on
+# every run: tests/conftest.py's Hypothesis profiles).
 FUZZ_SECONDS ?= 60
+PROPERTY_TESTS = $(shell grep -l '^from hypothesis\|^import hypothesis' tests/test_*.py)
 fuzz: $(BIN)/python
-	$(PIP) install -e '.[fuzz]'
+	$(PIP) install -e '.[test,fuzz]'
 	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run_local.sh
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -m 'not loader_truth' $(PROPERTY_TESTS)
 
 # The real loaders (kexec-tools under qemu-user; U-Boot, EDK2 and QEMU's -kernel under
 # qemu-system) on one-field variants of real kernels; needs root for apt-get.

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from corpus.materialise import excerpts, materialise
+
+#: Hypothesis' draws: "ci" (the default, what `make test` runs) takes the same examples on
+#: every run, so a red run is the change's and can be run again; "explore" draws new ones
+#: each run (`make fuzz` runs the property tests with it; HYPOTHESIS_PROFILE=explore).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
