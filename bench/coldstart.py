@@ -107,20 +107,21 @@ def measure(images: dict[str, Path], workdir: Path, rounds: int = ROUNDS,
     for label, image in images.items():
         image, references, *opts = image if isinstance(image, tuple) else (image, {})
         opts = opts[0] if opts else {}
+        check = ["check", *opts.get("args", ()), str(image)]  # args: --config FILE, ...
         commands = {
-            EDITABLE: [str(VENV_BIN / "kimage"), "check", str(image)],
+            EDITABLE: [str(VENV_BIN / "kimage"), *check],
             "python3 -I -c pass": [python, "-I", "-c", "pass"],
         }
         if FILE:
             commands["file -b"] = [FILE, "-b", str(image)]
         if regular is not None:
-            commands[REGULAR] = [str(regular / "kimage"), "check", str(image)]
+            commands[REGULAR] = [str(regular / "kimage"), *check]
             commands["python3 -I -c pass (plain venv)"] = [str(regular / "python"), "-I",
                                                             "-c", "pass"]
         commands.update(references)  # a floor on the same input: the decoder, dpkg-deb
         for short, bin_dir in (revisions or {}).items():
-            commands[f"kimage check @{short} (pip install)"] = [
-                str(bin_dir / "kimage"), "check", str(image)]
+            commands[f"kimage check @{short} (pip install)"] = [str(bin_dir / "kimage"),
+                                                                *check]
         n = min(rounds, opts.get("rounds", rounds))
         runs = interleave(commands, n, cwd=workdir)
         count = opts.get("instructions", True)
@@ -141,6 +142,8 @@ def measure(images: dict[str, Path], workdir: Path, rounds: int = ROUNDS,
             entry["refused"] = refused
         if opts.get("note"):
             entry["note"] = opts["note"]
+        if opts.get("args"):
+            entry["args"] = [os.fspath(a) for a in opts["args"]]
         out["images"][label] = entry
     return out
 

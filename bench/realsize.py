@@ -101,6 +101,7 @@ def compressed_images(deb: Path, member: str, cache: Path) -> tuple[dict, dict]:
     # the Image itself, as it lies in /boot: no holes (the excerpts of corpus/real are
     # materialised sparse, and the banner search passes holes)
     out[f"real-size raw Image ({what})"] = (raw, {})
+    out.update(with_companions(deb, raw, cache))
     for tool, ext, args in CODECS:
         label = f"real-size Image.{ext} ({' '.join([tool, *args[:-1]])}; {what})"
         path = shutil.which(tool)
@@ -134,3 +135,49 @@ def inputs(cache: Path, instructions: bool = False) -> tuple[dict, dict]:
     images.update(packed)
     skipped.update(why)
     return images, skipped
+
+
+#: Lines of the System.map ``with_companions`` writes: nm's form, addresses rising from
+#: _text, names of 5 to 30 letters (a distribution kernel's has about this many).
+MAP_LINES = 150_000
+
+
+def with_companions(deb: Path, raw: Path, cache: Path) -> dict:
+    """The raw Image checked with ``--config`` (the package's own ``boot/config-V``) and
+    with ``--system-map`` (a System.map of ``MAP_LINES`` lines made here, seeded: Debian
+    packages a one-line placeholder): label -> (path, {}, {"args": [...]}). Nothing when
+    the package holds no config."""
+    import random
+
+    out: dict = {}
+    config = cache / "config"
+    if not config.is_file():
+        listing = subprocess.run(["bash", "-o", "pipefail", "-c",
+                                  f"dpkg-deb --fsys-tarfile {shlex.quote(str(deb))} | tar -t"],
+                                 capture_output=True, text=True).stdout.splitlines()
+        member = next((n for n in listing if re.match(r"^(?:\./)?boot/config-", n)), None)
+        data = b"" if member is None else subprocess.run(
+            deb_reference(deb, member), capture_output=True).stdout
+        if data:
+            config.with_suffix(".tmp").write_bytes(data)
+            config.with_suffix(".tmp").replace(config)
+    if config.is_file():
+        lines = config.read_bytes().count(b"\n")
+        out[f"real-size raw Image --config (its package's config, {lines:,} lines)"] = (
+            raw, {}, {"args": ["--config", str(config)]})
+    smap = cache / "System.map"
+    if not smap.is_file():
+        rng, address = random.Random(13), 0xFFFF800008000000
+        rows = [f"{address:016x} T _text"]
+        for i in range(MAP_LINES - 2):
+            address += rng.randint(4, 200)
+            name = "".join(rng.choice("abcdefghijklmnop_") for _ in range(rng.randint(5, 30)))
+            rows.append(f"{address:016x} {rng.choice('TtDdBbRrWwVA')} "
+                        f"{'_etext' if i == MAP_LINES // 2 else name}")
+        rows.append(f"{address + 8:016x} B _end")
+        smap.with_suffix(".tmp").write_text("\n".join(rows) + "\n")
+        smap.with_suffix(".tmp").replace(smap)
+    out[f"real-size raw Image --system-map ({MAP_LINES:,} lines in nm's form, made here)"] = (
+        raw, {}, {"args": ["--system-map", str(smap)]})
+    return out
+

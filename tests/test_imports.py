@@ -135,6 +135,24 @@ def test_raw_arm64_image_without_efi_stub(tmp_path):
     assert not {"validator.io.decoded", "bisect"} & modules
 
 
+def test_the_readers_of_config_system_map_and_target_bring_no_heavy_module(tmp_path):
+    """``--config``, ``--system-map`` and ``--target`` import their readers, and the
+    readers import none of HEAVY_STDLIB but gzip (a .config.gz): dataclasses, which they
+    used, imports inspect (39 M instructions, bench/)."""
+    image = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"
+    config = tmp_path / "config"
+    config.write_text("# Linux/arm64 6.1.0 Kernel Configuration\nCONFIG_ARM64=y\n"
+                      "# CONFIG_EFI is not set\n")
+    smap = tmp_path / "System.map"
+    smap.write_text("ffff800008000000 T _text\nffff800009000000 B _end\n")
+    modules, result = _modules(tmp_path, image, "--config", str(config), "--system-map",
+                               str(smap), "--target", "arm64:4k")
+    assert {"validator.kconfig", "validator.sysmap", "validator.targets"} <= modules
+    added = modules - _at_startup(tmp_path) - {"json", "json.decoder", "json.scanner",
+                                               "json.encoder", "_json"}
+    assert not (added & (HEAVY_STDLIB - {"gzip"})), sorted(added & HEAVY_STDLIB)
+
+
 @pytest.mark.slow
 def test_real_raw_arm64_image(tmp_path, real_images):
     image = next(p for name, p in real_images.items() if "arm64" in name)
@@ -236,8 +254,8 @@ def test_a_header_outside_any_wrapper_imports_no_other_formats_decoder(tmp_path,
 
 def test_lint_of_images_imports_no_config_or_symbol_reader(tmp_path):
     """lint pairs a linux-binary package with its linux-base sibling through the config
-    and System.map readers (which bring dataclasses and inspect): only for such a
-    package, not for every image (each of lint's workers paid them on its first image)."""
+    and System.map readers: only for such a package, not for every image (each of lint's
+    workers paid them, and dataclasses with inspect, on its first image)."""
     boot = tmp_path / "boot"
     boot.mkdir()
     image = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"

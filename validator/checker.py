@@ -118,7 +118,7 @@ def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
 
 
 def _packaged_symbols(result: ImageResult) -> SymbolMap | None:
-    """A package's System.map read as ``--system-map`` reads one (line by line, bounded;
+    """A package's System.map read as ``--system-map`` reads one (bounded;
     Debian's one-line placeholder is a map without symbols); None when it is no map."""
     from validator import sysmap
 

@@ -4,22 +4,31 @@ Lines that are neither, nor comments or blank, are kept as ``problems`` with the
 numbers (the first ``MAX_PROBLEMS``; ``problem_count`` counts them all) and skipped, so a
 rule can report them without stopping.
 
-``load`` reads a file as a stream with bounds (``MAX_SIZE`` bytes of text after gzip,
-``MAX_LINE`` a line, ``MAX_SETTINGS`` symbols), so neither a large nor a compressed file
-costs more memory than a real .config; and it refuses, with one line (``ConfigError``),
-what is no kernel .config at all: a FIFO or device, a corrupt gzip stream, binary data
-(a NUL byte), or a file without a single ``CONFIG_X=`` or ``# CONFIG_X is not set`` line.
+``load`` reads a file as a stream, a megabyte at a time (validator/textlines.py), with
+bounds (``MAX_SIZE`` bytes of text after gzip, ``MAX_LINE`` a line, ``MAX_SETTINGS``
+symbols), so neither a large nor a compressed file costs more memory than a real .config;
+each read's lines are parsed by one regular expression (``_LINE``); and it refuses, with
+one line (``ConfigError``), what is no kernel .config at all: a FIFO or device, a corrupt
+gzip stream, binary data (a NUL byte), or a file without a single ``CONFIG_X=`` or
+``# CONFIG_X is not set`` line.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-_SET = re.compile(r"^CONFIG_([A-Za-z0-9_]+)=(.*)$")
-_UNSET = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set$")
-_HEADER = re.compile(r"^# Linux/(\S+) (\S+) Kernel Configuration$")
-_VALUE = re.compile(r'^(y|m|n|-?\d+|0x[0-9a-fA-F]+|"(?:[^"\\]|\\.)*")$')
+#: One line, rstripped (``str.rstrip``'s whitespace), in the groups ``_text`` reads by
+#: number (``lastindex``): 2 a setting with a value Kconfig writes (name 1), 3 a symbol
+#: not set, 5 the header "# Linux/<arch> <version> Kernel Configuration" (arch 4), 6 another
+#: comment or a blank line, 8 a setting with any other value (name 7), 9 anything else.
+_LINE = re.compile(
+    r"^(?:CONFIG_([A-Za-z0-9_]+)="
+    r'(y|m|n|-?\d+|0x[0-9a-fA-F]+|"(?:[^"\\\n]|\\.)*")'
+    r"|# CONFIG_([A-Za-z0-9_]+) is not set"
+    r"|# Linux/(\S+) (\S+) Kernel Configuration"
+    r"|(#.*?|)"
+    r"|CONFIG_([A-Za-z0-9_]+)=(.*?)"
+    r"|(.+?))[^\S\n]*$", re.M)
 
 #: Most text read, after decompression (a distribution's .config is about 300 KB).
 #: config_problem: a line that is neither CONFIG_NAME=value, a comment nor blank; bytes
@@ -34,18 +43,25 @@ MAX_LINE = 64 << 10
 MAX_SETTINGS = 1 << 16
 #: Malformed lines kept to report.
 MAX_PROBLEMS = 20
-_SHARED = {"y": "y", "m": "m", "n": "n"}
 
 
-@dataclass
 class KernelConfig:
-    path: str
-    values: dict[str, str] = field(default_factory=dict)  # name without CONFIG_ -> raw value
-    arch: str | None = None  # from the "# Linux/<arch> <version> Kernel Configuration" line
-    version: str | None = None
-    problems: list[tuple[int, str]] = field(default_factory=list)  # (line number, text)
-    problem_count: int = 0
-    lines: int = 0  # CONFIG_X=... and "# CONFIG_X is not set" lines, well-formed or not
+    """A parsed .config: ``values`` maps a name without CONFIG_ to its raw value ("n"
+    for a symbol not set); ``arch`` and ``version`` are the header's; ``problems`` the
+    first ``MAX_PROBLEMS`` (line number, text) of ``problem_count`` malformed lines;
+    ``lines`` counts the CONFIG_X=... and "# CONFIG_X is not set" lines, well-formed or
+    not. A plain class: ``dataclasses`` would import ``inspect`` (39 M instructions)."""
+
+    __slots__ = ("path", "values", "arch", "version", "problems", "problem_count", "lines")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.values: dict[str, str] = {}
+        self.arch: str | None = None
+        self.version: str | None = None
+        self.problems: list[tuple[int, str]] = []
+        self.problem_count = 0
+        self.lines = 0
 
     def enabled(self, name: str) -> bool:
         return self.values.get(name) in ("y", "m")
@@ -67,30 +83,29 @@ class KernelConfig:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append((number, text[:200]))
 
-    def _line(self, number: int, line: str) -> None:
-        line = line.rstrip()
-        if not line:
-            return
-        m = _SET.match(line)
-        if m:
-            self.lines += 1
-            name, value = m.groups()
-            if _VALUE.match(value):
-                self.values[name] = _SHARED.get(value, value)
-            else:
-                self._problem(number, line)
-            return
-        m = _UNSET.match(line)
-        if m:
-            self.lines += 1
-            self.values[m.group(1)] = "n"
-            return
-        m = _HEADER.match(line)
-        if m:
-            self.arch, self.version = m.groups()
-            return
-        if not line.startswith("#"):
-            self._problem(number, line)
+    def _text(self, text: str, first: int) -> None:
+        """Read the lines of ``text``, the first of them line number ``first``."""
+        values, lines = self.values, 0
+        at, number = 0, first  # a position in text and its line's number (for problems)
+        for m in _LINE.finditer(text):
+            kind = m.lastindex
+            if kind == 2:
+                values[m[1]] = m[2]  # "y", "m", "n": shared one-letter strings
+                lines += 1
+            elif kind == 3:
+                values[m[3]] = "n"
+                lines += 1
+            elif kind == 5:
+                self.arch, self.version = m[4], m[5]
+            elif kind != 6:
+                lines += kind == 8
+                if len(self.problems) < MAX_PROBLEMS:
+                    number += text.count("\n", at, m.start())
+                    at = m.start()
+                    self._problem(number, text[at:m.end(kind)])
+                else:
+                    self.problem_count += 1
+        self.lines += lines
 
 
 class ConfigError(Exception):
@@ -128,16 +143,16 @@ def load(path: str, what: str = "") -> KernelConfig:
 
 
 def _read(stream, path: str, name: str) -> KernelConfig:
-    from validator.textlines import lines
+    from validator.textlines import blocks
 
     config = KernelConfig(path)
     too_big = f"{name}: more than {MAX_SIZE >> 20} MiB of text, not a kernel .config"
-    for number, line in lines(stream, name, "a kernel .config", ConfigError, MAX_SIZE,
+    for first, text in blocks(stream, name, "a kernel .config", ConfigError, MAX_SIZE,
                               MAX_LINE, too_big):
-        if line is None:
-            config._problem(number, f"a line longer than {MAX_LINE} bytes")
+        if text is None:
+            config._problem(first, f"a line longer than {MAX_LINE} bytes")
             continue
-        config._line(number, line.decode("utf-8", "replace"))
+        config._text(text, first)
         if len(config.values) > MAX_SETTINGS:
             raise ConfigError(f"{name}: more than {MAX_SETTINGS} settings, "
                               "not a kernel .config")
@@ -145,9 +160,9 @@ def _read(stream, path: str, name: str) -> KernelConfig:
 
 
 def parse(text: str, path: str = "<config>") -> KernelConfig:
+    """A .config given as text (a package's member), every line read."""
     config = KernelConfig(path)
-    for number, line in enumerate(text.split("\n"), 1):
-        config._line(number, line)
+    config._text(text, 1)
     return config
 
 

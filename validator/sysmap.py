@@ -1,7 +1,8 @@
 """Kernel symbols: a ``System.map`` (``nm`` output) or the ``.symtab`` of a vmlinux ELF.
 
 Read as a stream with bounds, keeping only the few symbols the rules use (``WANTED``),
-so memory stays flat whatever the file's size: a System.map line by line (at most
+so memory stays flat whatever the file's size: a System.map a megabyte at a time, each
+read's lines parsed by one regular expression (``_LINE``; validator/textlines.py; at most
 ``MAX_SIZE`` bytes, ``MAX_LINE`` a line); a vmlinux with pyelftools, once its section
 headers, symbol and string tables are known to lie inside the file (each table at most
 ``MAX_TABLE``; pyelftools reads them entry by entry from the file).
@@ -15,9 +16,15 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
-_LINE = re.compile(r"^([0-9a-fA-F]{1,16})\s+([A-Za-z?-])\s+(\S+)(.*)")
+#: One line, in the groups ``_text`` reads by number (``lastindex``): 4 a symbol line
+#: "address type name" (address 1, name 3, 4 what follows the name), 5 a comment (after
+#: blanks), 6 a blank line, 7 anything else (rstripped).
+_LINE = re.compile(
+    r"^(?:([0-9a-fA-F]{1,16})[^\S\n]+([A-Za-z?-])[^\S\n]+(\S+)(.*)"
+    r"|([^\S\n]*#.*)"
+    r"|[^\S\n]*()"
+    r"|(.+?))[^\S\n]*$", re.M)
 #: Debian's linux-image packages ship a one-line placeholder System.map.
 _STUB = re.compile(r"real System\.map is in", re.IGNORECASE)
 
@@ -41,15 +48,23 @@ MAX_PROBLEMS = 20
 
 
 
-@dataclass
 class SymbolMap:
-    path: str
-    symbols: dict[str, int] = field(default_factory=dict)  # the WANTED ones found
-    stub: bool = False
-    problems: list[tuple[int, str]] = field(default_factory=list)  # the first MAX_PROBLEMS
-    count: int = 0  # symbol lines (or ELF symbols) seen
-    problem_count: int = 0
-    comments: int = 0  # "#" lines: a file of only these is a placeholder, as a stub is
+    """The ``WANTED`` symbols found (``symbols``), whether the file is a placeholder
+    (``stub``), the first ``MAX_PROBLEMS`` (line number, text) of ``problem_count``
+    malformed lines, how many symbol lines (or ELF symbols) were seen (``count``) and how
+    many "#" lines (a file of only these is a placeholder, as a stub is). A plain class:
+    ``dataclasses`` would import ``inspect`` (39 M instructions)."""
+
+    __slots__ = ("path", "symbols", "stub", "problems", "count", "problem_count", "comments")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.symbols: dict[str, int] = {}
+        self.stub = False
+        self.problems: list[tuple[int, str]] = []
+        self.count = 0
+        self.problem_count = 0
+        self.comments = 0
 
     def get(self, name: str) -> int | None:
         return self.symbols.get(name)
@@ -58,25 +73,35 @@ class SymbolMap:
         """Address of the image start: _text, else _stext."""
         return self.symbols.get("_text", self.symbols.get("_stext"))
 
-    def _line(self, number: int, line: str) -> None:
-        if not line.strip():
-            return
-        if line.lstrip().startswith("#"):
-            self.comments += 1
-            return
-        m = _LINE.match(line)
-        if not m:
-            self.problem_count += 1
-            if len(self.problems) < MAX_PROBLEMS:
-                self.problems.append((number, line.rstrip()[:200]))
-            return
-        self.count += 1
-        address, _type, name, rest = m.groups()
-        if rest.strip() and _STUB.search(line):
-            self.stub = True
-            return
-        if name in WANTED:
-            self.symbols.setdefault(name, int(address, 16))
+    def _problem(self, number: int, text: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append((number, text[:200]))
+
+    def _text(self, text: str, first: int) -> None:
+        """Read the lines of ``text``, the first of them line number ``first``."""
+        symbols, count, comments = self.symbols, 0, 0
+        at, number = 0, first  # a position in text and its line's number (for problems)
+        for m in _LINE.finditer(text):
+            kind = m.lastindex
+            if kind == 4:
+                count += 1
+                rest = m[4]
+                if rest and not rest.isspace() and _STUB.search(m[0]):
+                    self.stub = True
+                elif m[3] in WANTED:
+                    symbols.setdefault(m[3], int(m[1], 16))
+            elif kind == 5:
+                comments += 1
+            elif kind == 7:
+                if len(self.problems) < MAX_PROBLEMS:
+                    number += text.count("\n", at, m.start())
+                    at = m.start()
+                    self._problem(number, m[7])
+                else:
+                    self.problem_count += 1
+        self.count += count
+        self.comments += comments
 
 
 class SymbolsError(Exception):
@@ -109,16 +134,14 @@ def load(path: str, what: str = "") -> SymbolMap:
 
 
 def _from_text(f, path: str, name: str) -> SymbolMap:
-    from validator.textlines import lines
+    from validator.textlines import blocks
 
     smap = SymbolMap(path)
-    for number, line in lines(f, name, "a System.map", SymbolsError, MAX_SIZE, MAX_LINE):
-        if line is None:
-            smap.problem_count += 1
-            if len(smap.problems) < MAX_PROBLEMS:
-                smap.problems.append((number, f"a line longer than {MAX_LINE} bytes"))
-            continue
-        smap._line(number, line.decode("utf-8", "replace"))
+    for first, text in blocks(f, name, "a System.map", SymbolsError, MAX_SIZE, MAX_LINE):
+        if text is None:
+            smap._problem(first, f"a line longer than {MAX_LINE} bytes")
+        else:
+            smap._text(text, first)
     return smap
 
 
@@ -130,9 +153,9 @@ def from_bytes(data: bytes, name: str) -> SymbolMap:
 
 
 def parse(text: str, path: str = "<System.map>") -> SymbolMap:
+    """A System.map given as text, every line read."""
     smap = SymbolMap(path)
-    for number, line in enumerate(text.split("\n"), 1):
-        smap._line(number, line)
+    smap._text(text, 1)
     return smap
 
 

@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 _ARCHES = {
     "arm64": ("arm64", "little"),
     "aarch64": ("arm64", "little"),
@@ -28,15 +26,33 @@ class TargetError(ValueError):
     """A --target value kimage cannot read."""
 
 
-@dataclass(frozen=True)
 class Target:
-    arch: str
-    endianness: str
-    page_sizes: frozenset[int] = field(default_factory=frozenset)  # empty: unknown
-    mixed_endian: bool = False  # arm64: the CPU can run EL0/EL1 in either byte order
-    crash_base: int | None = None
-    crash_size: int | None = None
-    name: str = ""
+    """A host or loading kernel: ``arch``, ``endianness``, the granules it supports
+    (``page_sizes``, empty when unknown), whether an arm64 CPU runs either byte order
+    (``mixed_endian``), its crash region and a name for reports. Not changed once made. A
+    plain class: ``dataclasses`` would import ``inspect`` (39 M instructions a check)."""
+
+    __slots__ = ("arch", "endianness", "page_sizes", "mixed_endian", "crash_base",
+                 "crash_size", "name")
+
+    def __init__(self, arch: str, endianness: str, page_sizes: frozenset[int] = frozenset(),
+                 mixed_endian: bool = False, crash_base: int | None = None,
+                 crash_size: int | None = None, name: str = "") -> None:
+        self.arch, self.endianness, self.page_sizes = arch, endianness, page_sizes
+        self.mixed_endian, self.crash_base, self.crash_size = mixed_endian, crash_base, crash_size
+        self.name = name
+
+    def _key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other) -> bool:
+        return self._key() == other._key() if type(other) is Target else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Target(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
     def supports_page_size(self, size: int) -> bool | None:
         """True/False when the granules are known, None when they are not."""
