@@ -19,12 +19,12 @@ import re
 
 #: One line, in the groups ``_text`` reads by number (``lastindex``): 4 a symbol line
 #: "address type name" (address 1, name 3, 4 what follows the name), 5 a comment (after
-#: blanks), 6 a blank line, 7 anything else (rstripped).
+#: blanks), 6 anything else but a blank line (rstripped). Blank lines do not match: the
+#: search passes them without a step in Python.
 _LINE = re.compile(
     r"^(?:([0-9a-fA-F]{1,16})[^\S\n]+([A-Za-z?-])[^\S\n]+(\S+)(.*)"
     r"|([^\S\n]*#.*)"
-    r"|[^\S\n]*()"
-    r"|(.+?))[^\S\n]*$", re.M)
+    r"|([^\S\n]*[^\s#].*?))[^\S\n]*$", re.M)
 #: Debian's linux-image packages ship a one-line placeholder System.map.
 _STUB = re.compile(r"real System\.map is in", re.IGNORECASE)
 
@@ -93,11 +93,11 @@ class SymbolMap:
                     symbols.setdefault(m[3], int(m[1], 16))
             elif kind == 5:
                 comments += 1
-            elif kind == 7:
+            elif kind == 6:
                 if len(self.problems) < MAX_PROBLEMS:
                     number += text.count("\n", at, m.start())
                     at = m.start()
-                    self._problem(number, m[7])
+                    self._problem(number, m[6])
                 else:
                     self.problem_count += 1
         self.count += count
