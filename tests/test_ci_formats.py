@@ -496,6 +496,42 @@ def test_help_uri_comes_from_a_rules_project_url_or_the_checkout(monkeypatch, tm
     assert not any("helpUri" in r for r in doc["runs"][0]["tool"]["driver"]["rules"])
 
 
+def test_help_uri_reads_the_metadata_beside_the_package_first(monkeypatch, tmp_path):
+    """A ``pip install``: kimage's dist-info lies beside its package. Without a
+    Project-URL in its METADATA's headers (this project declares none) there is no URL to
+    find and importlib.metadata is not imported (it costs more than a check); with one,
+    it is read through importlib.metadata."""
+    import importlib.metadata
+
+    from validator import ci_formats
+
+    site = tmp_path / "site-packages"
+    (site / "validator").mkdir(parents=True)
+    dist = site / "kimage-0.1.0.dist-info"
+    dist.mkdir()
+    body = "\n\nProject-URL: Rules, https://body.example/not/a/header\n"
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: kimage\n" + body)
+    monkeypatch.setattr(ci_formats, "__file__", str(site / "validator/ci_formats.py"))
+
+    def metadata(name):
+        raise AssertionError("importlib.metadata was asked")
+
+    monkeypatch.setattr(importlib.metadata, "metadata", metadata)
+    monkeypatch.setattr(ci_formats, "_DOCS", {})
+    assert ci_formats.help_uri("arm64/bad-magic") is None
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: kimage\n"
+                                   "project-url: Rules, https://example.org/rules\n" + body)
+
+    class Meta:
+        def get_all(self, key):
+            return ["Rules, https://example.org/rules"] if key == "Project-URL" else None
+
+    monkeypatch.setattr(importlib.metadata, "metadata", lambda name: Meta())
+    monkeypatch.setattr(ci_formats, "_DOCS", {})
+    assert ci_formats.help_uri("arm64/bad-magic") == \
+        "https://example.org/rules/arm64/bad-magic.md"
+
+
 def test_sarif_says_when_an_input_could_not_be_read(tmp_path):
     p = kimage("check", "--format", "sarif", "--exit-zero", SYN / "v3.12-le-noefi.img",
                tmp_path / "missing")

@@ -294,3 +294,34 @@ def test_the_ppc64_test_holds_for_every_head_the_probe_takes(data):
 
     view = BytesView(data)
     assert not decoder.probe(view) or ppc64_head.branch_first(view)
+
+
+def _declaring_modules() -> set[str]:
+    """Every validator module with a ``rule(...)`` call at its top level (the AST)."""
+    out = set()
+    for path in sorted((ROOT / "validator").rglob("*.py")):
+        if "_kaitai" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        if any(isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+               and isinstance(node.value.func, ast.Name) and node.value.func.id == "rule"
+               for node in tree.body):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            out.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return out
+
+
+def test_load_all_imports_every_module_that_declares_rules():
+    """A rule declared in a module ``load_all`` does not reach would be missing from
+    ``kimage rules``, the rule pages and SARIF's catalogue; and the catalogue is read
+    without importing preflight's host model (dataclasses, inspect)."""
+    code = ("import json, sys; from validator.rules.registry import load_all; load_all(); "
+            "print(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, "
+                          f"{str(ROOT)!r}); {code}"], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    imported = set(json.loads(out))
+    declaring = _declaring_modules()
+    assert len(declaring) > 20 and "validator.kdump.rules" in declaring
+    assert declaring - imported == set()
+    assert not {"dataclasses", "inspect", "validator.kdump.host"} & imported

@@ -223,23 +223,56 @@ _DOCS: dict = {}
 
 
 def _find_docs_base() -> str | None:
-    try:
-        from importlib.metadata import PackageNotFoundError, metadata
-
-        for entry in metadata("kimage").get_all("Project-URL") or ():
-            label, _, url = entry.partition(",")
-            if label.strip().lower() == "rules" and "://" in url:
-                return url.strip().rstrip("/") + "/"
-    except (ImportError, PackageNotFoundError):
-        pass
-    from pathlib import Path
-
+    url = _rules_url() if _may_declare_urls() else None
+    if url is not None:
+        return url
     from validator.textsafe import uri_path
 
-    checkout = Path(__file__).resolve().parent.parent / "docs" / "rules"
-    if checkout.is_dir():
-        return "file://" + uri_path(str(checkout)) + "/"
+    checkout = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
+                            "docs", "rules")
+    if os.path.isdir(checkout):
+        return "file://" + uri_path(checkout) + "/"
     return None
+
+
+def _rules_url() -> str | None:
+    """The project URL labelled ``Rules`` in kimage's installed metadata, or None."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("kimage").get_all("Project-URL") or ()
+    except PackageNotFoundError:
+        return None
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "rules" and "://" in url:
+            return url.strip().rstrip("/") + "/"
+    return None
+
+
+def _may_declare_urls() -> bool:
+    """False when kimage's distribution lies beside its package (a ``pip install``) and
+    its METADATA's headers hold no ``Project-URL`` (this project declares none): then
+    ``importlib.metadata``, which imports email, zipfile, csv and typing (132 M
+    instructions, more than a check), has nothing to find. True otherwise (a checkout or
+    an editable install: the distribution is elsewhere on the path)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        names = [n for n in os.listdir(here)
+                 if n.startswith("kimage-") and n.endswith(".dist-info")]
+    except OSError:
+        return True
+    if not names:
+        return True
+    for name in names:
+        try:
+            with open(os.path.join(here, name, "METADATA"), "rb") as f:
+                headers = f.read(1 << 16).partition(b"\n\n")[0]
+        except OSError:
+            return True
+        if b"project-url:" in headers.lower():
+            return True
+    return False
 
 
 def help_uri(rule_id: str) -> str | None:

@@ -12,34 +12,10 @@ naming the file and a sanitised summary, never the file's bytes.
 
 from __future__ import annotations
 
-from validator.catalogue import rule
 from validator.kdump.host import Evidence, Host
+from validator.kdump.rules import MALFORMED, NOT_CPIO
 
-MALFORMED = "preflight/host-file-malformed"
-NOT_CPIO = "preflight/initrd-not-cpio"
 NOT_DUMP = "preflight/not-a-dump-initramfs"
-
-rule(MALFORMED, "warning",
-     "a host file is not what the kernel writes there; its value is unknown",
-     "Every host file kimage reads has a fixed form (a 0/1 flag, a number, 'START-END : "
-     "NAME' lines, a kernel .config, a release name). A file that is binary, empty, too "
-     "long, a FIFO or device, or otherwise not of that form is not evidence: the value it "
-     "would decide stays unknown, and unknown is not open or pass. Its bytes are not "
-     "shown; a summary is ('binary, 4096 bytes', 'not 0 or 1').",
-     "proc(5) /proc/iomem, /proc/cmdline; Documentation/admin-guide/sysctl/kernel.rst; "
-     "Documentation/ABI/testing/sysfs-kernel-kexec-kdump",
-     ("kexec-tools", "kexec-file"))
-rule(NOT_CPIO, "warning",
-     "the initrd is empty or not a cpio archive the kernel unpacks",
-     "The kernel unpacks an initramfs made of newc cpio archives ('070701', or '070702' "
-     "with checksums), each plain or compressed (gzip, bzip2, lzma, xz, lzo, lz4, zstd), "
-     "with zero padding between them; an early microcode cpio before a compressed one is "
-     "normal. An odc cpio ('070707') is refused ('incorrect cpio method used: use -H "
-     "newc option'); anything else is 'junk in compressed archive'. The capture kernel "
-     "then has no initramfs to run makedumpfile from.",
-     "Linux init/initramfs.c unpack_to_rootfs, do_header; lib/decompress.c "
-     "compressed_formats",
-     ("kexec-tools", "kexec-file"))
 
 #: The host topics (``Host.evidence`` keys) each step decides from.
 TOPICS = {"crash-region": ("crash",), "arch": ("arch",), "page-size": ("pages", "cpu"),

@@ -19,30 +19,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from validator.catalogue import rule
 from validator.kdump.host import Evidence, Host
 from validator.kdump.model import Decision, Step
+from validator.kdump.rules import NO_FALLBACK
 from validator.loaders import kexec_fallback as kf
 from validator.loaders import kexec_tools as kt
 from validator.model import ImageResult
 
-NO_FALLBACK = "preflight/kexec-no-fallback"
 SYSCALL = {"kexec-tools": "kexec_load", "kexec-file": "kexec_file_load"}
 LOADER = {v: k for k, v in SYSCALL.items()}
 MODE_LOADERS = {"load": ("kexec-tools",), "file": ("kexec-file",),
                 "auto": ("kexec-file", "kexec-tools"), None: ("kexec-tools", "kexec-file")}
 
-rule(NO_FALLBACK, "error",
-     "kexec -p stops at kexec_file_load although kexec_load would load the kernel",
-     "From kexec-tools 2.0.27 plain `kexec -p` tries kexec_file_load first and falls back "
-     "to kexec_load only when it fails with ENOSYS, EINVAL, ENOEXEC or ENOTSUP. A refusal "
-     "by kexec-tools itself before the call (arm64: an ELF vmlinux or a uImage, 'not "
-     "supported in kexec_file') or any other errno (EPERM, EADDRNOTAVAIL, a signature "
-     "error) ends the command. Add -c (KDUMP_KEXEC_ARGS on Debian, KEXEC_ARGS on Fedora) "
-     "to use kexec_load, or give a file kexec_file_load takes.",
-     "horms/kexec-tools 29fe506 'kexec: make -a the default'; kexec/kexec.c "
-     "do_kexec_file_load (v2.0.29 lines 1304-1424)",
-     ("kexec-tools", "kexec-file"))
+
 
 
 def build_for_distro(os_id: str | None) -> str | None:

@@ -28,7 +28,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from validator.catalogue import rule
 from validator.formats.ppc64_head import HEAD_SIZE, RUN0, RUN_AT_LOAD_OFFSET
 from validator.kdump import patch_dest
 from validator.source import open_regular
@@ -42,20 +41,7 @@ CHUNK = 8 << 20
 #: ``verified``; for ``KIMAGE_TEST_PAUSE_SECONDS`` (default an hour).
 PAUSE_ENV = "KIMAGE_TEST_PAUSE"
 
-rule("patch/no-run-at-load", "error",
-     "the image has no __run_at_load word to patch",
-     "Only a relocatable ppc64 kernel has __run_at_load ('run0' at 0x5c of the head); a "
-     "non-relocatable one has 0 there and loaders leave it alone; other architectures have "
-     "no such word. kimage patch refuses rather than write bytes a loader would not.",
-     "Linux 6.1 arch/powerpc/kernel/head_64.S __run_at_load; kexec-tools "
-     "kexec/arch/ppc64/kexec-elf-ppc64.c",
-     ("kexec-tools", "kexec-file"))
-rule("patch/verify-failed", "error",
-     "the patched copy did not read back as intended",
-     "After writing, kimage re-parses the copy; a value that does not read back, or any "
-     "other change in the head, means the copy is discarded and the destination untouched.",
-     "validator/kdump/patch.py",
-     ())
+
 
 
 class PatchError(Exception):

@@ -1,7 +1,11 @@
-"""preflight's rules: one per reason a crash kernel would not load or not run.
+"""preflight's rules, one per reason a crash kernel would not load or not run, and
+``kimage patch``'s.
 
-Each step of validator.kdump.steps and validator.kdump.placement reports at most these
-IDs; validator.kdump.hostcheck declares the two about preflight's other inputs.
+Each step of validator.kdump.steps, validator.kdump.placement, validator.kdump.hostcheck
+(preflight's other inputs) and validator.kdump.kexecpath reports at most these IDs;
+validator.kdump.patch reports the ``patch/`` ones. They are declared here, in one table
+that imports only the catalogue, so that listing the rules (``kimage rules``, SARIF)
+does not import preflight's host model.
 """
 
 from __future__ import annotations
@@ -228,3 +232,63 @@ rule("preflight/fadump-enabled", "warning",
      "capture kernel is loaded with kexec -p, so kimage skips the kexec steps.",
      "Documentation/arch/powerpc/firmware-assisted-dump.rst; kdump-utils fadump-howto.txt",
      _BOTH)
+
+# --- preflight's other inputs (validator.kdump.hostcheck) ---------------------------
+
+MALFORMED = "preflight/host-file-malformed"
+NOT_CPIO = "preflight/initrd-not-cpio"
+
+rule(MALFORMED, "warning",
+     "a host file is not what the kernel writes there; its value is unknown",
+     "Every host file kimage reads has a fixed form (a 0/1 flag, a number, 'START-END : "
+     "NAME' lines, a kernel .config, a release name). A file that is binary, empty, too "
+     "long, a FIFO or device, or otherwise not of that form is not evidence: the value it "
+     "would decide stays unknown, and unknown is not open or pass. Its bytes are not "
+     "shown; a summary is ('binary, 4096 bytes', 'not 0 or 1').",
+     "proc(5) /proc/iomem, /proc/cmdline; Documentation/admin-guide/sysctl/kernel.rst; "
+     "Documentation/ABI/testing/sysfs-kernel-kexec-kdump",
+     ("kexec-tools", "kexec-file"))
+rule(NOT_CPIO, "warning",
+     "the initrd is empty or not a cpio archive the kernel unpacks",
+     "The kernel unpacks an initramfs made of newc cpio archives ('070701', or '070702' "
+     "with checksums), each plain or compressed (gzip, bzip2, lzma, xz, lzo, lz4, zstd), "
+     "with zero padding between them; an early microcode cpio before a compressed one is "
+     "normal. An odc cpio ('070707') is refused ('incorrect cpio method used: use -H "
+     "newc option'); anything else is 'junk in compressed archive'. The capture kernel "
+     "then has no initramfs to run makedumpfile from.",
+     "Linux init/initramfs.c unpack_to_rootfs, do_header; lib/decompress.c "
+     "compressed_formats",
+     ("kexec-tools", "kexec-file"))
+
+# --- the calls kexec -p makes (validator.kdump.kexecpath) ------------------------------
+
+NO_FALLBACK = "preflight/kexec-no-fallback"
+
+rule(NO_FALLBACK, "error",
+     "kexec -p stops at kexec_file_load although kexec_load would load the kernel",
+     "From kexec-tools 2.0.27 plain `kexec -p` tries kexec_file_load first and falls back "
+     "to kexec_load only when it fails with ENOSYS, EINVAL, ENOEXEC or ENOTSUP. A refusal "
+     "by kexec-tools itself before the call (arm64: an ELF vmlinux or a uImage, 'not "
+     "supported in kexec_file') or any other errno (EPERM, EADDRNOTAVAIL, a signature "
+     "error) ends the command. Add -c (KDUMP_KEXEC_ARGS on Debian, KEXEC_ARGS on Fedora) "
+     "to use kexec_load, or give a file kexec_file_load takes.",
+     "horms/kexec-tools 29fe506 'kexec: make -a the default'; kexec/kexec.c "
+     "do_kexec_file_load (v2.0.29 lines 1304-1424)",
+     ("kexec-tools", "kexec-file"))
+
+# --- kimage patch (validator.kdump.patch) ----------------------------------------------
+
+rule("patch/no-run-at-load", "error",
+     "the image has no __run_at_load word to patch",
+     "Only a relocatable ppc64 kernel has __run_at_load ('run0' at 0x5c of the head); a "
+     "non-relocatable one has 0 there and loaders leave it alone; other architectures have "
+     "no such word. kimage patch refuses rather than write bytes a loader would not.",
+     "Linux 6.1 arch/powerpc/kernel/head_64.S __run_at_load; kexec-tools "
+     "kexec/arch/ppc64/kexec-elf-ppc64.c",
+     ("kexec-tools", "kexec-file"))
+rule("patch/verify-failed", "error",
+     "the patched copy did not read back as intended",
+     "After writing, kimage re-parses the copy; a value that does not read back, or any "
+     "other change in the head, means the copy is discarded and the destination untouched.",
+     "validator/kdump/patch.py",
+     ())
