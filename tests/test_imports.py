@@ -287,3 +287,15 @@ def test_lint_of_a_few_images_imports_no_process_pool(tmp_path):
     modules = set(json.loads(out.read_text()))
     assert "validator.commands._lint_handover" in modules  # more than one CPU: it decided
     assert not {"validator.commands._lint_pool", "selectors", "pickle"} & modules
+
+
+def test_version_imports_no_command(tmp_path):
+    """``kimage --version`` builds the parser without the commands' (each command's
+    module and options cost more, all of them together, than a check)."""
+    out = tmp_path / "modules.json"
+    p = subprocess.run([sys.executable, "-I", "-c", PROBE, str(ROOT), str(out), "--version"],
+                       cwd=tmp_path, capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    modules = set(json.loads(out.read_text()))
+    assert "validator.cli" in modules
+    assert not {m for m in modules if m.startswith("validator.commands.")}, sorted(modules)

@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     program = argv is None and _PROGRAM
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        parser = build_parser(argv[0] if argv and not argv[0].startswith("-") else None)
+        parser = (build_parser(commands=False) if argv == ["--version"] else
+                  build_parser(argv[0] if argv and not argv[0].startswith("-") else None))
         args = parser.parse_args(argv)
     finally:
         if _PROGRAM and not gc.isenabled():
@@ -184,9 +185,10 @@ if argparse._ is gettext.gettext:  # once; not if something else replaced it
     argparse._ = _gettext()
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None, commands: bool = True) -> argparse.ArgumentParser:
     """The parser with every command, or only ``command``'s (falls back to every command
-    when no module registers that name)."""
+    when no module registers that name), or none (``commands=False``: ``kimage --version``
+    imports no command module, where every command's parser cost more than a check)."""
     parser = _Parser(
         prog="kimage",
         description="Inspect and validate Linux kernel boot-image headers "
@@ -194,6 +196,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kimage {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 prog=parser.prog)
+    if not commands:
+        return parser
     for module in _command_modules(command):
         module.register(sub)
     if command is not None and command not in sub.choices:
