@@ -219,22 +219,17 @@ def test_system_map_reader_reads_as_line_by_line(data, read, limit):
     assert _map_facts(got) == _reference(_Map, data, limit)
 
 
-@given(data=_file(_config_line()))
-def test_config_text_reads_as_line_by_line(data):
-    text = data.decode("utf-8", "replace")
-    ref = _Config()
-    for number, line in enumerate(text.split("\n"), 1):
-        ref.line(number, line)
-    assert _config_facts(kconfig.parse(text)) == ref.facts()
-
-
-@given(data=_file(_map_line()))
-def test_system_map_text_reads_as_line_by_line(data):
-    text = data.decode("utf-8", "replace")
-    ref = _Map()
-    for number, line in enumerate(text.split("\n"), 1):
-        ref.line(number, line)
-    assert _map_facts(sysmap.parse(text)) == ref.facts()
+@pytest.mark.parametrize("kind, parse, facts, line", [
+    (_Config, kconfig.parse, _config_facts, _config_line()),
+    (_Map, sysmap.parse, _map_facts, _map_line())], ids=["config", "system-map"])
+@given(data=st.data())
+def test_text_reads_as_line_by_line(kind, parse, facts, line, data):
+    """``parse`` (a package's member, given as text): every line, no line limit."""
+    text = data.draw(_file(line)).decode("utf-8", "replace")
+    ref = kind()
+    for number, each in enumerate(text.split("\n"), 1):
+        ref.line(number, each)
+    assert facts(parse(text)) == ref.facts()
 
 
 @given(before=st.lists(st.sampled_from([b"CONFIG_A=y", b"", b"#", b"x" * 30]), max_size=9),
