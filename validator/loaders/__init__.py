@@ -256,7 +256,7 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
             v = _judge_release(ctx, module, found, release_for(module, version), build)
             v.version, v.by_version = version, None
         else:
-            per = [(r, _judge_release(ctx, module, found, r, build)) for r in modelled]
+            per = _releases(ctx, module, found, modelled, build)
             v = per[-1][1]
             v.by_version = _ranges(per, v)
         if build is None and _optional(module, "BUILDS"):
@@ -303,7 +303,12 @@ def _set_build(ctx: Context, module, v: Verdict, build: str | None) -> tuple[str
     without BUILDS: every refusal a library brings applies)."""
     if not _optional(module, "BUILDS"):
         return None
-    name, libraries, title, note = build_of(module, build, ctx.facts.get("arch"))
+    return _record_build(v, build_of(module, build, ctx.facts.get("arch")), build)
+
+
+def _record_build(v: Verdict, chosen: tuple, build: str | None) -> tuple[str, ...]:
+    """Record ``build_of``'s ``chosen`` build on ``v``; its libraries."""
+    name, libraries, title, note = chosen
     if note is not None:
         v.notes.append(note)
     v.build, v.libraries, v.title = name, libraries, title
@@ -329,8 +334,28 @@ def _optional(module, name: str):
 def _judge_release(ctx: Context, module, found: set[str], release: str,
                    build: str | None = None) -> Verdict:
     v = Verdict(module.NAME, "accept", version=release)
-    special = _optional(module, "special")
     libraries = _set_build(ctx, module, v, build)
+    return _decide(ctx, module, found, release, v, libraries, _optional(module, "special"))
+
+
+def _releases(ctx: Context, module, found, modelled: list[str], build: str | None) -> list:
+    """[(release, Verdict)] for each of ``modelled``: what ``_judge_release`` gives at
+    each, with the build and ``special`` looked up once (they do not change with the
+    release; lint judges some 18 releases an image)."""
+    special = _optional(module, "special")
+    chosen = (build_of(module, build, ctx.facts.get("arch"))
+              if _optional(module, "BUILDS") else None)
+    out = []
+    for release in modelled:
+        v = Verdict(module.NAME, "accept", version=release)
+        libraries = None if chosen is None else _record_build(v, chosen, build)
+        out.append((release, _decide(ctx, module, found, release, v, libraries, special)))
+    return out
+
+
+def _decide(ctx: Context, module, found, release: str, v: Verdict, libraries, special):
+    """``v`` with the verdict at ``release``: the refusals of the module's tables among
+    the image's findings, then what ``special`` says."""
     reasons = sorted(found & refused(module, release, libraries))
     notes, why = v.notes, {}
     entries = () if special is None else (
@@ -341,7 +366,7 @@ def _judge_release(ctx: Context, module, found: set[str], release: str,
             why[rule_id] = note
         notes.append(note)
     v.verdict = "reject" if reasons else "accept"
-    v.reasons, v.notes, v.why = reasons, [n for n in notes if n], why
+    v.reasons, v.notes, v.why = reasons, list(filter(None, notes)), why
     return v
 
 
