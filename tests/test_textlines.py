@@ -262,3 +262,22 @@ def test_a_real_config_reads_as_line_by_line():
         data = path.read_bytes()
         assert _config_facts(kconfig.load(str(path))) == _reference(
             _Config, data, kconfig.MAX_LINE), path
+
+
+def test_more_lines_than_the_limit_are_refused():
+    data = b"#\n" * 10
+    with small(7, 16):
+        assert len([t for _, t in textlines.blocks(io.BytesIO(data), "m", "x", ValueError,
+                                                   1 << 20, 16, max_lines=10)]) >= 1
+        with pytest.raises(ValueError, match="more than 9 lines, not x"):
+            list(textlines.blocks(io.BytesIO(data), "m", "x", ValueError, 1 << 20, 16,
+                                  max_lines=9))
+
+
+@pytest.mark.slow
+def test_a_system_map_of_comments_is_refused_at_its_line_limit(tmp_path):
+    """Comment lines are counted one by one: 64 MiB of them took seconds to read."""
+    path = tmp_path / "System.map"
+    path.write_bytes(b"ffff800008000000 T _text\n" + b"#\n" * sysmap.MAX_LINES)
+    with pytest.raises(sysmap.SymbolsError, match=f"more than {sysmap.MAX_LINES:,} lines"):
+        sysmap.load(str(path))

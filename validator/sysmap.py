@@ -39,6 +39,10 @@ WANTED = frozenset({
 MAX_SIZE = 64 << 20
 #: Longest line: a symbol line is ~20 bytes and a name (KSYM_NAME_LEN 512).
 MAX_LINE = 4096
+#: Most lines: a 64-bit kernel's System.map of MAX_SIZE has fewer (a line is 21 bytes at
+#: the least); a file of comment or blank lines past it is refused before its parse takes
+#: seconds.
+MAX_LINES = 1 << 22
 #: Largest ELF symbol or string table read (a distribution vmlinux has ~10 MB of each).
 MAX_TABLE = 64 << 20
 #: Most section headers read (a vmlinux has about 50; 2^16 before extended numbering).
@@ -137,7 +141,8 @@ def _from_text(f, path: str, name: str) -> SymbolMap:
     from validator.textlines import blocks
 
     smap = SymbolMap(path)
-    for first, text in blocks(f, name, "a System.map", SymbolsError, MAX_SIZE, MAX_LINE):
+    for first, text in blocks(f, name, "a System.map", SymbolsError, MAX_SIZE, MAX_LINE,
+                              max_lines=MAX_LINES):
         if text is None:
             smap._problem(first, f"a line longer than {MAX_LINE} bytes")
         else:

@@ -4,7 +4,8 @@
 decoded as UTF-8 (an invalid byte as U+FFFD, line by line as the bytes lie), the first
 of them line number ``first``. A line longer than ``max_line`` bytes is yielded alone as
 ``(its number, None)`` and skipped to its end without keeping it. A NUL byte or more than
-``max_size`` bytes raises ``error`` with one line that says the file is not ``noun``.
+``max_size`` bytes (or ``max_lines`` lines) raises ``error`` with one line that says the
+file is not ``noun``.
 Memory stays at one read (``CHUNK`` bytes) and one line whatever the file holds; each
 reader parses a block with one regular expression over all its lines, not a call a line
 (a distribution's System.map has 150,000 of them).
@@ -17,7 +18,7 @@ CHUNK = 1 << 20
 
 
 def blocks(stream, name: str, noun: str, error: type[Exception], max_size: int,
-           max_line: int, too_big: str | None = None):
+           max_line: int, too_big: str | None = None, max_lines: int | None = None):
     too_big = too_big or f"{name}: larger than {max_size >> 20} MiB, not {noun}"
     chunk = CHUNK
     total = done = 0  # bytes read; lines yielded or skipped
@@ -50,6 +51,8 @@ def blocks(stream, name: str, noun: str, error: type[Exception], max_size: int,
             head = rest + data[:end] if rest else data[:end]
         if head:
             done = yield from _lines(head, done, max_line)
+        if max_lines is not None and done > max_lines:
+            raise error(f"{name}: more than {max_lines:,} lines, not {noun}")
         rest = data[end:]
         long = len(rest) > max_line
         rest = b"" if long else rest
