@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from validator import import_module
 from validator.catalogue import rule
+from validator.loaders.verdict import Build, Verdict, VersionRange  # noqa: F401  (public)
 from validator.loaders.versions import (  # noqa: F401  (public names of loaders)
     LoaderSpecError,
     at_least,
@@ -79,85 +80,6 @@ rule(NOT_SUPPORTED, "info",
 #: The format of a kernel of an architecture kimage does not describe (validator/formats/
 #: foreign): every loader is n/a for it.
 FOREIGN = "foreign"
-
-
-class Verdict:
-    """One loader's verdict: "accept", "reject" or "n/a"; ``reasons`` are the rule IDs
-    that decide a rejection."""
-
-    __slots__ = ("loader", "verdict", "reasons", "notes", "why", "version", "by_version",
-                 "build", "libraries", "title", "by_build")
-
-    def __init__(self, loader: str, verdict: str, reasons: list[str] | None = None,
-                 notes: list[str] | None = None, version: str | None = None) -> None:
-        self.loader, self.verdict = loader, verdict
-        self.reasons = [] if reasons is None else reasons
-        self.notes = [] if notes is None else notes
-        self.why: dict[str, str] = {}  # rule ID -> the loader's own note, for ``unreported``
-        self.version = version  # the release judged
-        #: releases (oldest first) whose verdict differs from this one, as ranges; None
-        #: when one release was asked for
-        self.by_version: list[VersionRange] | None = []
-        #: the build judged, its optional libraries and its title (loaders with BUILDS only)
-        self.build: str | None = None
-        self.libraries: tuple[str, ...] = ()
-        self.title = ""
-        #: the other builds whose verdict at this release differs; None when a build was
-        #: asked for (and for loaders without BUILDS)
-        self.by_build: list[Verdict] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Verdict and (self.loader, self.to_dict()) == (
-            other.loader, other.to_dict())
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        return f"Verdict({self.loader!r}, {self.verdict!r}, {self.reasons!r})"
-
-    def to_dict(self) -> dict:
-        out = {"verdict": self.verdict, "reasons": self.reasons, "notes": self.notes,
-               "version": self.version}
-        if self.by_version is not None:
-            out["by_version"] = [r.to_dict() for r in self.by_version]
-        if self.build is not None:
-            out["build"], out["libraries"] = self.build, list(self.libraries)
-        if self.by_build is not None:
-            out["by_build"] = [{"build": b.build, "title": b.title,
-                                "libraries": list(b.libraries), "verdict": b.verdict,
-                                "reasons": b.reasons, "notes": b.notes}
-                               for b in self.by_build]
-        return out
-
-
-class Build:
-    """One way a loader is built: the optional libraries it links, by architecture (kimage's
-    ``arch`` fact; the key None stands for every architecture not listed), and where that
-    was read."""
-
-    __slots__ = ("name", "title", "by_arch", "evidence")
-
-    def __init__(self, name: str, title: str, by_arch: dict[str | None, tuple[str, ...]],
-                 evidence: str) -> None:
-        self.name, self.title, self.by_arch, self.evidence = name, title, by_arch, evidence
-
-    def libraries(self, arch: str | None) -> tuple[str, ...] | None:
-        """The libraries this build links on ``arch``; None when that is not known."""
-        return self.by_arch.get(arch, self.by_arch.get(None))
-
-
-class VersionRange:
-    """Releases ``first`` to ``last`` (modelled releases, inclusive) that share a verdict."""
-
-    __slots__ = ("first", "last", "verdict")
-
-    def __init__(self, first: str, last: str, verdict: Verdict) -> None:
-        self.first, self.last, self.verdict = first, last, verdict
-
-    def to_dict(self) -> dict:
-        v = self.verdict
-        return {"from": self.first, "to": self.last, "verdict": v.verdict,
-                "reasons": v.reasons, "notes": v.notes}
 
 
 #: A kernel header that the file ends inside: loaders that never see the file's size
@@ -333,9 +255,7 @@ def _optional(module, name: str):
 
 def _judge_release(ctx: Context, module, found: set[str], release: str,
                    build: str | None = None) -> Verdict:
-    v = Verdict(module.NAME, "accept", version=release)
-    libraries = _set_build(ctx, module, v, build)
-    return _decide(ctx, module, found, release, v, libraries, _optional(module, "special"))
+    return _releases(ctx, module, found, [release], build)[0][1]
 
 
 def _releases(ctx: Context, module, found, modelled: list[str], build: str | None) -> list:
