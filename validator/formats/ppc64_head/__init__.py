@@ -8,8 +8,6 @@ near-valid mutations for the seed corpus.
 
 from __future__ import annotations
 
-import enum
-
 #: Its place in the registry (``validator.formats.FORMATS``).
 ROLE = "header"
 
@@ -32,13 +30,6 @@ MAGIC = TDI_FIXUP.to_bytes(4, "big")
 
 #: The ELF e_machine of a ppc64 vmlinux (elf.h EM_PPC64).
 from validator.formats.elf import EM_PPC64 as ELF_MACHINE  # noqa: E402,F401
-
-
-class Layout(enum.IntEnum):
-    plain_branch = 0
-    fixup_endian_short = 1
-    fixup_endian_long = 2
-
 
 #: Fields of ``body`` read from the bytes, in order (the spec's ``seq``).
 BODY_FIELDS = (

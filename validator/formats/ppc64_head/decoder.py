@@ -16,7 +16,6 @@ from validator.formats.ppc64_head import (
     RUN_AT_LOAD_OFFSET,
     SECONDARY_ENTRY_OFFSET,
     TDI_FIXUP,
-    Layout,
 )
 from validator.formats.results import Decoded, kaitai_parse
 from validator.io.views import View
@@ -28,10 +27,11 @@ _SEQ = {
     "fixup_endian": ("tdi", "skip_branch", "trampoline"),
 }
 
+#: What each of the spec's ``layout`` values (its enum ``layout``) says of the kernel.
 _LAYOUT_MEANING = {
-    Layout.plain_branch: "no FIXUP_ENDIAN: kernels up to 3.12, or Book3E",
-    Layout.fixup_endian_short: "10-word FIXUP_ENDIAN (about 3.13 to 4.x)",
-    Layout.fixup_endian_long: "12-word FIXUP_ENDIAN (4.x and later, verified 6.1)",
+    "plain_branch": "no FIXUP_ENDIAN: kernels up to 3.12, or Book3E",
+    "fixup_endian_short": "10-word FIXUP_ENDIAN (about 3.13 to 4.x)",
+    "fixup_endian_long": "12-word FIXUP_ENDIAN (4.x and later, verified 6.1)",
 }
 
 
@@ -95,7 +95,7 @@ def decode(view: View, elf_endianness: str | None = None) -> Decoded:
             f"bytes at the start of the first PT_LOAD are not a ppc64 head: "
             f"{data[:8].hex(' ')} ({_reason(error)})", offset=0)])
     h = top.body
-    layout = Layout(h.layout)
+    layout = _parser().Layout(h.layout).name
     fe = _fixup_endian(h)
     run_at_load = int(h.run_at_load)
     header = {
@@ -113,7 +113,7 @@ def decode(view: View, elf_endianness: str | None = None) -> Decoded:
         "low_fill": h.low_fill.hex(),
         "run_at_load": run_at_load,
         "secondary_hold": h.secondary_hold.hex(),
-        "layout": layout.name,
+        "layout": layout,
         "main_branch_offset": h.main_branch_offset,
         "main_branch_target": h.main_branch_target,
         "kdump_flag": h.kdump_flag,
@@ -135,7 +135,7 @@ def facts_of(top, elf_endianness: str | None = None) -> dict:
         "page_size": None,
         "relocatable": {RUN0: True, 1: True, 0: False}.get(run_at_load),
         "run_at_load": run_at_load_fact(run_at_load),
-        "layout": Layout(h.layout).name,
+        "layout": _parser().Layout(h.layout).name,
     }
 
 
@@ -162,7 +162,7 @@ def _reason(exc: Exception) -> str:
     return text[:120]
 
 
-def _fields(h, is_le: bool, layout: Layout) -> list[Field]:
+def _fields(h, is_le: bool, layout: str) -> list[Field]:
     fields = []
     fe = _fixup_endian(h)
     if fe is not None:

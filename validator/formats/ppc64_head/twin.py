@@ -7,7 +7,6 @@ the spec's calculated endianness does; the spec's instances are ``Computed`` fie
 
 from __future__ import annotations
 
-import enum
 import functools
 import struct
 
@@ -29,6 +28,7 @@ from construct import (
     this,
 )
 
+from validator._kaitai.ppc64_head import Ppc64Head
 from validator.formats.ppc64_head import (  # noqa: F401 (the package's constants)
     BODY_FIELDS,
     HEAD_SIZE,
@@ -40,15 +40,13 @@ from validator.formats.ppc64_head import (  # noqa: F401 (the package's constant
     TDI_FIXUP,
     TDI_OTHER_ORDER,
     TRAP,
-    Layout,
     is_branch,
 )
 
-
-class RunAtLoad(enum.IntEnum):
-    zero = 0
-    run_where_loaded = 1
-    run0 = RUN0
+#: The head's layouts and __run_at_load values, as the spec declares them (its ``layout``
+#: and ``run_at_load`` enums, in the generated parser).
+Layout = Ppc64Head.Layout
+RunAtLoad = Ppc64Head.RunAtLoad
 
 
 def _sign26(value: int) -> int:
