@@ -22,7 +22,7 @@ import os
 
 from validator import banner, conventions, formats, import_module
 from validator.catalogue import ALL_LOADERS, finding, rule
-from validator.formats import arm64_image, elf
+from validator.formats import elf
 from validator.io.limits import Context, Limits
 from validator.io.source import InputError, Source
 from validator.io.views import View
@@ -113,7 +113,7 @@ def _unwrap(view, result: ImageResult, ctx: Context):
     facts: dict = {"compression": None}
     depth = 0
     while True:
-        if elf.probe(view) or arm64_image.probe(view):
+        if elf.probe(view) or formats.own_magic(view):
             return view, facts
         package, unwrap = next(((p, u) for p, probe, u in formats.unwraps()
                                 if probe(view)), (None, None))

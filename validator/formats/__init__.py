@@ -115,6 +115,16 @@ def header_probes():
 _HEADER_TRIES: dict[str, tuple] = {}
 
 
+def own_magic(view) -> bool:
+    """Whether a header format whose test decides alone (its magic: an arm64 or riscv64
+    Image's at 0x38, a bzImage's HdrS at 0x202) matches ``view``. The pipeline then
+    looks for no wrapper: no wrapper's file carries one there (a UKI's and a zboot
+    image's DOS and PE headers do not, a compressed stream or archive has no such bytes
+    at those offsets), and a wrapper's magic test would import every wrapper's package.
+    A ppc64 head, recognised by parsing, is looked for after the wrappers."""
+    return any(probe(view) for _, probe in header_probes() if not isinstance(probe, _Probe))
+
+
 def _probe(package: str, test, name: str | None):
     """The test itself when it decides alone, else a ``_Probe``."""
     return test if name is None and test is not None else _Probe(package, test, name)
