@@ -168,15 +168,15 @@ def junit(results, *, fail_on: str = "error") -> str:
 # --- SARIF for code scanning ------------------------------------------------------------
 
 def sarif(results, *, roots=(), uri_roots=None, exit_code: int = 0) -> dict:
-    """validator.report.to_sarif's log, made for code scanning (see the module). A
+    """validator.sarif.to_sarif's log, made for code scanning (see the module). A
     location is relative to the root (of ``uri_roots``, default ``roots``) it was found
     under: the working directory's uriBaseId is %SRCROOT%, the others' ROOT (ROOT1,
     ROOT2... when there are several); a path under none is an absolute file: URI."""
-    from validator import report
     from validator.baseline import Unique, keyed, relative
+    from validator.sarif import to_sarif
     from validator.textsafe import uri_path
 
-    doc = report.to_sarif(results)
+    doc = to_sarif(results)
     run = doc["runs"][0]
     places = [relative(r.path, roots if uri_roots is None else uri_roots) for r in results]
     dirs = list(dict.fromkeys(root for root, _ in places if root not in (None, ".")))

@@ -127,16 +127,16 @@ class Spool:
         self.file.write("    " + ET.tostring(case, encoding="unicode") + "\n")
 
     def _add_sarif(self, r) -> None:
-        from validator import report
         from validator.baseline import keyed, relative
         from validator.ci_formats import FINGERPRINT_KEY
+        from validator.sarif import sarif_results, sarif_rule_index
         from validator.textsafe import dumps
 
         place = relative(r.path, self.roots if self.uri_roots is None else self.uri_roots)
         where = self._location(place)
         if self.rule_index is None:
-            self.rule_index = report.sarif_rule_index()
-        items = report.sarif_results(r, self.rule_index)
+            self.rule_index = sarif_rule_index()
+        items = sarif_results(r, self.rule_index)
         for item, (_, fp, _) in zip(items, keyed(r, self.roots), strict=True):
             item["partialFingerprints"] = {FINGERPRINT_KEY: self.unique(fp)}
             item["locations"][0]["physicalLocation"]["artifactLocation"] = where
@@ -234,10 +234,11 @@ class Spool:
                 for i in range(1, len(self.dirs) + 1)]
 
     def _frame_sarif(self, exit_code: int) -> tuple[str, str]:
-        from validator import ci_formats, report
+        from validator import ci_formats
+        from validator.sarif import to_sarif
         from validator.textsafe import dumps, uri_path
 
-        doc = report.to_sarif([])
+        doc = to_sarif([])
         run = doc["runs"][0]
         for rule in run["tool"]["driver"]["rules"]:
             uri = ci_formats.help_uri(rule["id"])

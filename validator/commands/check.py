@@ -157,7 +157,9 @@ def render(results, fmt: str) -> str:
     if fmt == "json":
         return report.render_json(results)
     if fmt == "sarif":
-        return report.render_sarif(results)
+        from validator import sarif
+
+        return sarif.render_sarif(results)
     return report.render_check_text(results)
 
 
