@@ -331,7 +331,12 @@ types:
         repeat: expr
         repeat-expr: number_of_rva_and_sizes
         -orig-id: DataDirectory
-        doc: The data directories, indexed as enum data_directory_index names.
+        doc: |
+          The data directories, by index: 0 export table, 1 import table, 2
+          resource table, 3 exception table, 4 certificate table (instance
+          certificate_table), 5 base relocation table, 6 debug, 7 architecture,
+          8 global pointer, 9 TLS table, 10 load config table, 11 bound import,
+          12 IAT, 13 delay import descriptor, 14 CLR runtime header, 15 reserved.
         doc-ref: https://learn.microsoft.com/en-us/windows/win32/debug/pe-format "Optional Header Data Directories (Image Only)"
     instances:
       is_pe32_plus:
@@ -456,23 +461,6 @@ enums:
     11: efi_boot_service_driver
     12: efi_runtime_driver
     13: efi_rom
-  data_directory_index:
-    0: export_table
-    1: import_table
-    2: resource_table
-    3: exception_table
-    4: certificate_table
-    5: base_relocation_table
-    6: debug
-    7: architecture
-    8: global_ptr
-    9: tls_table
-    10: load_config_table
-    11: bound_import
-    12: iat
-    13: delay_import_descriptor
-    14: clr_runtime_header
-    15: reserved
   win_cert_revision:
     0x100: revision_1_0
     0x200: revision_2_0

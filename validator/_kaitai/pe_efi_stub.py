@@ -36,24 +36,6 @@ class PeEfiStub(KaitaiStruct):
        Source - https://github.com/torvalds/linux/blob/v6.1/arch/arm64/kernel/efi-header.S
     """
 
-    class DataDirectoryIndex(IntEnum):
-        export_table = 0
-        import_table = 1
-        resource_table = 2
-        exception_table = 3
-        certificate_table = 4
-        base_relocation_table = 5
-        debug = 6
-        architecture = 7
-        global_ptr = 8
-        tls_table = 9
-        load_config_table = 10
-        bound_import = 11
-        iat = 12
-        delay_import_descriptor = 13
-        clr_runtime_header = 14
-        reserved = 15
-
     class Machine(IntEnum):
         unknown = 0
         i386 = 332
