@@ -64,8 +64,14 @@ def each(role: str):
     the one before it did not serve (the check path stops at the first that matches, so
     an arm64 Image never imports the other formats)."""
     for name in FORMATS:
-        if role == _module(name).ROLE:
+        known = _ROLE.get(name)
+        if known is None:
+            known = _ROLE[name] = _module(name).ROLE
+        if known == role:
             yield name
+
+
+_ROLE: dict[str, str] = {}  # package -> its ROLE, once imported (lint asks for every file)
 
 
 def part(package: str, name: str):
@@ -122,7 +128,19 @@ def own_magic(view) -> bool:
     image's DOS and PE headers do not, a compressed stream or archive has no such bytes
     at those offsets), and a wrapper's magic test would import every wrapper's package.
     A ppc64 head, recognised by parsing, is looked for after the wrappers."""
-    return any(probe(view) for _, probe in header_probes() if not isinstance(probe, _Probe))
+    if _OWN and _OWN[0] is FORMATS and _OWN[1] == len(FORMATS):
+        return any(test(view) for test in _OWN[2])  # every header package was seen
+    tests = []
+    for _, probe in header_probes():
+        if not isinstance(probe, _Probe):
+            if probe(view):
+                return True
+            tests.append(probe)
+    _OWN[:] = [FORMATS, len(FORMATS), tuple(tests)]
+    return False
+
+
+_OWN: list = []  # [the registry, its length, its decisive header tests], once all were seen
 
 
 def _probe(package: str, test, name: str | None):
