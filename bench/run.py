@@ -1,7 +1,7 @@
-"""``make bench``: the four benchmarks in one run, printed as ratios and saved with the
+"""``make bench``: the five benchmarks in one run, printed as ratios and saved with the
 machine's description to ``bench/results.json``.
 
-    python -m bench.run [--only coldstart,throughput,inprocess,memory] [--quick]
+    python -m bench.run [--only coldstart,throughput,inprocess,memory,startup] [--quick]
                         [--out bench/results.json] [--no-regular-install]
                         [--revisions REV,...] [--deb-instructions] [--sets N,...]
 
@@ -24,9 +24,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import coldstart, common, inprocess, memory, realsize, throughput
+from bench import coldstart, common, inprocess, memory, realsize, startup, throughput
 
-PARTS = ("coldstart", "throughput", "inprocess", "memory")
+PARTS = ("coldstart", "throughput", "inprocess", "memory", "startup")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         if "memory" in parts:
             results["memory"] = memory.measure(work, 1 if args.quick else 3)
             _print_memory(results["memory"])
+        if "startup" in parts:
+            results["startup"] = _startup(args.build.resolve(), work)
+            startup.show(results["startup"])
     results["machine"]["loadavg_at_end"] = list(os.getloadavg())
     for part in PARTS:
         if part in results:
@@ -129,6 +132,22 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     print(f"\nwritten {args.out}")
     return 0
+
+
+def _startup(build: Path, work: Path) -> dict:
+    """Where a cold check goes (bench.startup), in the regular install, for the 4 KiB
+    Image, Debian's arm64 Image (EFI stub) and ppc64 vmlinux (their excerpts)."""
+    from corpus.materialise import excerpts, materialise
+
+    bin_dir = coldstart.install(build / "venv-worktree", common.ROOT)
+    if bin_dir is None:
+        return {"note": "pip install . failed"}
+    images = {"synthetic arm64 Image, no EFI stub (4 KiB)":
+              common.ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"}
+    for e in excerpts():
+        if e.parent.name in ("debian-6.1.0-50-arm64", "debian-6.1.0-50-powerpc64le"):
+            images[e.parent.name] = materialise(e, work / f"startup-{e.parent.name}")
+    return startup.measure(bin_dir, images, work)
 
 
 def _print_coldstart(r: dict) -> None:
