@@ -45,7 +45,11 @@ def image_signature(result: ImageResult, unwrapped: bool = False) -> dict:
         if not cert:
             return {"kind": "authenticode", "present": False, "offset": None, "size": None,
                     "source": f"{where}: security directory empty"}
-        present = (cert.get("in_file", True) and cert.get("certificate_type", 2) == 2
+        from validator._kaitai.pe_efi_stub import PeEfiStub
+
+        signed_data = PeEfiStub.WinCertType.pkcs_signed_data  # the spec's win_cert_type
+        present = (cert.get("in_file", True)
+                   and cert.get("certificate_type", signed_data) == signed_data
                    and bool(cert.get("size")))
         return {"kind": "authenticode", "present": bool(present), "offset": cert.get("offset"),
                 "size": cert.get("size"), "certificate_type": cert.get("certificate_type"),

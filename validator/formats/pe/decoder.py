@@ -106,6 +106,16 @@ def _parse(data: bytes):
     return root.pe  # an instance: parsed here, and its errors raised here
 
 
+def _win_certificate(head: bytes):
+    """The spec's ``win_certificate`` over the 8 bytes at the certificate table (outside
+    the headers the parser was given: the table lies at the end of the file)."""
+    from kaitaistruct import BytesIO, KaitaiStream
+
+    from validator._kaitai.pe_efi_stub import PeEfiStub
+
+    return PeEfiStub.WinCertificate(KaitaiStream(BytesIO(head)))
+
+
 def _details(pe, d: dict, view) -> None:
     opt = pe.optional_header
     d.update({
@@ -146,10 +156,10 @@ def _details(pe, d: dict, view) -> None:
             cert["ends_at_eof"] = security.virtual_address + security.size == length
         if not view.transformed:
             head = view.read(security.virtual_address, 8)
-            if len(head) == 8:
-                ln, rev, typ = struct.unpack("<IHH", head)
-                cert.update({"win_certificate_length": ln, "revision": rev,
-                             "certificate_type": typ})
+            if len(head) == 8:  # the spec's win_certificate, where the table begins
+                c = _win_certificate(head)
+                cert.update({"win_certificate_length": c.length, "revision": int(c.revision),
+                             "certificate_type": int(c.certificate_type)})
         d["authenticode"] = cert
     else:
         d["authenticode"] = None
