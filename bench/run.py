@@ -27,6 +27,9 @@ from pathlib import Path
 from bench import coldstart, common, inprocess, memory, realsize, startup, throughput
 
 PARTS = ("coldstart", "throughput", "inprocess", "memory", "startup")
+#: kimage's fixed cost: a 4 KiB header-only Image without EFI stub (no PE headers to
+#: describe, no banner to find)
+TINY = common.ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,13 +78,10 @@ def main(argv: list[str] | None = None) -> int:
                          else "raw riscv64 Image" if "riscv64" in e.parent.name
                          else "ppc64 vmlinux")
                 images[f"{label} ({e.parent.name})"] = materialise(e, work / e.parent.name)
-            # kimage's fixed cost: a 4 KiB header-only Image without EFI stub (no PE
-            # headers to describe, no banner to find)
-            tiny = common.ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"
-            images["synthetic arm64 Image, no EFI stub (4 KiB)"] = tiny
+            images["synthetic arm64 Image, no EFI stub (4 KiB)"] = TINY
             # the same with the report a CI job uploads: SARIF lists every rule
             images["synthetic arm64 Image, no EFI stub (4 KiB), --format sarif"] = (
-                tiny, {}, {"args": ["--format", "sarif"]})
+                TINY, {}, {"args": ["--format", "sarif"]})
             images.update(coldstart.wrapped_images(work))
             build = args.build.resolve()
             skipped = {}
@@ -142,8 +142,7 @@ def _startup(build: Path, work: Path) -> dict:
     bin_dir = coldstart.install(build / "venv-worktree", common.ROOT)
     if bin_dir is None:
         return {"note": "pip install . failed"}
-    images = {"synthetic arm64 Image, no EFI stub (4 KiB)":
-              common.ROOT / "corpus/synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"}
+    images = {"synthetic arm64 Image, no EFI stub (4 KiB)": TINY}
     for e in excerpts():
         if e.parent.name in ("debian-6.1.0-50-arm64", "debian-6.1.0-50-powerpc64le"):
             images[e.parent.name] = materialise(e, work / f"startup-{e.parent.name}")
