@@ -65,8 +65,10 @@ if stage >= 1:
     parser = build_parser("check")
 if stage >= 2:
     args = parser.parse_args(["check", image])
-if stage >= 3:
+if stage >= 3:  # as validator.cli.main: start-up frozen, young objects every GC_YOUNG
+    from validator.cli import GC_YOUNG
     gc.freeze()
+    gc.set_threshold(GC_YOUNG)
     gc.enable()
     args.run(args)
 sys.stdout.flush()
