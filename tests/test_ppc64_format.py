@@ -105,3 +105,13 @@ def test_parse_build_is_identity_on_values(head):
                 assert {k: parsed[name][k] for k in body[name]} == body[name]
         else:
             assert parsed[name] == body[name]
+
+
+def test_every_layout_of_the_spec_has_a_meaning_in_the_decoder():
+    """The decoder describes each layout by the spec's enum names (``specs/ppc64_head.ksy``
+    ``layout``), and the twin's layouts are the spec's enum itself."""
+    from validator._kaitai.ppc64_head import Ppc64Head
+    from validator.formats.ppc64_head import decoder
+
+    assert set(decoder._LAYOUT_MEANING) == {m.name for m in Ppc64Head.Layout}
+    assert ppc64_head.Layout is Ppc64Head.Layout
