@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import CORPUS, ROOT
+from validator import seedcorpus
 
 SYNTHETIC = sorted(p for p in (CORPUS / "synthetic").glob("*/*") if p.is_file())
 #: Wrapped images: a gzip Image, two zboot payloads (gzip, zstd), a Debian package.
@@ -122,6 +123,57 @@ def test_an_image_in_a_run_is_judged_as_it_is_alone(tree):
         alone = kimage("check", "--format", "json", tree / name)
         (image,) = json.loads(alone.stdout)["images"]
         assert image == in_run[name], name
+
+
+def test_images_of_three_architectures_in_one_run_are_judged_as_each_alone(tmp_path):
+    """The loaders' halves (x86, riscv) are asked once per image whether they judge it
+    (``loaders.per_image``): an x86 or riscv64 image after an arm64 one, and back, is
+    still judged as it is alone."""
+    from validator.formats.riscv64_image.samples import riscv_image, riscv_params
+    from validator.formats.sampling import RandomChooser
+    from validator.formats.x86_bzimage.samples import x86_image, x86_params
+
+    arm64 = CORPUS / "kernels/arm64-4k-le-efi/Image.gz"
+    images = {"vmlinuz-1-arm64": arm64.read_bytes(),
+              "vmlinuz-2-x86": x86_image(x86_params(seedcorpus.RandomChooser(5), 0x020F)),
+              "vmlinuz-3-riscv": riscv_image(riscv_params(RandomChooser(7))),
+              "vmlinuz-4-arm64": arm64.read_bytes(),
+              "vmlinuz-5-x86": x86_image(x86_params(seedcorpus.RandomChooser(6), 0x020C))}
+    for name, data in images.items():
+        (tmp_path / name).write_bytes(data)
+    p = kimage("lint", "-j", "1", "--format", "jsonl", tmp_path)
+    in_run = {os.path.basename(i["path"]): i for i in map(json.loads, p.stdout.splitlines())}
+    formats = {name: in_run[name]["format"] for name in images}
+    assert formats == {"vmlinuz-1-arm64": "arm64-image", "vmlinuz-2-x86": "x86-bzimage",
+                       "vmlinuz-3-riscv": "riscv64-image", "vmlinuz-4-arm64": "arm64-image",
+                       "vmlinuz-5-x86": "x86-bzimage"}
+    for name in images:
+        alone = kimage("check", "--format", "json", tmp_path / name)
+        (image,) = json.loads(alone.stdout)["images"]
+        assert image == in_run[name], name
+
+
+def test_a_per_image_answer_is_worked_out_once_an_image():
+    from validator import loaders
+    from validator.pipeline import analyse
+    from validator.rules.engine import Context
+
+    asked = []
+
+    def question(ctx):
+        asked.append(ctx.result.path)
+        return ctx.result.format
+
+    once = loaders.per_image(question)
+    first, second = (analyse(CORPUS / "synthetic/ppc64" / name)
+                     for name in sorted(os.listdir(CORPUS / "synthetic/ppc64"))[:2])
+    for result in (first, second):
+        judging = loaders._Judging(Context(result))
+        assert [once(judging) for _ in range(3)] == [result.format] * 3
+    assert asked == [first.path, second.path]
+    plain = Context(first)  # outside judging: asked every time
+    once(plain), once(plain)
+    assert asked[2:] == [first.path, first.path]
 
 
 # -- reads ----------------------------------------------------------------------------------

@@ -196,12 +196,13 @@ class _Judging(Context):
     every release worked out once: the rule IDs of its findings (``found``) and its
     layers' dicts (``layer``; read only)."""
 
-    __slots__ = ("found", "_layers")
+    __slots__ = ("found", "_layers", "once")
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx.result, ctx.config, ctx.symbols, ctx.target)
         self.found = frozenset(f.rule for f in ctx.result.findings)
         self._layers: dict = {}
+        self.once: dict = {}  # per_image's answers
 
     def layer(self, kind: str) -> dict | None:
         try:
@@ -209,6 +210,24 @@ class _Judging(Context):
         except KeyError:
             found = self._layers[kind] = super().layer(kind)
             return found
+
+
+def per_image(question):
+    """``question(ctx)``, asked once per image while the loaders judge it (a question that
+    does not change with the release, such as whether a loader's x86 or riscv half judges
+    the image: every loader asks it at every release, about 40 times an image)."""
+
+    def once(ctx):
+        if type(ctx) is not _Judging:
+            return question(ctx)
+        try:
+            return ctx.once[question]
+        except KeyError:
+            answer = ctx.once[question] = question(ctx)
+            return answer
+
+    once.__doc__, once.__wrapped__ = question.__doc__, question
+    return once
 
 
 def found(ctx) -> frozenset[str] | set[str]:

@@ -40,7 +40,7 @@ another architecture), its ``applies`` and ``special`` hand over to ``applies`` 
 
 from __future__ import annotations
 
-from validator.loaders import at_least, found
+from validator.loaders import at_least, found, per_image
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -107,6 +107,7 @@ REJECTS = {
 }
 
 
+@per_image
 def judges(ctx: Context) -> bool:
     """True when the kernel is a riscv64 one (or a RISC-V header cut short)."""
     return ctx.result.format == FORMAT or ctx.arch() == ARCH or _TRUNCATED in found(ctx)

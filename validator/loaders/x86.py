@@ -36,7 +36,7 @@ another architecture), its ``applies`` and ``special`` hand over to ``applies`` 
 
 from __future__ import annotations
 
-from validator.loaders import found
+from validator.loaders import found, per_image
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ REJECTS = {
 }
 
 
+@per_image
 def judges(ctx: Context) -> bool:
     """True when the image is an x86 bzImage (or one whose header was cut short)."""
     return ctx.result.format == FORMAT or _TRUNCATED in found(ctx)
