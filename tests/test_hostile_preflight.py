@@ -335,7 +335,7 @@ GARBAGE = {
                    "line 1 is not 'START-END : NAME'"),
     "cmdline-banana": ("proc/cmdline", f"ro crashkernel=banana{MARK}\n", "crash-region",
                        "1 crashkernel= value not understood (not SIZE[@BASE], RANGES[@BASE] "
-                       "or SIZE,high|low)"),
+                       "or SIZE,high|low|cma)"),
     "cmdline-binary": ("proc/cmdline", _junk(200), "crash-region", "binary, 212 bytes"),
     "kexec-load-disabled-binary": ("proc/sys/kernel/kexec_load_disabled", _junk(100),
                                    "load-path", "binary, 112 bytes"),

@@ -27,6 +27,7 @@ import pytest
 from corpus.materialise import materialise
 from tests.conftest import CORPUS, ROOT
 from validator.kdump import host as hostmod
+from validator.kdump.crashkernel import check_option
 
 SYSROOTS = ROOT / "tests" / "sysroots"
 SYN = CORPUS / "synthetic"
@@ -496,10 +497,55 @@ def test_id_aa64mmfr0_granules(value, pages, mixed):
     ("1G-4G:256M,4G-:384M@16M", 384 * MiB, 16 * MiB, "ranges"),
     ("512M,high", 512 * MiB, None, "high"),
     ("128M,low", 128 * MiB, None, "low"),
+    ("1G,cma", 1 << 30, None, "cma"),
 ])
 def test_parse_crashkernel(text, size, base, kind):
     spec = hostmod.parse_crashkernel(text, mem_total=8 << 30)
     assert (spec.size, spec.base, spec.kind) == (size, base, kind)
+
+
+# crashkernel=SIZE,cma (Linux 6.17, kernel/crash_reserve.c SUFFIX_CMA): memory the crash
+# kernel may use as well, never the region it is loaded into; older kernels read it as a
+# plain value they cannot parse.
+IOMEM_HIDDEN = "00000000-00000000 : Crash kernel\n"
+CMDLINE = "BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 ro {}\n"
+
+
+@pytest.mark.parametrize("release", ["6.17.4-arm64", "6.1.0-50-arm64"])
+def test_a_cma_value_beside_the_region_is_no_malformed_command_line(tmp_path, release):
+    root = variant(tmp_path, "arm64-4k-crash512m", {
+        "proc/cmdline": CMDLINE.format("crashkernel=512M crashkernel=1G,cma"),
+        "proc/sys/kernel/osrelease": release + "\n"})
+    h = hostmod.read_host(root)
+    assert h.malformed == []
+    assert (h.crash.size, h.crash.base) == (512 * MiB, 0xD8000000)  # /proc/iomem's
+    assert [c.kind for c in h.crashkernel] == ["size", "cma"]
+    notes = [e.note for e in h.evidence["crash"] if e.value == "crashkernel=1G,cma"]
+    assert notes and ("loads nothing there" in notes[0]) == release.startswith("6.17")
+
+
+@pytest.mark.parametrize("release, base", [("6.17.4-arm64", 0x80000000),
+                                           ("6.1.0-50-arm64", None)])
+def test_the_last_cma_value_is_the_region_only_for_kernels_before_it(tmp_path, release,
+                                                                     base):
+    """With /proc/iomem hidden (no root), the base comes from the command line: 6.17
+    skips a ,cma value when it looks for the plain crashkernel=; 6.1 takes the last one,
+    the ,cma one, fails to parse it and has no base from it."""
+    root = variant(tmp_path, "arm64-4k-crash512m", {
+        "proc/cmdline": CMDLINE.format("crashkernel=512M@0x80000000 crashkernel=1G,cma"),
+        "proc/sys/kernel/osrelease": release + "\n",
+        "proc/iomem": IOMEM_HIDDEN})
+    h = hostmod.read_host(root)
+    assert (h.crash.size, h.crash.base, h.crash.source) == (
+        512 * MiB, base, "kexec_crash_size")
+
+
+def test_a_cma_value_on_the_option_is_a_note_and_alone_is_refused():
+    got = check_option(["512M", "1G,cma"], "x86_64", 8 << 30, 4096)
+    assert (got.size, got.base) == (512 * MiB, None)
+    assert any("crashkernel=1G,cma" in n and "loads nothing there" in n for n in got.notes)
+    with pytest.raises(ValueError, match="not the region it is loaded into"):
+        check_option(["1G,cma"], "x86_64", 8 << 30, 4096)
 
 
 def test_memparse_rejects_junk():

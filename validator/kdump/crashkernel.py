@@ -21,6 +21,14 @@ the kernel chooses one (``if (crash_base)``).
   PAGE_SIZE ("Crash kernel base must be aligned to 0x%lx") and the size too, and passes
   no ``,high`` to ``parse_crashkernel``. kimage reports the rounded region.
 
+``SIZE,cma`` (Linux 6.17, "kdump: implement reserve_crashkernel_cma": ``SUFFIX_CMA`` in
+kernel/crash_reserve.c) asks for CMA memory that the crash kernel may use as well; the
+crash kernel and its initrd are still loaded into the plain (or ``,high``) region, and
+only architectures that pass a ``cma_size`` reserve it (x86_64 from 6.17). Every kernel
+that knows the suffix skips such a value when it looks for the plain ``crashkernel=``;
+an older one takes it for a plain value it cannot parse ("unrecognized char: ,") and,
+when it is the last, reserves nothing.
+
 Addresses must fit the physical address space: 52 bits on arm64 (MAX_PHYSMEM_BITS =
 CONFIG_ARM64_PA_BITS, at most 52; arch/arm64/include/asm/sparsemem.h), 51 on ppc64
 (MAX_PHYSMEM_BITS 51 since 4.20, "Increase the max addressable memory to 2PB"), 64 on
@@ -36,6 +44,11 @@ from dataclasses import dataclass
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 CRASH_ALIGN = {"arm64": 2 * MiB}
 PHYS_BITS = {"arm64": 52, "ppc64": 51}
+#: The first Linux release that knows ``crashkernel=SIZE,cma``.
+CMA_SINCE = "6.17"
+#: What a ``,cma`` value is, said beside it.
+CMA_NOTE = ("CMA memory the crash kernel may use as well (Linux 6.17+, where the "
+            "architecture reserves it: x86_64); kexec loads nothing there")
 #: Architectures whose kernels read ``crashkernel=...,high`` / ``,low``
 #: (CONFIG_ARCH_HAS_GENERIC_CRASHKERNEL_RESERVATION).
 HIGH_LOW = {"arm64", "x86_64", "riscv64", "loongarch64"}
@@ -50,7 +63,7 @@ class CrashSpec:
     text: str
     size: int | None  # None: a range list that matched no range, or unparsable
     base: int | None = None  # the @offset, when given
-    kind: str = "size"  # size | ranges | high | low | unparsable
+    kind: str = "size"  # size | ranges | high | low | cma
 
 
 def memparse(text: str) -> int:
@@ -76,10 +89,11 @@ def parse_crashkernel(text: str, mem_total: int | None = None) -> CrashSpec:
 
     Forms (Documentation/admin-guide/kdump/kdump.rst): ``SIZE[@OFFSET]``,
     ``RANGE:SIZE[,RANGE:SIZE...][@OFFSET]`` with RANGE ``START-[END]`` matched against
-    the system's memory, ``SIZE,high`` and ``SIZE,low``. ``ValueError`` otherwise.
+    the system's memory, ``SIZE,high``, ``SIZE,low`` and ``SIZE,cma``. ``ValueError``
+    otherwise.
     """
     value = text.strip()
-    if value.endswith(",high") or value.endswith(",low"):
+    if value.endswith((",high", ",low", ",cma")):
         body, _, kind = value.rpartition(",")
         return CrashSpec(text, memparse(body), None, kind)
     body, at, offset = value.partition("@")
@@ -120,11 +134,15 @@ def check_option(values: list[str], arch: str | None, mem_total: int | None,
     plain = [s for s in specs if s.kind in ("size", "ranges")]
     high = [s for s in specs if s.kind == "high"]
     low = [s for s in specs if s.kind == "low"]
+    cma = [s for s in specs if s.kind == "cma"]
     if len(plain) + len(high) > 1:
         raise ValueError("give one region: SIZE[@BASE], RANGES[@BASE] or SIZE,high "
                          "(with SIZE,low)")
     if not plain and not high:
-        raise ValueError("SIZE,low alone reserves nothing: the kernel reads it only "
+        raise ValueError("SIZE,cma is memory the crash kernel may use, not the region it "
+                         "is loaded into: give SIZE[@BASE], RANGES[@BASE] or SIZE,high "
+                         "as well" if cma and not low else
+                         "SIZE,low alone reserves nothing: the kernel reads it only "
                          "beside SIZE,high")
     if (high or low) and arch is not None and arch not in HIGH_LOW and arch != "unknown":
         raise ValueError(f"{arch} kernels do not read crashkernel=SIZE,high or ,low "
@@ -171,4 +189,6 @@ def check_option(values: list[str], arch: str | None, mem_total: int | None,
         if low:
             notes.append(f"crashkernel={low[-1].text.strip()} is the low part, for DMA; "
                          f"segments are placed in the high region")
+    if cma:
+        notes.append(f"crashkernel={cma[-1].text.strip()}: {CMA_NOTE}")
     return OptionRegion(size, base, notes)

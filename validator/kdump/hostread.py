@@ -16,10 +16,17 @@ import re
 
 from validator.kconfig import config_problem
 from validator.kdump import host as H
-from validator.kdump.crashkernel import CrashSpec, check_option, parse_crashkernel
+from validator.kdump.crashkernel import (
+    CMA_NOTE,
+    CMA_SINCE,
+    CrashSpec,
+    check_option,
+    parse_crashkernel,
+)
 from validator.kdump.fdtsize import FDT_HEADER, fdt_packed
 from validator.kdump.host import Evidence, Host, HostError, KiB, MiB
 from validator.kdump.hostfs import HostFS, LineTooLong, TooLarge, Unreadable, describe, is_text
+from validator.loaders.versions import at_least
 
 SMALL = 4 * KiB  # a sysctl or sysfs value
 IOMEM_LIMIT = 4 * MiB  # real /proc/iomem: a few KiB to a few hundred KiB
@@ -216,11 +223,24 @@ def _read_config(r: _Reader, host: Host) -> None:
 
 # --- the crash region ------------------------------------------------------------------
 
-def _main_spec(specs: list[CrashSpec]) -> CrashSpec | None:
-    """The kernel's choice: the last plain crashkernel=, else the last ,high one."""
-    plain = [c for c in specs if c.kind in ("size", "ranges")]
+def _main_spec(specs: list[CrashSpec], release: str | None) -> CrashSpec | None:
+    """The kernel's choice: the last plain crashkernel=, else the last ,high one. A ,cma
+    value is neither; a kernel older than CMA_SINCE takes it for a plain one it cannot
+    parse, so when it is the last, the kernel's choice is nothing."""
+    old = release is not None and not at_least(release, CMA_SINCE)
+    plain = [c for c in specs if c.kind in ("size", "ranges") or (old and c.kind == "cma")]
+    if plain and plain[-1].kind == "cma":
+        return None
     high = [c for c in specs if c.kind == "high"]
     return (plain or high or [None])[-1]
+
+
+def _cma_note(spec: CrashSpec, release: str | None) -> str:
+    if release is not None and not at_least(release, CMA_SINCE):
+        return (f"Linux {release} is older than {CMA_SINCE}: it reads this as a plain "
+                f"crashkernel= it cannot parse ('unrecognized char: ,'), and reserves "
+                f"nothing when it is the last one")
+    return CMA_NOTE
 
 
 def _read_crash(r: _Reader, host: Host, options: list[str] | None) -> None:
@@ -243,9 +263,13 @@ def _read_crash(r: _Reader, host: Host, options: list[str] | None) -> None:
                     odd += 1
         if odd:
             r.bad("crash", H.P_CMDLINE, f"{odd} crashkernel= value{'s' * (odd > 1)} not "
-                  f"understood (not SIZE[@BASE], RANGES[@BASE] or SIZE,high|low)")
+                  f"understood (not SIZE[@BASE], RANGES[@BASE] or SIZE,high|low|cma)")
         shown = " ".join(f"crashkernel={c.text}" for c in host.crashkernel)
         host.note("crash", H.P_CMDLINE, shown or "no crashkernel=")
+        for spec in host.crashkernel:
+            if spec.kind == "cma":
+                host.note("crash", H.P_CMDLINE, f"crashkernel={spec.text}",
+                          _cma_note(spec, host.osrelease))
     elif not r.why[H.P_CMDLINE].startswith("malformed"):
         host.note("crash", H.P_CMDLINE, r.why[H.P_CMDLINE])
 
@@ -276,7 +300,7 @@ def _read_crash(r: _Reader, host: Host, options: list[str] | None) -> None:
                   "iomem shows zeros without CAP_SYS_ADMIN: size from here" if hidden else "")
     elif not r.why[H.P_CRASH_SIZE].startswith("malformed"):
         host.note("crash", H.P_CRASH_SIZE, r.why[H.P_CRASH_SIZE])
-    main = _main_spec(host.crashkernel)
+    main = _main_spec(host.crashkernel, host.osrelease)
     if size:
         base = main.base if main is not None else None
         host.crash = H.CrashRegion(size, base, "kexec_crash_size")
@@ -285,7 +309,8 @@ def _read_crash(r: _Reader, host: Host, options: list[str] | None) -> None:
                            + ("; /proc/iomem hides addresses without root" if hidden else ""))
         return
     if size == 0 and host.crashkernel:
-        host.crash_note = (f"crashkernel={host.crashkernel[-1].text} is on the command line "
+        named = main or host.crashkernel[-1]
+        host.crash_note = (f"crashkernel={named.text} is on the command line "
                            f"but {H.P_CRASH_SIZE} is 0: the reservation failed at boot "
                            f"(see the kernel log)")
         return
