@@ -383,3 +383,34 @@ def test_more_than_16_data_directories_is_malformed():
     d, rules = describe(bytes(blob))
     assert rules == ["pe/malformed"]
     assert d["number_of_rva_and_sizes"] == 17 and _sections(d) == pefile_sections(ZBOOT)
+
+
+#: pefile's machine names (an independent table) -> the architecture kimage names.
+PEFILE_MACHINES = {"IMAGE_FILE_MACHINE_ARM64": "arm64", "IMAGE_FILE_MACHINE_AMD64": "x86_64",
+                   "IMAGE_FILE_MACHINE_I386": "i386", "IMAGE_FILE_MACHINE_RISCV64": "riscv64",
+                   "IMAGE_FILE_MACHINE_ARM": "arm", "IMAGE_FILE_MACHINE_THUMB": "arm",
+                   "IMAGE_FILE_MACHINE_ARMNT": "arm", "IMAGE_FILE_MACHINE_IA64": "ia64",
+                   "IMAGE_FILE_MACHINE_RISCV32": "riscv32",
+                   "IMAGE_FILE_MACHINE_RISCV128": "riscv128",
+                   "IMAGE_FILE_MACHINE_LOONGARCH32": "loongarch32",
+                   "IMAGE_FILE_MACHINE_LOONGARCH64": "loongarch64"}
+
+
+@pytest.mark.parametrize("name, arch", sorted(PEFILE_MACHINES.items()))
+def test_a_pe_machine_has_one_name_in_the_pe_description_and_the_foreign_format(name, arch):
+    """formats.pe.MACHINES is the one PE Machine table: the PE description's
+    machine_name and the foreign format's architecture agree, for every machine."""
+    from validator.formats.foreign.decoder import identify
+    from validator.formats.pe import MACHINES, OWN_MACHINES
+    from validator.formats.pe.writer import pe_header
+
+    machine = pefile.MACHINE_TYPE[name]
+    assert MACHINES[machine] == arch
+    data = (b"MZ" + bytes(0x3A) + (0x40).to_bytes(4, "little")
+            + pe_header(size_of_image=0x2000, entry=0x1000, file_size=0x2000,
+                        machine=machine)).ljust(0x2000, b"\0")
+    d, _ = describe(data)
+    assert d["machine"] == machine and d["machine_name"] == arch
+    found = identify(View(_Memory(data), 0, len(data)))
+    assert (found is None) == (machine in OWN_MACHINES)
+    assert found is None or found[0] == arch

@@ -18,6 +18,8 @@ finding ``foreign/not-described`` is an info, never an error. The magics, declar
 
 from __future__ import annotations
 
+from validator.formats.pe import MACHINES, OWN_MACHINES
+
 #: Its place in the registry (``validator.formats.FORMATS``): tried after every header
 #: format kimage describes.
 ROLE = "header"
@@ -40,10 +42,7 @@ ELF_MACHINES = {
     252: "csky", 258: "loongarch64", 0x9026: "alpha", 0x9041: "m32r",
 }
 #: PE Machine -> architecture, for EFI stubs kimage does not describe.
-PE_MACHINES = {
-    0x1C0: "arm", 0x1C2: "arm", 0x1C4: "arm", 0x200: "ia64", 0x5032: "riscv32",
-    0x5128: "riscv128", 0x6232: "loongarch32", 0x6264: "loongarch64",
-}
+PE_MACHINES = {m: arch for m, arch in MACHINES.items() if m not in OWN_MACHINES}
 #: uImage ih_arch -> architecture, for the ones kimage does not describe (U-Boot
 #: include/image.h IH_ARCH_*, an append-only enum: ARM 2, I386 3, PPC 7, ARM64 22, X86_64
 #: 24 and RISCV 26 are left to the payload).
