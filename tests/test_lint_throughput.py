@@ -176,6 +176,36 @@ def test_a_per_image_answer_is_worked_out_once_an_image():
     assert asked[2:] == [first.path, first.path]
 
 
+@pytest.mark.parametrize("image", [CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-efi.img",
+                                   CORPUS / "synthetic/ppc64/fixup_endian_long-be-run0.head",
+                                   CORPUS / "kernels/arm64-4k-le-zboot-gzip/vmlinuz.efi"])
+def test_fields_are_worked_out_only_when_shown_and_change_nothing_else(image, monkeypatch):
+    """The header's fields are for display: without them (``fields=False``, what lint and
+    check do unless the report is JSON) the result is the same, and the decoders' field
+    lists are not even made."""
+    from validator import model
+    from validator.pipeline import analyse
+    from validator.report import to_dict
+
+    def image_dict(result):
+        (image,) = to_dict([result])["images"]
+        return image
+
+    shown = analyse(image)
+    assert shown.fields and all(isinstance(f, model.Field) for f in shown.fields)
+
+    def unasked(*args, **kwargs):
+        raise AssertionError("fields worked out, not shown")
+
+    for module in ("arm64_image", "ppc64_head", "riscv64_image", "x86_bzimage"):
+        monkeypatch.setattr(f"validator.formats.{module}.decoder._fields", unasked)
+    hidden = analyse(image, fields=False)
+    assert hidden.fields == []
+    assert {**image_dict(hidden), "fields": None} == {**image_dict(shown), "fields": None}
+    with pytest.raises(AssertionError, match="not shown"):
+        analyse(image)
+
+
 # -- reads ----------------------------------------------------------------------------------
 
 def test_head_reads_are_the_files_bytes_and_are_counted(tmp_path):

@@ -79,22 +79,25 @@ def _matches(rule_id: str, pattern: str) -> bool:
 
 class Options:
     """What ``check_image`` is given beside the image. ``limits``: check decodes every
-    stream to its end (bounded) to catch truncation and learn sizes."""
+    stream to its end (bounded) to catch truncation and learn sizes. ``fields``: work out
+    the header's fields for display (only the JSON reports show them)."""
 
-    __slots__ = ("config", "symbols", "target", "loaders", "selection", "limits")
+    __slots__ = ("config", "symbols", "target", "loaders", "selection", "limits", "fields")
 
     def __init__(self, config: KernelConfig | None = None, symbols: SymbolMap | None = None,
                  target: Target | None = None, loaders: set[str] | None = None,
-                 selection: Selection | None = None, limits: Limits | None = None) -> None:
+                 selection: Selection | None = None, limits: Limits | None = None,
+                 fields: bool = True) -> None:
         self.config, self.symbols, self.target = config, symbols, target
         self.loaders = set() if loaders is None else loaders
         self.selection = Selection() if selection is None else selection
         self.limits = Limits(decode_all=True) if limits is None else limits
+        self.fields = fields
 
 
 def check_image(path: str | os.PathLike, options: Options) -> ImageResult:
     """Decode and judge one image. Raises ``InputError`` when it cannot be read."""
-    result = analyse(path, options.limits)
+    result = analyse(path, options.limits, options.fields)
     config, symbols = options.config, options.symbols
     if config is None and "config" in result.companions:
         from validator import kconfig

@@ -50,8 +50,11 @@ rule("layer/nesting-limit", "error",
      ())
 
 
-def analyse(path: str | os.PathLike, limits: Limits | None = None) -> ImageResult:
-    """Decode every layer and header field of the image at ``path``.
+def analyse(path: str | os.PathLike, limits: Limits | None = None,
+            fields: bool = True) -> ImageResult:
+    """Decode every layer and header field of the image at ``path``; ``fields``: work out
+    the header's fields for display (``ImageResult.fields``), which only the reports that
+    show them need (else []).
 
     Raises ``InputError`` when the path cannot be read as an image at all.
     """
@@ -67,6 +70,8 @@ def analyse(path: str | os.PathLike, limits: Limits | None = None) -> ImageResul
             view, established = _unwrap(view, result, ctx)
             if view is not None:
                 _decode(view, result, ctx)
+            shown = result.fields  # a decoder's list, or its function that makes it
+            result.fields = (shown() if callable(shown) else shown) if fields else []
             if result.format != "unknown":
                 result.facts["compression"] = established.get("compression")
                 result.facts["kernel_version"] = (

@@ -34,6 +34,10 @@ def add_check_options(p) -> None:
     add_ci_options(p)
 
 
+#: Report formats that print every part of a result, the header's fields included (the
+#: others print its path, format, layers, facts, findings, loaders and header_offset).
+WHOLE_RESULT = ("json", "jsonl")
+
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
 
@@ -125,6 +129,7 @@ def build_options(args, config_path=None, symbols_path=None):
             raise UsageError(escape_text(str(exc))) from None
     options.loaders = wanted
     options.limits = limits(args, decode_all=True)
+    options.fields = args.format in WHOLE_RESULT  # the fields are for display only
     options.selection = checker.Selection(
         select=_ids(args.select) if args.select is not None else project.select,
         ignore=_ids(args.ignore) if args.ignore is not None else project.ignore,

@@ -24,7 +24,7 @@ from validator.commands._lint_walk import (  # noqa: F401  (public names of lint
     companions,
     is_image_name,
 )
-from validator.commands.check import UsageError, add_check_options, build_options
+from validator.commands.check import WHOLE_RESULT, UsageError, add_check_options, build_options
 
 ORDER = 30
 PROGRESS_MIN = 50
@@ -100,7 +100,7 @@ def _check_one(entry):
         fmt, fail_on = render
         return streamed(result, fmt), checker.exceeds(result, fail_on)
     result.companions = {}  # not reported; not worth sending back
-    if _WORKER["args"].format not in _WHOLE_RESULT:
+    if _WORKER["args"].format not in WHOLE_RESULT:
         # what only the JSON reports print: a worker's result crosses a pipe, and these
         # were half its pickle and nine tenths of its (un)pickling time
         result.header, result.derived, result.fields = {}, {}, []
@@ -189,12 +189,8 @@ def _split_package(path: str, options):
         return options
     return checker.Options(config or options.config, symbols or options.symbols,
                            options.target, options.loaders, options.selection,
-                           options.limits)
+                           options.limits, options.fields)
 
-
-#: Report formats that print every part of a result (the others: path, format, layers,
-#: facts, findings, loaders and header_offset).
-_WHOLE_RESULT = ("json", "jsonl")
 
 
 def _died(entry):

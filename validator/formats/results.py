@@ -8,6 +8,8 @@ from validator.model import Layer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from validator.model import Field, Finding
 
 
@@ -28,12 +30,14 @@ class Unwrapped:
 
 class Decoded:
     """What a handler hands back: the header as JSON, values read beside it, the fields
-    for display, facts for the rules and the handler's own findings."""
+    for display (a list, or a function that makes it: the pipeline calls it only when
+    the fields are shown), facts for the rules and the handler's own findings."""
 
     __slots__ = ("header", "derived", "fields", "facts", "findings")
 
     def __init__(self, header: dict | None = None, derived: dict | None = None,
-                 fields: list[Field] | None = None, facts: dict | None = None,
+                 fields: list[Field] | Callable[[], list[Field]] | None = None,
+                 facts: dict | None = None,
                  findings: list[Finding] | None = None) -> None:
         self.header = {} if header is None else header
         self.derived = {} if derived is None else derived

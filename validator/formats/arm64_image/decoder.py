@@ -97,12 +97,17 @@ def decode(view: View, elf_endianness: str | None = None) -> Decoded:
         "pe_signature_at_pe_offset": pe[:4] == PE_SIGNATURE,
         "pe_machine": int.from_bytes(pe[4:6], "little") if pe[:4] == PE_SIGNATURE else None,
     }
+    return Decoded(header=header, derived=derived, fields=lambda: _shown(h, data, magic),
+                   facts=facts_of(h), findings=findings)
+
+
+def _shown(h, data: bytes, magic: bytes) -> list[Field]:
+    """The fields for display, the magic as the file holds it."""
     fields = _fields(h, data)
     if magic != MAGIC:
         fields = [Field("magic", 0x38, 4, magic, magic.decode("latin-1"), "not ARM\\x64")
                   if f.name == "magic" else f for f in fields]
-    return Decoded(header=header, derived=derived, fields=fields, facts=facts_of(h),
-                   findings=findings)
+    return fields
 
 
 def _parser():

@@ -120,7 +120,7 @@ def decode(view: View, elf_endianness: str | None = None) -> Decoded:
         "iseries_pointer": h.iseries_pointer,
         "secondary_entry": h.secondary_entry,
     }
-    return Decoded(header=header, fields=_fields(h, top.is_le, layout),
+    return Decoded(header=header, fields=lambda: _fields(h, top.is_le, layout),
                    facts=facts_of(top, elf_endianness))
 
 

@@ -89,8 +89,8 @@ def decode(view: View, elf_endianness: str | None = None) -> Decoded:
         "pe_signature_at_pe_offset": pe[:4] == PE_SIGNATURE,
         "pe_machine": int.from_bytes(pe[4:6], "little") if pe[:4] == PE_SIGNATURE else None,
     }
-    fields = _fields(h, magic2)
-    return Decoded(header=header, derived=derived, fields=fields, facts=facts_of(h),
+    return Decoded(header=header, derived=derived, fields=lambda: _fields(h, magic2),
+                   facts=facts_of(h),
                    findings=findings)
 
 

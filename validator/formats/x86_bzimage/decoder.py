@@ -85,12 +85,18 @@ def decode(view: View, elf_endianness: str | None = None) -> Decoded:
                else None}
     facts = facts_of(h)
     facts["kernel_version"] = version_string.split(" ", 1)[0] if version_string else None
+    return Decoded(header=header, derived=derived,
+                   fields=lambda: _shown(h, version_string, flag), facts=facts,
+                   findings=findings)
+
+
+def _shown(h, version_string: str | None, flag: int) -> list[Field]:
+    """The fields for display, the boot flag as the file holds it."""
     fields = _fields(h, version_string)
     if flag != BOOT_FLAG:
         fields = [Field("boot_flag", BOOT_FLAG_OFFSET, 2, flag, flag, "not 0xAA55")
                   if f.name == "boot_flag" else f for f in fields]
-    return Decoded(header=header, derived=derived, fields=fields, facts=facts,
-                   findings=findings)
+    return fields
 
 
 def _parser():
