@@ -253,6 +253,25 @@ def test_a_header_outside_any_wrapper_imports_no_other_formats_decoder(tmp_path,
     assert headers == {f"validator.formats.{kind.replace('-', '_')}"}, sorted(headers)
 
 
+def test_sarif_lists_every_rule_without_importing_every_format(tmp_path):
+    """SARIF's driver lists every rule of the catalogue from validator.rules.table (the
+    declarations as generated; test_ci_formats holds the table to them), so a SARIF check
+    of a raw Image imports no other format's decoder than a text check does."""
+    from validator.formats import FORMATS
+    from validator.rules.table import RULES
+
+    image = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"
+    text, _ = _modules(tmp_path, image)
+    sarif, _ = _modules(tmp_path, image, "--format", "sarif")
+    packages = tuple(FORMATS)
+    assert {m for m in sarif - text if m.startswith(packages)} == set()
+    p = subprocess.run([sys.executable, "-m", "validator", "check", "--format", "sarif",
+                        str(image)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    driver = json.loads(p.stdout)["runs"][0]["tool"]["driver"]
+    assert [r["id"] for r in driver["rules"]] == [row[0] for row in RULES]
+    assert len(RULES) > 150
+
+
 def test_lint_of_images_imports_no_config_or_symbol_reader(tmp_path):
     """lint pairs a linux-binary package with its linux-base sibling through the config
     and System.map readers: only for such a package, not for every image (each of lint's
