@@ -41,6 +41,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from validator.loaders.versions import at_least
+
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 CRASH_ALIGN = {"arm64": 2 * MiB}
 PHYS_BITS = {"arm64": 52, "ppc64": 51}
@@ -118,6 +120,28 @@ def parse_crashkernel(text: str, mem_total: int | None = None) -> CrashSpec:
                 end is None or total < end):
             size = amount_value
     return CrashSpec(text, size, base, "ranges")
+
+
+def chosen(specs: list[CrashSpec], release: str | None) -> CrashSpec | None:
+    """The kernel's choice among ``crashkernel=`` values (``release``: the running
+    kernel's): the last plain one, else the last ,high one. A ,cma value is neither; a
+    kernel older than CMA_SINCE takes it for a plain one it cannot parse, so when it is
+    the last, the kernel's choice is nothing."""
+    old = release is not None and not at_least(release, CMA_SINCE)
+    plain = [c for c in specs if c.kind in ("size", "ranges") or (old and c.kind == "cma")]
+    if plain and plain[-1].kind == "cma":
+        return None
+    high = [c for c in specs if c.kind == "high"]
+    return (plain or high or [None])[-1]
+
+
+def cma_note(release: str | None) -> str:
+    """What a ``,cma`` value is to a kernel of ``release`` (None: unknown, taken as new)."""
+    if release is not None and not at_least(release, CMA_SINCE):
+        return (f"Linux {release} is older than {CMA_SINCE}: it reads this as a plain "
+                f"crashkernel= it cannot parse ('unrecognized char: ,'), and reserves "
+                f"nothing when it is the last one")
+    return CMA_NOTE
 
 
 @dataclass

@@ -16,17 +16,10 @@ import re
 
 from validator.kconfig import config_problem
 from validator.kdump import host as H
-from validator.kdump.crashkernel import (
-    CMA_NOTE,
-    CMA_SINCE,
-    CrashSpec,
-    check_option,
-    parse_crashkernel,
-)
+from validator.kdump.crashkernel import check_option, chosen, cma_note, parse_crashkernel
 from validator.kdump.fdtsize import FDT_HEADER, fdt_packed
 from validator.kdump.host import Evidence, Host, HostError, KiB, MiB
 from validator.kdump.hostfs import HostFS, LineTooLong, TooLarge, Unreadable, describe, is_text
-from validator.loaders.versions import at_least
 
 SMALL = 4 * KiB  # a sysctl or sysfs value
 IOMEM_LIMIT = 4 * MiB  # real /proc/iomem: a few KiB to a few hundred KiB
@@ -223,26 +216,6 @@ def _read_config(r: _Reader, host: Host) -> None:
 
 # --- the crash region ------------------------------------------------------------------
 
-def _main_spec(specs: list[CrashSpec], release: str | None) -> CrashSpec | None:
-    """The kernel's choice: the last plain crashkernel=, else the last ,high one. A ,cma
-    value is neither; a kernel older than CMA_SINCE takes it for a plain one it cannot
-    parse, so when it is the last, the kernel's choice is nothing."""
-    old = release is not None and not at_least(release, CMA_SINCE)
-    plain = [c for c in specs if c.kind in ("size", "ranges") or (old and c.kind == "cma")]
-    if plain and plain[-1].kind == "cma":
-        return None
-    high = [c for c in specs if c.kind == "high"]
-    return (plain or high or [None])[-1]
-
-
-def _cma_note(spec: CrashSpec, release: str | None) -> str:
-    if release is not None and not at_least(release, CMA_SINCE):
-        return (f"Linux {release} is older than {CMA_SINCE}: it reads this as a plain "
-                f"crashkernel= it cannot parse ('unrecognized char: ,'), and reserves "
-                f"nothing when it is the last one")
-    return CMA_NOTE
-
-
 def _read_crash(r: _Reader, host: Host, options: list[str] | None) -> None:
     meminfo = r.text("crash", H.P_MEMINFO, 64 * KiB, whole=False)
     m = re.search(rb"^MemTotal:\s+(\d{1,15}) kB$", meminfo or b"", re.M)
@@ -269,7 +242,7 @@ def _read_crash(r: _Reader, host: Host, options: list[str] | None) -> None:
         for spec in host.crashkernel:
             if spec.kind == "cma":
                 host.note("crash", H.P_CMDLINE, f"crashkernel={spec.text}",
-                          _cma_note(spec, host.osrelease))
+                          cma_note(host.osrelease))
     elif not r.why[H.P_CMDLINE].startswith("malformed"):
         host.note("crash", H.P_CMDLINE, r.why[H.P_CMDLINE])
 
@@ -300,7 +273,7 @@ def _read_crash(r: _Reader, host: Host, options: list[str] | None) -> None:
                   "iomem shows zeros without CAP_SYS_ADMIN: size from here" if hidden else "")
     elif not r.why[H.P_CRASH_SIZE].startswith("malformed"):
         host.note("crash", H.P_CRASH_SIZE, r.why[H.P_CRASH_SIZE])
-    main = _main_spec(host.crashkernel, host.osrelease)
+    main = chosen(host.crashkernel, host.osrelease)
     if size:
         base = main.base if main is not None else None
         host.crash = H.CrashRegion(size, base, "kexec_crash_size")
