@@ -69,7 +69,8 @@ def table(rules) -> str:
             'module that declares one."""\n\nRULES = (\n' + rows + ")\n")
 
 
-def table_rules():
+def catalogue():
+    """Every declared rule, sorted by ID (what the pages and the table are made from)."""
     from validator.rules.registry import load_all
 
     return sorted(load_all().values(), key=lambda r: r.id)
@@ -77,9 +78,7 @@ def table_rules():
 
 def pages() -> dict[str, str]:
     """Path under docs/rules/ -> content, for every rule and the index."""
-    from validator.rules.registry import load_all
-
-    rules = sorted(load_all().values(), key=lambda r: r.id)
+    rules = catalogue()
     with _samples_made_once():
         out = {f"{rule.id}.md": page(rule) for rule in rules}
     out["README.md"] = index(rules)
@@ -130,7 +129,7 @@ def stale() -> list[str]:
     names = sorted(f"docs/rules/{name}" for name in want.keys() | have.keys()
                    if want.get(name) != have.get(name))
     current = TABLE.read_text(encoding="utf-8") if TABLE.is_file() else None
-    return names + (["validator/rules/table.py"] if current != table(table_rules()) else [])
+    return names + (["validator/rules/table.py"] if current != table(catalogue()) else [])
 
 
 def main() -> int:
@@ -143,7 +142,7 @@ def main() -> int:
             print(f"{name}: stale; run python tools/gen_rule_docs.py")
         return 1 if names else 0
     want = pages()
-    TABLE.write_text(table(table_rules()), encoding="utf-8")
+    TABLE.write_text(table(catalogue()), encoding="utf-8")
     for name in names:
         if not name.startswith("docs/rules/"):
             continue
