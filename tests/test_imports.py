@@ -319,3 +319,56 @@ def test_version_imports_no_command(tmp_path):
     modules = set(json.loads(out.read_text()))
     assert "validator.cli" in modules
     assert not {m for m in modules if m.startswith("validator.commands.")}, sorted(modules)
+
+
+def test_a_zstd_kernel_imports_zstandards_c_backend_alone(tmp_path):
+    """A zstd-compressed kernel is decoded by python-zstandard's C extension, loaded by
+    itself: the package's ``__init__`` (``platform`` to choose a backend, ``typing`` for
+    an annotation: 23 M instructions, bench/) is not run."""
+    zstandard = pytest.importorskip("zstandard")
+    import random
+
+    raw = (CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img").read_bytes()
+    raw += random.Random(0).randbytes(4096)  # a stream longer than any header
+    image = tmp_path / "Image.zst"
+    image.write_bytes(zstandard.ZstdCompressor(level=3).compress(raw))
+    modules, result = _modules(tmp_path, image)
+    assert result["format"] == "arm64-image"
+    assert [(layer["codec"], layer["decoded_size"]) for layer in result["layers"]] == [
+        ("zstd", len(raw))]
+    assert "zstandard.backend_c" in modules
+    assert "zstandard" not in modules
+    added = modules - _at_startup(tmp_path)
+    assert not {"platform", "typing"} & added, sorted({"platform", "typing"} & added)
+
+
+ZSTDLIB_PROBE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from validator import zstdlib
+module = zstdlib.load()
+name = module.__name__
+import zstandard
+print(json.dumps({"name": name, "package": "zstandard" in sys.modules,
+                  "same": all(getattr(zstandard, n) is getattr(module, n)
+                              for n in ("ZstdDecompressor", "ZstdError",
+                                        "get_frame_parameters", "CONTENTSIZE_UNKNOWN")),
+                  "roundtrip": module.ZstdDecompressor().decompress(
+                      zstandard.ZstdCompressor().compress(b"kimage" * 99)) == b"kimage" * 99}))
+"""
+
+
+@pytest.mark.parametrize("policy", [None, "cext"])
+def test_zstdlib_gives_the_packages_own_objects(tmp_path, policy):
+    """``zstdlib.load()`` is the package's C backend: the very classes, functions and
+    constants ``import zstandard`` gives afterwards in the same process. With the
+    package's import policy set, the package itself decides (and is imported)."""
+    pytest.importorskip("zstandard")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_ZSTANDARD_IMPORT_POLICY"}
+    if policy:
+        env["PYTHON_ZSTANDARD_IMPORT_POLICY"] = policy
+    out = subprocess.run([sys.executable, "-c", ZSTDLIB_PROBE, str(ROOT)], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, check=True, timeout=60)
+    got = json.loads(out.stdout)
+    assert got["same"] and got["roundtrip"] and got["package"]
+    assert got["name"] == ("zstandard" if policy else "zstandard.backend_c")

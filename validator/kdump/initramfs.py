@@ -113,9 +113,9 @@ def _decoder(kind: str):
     if kind in ("xz", "lzma"):
         return lzma.LZMADecompressor(lzma.FORMAT_AUTO, memlimit=LZMA_MEMLIMIT)
     if kind == "zstd":
-        import zstandard
+        from validator import zstdlib
 
-        return zstandard.ZstdDecompressor(max_window_size=128 << 20).decompressobj()
+        return zstdlib.load().ZstdDecompressor(max_window_size=128 << 20).decompressobj()
     return None
 
 

@@ -121,7 +121,9 @@ def stream_decoder(codec: str, view, head: bytes):
             pass
         return (lambda: _ObjDecoder(view, lz4.frame.LZ4FrameDecompressor())), declared
     if codec == "zstd":
-        import zstandard
+        from validator import zstdlib
+
+        zstandard = zstdlib.load()
         declared = None
         try:
             size = zstandard.get_frame_parameters(head[:18]).content_size
@@ -253,9 +255,10 @@ class _Zstd:
     are walked to tell a complete frame from one cut short."""
 
     def __init__(self, parent):
-        import zstandard
-
+        from validator import zstdlib
         from validator.io.views import ViewFile
+
+        zstandard = zstdlib.load()
 
         self.parent = parent
         self._file = ViewFile(parent)

@@ -1,0 +1,56 @@
+"""python-zstandard, as its C backend alone.
+
+``import zstandard`` runs the package's ``__init__``: it asks
+``platform.python_implementation()`` which backend to load and imports ``typing`` for
+one annotation, 23 M instructions on top of a check's own imports, more than all of
+kimage's modules together (bench/). On CPython the package re-exports its C extension,
+``zstandard.backend_c``, whole (``from .backend_c import *``): the same classes,
+functions and constants. ``load()`` loads that extension by itself, through the
+import system's own path finder and the extension's loader, and registers it under its
+name, so that a later ``import zstandard`` in the same process takes it from there.
+
+The package itself is imported instead where it decides something kimage should not:
+a Python other than CPython, an import policy chosen by the user
+(``PYTHON_ZSTANDARD_IMPORT_POLICY``: the CFFI or Rust backend), a package without the C
+extension, or one that is not a directory of files (a zip).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+BACKEND = "zstandard.backend_c"
+#: zstandard's own environment variable that chooses its backend.
+POLICY = "PYTHON_ZSTANDARD_IMPORT_POLICY"
+
+
+def load():
+    """The module with python-zstandard's API: its C backend, or the package."""
+    for name in ("zstandard", BACKEND):
+        module = sys.modules.get(name)
+        if module is not None:
+            return module
+    module = _backend() if sys.implementation.name == "cpython" and POLICY not in os.environ \
+        else None
+    if module is None:
+        import zstandard as module
+    return module
+
+
+def _backend():
+    """The C extension loaded by itself, or None when the package's own import should
+    decide (no such extension file here)."""
+    from importlib.machinery import ExtensionFileLoader, PathFinder
+
+    package = PathFinder.find_spec("zstandard")
+    if package is None or not package.submodule_search_locations:
+        return None
+    spec = PathFinder.find_spec(BACKEND, package.submodule_search_locations)
+    if spec is None or not isinstance(spec.loader, ExtensionFileLoader):
+        return None
+    module = spec.loader.create_module(spec)
+    module.__spec__, module.__loader__ = spec, spec.loader
+    spec.loader.exec_module(module)
+    sys.modules[BACKEND] = module
+    return module
