@@ -277,6 +277,7 @@ ELSEWHERE = {
     "layer/uimage": "test_uimage_loaders.py",
     "deb/metapackage": "test_deb_layouts.py",  # Linux 7.x's split packages, dpkg-deb built
     "deb/kernel-companions": "test_deb_layouts.py",
+    "uki/no-default-linux": "test_uki_profiles.py",
     **{rule_id: "test_uki_samples.py" for rule_id in (
         "layer/uki", "uki/linux-not-pe", "uki/linux-stub-too-old", "uki/linux-machine",
         "uki/section-outside-file", "uki/uname-mismatch")},

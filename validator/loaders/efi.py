@@ -42,6 +42,8 @@ REJECTS = {
     "uki/linux-stub-too-old": "systemd-stub pe_kernel_info: MajorImageVersion < 1 "
                               "('Bad kernel image')",
     "uki/linux-machine": "systemd-stub pe_kernel_info: .linux is for another machine",
+    "uki/no-default-linux": "systemd-stub find_sections: no .linux in the base sections or "
+                            "profile 0 ('Image lacks .linux section')",
     "layer/uimage": "PeCoffLoaderGetPeHeader: a uImage is no PE image",
     "layer/android": "PeCoffLoaderGetPeHeader: an Android boot image is no PE image",
     "layer/fit": "PeCoffLoaderGetPeHeader: a FIT is no PE image",

@@ -21,6 +21,11 @@ MAGIC = b"MZ"
 #: section wins") and its MIN(SizeOfRawData, VirtualSize) bytes.
 LINUX, INITRD, CMDLINE, OSREL, UNAME, DTB, SBAT = (
     ".linux", ".initrd", ".cmdline", ".osrel", ".uname", ".dtb", ".sbat")
+#: A multi-profile UKI (systemd v257): each ``.profile`` section starts a profile, which
+#: runs to the next one. The sections before the first are the base; the stub boots
+#: profile 0 unless told otherwise, and a section of profile 0 replaces the base's of
+#: its name (src/boot/stub.c find_sections; src/boot/pe.c pe_locate_profile_sections).
+PROFILE = ".profile"
 SECTIONS = (LINUX, INITRD, CMDLINE, OSREL, UNAME, DTB, SBAT)
 #: Text sections read and reported, each up to this many bytes.
 TEXT_SECTIONS = (CMDLINE, OSREL, UNAME, SBAT)

@@ -31,6 +31,7 @@ from validator.formats.uki import (
     MIN_KERNEL_IMAGE_VERSION,
     OSREL,
     OSREL_KEYS,
+    PROFILE,
     SECTIONS,
     TEXT_LIMIT,
     TEXT_SECTIONS,
@@ -57,6 +58,16 @@ rule("uki/section-outside-file", "error",
      "EDK2 MdePkg/Library/BasePeCoffLib PeCoffLoaderLoadImage (edk2-stable202211); "
      "kexec-tools v2.0.30 kexec/kexec-uki.c uki_image_probe",
      ("efi", "kexec-tools"))
+rule("uki/no-default-linux", "error",
+     "no .linux section among the sections systemd-stub boots by default",
+     "A multi-profile UKI's sections before its first .profile section are the base; "
+     "systemd-stub boots profile 0 (from the first .profile to the next) unless told "
+     "otherwise, and takes each section from profile 0, else from the base. With .linux in "
+     "neither, it stops with 'Image lacks .linux section'. kexec-tools ignores profiles: it "
+     "takes the last .linux of the section table.",
+     "systemd v257 src/boot/stub.c find_sections; src/boot/pe.c "
+     "pe_locate_profile_sections; kexec-tools v2.0.30 kexec/kexec-uki.c uki_image_probe",
+     ("efi",))
 rule("uki/linux-not-pe", "error",
      "the kernel in the UKI's .linux section is not a PE image",
      "systemd-stub starts the kernel as a PE image: pe_kernel_info needs \"MZ\", an e_lfanew "
@@ -113,31 +124,63 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     table = d["pe"].get("sections")
     if table is None:  # the headers did not parse: pe/malformed says why
         return result
+    booted, profiles, from_zero = _booted(table)
     found: dict[str, dict] = {}
-    for s in table:
-        if s["name"] in SECTIONS and s["name"] not in found:  # the first one wins
-            found[s["name"]] = {"offset": s["raw_offset"],
-                                "size": min(s["raw_size"], s["virtual_size"])}
-            if s.get("raw_in_file") is False:  # firmware and kexec-tools read SizeOfRawData
-                end = s["raw_offset"] + s["raw_size"]
-                result.findings.append(finding(
-                    "uki/section-outside-file", f"{s['name']}: raw data [{s['raw_offset']:#x}, "
-                    f"{end:#x}) but the file has {view.known_length:#x} bytes",
-                    offset=s["raw_offset"], field=s["name"]))
-                found[s["name"]]["outside"] = True
+    for s in booted:
+        found[s["name"]] = {"offset": s["raw_offset"],
+                            "size": min(s["raw_size"], s["virtual_size"])}
+        if s.get("raw_in_file") is False:  # firmware and kexec-tools read SizeOfRawData
+            end = s["raw_offset"] + s["raw_size"]
+            result.findings.append(finding(
+                "uki/section-outside-file", f"{s['name']}: raw data [{s['raw_offset']:#x}, "
+                f"{end:#x}) but the file has {view.known_length:#x} bytes",
+                offset=s["raw_offset"], field=s["name"]))
+            found[s["name"]]["outside"] = True
     d["sections"] = [s["name"] for s in table]
+    if profiles:
+        d["profiles"] = profiles
     _companions(view, found, d)
-    linux = found[LINUX]
+    linux = found.get(LINUX)
+    if linux is None:  # the probe found one: in a profile the stub does not boot by default
+        last = [s for s in table if s["name"] == LINUX][-1]
+        linux = {"offset": last["raw_offset"], "size": last["raw_size"],
+                 "outside": last.get("raw_in_file") is False}
+        result.findings.append(finding(
+            "uki/no-default-linux", f"no .linux among the base sections and profile 0's "
+            f"({profiles} profiles): systemd-stub says 'Image lacks .linux section'; the "
+            f"last .linux (at {linux['offset']:#x}, what kexec-tools takes) is checked",
+            offset=linux["offset"], field=LINUX))
+    profile_note = (f"; {profiles} profiles, profile 0 (booted by default) gives "
+                    f"{', '.join(from_zero) or 'no section of its own'}" if profiles else "")
     result.findings.append(finding(
         "layer/uki", f".linux: {linux['size']:#x} bytes at {linux['offset']:#x}; "
-        f"{', '.join(n for n in SECTIONS if n in found and n != LINUX) or 'no other section'}",
-        offset=linux["offset"]))
+        f"{', '.join(n for n in SECTIONS if n in found and n != LINUX) or 'no other section'}"
+        f"{profile_note}", offset=linux["offset"]))
     if linux.get("outside"):
         return result
     inner = view.slice(linux["offset"], linux["size"])
     d["linux"] = _kernel(inner, d["pe"].get("machine"), result.findings, linux["offset"])
     result.view = inner
     return result
+
+
+def _booted(table: list[dict]) -> tuple[list[dict], int, list[str]]:
+    """(the sections of ``SECTIONS`` systemd-stub boots by default, the number of
+    profiles, the names profile 0 gives): the first of each name among the base sections
+    (those before the first ``.profile``), each replaced by the first of its name in
+    profile 0 (from the first ``.profile`` to the next)."""
+    marks = [i for i, s in enumerate(table) if s["name"] == PROFILE]
+    base = table[:marks[0]] if marks else table
+    zero = table[marks[0] + 1:marks[1] if len(marks) > 1 else len(table)] if marks else []
+    chosen: dict[str, dict] = {}
+    for part in (base, zero):
+        first: dict[str, dict] = {}
+        for s in part:
+            if s["name"] in SECTIONS:
+                first.setdefault(s["name"], s)
+        chosen.update(first)
+    return list(chosen.values()), len(marks), [n for n in SECTIONS if any(
+        s["name"] == n for s in zero)]
 
 
 def _companions(view, found: dict, d: dict) -> None:

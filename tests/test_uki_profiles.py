@@ -1,0 +1,90 @@
+"""Multi-profile UKIs: the sections systemd-stub boots by default.
+
+Expected values follow systemd's rule (v257 src/boot/stub.c find_sections and run,
+src/boot/pe.c pe_locate_profile_sections), written out here: the base is the sections
+before the first ``.profile``; profile 0 runs from the first ``.profile`` to the next and
+is booted unless another is chosen (``profile = 0``); the first section of a name wins
+within the base and within profile 0, and profile 0's replaces the base's. A ``.linux``
+in neither stops the stub ('Image lacks .linux section'); kexec-tools, which knows no
+profiles, takes the last ``.linux`` of the table (kexec/kexec-uki.c uki_image_probe).
+The UKIs are built section by section with the seed corpus's PE writer around the
+kernel of a valid seed-corpus UKI.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from validator import seedcorpus
+from validator.checker import Options, check_image
+from validator.formats.uki.samples import _sections, uki_bytes
+
+
+@pytest.fixture(scope="module")
+def linux() -> bytes:
+    sample = seedcorpus.generate("uki", seedcorpus.RandomChooser("profiles/1"), valid=True)
+    return next(sample.data[at:at + size] for _, name, at, size in _sections(sample.data)
+                if name == b".linux")
+
+
+def check(tmp_path, sections):
+    path = tmp_path / "uki.efi"
+    path.write_bytes(uki_bytes(sections))
+    result = check_image(path, Options())
+    layers = [layer for layer in result.layers if layer.kind == "uki"]
+    assert len(layers) == 1, [layer.kind for layer in result.layers]
+    return result, layers[0].details
+
+
+def test_without_profiles_the_first_section_of_a_name_wins(tmp_path, linux):
+    result, layer = check(tmp_path, [(".linux", linux), (".cmdline", b"first\n"),
+                                     (".cmdline", b"second\n")])
+    assert layer["cmdline"] == "first"
+    assert "profiles" not in layer
+    assert result.loaders["efi"]["verdict"] == "accept"
+
+
+def test_profile_0_replaces_the_base_sections_of_its_names(tmp_path, linux):
+    result, layer = check(tmp_path, [
+        (".linux", linux), (".cmdline", b"base\n"), (".uname", b"6.1.0-base\n"),
+        (".profile", b"ID=zero"), (".cmdline", b"zero\n"), (".cmdline", b"zero again\n"),
+        (".profile", b"ID=one"), (".cmdline", b"one\n"), (".uname", b"6.1.0-one\n")])
+    assert layer["cmdline"] == "zero"  # profile 0's first .cmdline
+    assert layer["uname"] == "6.1.0-base"  # profile 0 has none: the base's
+    assert layer["profiles"] == 2
+    uki = next(f for f in result.findings if f.rule == "layer/uki")
+    assert "profile 0 (booted by default) gives .cmdline" in uki.message
+    assert result.loaders["efi"]["verdict"] == "accept"
+
+
+def test_a_profile_0_that_gives_nothing_boots_the_base(tmp_path, linux):
+    """ukify's layout when the base UKI has a profile of its own: its .profile comes after
+    the base sections, with nothing else in profile 0."""
+    _, layer = check(tmp_path, [(".linux", linux), (".cmdline", b"base\n"),
+                                (".profile", b"ID=base"), (".profile", b"ID=rescue"),
+                                (".cmdline", b"rescue\n")])
+    assert layer["cmdline"] == "base"
+    assert layer["profiles"] == 2
+
+
+def test_sections_of_other_profiles_are_not_booted_by_default(tmp_path, linux):
+    _, layer = check(tmp_path, [(".linux", linux), (".profile", b"ID=zero"),
+                                (".profile", b"ID=one"), (".cmdline", b"one\n"),
+                                (".initrd", b"\0" * 512)])
+    assert layer.get("cmdline") is None
+    assert layer["initrd_size"] is None
+
+
+def test_a_linux_only_in_another_profile(tmp_path, linux):
+    sections = [(".cmdline", b"base\n"), (".profile", b"ID=zero"), (".profile", b"ID=one"),
+                (".linux", linux)]
+    result, layer = check(tmp_path, sections)
+    rules = {f.rule for f in result.findings}
+    assert "uki/no-default-linux" in rules
+    assert result.loaders["efi"]["verdict"] == "reject"
+    assert "uki/no-default-linux" in result.loaders["efi"]["reasons"]
+    assert result.format == "arm64-image"  # the last .linux, as kexec-tools takes it
+    assert layer["cmdline"] == "base"
+    # the same kernel in the base: no such finding
+    result, _ = check(tmp_path, [(".linux", linux)] + sections[:-1])
+    assert "uki/no-default-linux" not in {f.rule for f in result.findings}
