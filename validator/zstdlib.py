@@ -40,7 +40,7 @@ def load():
 
 def _backend():
     """The C extension loaded by itself, or None when the package's own import should
-    decide (no such extension file here)."""
+    decide (no such extension file here, or one that does not load)."""
     from importlib.machinery import ExtensionFileLoader, PathFinder
 
     package = PathFinder.find_spec("zstandard")
@@ -49,8 +49,11 @@ def _backend():
     spec = PathFinder.find_spec(BACKEND, package.submodule_search_locations)
     if spec is None or not isinstance(spec.loader, ExtensionFileLoader):
         return None
-    module = spec.loader.create_module(spec)
-    module.__spec__, module.__loader__ = spec, spec.loader
-    spec.loader.exec_module(module)
+    try:
+        module = spec.loader.create_module(spec)
+        module.__spec__, module.__loader__ = spec, spec.loader
+        spec.loader.exec_module(module)
+    except ImportError:  # built for another Python, say: the package's import decides
+        return None
     sys.modules[BACKEND] = module
     return module
