@@ -372,3 +372,23 @@ def test_zstdlib_gives_the_packages_own_objects(tmp_path, policy):
     got = json.loads(out.stdout)
     assert got["same"] and got["roundtrip"] and got["package"]
     assert got["name"] == ("zstandard" if policy else "zstandard.backend_c")
+
+
+@pytest.mark.parametrize("codec, module", [("zstd", "zstandard"), ("lz4", "lz4")])
+def test_a_codec_library_that_cannot_be_imported_is_a_finding(tmp_path, monkeypatch, codec,
+                                                               module):
+    """A broken or missing zstandard or lz4 (the import fails) leaves a stream kimage
+    cannot decode: layer/unsupported-compression, not a traceback."""
+    from validator.checker import Options, check_image
+    from validator.formats.compression.writer import compress
+
+    raw = (CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img").read_bytes()
+    image = tmp_path / f"Image.{codec}"
+    image.write_bytes(compress(codec, raw + bytes(range(256)) * 16))
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)  # what a failed import leaves
+    result = check_image(image, Options())
+    assert [f.rule for f in result.findings if f.severity == "error"] == [
+        "layer/unsupported-compression"]
+    assert result.format == "unknown"

@@ -149,6 +149,23 @@ def test_fedora_finds_the_kdump_initramfs_and_the_kdumpctl_command(tmp_path, ker
     assert rc == 0, [s for s in doc["steps"] if s["status"] == "fail"]
 
 
+def test_a_zstd_initramfs_without_zstandard_says_so(tmp_path, monkeypatch):
+    """An initramfs compressed with zstd (Fedora's, Debian 13's) when zstandard cannot be
+    imported: the reading says why it was not unpacked, with no traceback."""
+    import zstandard
+
+    from validator.kdump import initramfs as reader
+
+    path = tmp_path / "initrd.img"
+    path.write_bytes(initramfs(DUMP_FILES, zstandard.ZstdCompressor().compress))
+    assert reader.contents(str(path))["unpacked"] == pages(DUMP_FILES)
+    for name in [m for m in sys.modules if m.startswith("zstandard")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "zstandard", None)
+    got = reader.contents(str(path))
+    assert got["unpacked"] == 0 and "cannot be imported" in got["problem"], got
+
+
 def test_fedora_without_the_kdump_initramfs_says_kdumpctl_builds_it(tmp_path, kernel):
     root = place(tmp_path, "fedora-arm64", kernel, f"/boot/vmlinuz-{FED}", None, None)
     _, doc = preflight(root)

@@ -26,13 +26,13 @@ POLICY = "PYTHON_ZSTANDARD_IMPORT_POLICY"
 
 
 def load():
-    """The module with python-zstandard's API: its C backend, or the package."""
-    for name in ("zstandard", BACKEND):
-        module = sys.modules.get(name)
-        if module is not None:
-            return module
-    module = _backend() if sys.implementation.name == "cpython" and POLICY not in os.environ \
-        else None
+    """The module with python-zstandard's API: its C backend, or the package (the one
+    already imported, or blocked, in this process)."""
+    if "zstandard" in sys.modules or sys.implementation.name != "cpython" or POLICY in os.environ:
+        import zstandard
+
+        return zstandard
+    module = sys.modules.get(BACKEND) or _backend()
     if module is None:
         import zstandard as module
     return module

@@ -121,7 +121,10 @@ def _decoder(kind: str):
 
 def _decode(fd: int, pos: int, size: int, kind: str, cpio: _Cpio) -> tuple[int, str]:
     """Decode the stream at ``pos`` into ``cpio``: (decoded bytes, problem)."""
-    dec = _decoder(kind)
+    try:
+        dec = _decoder(kind)
+    except ImportError as exc:  # zstandard missing or broken
+        return 0, f"{kind}: not decoded (its decoder cannot be imported: {exc.name or exc})"
     if dec is None:
         return 0, f"{kind}: not decoded (no decoder in the standard library)"
     out = 0

@@ -70,7 +70,13 @@ def unwrap(view, ctx: Context, codec: str | None = None, offset: int = 0) -> Unw
             "lzo (lzop) stream: no lzo decoder is installed (python-lzo has no wheel here)",
             offset=0))
         return result
-    factory, declared = stream_decoder(codec, view, head)
+    try:
+        factory, declared = stream_decoder(codec, view, head)
+    except ImportError as exc:  # zstandard or lz4 missing or broken: kimage cannot decode it
+        result.findings.append(finding(
+            "layer/unsupported-compression",
+            f"{codec} stream: its decoder cannot be imported ({exc.name or exc})", offset=0))
+        return result
     if declared is not None:
         details["declared_size"] = declared
     window = history_window(codec, head)
@@ -110,6 +116,7 @@ def stream_decoder(codec: str, view, head: bytes):
         import bz2
         return (lambda: _ObjDecoder(view, bz2.BZ2Decompressor())), None
     if codec == "lz4" and head.startswith(LZ4_LEGACY):
+        import lz4.block  # noqa: F401 (imported here, a missing library is no corrupt stream)
         return (lambda: _Lz4Legacy(view)), None
     if codec == "lz4":
         import lz4.frame
