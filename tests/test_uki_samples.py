@@ -5,7 +5,8 @@ pe_kernel_info and the firmware's PE loader refuse (systemd v257 src/boot/pe.c),
 kimage's output.
 
 Rules triggered here: layer/uki (every UKI), uki/linux-not-pe, uki/linux-stub-too-old,
-uki/linux-machine, uki/section-outside-file, uki/uname-mismatch.
+uki/linux-machine, uki/section-outside-file, uki/uname-mismatch, uki/no-default-linux
+(.linux only in a profile after profile 0: systemd v257 src/boot/stub.c find_sections).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from validator.checker import Options, check_image
 from validator.formats.uki.samples import UKI_MUTATIONS
 
 UKI_RULES = {"uki/linux-not-pe", "uki/linux-stub-too-old", "uki/linux-machine",
-             "uki/section-outside-file", "uki/uname-mismatch"}
+             "uki/section-outside-file", "uki/uname-mismatch", "uki/no-default-linux"}
 
 
 def rules(data: bytes, tmp_path) -> set[str]:

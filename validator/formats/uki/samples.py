@@ -27,6 +27,7 @@ UKI_MUTATIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], bool]]] = {
     "linux-machine": (("uki/linux-machine",), lambda p: True),
     "section-outside-file": (("uki/section-outside-file",), lambda p: True),
     "uname-mismatch": (("uki/uname-mismatch",), lambda p: True),
+    "no-default-linux": (("uki/no-default-linux",), lambda p: True),
 }
 
 
@@ -86,6 +87,10 @@ def _uki(c: Chooser, mutation: str | None) -> Sample:
         names = [n for n, _ in sections]
         to_end = sum(-(-len(d) // ALIGN) * ALIGN for _, d in sections[names.index(name):])
         lie[name] = to_end + ALIGN * c.integer(1, 0x8000)
+    if mutation == "no-default-linux":  # .linux only in a profile after profile 0
+        profiles = [(".profile", f"ID=p{n}".encode()) for n in range(c.integer(2, 4))]
+        sections = sections[:-1] + profiles + [(".cmdline", b"console=ttyAMA0 ro quiet"),
+                                               (".linux", linux)]
     data = uki_bytes(sections, lie=lie)
     if mutation is None:
         return Sample("uki", "uki-image", data, ("layer/uki",), None, p)
