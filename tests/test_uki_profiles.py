@@ -88,3 +88,39 @@ def test_a_linux_only_in_another_profile(tmp_path, linux):
     # the same kernel in the base: no such finding
     result, _ = check(tmp_path, [(".linux", linux)] + sections[:-1])
     assert "uki/no-default-linux" not in {f.rule for f in result.findings}
+
+
+def _sdmagic(version: str) -> tuple[str, bytes]:
+    return (".sdmagic", f"#### LoaderInfo: systemd-stub {version} ####".encode())
+
+
+@pytest.mark.parametrize("version, booted", [("256.7", "base"), ("257.13-1~deb13u1", "zero"),
+                                             ("258", "zero")])
+def test_a_stub_before_257_reads_no_profiles(tmp_path, linux, version, booted):
+    """Profiles came with systemd 257: an older stub (its .sdmagic names it) takes the
+    first section of each name in the whole table (v256 src/boot/stub.c:
+    pe_memory_locate_sections over every section)."""
+    result, layer = check(tmp_path, [_sdmagic(version), (".linux", linux),
+                                     (".cmdline", b"base\n"), (".profile", b"ID=zero"),
+                                     (".cmdline", b"zero\n")])
+    assert layer["stub"] == version and layer["profiles"] == 1
+    assert layer["cmdline"] == booted
+    uki = next(f for f in result.findings if f.rule == "layer/uki")
+    assert ("does not read" in uki.message) == (booted == "base")
+
+
+def test_a_stub_before_257_boots_a_linux_after_the_profiles(tmp_path, linux):
+    sections = [(".cmdline", b"base\n"), (".profile", b"ID=zero"), (".profile", b"ID=one"),
+                (".linux", linux)]
+    result, _ = check(tmp_path, [_sdmagic("256.7")] + sections)
+    assert "uki/no-default-linux" not in {f.rule for f in result.findings}
+    assert result.loaders["efi"]["verdict"] == "accept"
+    result, _ = check(tmp_path, [_sdmagic("257.1")] + sections)
+    assert "uki/no-default-linux" in {f.rule for f in result.findings}
+
+
+def test_no_sdmagic_or_another_text_is_taken_as_a_current_stub(tmp_path, linux):
+    for extra in ([], [(".sdmagic", b"not systemd")]):
+        _, layer = check(tmp_path, extra + [(".linux", linux), (".cmdline", b"base\n"),
+                                            (".profile", b"ID=zero"), (".cmdline", b"zero\n")])
+        assert "stub" not in layer and layer["cmdline"] == "zero"

@@ -69,6 +69,16 @@ def test_uki_facts_are_what_ukify_wrote(name):
         assert d["dtb"]["size"] == sections[".dtb"]["size"] and d["dtb"]["fdt_magic"]
     sbat = [line.split(",")[:2] for line in sections[".sbat"]["text"].splitlines() if line]
     assert d["sbat"] == sbat and ["systemd-stub", "1"] in sbat
+    # the stub's version: its .sdmagic as pefile reads it, and Debian's entry in .sbat
+    offset, size = pe_sections(OUT / name)[".sdmagic"]
+    with open(OUT / name, "rb") as f:
+        f.seek(offset)
+        magic = f.read(size).decode()
+    assert d["stub"] == re.fullmatch(r"#### LoaderInfo: systemd-stub (\S+) ####\0*",
+                                     magic).group(1)
+    debian = next(line.split(",") for line in sections[".sbat"]["text"].splitlines()
+                  if line.startswith("systemd-stub.debian,"))
+    assert d["stub"] == debian[4] and "profiles" not in d
 
 
 @pytest.mark.parametrize("name", NAMES)

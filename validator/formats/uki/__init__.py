@@ -26,6 +26,12 @@ LINUX, INITRD, CMDLINE, OSREL, UNAME, DTB, SBAT = (
 #: profile 0 unless told otherwise, and a section of profile 0 replaces the base's of
 #: its name (src/boot/stub.c find_sections; src/boot/pe.c pe_locate_profile_sections).
 PROFILE = ".profile"
+#: The stub names itself in ``.sdmagic``: "#### LoaderInfo: systemd-stub VERSION ####"
+#: (src/boot/stub.c). A stub before PROFILES_SINCE knows no profiles: it takes the first
+#: section of each name in the whole table, ``.profile`` sections and all.
+SDMAGIC = ".sdmagic"
+SDMAGIC_TEXT = (b"#### LoaderInfo: systemd-stub ", b" ####")
+PROFILES_SINCE = 257
 SECTIONS = (LINUX, INITRD, CMDLINE, OSREL, UNAME, DTB, SBAT)
 #: Text sections read and reported, each up to this many bytes.
 TEXT_SECTIONS = (CMDLINE, OSREL, UNAME, SBAT)

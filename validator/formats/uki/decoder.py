@@ -32,6 +32,9 @@ from validator.formats.uki import (
     OSREL,
     OSREL_KEYS,
     PROFILE,
+    PROFILES_SINCE,
+    SDMAGIC,
+    SDMAGIC_TEXT,
     SECTIONS,
     TEXT_LIMIT,
     TEXT_SECTIONS,
@@ -124,7 +127,12 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     table = d["pe"].get("sections")
     if table is None:  # the headers did not parse: pe/malformed says why
         return result
-    booted, profiles, from_zero = _booted(table)
+    stub = _stub_version(view, table)
+    if stub is not None:
+        d["stub"] = stub
+    major = stub.split(".", 1)[0] if stub else ""
+    profiles_read = not major.isdigit() or int(major) >= PROFILES_SINCE
+    booted, profiles, from_zero = _booted(table, profiles_read)
     found: dict[str, dict] = {}
     for s in booted:
         found[s["name"]] = {"offset": s["raw_offset"],
@@ -150,8 +158,11 @@ def unwrap(view, ctx: Context) -> Unwrapped:
             f"({profiles} profiles): systemd-stub says 'Image lacks .linux section'; the "
             f"last .linux (at {linux['offset']:#x}, what kexec-tools takes) is checked",
             offset=linux["offset"], field=LINUX))
-    profile_note = (f"; {profiles} profiles, profile 0 (booted by default) gives "
-                    f"{', '.join(from_zero) or 'no section of its own'}" if profiles else "")
+    profile_note = "" if not profiles else (
+        f"; {profiles} profiles, profile 0 (booted by default) gives "
+        f"{', '.join(from_zero) or 'no section of its own'}" if profiles_read else
+        f"; {profiles} profiles, which systemd-stub {stub} does not read (profiles from "
+        f"{PROFILES_SINCE}): the first section of each name is booted")
     result.findings.append(finding(
         "layer/uki", f".linux: {linux['size']:#x} bytes at {linux['offset']:#x}; "
         f"{', '.join(n for n in SECTIONS if n in found and n != LINUX) or 'no other section'}"
@@ -164,14 +175,29 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     return result
 
 
-def _booted(table: list[dict]) -> tuple[list[dict], int, list[str]]:
+def _stub_version(view, table: list[dict]) -> str | None:
+    """The stub's version from its ``.sdmagic`` (the first of that name), or None."""
+    where = next((s for s in table if s["name"] == SDMAGIC), None)
+    if where is None or where.get("raw_in_file") is False:
+        return None
+    raw = view.read(where["raw_offset"], min(where["raw_size"], where["virtual_size"], 128))
+    text = raw.split(b"\0", 1)[0]
+    head, tail = SDMAGIC_TEXT
+    if not (text.startswith(head) and text.endswith(tail)):
+        return None
+    return text[len(head):-len(tail)].decode("ascii", "replace") or None
+
+
+def _booted(table: list[dict], profiles_read: bool) -> tuple[list[dict], int, list[str]]:
     """(the sections of ``SECTIONS`` systemd-stub boots by default, the number of
     profiles, the names profile 0 gives): the first of each name among the base sections
     (those before the first ``.profile``), each replaced by the first of its name in
-    profile 0 (from the first ``.profile`` to the next)."""
+    profile 0 (from the first ``.profile`` to the next). A stub that reads no profiles
+    (``profiles_read`` false) takes the first of each name in the whole table."""
     marks = [i for i, s in enumerate(table) if s["name"] == PROFILE]
-    base = table[:marks[0]] if marks else table
-    zero = table[marks[0] + 1:marks[1] if len(marks) > 1 else len(table)] if marks else []
+    base = table[:marks[0]] if marks and profiles_read else table
+    zero = table[marks[0] + 1:marks[1] if len(marks) > 1 else len(table)] if (
+        marks and profiles_read) else []
     chosen: dict[str, dict] = {}
     for part in (base, zero):
         first: dict[str, dict] = {}
