@@ -124,3 +124,20 @@ def test_no_sdmagic_or_another_text_is_taken_as_a_current_stub(tmp_path, linux):
         _, layer = check(tmp_path, extra + [(".linux", linux), (".cmdline", b"base\n"),
                                             (".profile", b"ID=zero"), (".cmdline", b"zero\n")])
         assert "stub" not in layer and layer["cmdline"] == "zero"
+
+
+def test_kexec_tools_takes_the_last_linux(tmp_path, linux):
+    """kexec-tools' uki_image_probe walks the whole section table and keeps the last
+    .linux (kexec/kexec-uki.c, 2.0.30 to 2.0.32): where that is not the stub's, its
+    verdict carries a note saying which one it reads."""
+    other = linux[:-512] + bytes(512)
+    result, layer = check(tmp_path, [(".linux", linux), (".profile", b"ID=zero"),
+                                     (".profile", b"ID=one"), (".linux", other)])
+    stub_at = next(f.offset for f in result.findings if f.rule == "layer/uki")
+    assert layer["kexec_tools_linux"]["offset"] > stub_at
+    assert layer["kexec_tools_linux"]["size"] == -(-len(other) // 0x200) * 0x200
+    notes = result.loaders["kexec-tools"]["notes"]
+    assert any(f"last .linux of the section table (at {layer['kexec_tools_linux']['offset']:#x})"
+               in n for n in notes), notes
+    _, layer = check(tmp_path, [(".linux", linux), (".profile", b"ID=zero")])
+    assert "kexec_tools_linux" not in layer

@@ -197,7 +197,12 @@ def special(ctx: Context, version: str = RELEASES[-1][0],
             yield (None, "elf_ppc64_probe takes EM_PPC and loads it as a ppc64 kernel", False)
     compression = ctx.facts.get("compression")
     zboot, uimage = ctx.layer("zboot"), ctx.layer("uimage")
-    if ctx.layer("uki") is not None and (reason := _uki(zboot, compression, version)):
+    uki = ctx.layer("uki")
+    if uki is not None and (other := uki.get("kexec_tools_linux")) and at_least(version, UKI):
+        yield (None, f"uki_image_probe takes the last .linux of the section table (at "
+               f"{other['offset']:#x}), not the one systemd-stub boots, which is judged "
+               f"here", False)
+    if uki is not None and (reason := _uki(zboot, compression, version)):
         yield ("layer/uki", reason, True)
     elif zboot is not None:
         yield from _zboot(ctx, zboot, version, libraries)

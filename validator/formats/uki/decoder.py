@@ -167,6 +167,9 @@ def unwrap(view, ctx: Context) -> Unwrapped:
         "layer/uki", f".linux: {linux['size']:#x} bytes at {linux['offset']:#x}; "
         f"{', '.join(n for n in SECTIONS if n in found and n != LINUX) or 'no other section'}"
         f"{profile_note}", offset=linux["offset"]))
+    last = [s for s in table if s["name"] == LINUX][-1]
+    if last["raw_offset"] != linux["offset"]:  # kexec-tools reads another .linux
+        d["kexec_tools_linux"] = {"offset": last["raw_offset"], "size": last["raw_size"]}
     if linux.get("outside"):
         return result
     inner = view.slice(linux["offset"], linux["size"])
