@@ -130,8 +130,8 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     stub = _stub_version(view, table)
     if stub is not None:
         d["stub"] = stub
-    major = stub.split(".", 1)[0] if stub else ""
-    profiles_read = not major.isdigit() or int(major) >= PROFILES_SINCE
+    major = _major(stub)
+    profiles_read = major is None or major >= PROFILES_SINCE
     booted, profiles, from_zero = _booted(table, profiles_read)
     found: dict[str, dict] = {}
     for s in booted:
@@ -189,6 +189,13 @@ def _stub_version(view, table: list[dict]) -> str | None:
     if not (text.startswith(head) and text.endswith(tail)):
         return None
     return text[len(head):-len(tail)].decode("ascii", "replace") or None
+
+
+def _major(version: str | None) -> int | None:
+    """A systemd version's leading number ("257.13-1~deb13u1", "256~rc1"), or None."""
+    text = version or ""
+    digits = text[:len(text) - len(text.lstrip("0123456789"))]
+    return int(digits) if digits else None
 
 
 def _booted(table: list[dict], profiles_read: bool) -> tuple[list[dict], int, list[str]]:
