@@ -143,3 +143,31 @@ def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> V
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return v
+
+
+#: The kernel's own line with the command line it was started with (init/main.c)
+CMDLINE = "Kernel command line: "
+
+
+def kernel_cmdline(image: Path, timeout: float = 90.0) -> str | None:
+    """Boot ``image`` (a UKI around a full kernel) as above and return the command line
+    the kernel says it got, or None when it says none within ``timeout`` seconds: what
+    systemd-stub passed on from the ``.cmdline`` it chose."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="efi-", dir=CACHE))
+    try:
+        boot = scratch / "EFI" / "BOOT"
+        boot.mkdir(parents=True)
+        shutil.copyfile(image, boot / "BOOTAA64.EFI")
+        con = Console(command(scratch), env=dict(os.environ, LC_ALL="C"))
+        try:
+            deadline = time.monotonic() + timeout
+            if con.wait_for([CMDLINE], deadline) is None:
+                return None
+            _wait_line_end(con, CMDLINE, deadline)
+            line = next(ln for ln in clean(con.text()) if CMDLINE in ln)
+            return line.split(CMDLINE, 1)[1].strip()
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -69,3 +69,27 @@ def test_systemd_stub_refuses_what_the_uki_rules_report(fault, rule, tmp_path, m
     assert rule in {f.rule for f in result.findings}
     assert result.loaders["efi"]["verdict"] == "reject"
     assert rule in result.loaders["efi"]["reasons"]
+
+
+STUBS = ROOT / "build" / "uki" / "stubs"
+
+
+@pytest.mark.parametrize("probe", ["252-dup", "254-dup", "257-dup", "257-zero"])
+def test_the_cmdline_kimage_reports_is_the_one_the_stub_boots(probe):
+    """Debian's systemd-stub 252, 254 and 257 around the Debian kernel, with .cmdline
+    "base" and two joined profiles "zero" and "one" (corpus/uki/make.sh): with every
+    .profile renamed (three .cmdline sections, no profile) 252 and 254 boot the last,
+    257 the first; with only the base's own .profile renamed, 257 boots profile 0's.
+    The kernel's "Kernel command line:" is the truth; kimage's reported .cmdline and
+    stub version must match it."""
+    image = STUBS / f"{probe}.efi"
+    if not image.is_file():
+        pytest.skip(f"{image} missing: corpus/uki/make.sh could not fetch that stub")
+    booted = efi.kernel_cmdline(image)
+    assert booted is not None, "the kernel printed no command line"
+    result = check_image(image, Options(loaders={"efi"}))
+    layer = next(layer for layer in result.layers if layer.kind == "uki").details
+    assert layer["cmdline"] == booted
+    assert layer["stub"].startswith(probe.split("-")[0])
+    expected = {"252-dup": "one", "254-dup": "one", "257-dup": "base", "257-zero": "zero"}
+    assert booted.endswith(f"kimage.cmdline={expected[probe]}")

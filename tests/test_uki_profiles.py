@@ -94,19 +94,30 @@ def _sdmagic(version: str) -> tuple[str, bytes]:
     return (".sdmagic", f"#### LoaderInfo: systemd-stub {version} ####".encode())
 
 
-@pytest.mark.parametrize("version, booted", [("256.7", "base"), ("256~rc1", "base"),
-                                             ("257.13-1~deb13u1", "zero"), ("258", "zero")])
-def test_a_stub_before_257_reads_no_profiles(tmp_path, linux, version, booted):
-    """Profiles came with systemd 257: an older stub (its .sdmagic names it) takes the
-    first section of each name in the whole table (v256 src/boot/stub.c:
-    pe_memory_locate_sections over every section)."""
+@pytest.mark.parametrize("version, booted", [
+    ("252.39-1~deb12u2", "zero"), ("254.26-1~bpo12+1", "zero"), ("256.7", "base"),
+    ("256~rc1", "base"), ("257.13-1~deb13u1", "zero"), ("258", "zero")])
+def test_the_stub_version_decides_which_section_is_booted(tmp_path, linux, version, booted):
+    """Before 255 the stub keeps the last section of a name in the whole table (src/boot/
+    efi/pe.c locate_sections; Debian's 252 and 254 boot the last of two, run under EDK2
+    in tests/test_uki_efi.py), then the first; profiles came with 257 (its profile 0
+    replaces the base's .cmdline)."""
     result, layer = check(tmp_path, [_sdmagic(version), (".linux", linux),
                                      (".cmdline", b"base\n"), (".profile", b"ID=zero"),
                                      (".cmdline", b"zero\n")])
     assert layer["stub"] == version and layer["profiles"] == 1
     assert layer["cmdline"] == booted
     uki = next(f for f in result.findings if f.rule == "layer/uki")
-    assert ("does not read" in uki.message) == (booted == "base")
+    assert ("does not read" in uki.message) == (not version.startswith(("257", "258")))
+
+
+def test_a_stub_without_sdmagic_names_itself_in_its_own_bytes(tmp_path, linux):
+    """252's stub has no .sdmagic section: its LoaderInfo text lies in its own bytes,
+    before the UKI's sections."""
+    text = b"\0" * 40 + b"#### LoaderInfo: systemd-stub 252.39-1~deb12u2 ####\0"
+    _, layer = check(tmp_path, [(".data", text), (".linux", linux), (".cmdline", b"a\n"),
+                                (".cmdline", b"b\n")])
+    assert layer["stub"] == "252.39-1~deb12u2" and layer["cmdline"] == "b"
 
 
 def test_a_stub_before_257_boots_a_linux_after_the_profiles(tmp_path, linux):

@@ -76,3 +76,63 @@ for f in "$B"/out/*.efi; do
     $UKIFY --json=short inspect "$f" >"$f.inspect.json"
 done
 echo "make.sh: $(ls "$B"/out/*.efi | wc -l) UKIs in $B/out"
+
+# systemd-stub by release, for tests/test_uki_efi.py: which of several sections of a name,
+# and which profile, each boots. Debian 12's 252 (the system's own suites), bookworm-
+# backports' 254 and trixie's 257 (above), unpacked, each around the Debian kernel with
+# .cmdline "base" and two joined profiles whose .cmdline is "zero" and "one". In
+# stubs/NNN-dup.efi every .profile section is renamed (.notprof): three .cmdline sections
+# and no profile; in stubs/NNN-zero.efi only the first, the base's own, so that profile 0
+# is "zero". Skipped, with the reason, where a stub cannot be fetched.
+S=$B/stubs
+mkdir -p "$S/debs"
+: >"$S/build.log"
+bp=$B/apt-bookworm-backports
+if [ ! -f "$S/254/usr/lib/systemd/boot/efi/linuxaa64.efi.stub" ]; then
+    mkdir -p "$bp/sources" "$bp/lists/partial" "$bp/cache/archives/partial"
+    sed -n '/^URIs:/p;/^Signed-By:/p' /etc/apt/sources.list.d/debian.sources | head -n 2 |
+        { cat; echo "Types: deb"; echo "Suites: bookworm-backports"; echo "Components: main"; } \
+        >"$bp/sources/debian.sources"
+    BP="-o Dir::Etc::sourceparts=$bp/sources -o Dir::Etc::sourcelist=/dev/null -o Dir::State::Lists=$bp/lists -o Dir::Cache=$bp/cache -o APT::Architectures::=amd64 -o APT::Architectures::=arm64"
+    { apt-get -q $BP update >"$bp/update.log" 2>&1 &&
+      (cd "$S/debs" && apt-get -q $BP download systemd-boot-efi:arm64 >/dev/null 2>&1) &&
+      dpkg-deb -x "$(ls "$S"/debs/systemd-boot-efi_254*_arm64.deb | head -n 1)" "$S/254"; } ||
+        echo "make.sh: bookworm-backports' systemd-boot-efi 254 not fetched" >&2
+fi
+if [ ! -f "$S/252/usr/lib/systemd/boot/efi/linuxaa64.efi.stub" ]; then
+    { (cd "$S/debs" && apt-get -q -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 \
+            download systemd-boot-efi:arm64/bookworm >/dev/null 2>&1) &&
+      dpkg-deb -x "$(ls "$S"/debs/systemd-boot-efi_252*_arm64.deb | head -n 1)" "$S/252"; } ||
+        echo "make.sh: Debian 12's systemd-boot-efi 252 not fetched" >&2
+fi
+ADDON=$B/root/usr/lib/systemd/boot/efi/addonaa64.efi.stub
+for p in zero one; do
+    $UKIFY build --efi-arch aa64 --stub "$ADDON" --profile "ID=$p" \
+        --cmdline "console=ttyAMA0 kimage.cmdline=$p" --output "$S/profile-$p.efi" \
+        >>"$S/build.log" 2>&1
+done
+for v in 252 254 257; do
+    stub=$S/$v/usr/lib/systemd/boot/efi/linuxaa64.efi.stub
+    [ "$v" = 257 ] && stub=$STUB
+    [ -f "$stub" ] || continue
+    $UKIFY build --efi-arch aa64 --stub "$stub" --linux "$B/kernel/vmlinuz-$ver" \
+        --initrd "$B/kernel/initrd.img" --cmdline "console=ttyAMA0 kimage.cmdline=base" \
+        --uname "$ver" --join-profile "$S/profile-zero.efi" --join-profile "$S/profile-one.efi" \
+        --output "$S/$v-joined.efi" >>"$S/build.log" 2>&1 ||
+        { echo "make.sh: stub probe $v not built (see $S/build.log)" >&2; continue; }
+    $PYTHON - "$S/$v-joined.efi" "$S/$v" <<'PY'
+import struct, sys
+src, out = sys.argv[1:3]
+data = open(src, "rb").read()
+lfanew = struct.unpack_from("<I", data, 0x3C)[0]
+count, opt = struct.unpack_from("<H", data, lfanew + 6)[0], struct.unpack_from("<H", data, lfanew + 20)[0]
+table = lfanew + 24 + opt
+marks = [table + 40 * i for i in range(count) if data[table + 40 * i:table + 40 * i + 8] == b".profile"]
+for kind, renamed in (("dup", marks), ("zero", marks[:1])):
+    d = bytearray(data)
+    for at in renamed:
+        d[at:at + 8] = b".notprof"
+    open(f"{out}-{kind}.efi", "wb").write(bytes(d))
+PY
+done
+echo "make.sh: $(ls "$S"/[0-9]*-dup.efi "$S"/[0-9]*-zero.efi 2>/dev/null | wc -l) stub probes in $S"

@@ -16,9 +16,10 @@ MAGIC = b"MZ"
 
 #: The UKI sections kimage reports, of those systemd-stub reads (systemd v257 uki.h
 #: ``UnifiedSection`` and ``unified_sections[]``): the kernel, its initrd, command line,
-#: os-release, uname, device tree and the SBAT revocation data. The stub takes the first
-#: section of each name (src/boot/pe.c pe_locate_sections_internal: "First matching
-#: section wins") and its MIN(SizeOfRawData, VirtualSize) bytes.
+#: os-release, uname, device tree and the SBAT revocation data. The v257 stub takes the
+#: first section of each name (src/boot/pe.c pe_locate_sections_internal: "First matching
+#: section wins"; older ones: FIRST_WINS_SINCE below) and its MIN(SizeOfRawData,
+#: VirtualSize) bytes.
 LINUX, INITRD, CMDLINE, OSREL, UNAME, DTB, SBAT = (
     ".linux", ".initrd", ".cmdline", ".osrel", ".uname", ".dtb", ".sbat")
 #: A multi-profile UKI (systemd v257): each ``.profile`` section starts a profile, which
@@ -26,12 +27,24 @@ LINUX, INITRD, CMDLINE, OSREL, UNAME, DTB, SBAT = (
 #: profile 0 unless told otherwise, and a section of profile 0 replaces the base's of
 #: its name (src/boot/stub.c find_sections; src/boot/pe.c pe_locate_profile_sections).
 PROFILE = ".profile"
-#: The stub names itself in ``.sdmagic``: "#### LoaderInfo: systemd-stub VERSION ####"
-#: (src/boot/stub.c). A stub before PROFILES_SINCE knows no profiles: it takes the first
-#: section of each name in the whole table, ``.profile`` sections and all.
+#: The stub names itself: "#### LoaderInfo: systemd-stub VERSION ####" (src/boot/stub.c),
+#: in a ``.sdmagic`` section since 254, and in its own bytes before the UKI's sections
+#: always (252's has no such section).
 SDMAGIC = ".sdmagic"
 SDMAGIC_TEXT = (b"#### LoaderInfo: systemd-stub ", b" ####")
+#: Which section of a name the stub boots, by version. Before FIRST_WINS_SINCE the last of
+#: each name in the whole table (src/boot/efi/pe.c locate_sections: no break; Debian's
+#: 252.39 and 254.26 stubs boot the last of two .cmdline sections, run here under EDK2);
+#: from it the first (pe_locate_sections: "First matching section wins"); from
+#: PROFILES_SINCE the first within the base and profile 0 (257.13 boots profile 0's
+#: .cmdline, run here). The source read with the first rule and no profiles carries no
+#: release tag: 255 is taken as its first release, the one after the last stub seen
+#: booting the last section.
+FIRST_WINS_SINCE = 255
 PROFILES_SINCE = 257
+#: How far into the file the stub's own LoaderInfo text is looked for, when it has no
+#: ``.sdmagic`` section.
+STUB_SEARCH = 1 << 20
 SECTIONS = (LINUX, INITRD, CMDLINE, OSREL, UNAME, DTB, SBAT)
 #: Text sections read and reported, each up to this many bytes.
 TEXT_SECTIONS = (CMDLINE, OSREL, UNAME, SBAT)

@@ -31,14 +31,12 @@ from validator.formats.uki import (
     MIN_KERNEL_IMAGE_VERSION,
     OSREL,
     OSREL_KEYS,
-    PROFILE,
     PROFILES_SINCE,
-    SDMAGIC,
-    SDMAGIC_TEXT,
     SECTIONS,
     TEXT_LIMIT,
     TEXT_SECTIONS,
     UNAME,
+    stub,
 )
 from validator.io.limits import Context
 from validator.model import Layer
@@ -127,12 +125,11 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     table = d["pe"].get("sections")
     if table is None:  # the headers did not parse: pe/malformed says why
         return result
-    stub = _stub_version(view, table)
-    if stub is not None:
-        d["stub"] = stub
-    major = _major(stub)
-    profiles_read = major is None or major >= PROFILES_SINCE
-    booted, profiles, from_zero = _booted(table, profiles_read)
+    version = stub.version(view, table)
+    if version is not None:
+        d["stub"] = version
+    how = stub.rule(version)
+    booted, profiles, from_zero = stub.booted(table, how)
     found: dict[str, dict] = {}
     for s in booted:
         found[s["name"]] = {"offset": s["raw_offset"],
@@ -160,9 +157,9 @@ def unwrap(view, ctx: Context) -> Unwrapped:
             offset=linux["offset"], field=LINUX))
     profile_note = "" if not profiles else (
         f"; {profiles} profiles, profile 0 (booted by default) gives "
-        f"{', '.join(from_zero) or 'no section of its own'}" if profiles_read else
-        f"; {profiles} profiles, which systemd-stub {stub} does not read (profiles from "
-        f"{PROFILES_SINCE}): the first section of each name is booted")
+        f"{', '.join(from_zero) or 'no section of its own'}" if how == stub.PROFILES else
+        f"; {profiles} profiles, which systemd-stub {version} does not read (profiles from "
+        f"{PROFILES_SINCE}): the {how} section of each name is booted")
     result.findings.append(finding(
         "layer/uki", f".linux: {linux['size']:#x} bytes at {linux['offset']:#x}; "
         f"{', '.join(n for n in SECTIONS if n in found and n != LINUX) or 'no other section'}"
@@ -176,47 +173,6 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     d["linux"] = _kernel(inner, d["pe"].get("machine"), result.findings, linux["offset"])
     result.view = inner
     return result
-
-
-def _stub_version(view, table: list[dict]) -> str | None:
-    """The stub's version from its ``.sdmagic`` (the first of that name), or None."""
-    where = next((s for s in table if s["name"] == SDMAGIC), None)
-    if where is None or where.get("raw_in_file") is False:
-        return None
-    raw = view.read(where["raw_offset"], min(where["raw_size"], where["virtual_size"], 128))
-    text = raw.split(b"\0", 1)[0]
-    head, tail = SDMAGIC_TEXT
-    if not (text.startswith(head) and text.endswith(tail)):
-        return None
-    return text[len(head):-len(tail)].decode("ascii", "replace") or None
-
-
-def _major(version: str | None) -> int | None:
-    """A systemd version's leading number ("257.13-1~deb13u1", "256~rc1"), or None."""
-    text = version or ""
-    digits = text[:len(text) - len(text.lstrip("0123456789"))]
-    return int(digits) if digits else None
-
-
-def _booted(table: list[dict], profiles_read: bool) -> tuple[list[dict], int, list[str]]:
-    """(the sections of ``SECTIONS`` systemd-stub boots by default, the number of
-    profiles, the names profile 0 gives): the first of each name among the base sections
-    (those before the first ``.profile``), each replaced by the first of its name in
-    profile 0 (from the first ``.profile`` to the next). A stub that reads no profiles
-    (``profiles_read`` false) takes the first of each name in the whole table."""
-    marks = [i for i, s in enumerate(table) if s["name"] == PROFILE]
-    base = table[:marks[0]] if marks and profiles_read else table
-    zero = table[marks[0] + 1:marks[1] if len(marks) > 1 else len(table)] if (
-        marks and profiles_read) else []
-    chosen: dict[str, dict] = {}
-    for part in (base, zero):
-        first: dict[str, dict] = {}
-        for s in part:
-            if s["name"] in SECTIONS:
-                first.setdefault(s["name"], s)
-        chosen.update(first)
-    return list(chosen.values()), len(marks), [n for n in SECTIONS if any(
-        s["name"] == n for s in zero)]
 
 
 def _companions(view, found: dict, d: dict) -> None:
