@@ -28,8 +28,8 @@ LINUX, INITRD, CMDLINE, OSREL, UNAME, DTB, SBAT = (
 #: its name (src/boot/stub.c find_sections; src/boot/pe.c pe_locate_profile_sections).
 PROFILE = ".profile"
 #: The stub names itself: "#### LoaderInfo: systemd-stub VERSION ####" (src/boot/stub.c),
-#: in a ``.sdmagic`` section since 254, and in its own bytes before the UKI's sections
-#: always (252's has no such section).
+#: in a ``.sdmagic`` section (Debian's 254 and 257 stubs), else in its own bytes before
+#: the UKI's sections (Debian's 252 stub has no such section).
 SDMAGIC = ".sdmagic"
 SDMAGIC_TEXT = (b"#### LoaderInfo: systemd-stub ", b" ####")
 #: Which section of a name the stub boots, by version. Before FIRST_WINS_SINCE the last of
