@@ -87,6 +87,14 @@ def _uki(c: Chooser, mutation: str | None) -> Sample:
         names = [n for n, _ in sections]
         to_end = sum(-(-len(d) // ALIGN) * ALIGN for _, d in sections[names.index(name):])
         lie[name] = to_end + ALIGN * c.integer(1, 0x8000)
+    if mutation is None:  # a multi-profile UKI (systemd 257) as ukify joins one, or with a
+        layout = c.choice(("plain", "joined", "profile-0"))  # profile 0 of its own
+        if layout == "joined":  # the base's own .profile, then a joined one
+            sections += [(".profile", b"ID=main"), (".profile", b"ID=one\nTITLE=One"),
+                         (".cmdline", b"console=ttyAMA0 root=/dev/vda2 ro one")]
+        elif layout == "profile-0":
+            sections += [(".profile", b"ID=zero"),
+                         (".cmdline", b"console=ttyAMA0 root=/dev/vda2 ro zero")]
     if mutation == "no-default-linux":  # .linux only in a profile after profile 0
         profiles = [(".profile", f"ID=p{n}".encode()) for n in range(c.integer(2, 4))]
         sections = sections[:-1] + profiles + [(".cmdline", b"console=ttyAMA0 ro quiet"),
