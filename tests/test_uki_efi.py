@@ -93,3 +93,26 @@ def test_the_cmdline_kimage_reports_is_the_one_the_stub_boots(probe):
     assert layer["stub"].startswith(probe.split("-")[0])
     expected = {"252-dup": "one", "254-dup": "one", "257-dup": "base", "257-zero": "zero"}
     assert booted.endswith(f"kimage.cmdline={expected[probe]}")
+
+
+def test_a_stub_before_255_matches_section_names_by_prefix(monkeypatch):
+    """252's stub compares a section's name over the wanted name's length only (src/boot/
+    efi/pe.c locate_sections) and keeps the last match: the probe's .linuxIN (its .initrd,
+    renamed, after .linux) is the kernel it starts, and it says "Bad kernel image"; kimage
+    reports uki/linux-not-pe and efi rejects. 257 matches names exactly and boots the
+    same file around it."""
+    old, new = STUBS / "252-prefix.efi", STUBS / "257-prefix.efi"
+    if not (old.is_file() and new.is_file()):
+        pytest.skip("stub probes missing: corpus/uki/make.sh could not fetch the stubs")
+    console: list[str] = []
+    classify = efi.classify
+    monkeypatch.setattr(efi, "classify", lambda lines: (console.extend(lines),
+                                                        classify(lines))[1])
+    seen = efi.run(old, old.name)
+    assert seen.accept is True and not seen.observed.get("stub_ran"), seen.log_tail
+    assert any("Bad kernel image" in line for line in console), console[-8:]
+    verdict = check_image(old, Options(loaders={"efi"})).loaders["efi"]
+    assert verdict["verdict"] == "reject" and "uki/linux-not-pe" in verdict["reasons"]
+    monkeypatch.undo()
+    assert efi.kernel_cmdline(new).endswith("kimage.cmdline=base")
+    assert check_image(new, Options(loaders={"efi"})).loaders["efi"]["verdict"] == "accept"

@@ -152,3 +152,17 @@ def test_kexec_tools_takes_the_last_linux(tmp_path, linux):
                in n for n in notes), notes
     _, layer = check(tmp_path, [(".linux", linux), (".profile", b"ID=zero")])
     assert "kexec_tools_linux" not in layer
+
+
+@pytest.mark.parametrize("version, rules", [("252.39-1~deb12u2", {"uki/linux-not-pe"}),
+                                            ("257.13-1~deb13u1", set())])
+def test_a_stub_before_255_matches_names_over_their_own_length(tmp_path, linux, version,
+                                                                rules):
+    """A .linuxIN after .linux is the kernel to a 252 stub (booted in test_uki_efi.py:
+    'Bad kernel image'), and nothing to a 257 one; a .dtbauto is its .dtb."""
+    fdt = bytes.fromhex("d00dfeed") + bytes(60)
+    result, layer = check(tmp_path, [_sdmagic(version), (".linux", linux),
+                                     (".linuxIN", b"070701" + bytes(200)),
+                                     (".dtbauto", fdt)])
+    assert {f.rule for f in result.findings} & {"uki/linux-not-pe"} == rules
+    assert (layer["dtb"] is not None) == bool(rules)

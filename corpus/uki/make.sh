@@ -83,7 +83,8 @@ echo "make.sh: $(ls "$B"/out/*.efi | wc -l) UKIs in $B/out"
 # .cmdline "base" and two joined profiles whose .cmdline is "zero" and "one". In
 # stubs/NNN-dup.efi every .profile section is renamed (.notprof): three .cmdline sections
 # and no profile; in stubs/NNN-zero.efi only the first, the base's own, so that profile 0
-# is "zero". Skipped, with the reason, where a stub cannot be fetched.
+# is "zero"; stubs/NNN-prefix.efi is the -dup one with its .initrd (after .linux) renamed
+# .linuxIN. Skipped, with the reason, where a stub cannot be fetched.
 S=$B/stubs
 mkdir -p "$S/debs"
 : >"$S/build.log"
@@ -133,6 +134,11 @@ for kind, renamed in (("dup", marks), ("zero", marks[:1])):
     for at in renamed:
         d[at:at + 8] = b".notprof"
     open(f"{out}-{kind}.efi", "wb").write(bytes(d))
+    if kind == "dup":  # and .initrd, after .linux, renamed .linuxIN
+        initrd = next(table + 40 * i for i in range(count)
+                      if data[table + 40 * i:table + 40 * i + 8] == b".initrd\0")
+        d[initrd:initrd + 8] = b".linuxIN"
+        open(f"{out}-prefix.efi", "wb").write(bytes(d))
 PY
 done
 echo "make.sh: $(ls "$S"/[0-9]*-dup.efi "$S"/[0-9]*-zero.efi 2>/dev/null | wc -l) stub probes in $S"

@@ -131,16 +131,15 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     how = stub.rule(version)
     booted, profiles, from_zero = stub.booted(table, how)
     found: dict[str, dict] = {}
-    for s in booted:
-        found[s["name"]] = {"offset": s["raw_offset"],
-                            "size": min(s["raw_size"], s["virtual_size"])}
+    for name, s in booted.items():
+        found[name] = {"offset": s["raw_offset"], "size": min(s["raw_size"], s["virtual_size"])}
         if s.get("raw_in_file") is False:  # firmware and kexec-tools read SizeOfRawData
             end = s["raw_offset"] + s["raw_size"]
             result.findings.append(finding(
                 "uki/section-outside-file", f"{s['name']}: raw data [{s['raw_offset']:#x}, "
                 f"{end:#x}) but the file has {view.known_length:#x} bytes",
                 offset=s["raw_offset"], field=s["name"]))
-            found[s["name"]]["outside"] = True
+            found[name]["outside"] = True
     d["sections"] = [s["name"] for s in table]
     if profiles:
         d["profiles"] = profiles

@@ -58,23 +58,30 @@ def rule(name: str | None) -> str:
     return FIRST if number >= FIRST_WINS_SINCE else LAST
 
 
-def booted(table: list[dict], how: str) -> tuple[list[dict], int, list[str]]:
-    """(the sections of ``SECTIONS`` the stub boots by default, the number of
-    ``.profile`` sections, the names profile 0 gives) under rule ``how``."""
+def booted(table: list[dict], how: str) -> tuple[dict[str, dict], int, list[str]]:
+    """({name of ``SECTIONS``: the section the stub boots for it}, the number of
+    ``.profile`` sections, the names profile 0 gives) under rule ``how``. Under LAST a
+    name matches over its own length (``memcmp(Name, name, strlen8(name))``): a
+    ``.linuxIN`` or ``.dtbauto`` section counts as ``.linux`` or ``.dtb`` (Debian's 252
+    stub boots a ``.linuxIN`` after ``.linux``, run here: "Bad kernel image")."""
     marks = [i for i, s in enumerate(table) if s["name"] == PROFILE]
-    if how != PROFILES or not marks:
-        wanted = [s for s in table if s["name"] in SECTIONS]
-        chosen: dict[str, dict] = {}
-        for s in (reversed(wanted) if how == LAST else wanted):
-            chosen.setdefault(s["name"], s)
-        return list(chosen.values()), len(marks), []
+    chosen: dict[str, dict] = {}
+    if how == LAST:
+        for s in table:
+            for name in SECTIONS:
+                if s["name"].startswith(name):
+                    chosen[name] = s
+        return chosen, len(marks), []
+    if how == FIRST or not marks:
+        for s in table:
+            if s["name"] in SECTIONS:
+                chosen.setdefault(s["name"], s)
+        return chosen, len(marks), []
     zero = table[marks[0] + 1:marks[1] if len(marks) > 1 else len(table)]
-    chosen = {}
     for part in (table[:marks[0]], zero):
         first: dict[str, dict] = {}
         for s in part:
             if s["name"] in SECTIONS:
                 first.setdefault(s["name"], s)
         chosen.update(first)
-    return list(chosen.values()), len(marks), [n for n in SECTIONS if any(
-        s["name"] == n for s in zero)]
+    return chosen, len(marks), [n for n in SECTIONS if any(s["name"] == n for s in zero)]
