@@ -39,3 +39,36 @@ def test_lint_walks_ukis_and_fits(tmp_path):
         assert kinds[0] == ("uki" if rel.endswith(".efi") else "fit"), (rel, kinds)
         assert image["format"] == "arm64-image", rel
         assert image["verdict"] == "pass", (rel, image["findings"])
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_lint_skips_efi_applications_that_hold_no_kernel(tmp_path, jobs):
+    """/boot/efi holds boot loaders named *.efi (GRUB, shim, systemd-boot). A file that
+    *.efi alone names is checked only when it holds a kernel: a header's magic, a zboot
+    header or a UKI's .linux; an EFI application without one is named on stderr and not
+    checked. Named on the command line, it is checked."""
+    from validator import seedcorpus
+    from validator.formats.uki.samples import uki_bytes
+
+    uki = seedcorpus.generate("uki", seedcorpus.RandomChooser("lint/1"), valid=True).data
+    stub = seedcorpus.generate("efi-stub", seedcorpus.RandomChooser("lint/2"), valid=True)
+    app = uki_bytes([(".text", b"\x1f\x20\x03\xd5" * 64), (".data", bytes(512))])
+    files = {"boot/efi/EFI/debian/grubaa64.efi": app, "boot/efi/EFI/BOOT/mmaa64.efi": app,
+             "boot/efi/EFI/Linux/debian.efi": uki, "boot/kernel.efi": stub.data}
+    for rel, data in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(data)
+    p = subprocess.run([sys.executable, "-m", "validator", "lint", "-j", jobs, str(tmp_path),
+                        "--format", "jsonl"], capture_output=True, text=True, timeout=300,
+                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    checked = {os.path.relpath(json.loads(line)["path"], tmp_path)
+               for line in p.stdout.splitlines() if line.startswith("{")}
+    assert checked == {"boot/efi/EFI/Linux/debian.efi", "boot/kernel.efi"}, p.stdout
+    skipped = [line for line in p.stderr.splitlines() if "holds no kernel" in line]
+    assert len(skipped) == 2 and all("aa64.efi" in line for line in skipped), p.stderr
+    assert p.returncode == 0, p.stderr
+    alone = subprocess.run([sys.executable, "-m", "validator", "lint",
+                            str(tmp_path / "boot/efi/EFI/debian/grubaa64.efi")],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert alone.returncode == 1 and "grubaa64.efi" in alone.stdout, alone.stdout

@@ -41,6 +41,12 @@ class Entry:
         return self._where if self._name is None else os.path.join(self._where, self._name)
 
     @property
+    def name(self) -> str | None:
+        """The file's name when the walk found it in a directory, else None (a PATH given
+        on the command line, or a link)."""
+        return self._name
+
+    @property
     def pair_base(self) -> str:
         """The name companions are found beside: a link's target (``vmlinuz ->
         vmlinuz-V`` pairs with ``config-V``), else the path as given."""

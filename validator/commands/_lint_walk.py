@@ -44,9 +44,19 @@ _IMAGE = _one_pattern(IMAGE_PATTERNS)
 _NOT_IMAGE = _one_pattern(NOT_IMAGES)
 
 
+_KERNEL_NAME = _one_pattern(tuple(p for p in IMAGE_PATTERNS if p != "*.efi"))
+
+
 def is_image_name(name: str) -> bool:
     """Does a file of this name look like a kernel image (case-sensitive, as /boot is)?"""
     return _NOT_IMAGE.match(name) is None and _IMAGE.match(name) is not None
+
+
+def efi_only(name: str) -> bool:
+    """Is ``*.efi`` the only image pattern the name matches? Such a file may be any EFI
+    application (/boot/efi holds the boot loaders): lint checks it only when it holds a
+    kernel (lint's ``holds_kernel``)."""
+    return name.endswith(".efi") and _KERNEL_NAME.match(name) is None
 
 
 class WalkError(Exception):

@@ -22,6 +22,7 @@ from validator.commands._lint_walk import (  # noqa: F401  (public names of lint
     NOT_IMAGES,
     _existing,
     companions,
+    efi_only,
     is_image_name,
 )
 from validator.commands.check import WHOLE_RESULT, UsageError, add_check_options, build_options
@@ -87,10 +88,47 @@ def _start(args, render=None) -> None:
         _WORKER["render"] = render
 
 
+class Skipped:
+    """A file the walk found by its name alone (``*.efi``) that holds no kernel: an EFI
+    application such as a boot loader. Reported on stderr, not checked."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+def holds_kernel(path: str) -> bool:
+    """False for an EFI application ("MZ", "PE\\0\\0" at e_lfanew) that holds no kernel:
+    no header format's own magic (an arm64 or riscv64 Image's, a bzImage's), no zboot
+    header and no UKI ``.linux`` section. True for anything else, which check judges."""
+    from validator import formats
+    from validator.formats import zboot
+    from validator.formats.pe import SIGNATURE
+    from validator.formats.uki import decoder as uki
+    from validator.io.source import InputError, Source
+    from validator.io.views import View
+
+    try:
+        with Source(path) as source:
+            view = View.whole(source)
+            head = view.read(0, 0x40)
+            if len(head) < 0x40 or head[:2] != b"MZ":
+                return True
+            if view.read(int.from_bytes(head[0x3C:0x40], "little"), 4) != SIGNATURE:
+                return True
+            return bool(formats.own_magic(view) or zboot.probe(view) or uki.probe(view))
+    except InputError:  # check says why it cannot be read
+        return True
+
+
 def _check_one(entry):
     """Worker: a _lint_walk.Entry -> an ImageResult, or with ``_WORKER["render"]`` what
-    the report prints of it (see ``_rendered``). Never raises: an unreadable path or
-    companion is ``layer/unreadable``, a bug ``kimage/internal-error``."""
+    the report prints of it (see ``_rendered``), or ``Skipped``. Never raises: an
+    unreadable path or companion is ``layer/unreadable``, a bug ``kimage/internal-error``."""
+    if entry.problem is None and entry.name is not None and efi_only(entry.name) and (
+            not holds_kernel(entry.path)):
+        return Skipped(entry.path)
     result = _result(entry)
     render = _WORKER.get("render")
     if render is not None:
@@ -228,6 +266,11 @@ def run(args) -> int:
     failed = False
     try:
         for result in results:
+            if type(result) is Skipped:
+                print(f"kimage lint: {escape_text(result.path)}: an EFI application that "
+                      f"holds no kernel (no kernel header, zboot or UKI .linux): not "
+                      f"checked", file=sys.stderr)
+                continue
             if type(result) is tuple:  # a worker's rendering (_rendered): print it as is
                 text, exceeded = result
                 failed |= exceeded
