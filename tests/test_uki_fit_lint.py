@@ -72,3 +72,26 @@ def test_lint_skips_efi_applications_that_hold_no_kernel(tmp_path, jobs):
                            capture_output=True, text=True, timeout=120, cwd=ROOT,
                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert alone.returncode == 1 and "grubaa64.efi" in alone.stdout, alone.stdout
+
+
+def test_lint_skips_grubs_boot_img_but_checks_android_ones(tmp_path):
+    """GRUB's BIOS boot sector is /boot/grub/i386-pc/boot.img: ``boot*.img`` alone names
+    it, and without the Android magic ("ANDROID!", bootimg.h BOOT_MAGIC) it is named on
+    stderr and not checked; an Android boot image of that name is checked."""
+    from validator import seedcorpus
+
+    sector = bytearray(512)
+    sector[0:3], sector[510:512] = b"\xeb\x63\x90", b"\x55\xaa"  # jmp; the MBR signature
+    android = seedcorpus.generate("android-boot", seedcorpus.RandomChooser("lint/3"),
+                                  valid=True).data
+    (tmp_path / "boot/grub/i386-pc").mkdir(parents=True)
+    (tmp_path / "boot/grub/i386-pc/boot.img").write_bytes(bytes(sector))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out/boot.img").write_bytes(android)
+    p = subprocess.run([sys.executable, "-m", "validator", "lint", str(tmp_path), "--format",
+                        "jsonl"], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    checked = [os.path.relpath(json.loads(line)["path"], tmp_path)
+               for line in p.stdout.splitlines() if line.startswith("{")]
+    assert checked == ["out/boot.img"], p.stdout
+    assert "i386-pc/boot.img: no Android boot image" in p.stderr, p.stderr

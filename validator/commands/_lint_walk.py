@@ -44,7 +44,14 @@ _IMAGE = _one_pattern(IMAGE_PATTERNS)
 _NOT_IMAGE = _one_pattern(NOT_IMAGES)
 
 
-_KERNEL_NAME = _one_pattern(tuple(p for p in IMAGE_PATTERNS if p != "*.efi"))
+#: Patterns that name other files as well: each with what lint requires of a file that
+#: only such a pattern names before it checks it (``lint.holds_image``). /boot/efi holds
+#: the boot loaders (GRUB, shim, systemd-boot: EFI applications); /boot/grub/i386-pc
+#: holds GRUB's boot.img (its boot sector).
+GENERIC = {"*.efi": "efi", "boot*.img": "android", "vendor_boot*.img": "android"}
+_SPECIFIC = _one_pattern(tuple(p for p in IMAGE_PATTERNS if p not in GENERIC))
+_GENERIC = {kind: _one_pattern(tuple(p for p, k in GENERIC.items() if k == kind))
+            for kind in set(GENERIC.values())}
 
 
 def is_image_name(name: str) -> bool:
@@ -52,11 +59,11 @@ def is_image_name(name: str) -> bool:
     return _NOT_IMAGE.match(name) is None and _IMAGE.match(name) is not None
 
 
-def efi_only(name: str) -> bool:
-    """Is ``*.efi`` the only image pattern the name matches? Such a file may be any EFI
-    application (/boot/efi holds the boot loaders): lint checks it only when it holds a
-    kernel (lint's ``holds_kernel``)."""
-    return name.endswith(".efi") and _KERNEL_NAME.match(name) is None
+def generic_kind(name: str) -> str | None:
+    """"efi" or "android" when only a ``GENERIC`` pattern names the file, else None."""
+    if _SPECIFIC.match(name) is not None:
+        return None
+    return next((kind for kind, pattern in _GENERIC.items() if pattern.match(name)), None)
 
 
 class WalkError(Exception):

@@ -22,7 +22,7 @@ from validator.commands._lint_walk import (  # noqa: F401  (public names of lint
     NOT_IMAGES,
     _existing,
     companions,
-    efi_only,
+    generic_kind,
     is_image_name,
 )
 from validator.commands.check import WHOLE_RESULT, UsageError, add_check_options, build_options
@@ -89,46 +89,61 @@ def _start(args, render=None) -> None:
 
 
 class Skipped:
-    """A file the walk found by its name alone (``*.efi``) that holds no kernel: an EFI
-    application such as a boot loader. Reported on stderr, not checked."""
+    """A file the walk found by a generic name alone (``*.efi``, ``boot*.img``) that is
+    not what lint checks: an EFI application without a kernel, a boot sector. Reported
+    on stderr, not checked."""
 
-    __slots__ = ("path",)
+    __slots__ = ("path", "why")
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+    def __init__(self, path: str, why: str) -> None:
+        self.path, self.why = path, why
 
 
-def holds_kernel(path: str) -> bool:
-    """False for an EFI application ("MZ", "PE\\0\\0" at e_lfanew) that holds no kernel:
-    no header format's own magic (an arm64 or riscv64 Image's, a bzImage's), no zboot
-    header and no UKI ``.linux`` section. True for anything else, which check judges."""
-    from validator import formats
-    from validator.formats import zboot
-    from validator.formats.pe import SIGNATURE
-    from validator.formats.uki import decoder as uki
+def holds_image(path: str, kind: str) -> str | None:
+    """Why a file that only a generic pattern of ``kind`` names is not checked, or None
+    when it is: "efi", an EFI application ("MZ", "PE\\0\\0" at e_lfanew) with no header
+    format's own magic (an arm64 or riscv64 Image's, a bzImage's), no zboot header and no
+    UKI ``.linux``; "android", a file without an Android boot or vendor_boot magic."""
     from validator.io.source import InputError, Source
     from validator.io.views import View
 
     try:
         with Source(path) as source:
             view = View.whole(source)
-            head = view.read(0, 0x40)
-            if len(head) < 0x40 or head[:2] != b"MZ":
-                return True
-            if view.read(int.from_bytes(head[0x3C:0x40], "little"), 4) != SIGNATURE:
-                return True
-            return bool(formats.own_magic(view) or zboot.probe(view) or uki.probe(view))
+            if kind == "android":
+                from validator.formats.android import MAGIC, VENDOR_MAGIC
+
+                return None if view.read(0, 8) in (MAGIC, VENDOR_MAGIC) else (
+                    "no Android boot image (no ANDROID! or VNDRBOOT magic)")
+            return None if _kernel_in_pe(view) else (
+                "an EFI application that holds no kernel (no kernel header, zboot or UKI "
+                ".linux)")
     except InputError:  # check says why it cannot be read
+        return None
+
+
+def _kernel_in_pe(view) -> bool:
+    """True unless ``view`` is a PE file holding no kernel."""
+    from validator import formats
+    from validator.formats import zboot
+    from validator.formats.pe import SIGNATURE
+    from validator.formats.uki import decoder as uki
+
+    head = view.read(0, 0x40)
+    if len(head) < 0x40 or head[:2] != b"MZ":
         return True
+    if view.read(int.from_bytes(head[0x3C:0x40], "little"), 4) != SIGNATURE:
+        return True
+    return bool(formats.own_magic(view) or zboot.probe(view) or uki.probe(view))
 
 
 def _check_one(entry):
     """Worker: a _lint_walk.Entry -> an ImageResult, or with ``_WORKER["render"]`` what
     the report prints of it (see ``_rendered``), or ``Skipped``. Never raises: an
     unreadable path or companion is ``layer/unreadable``, a bug ``kimage/internal-error``."""
-    if entry.problem is None and entry.name is not None and efi_only(entry.name) and (
-            not holds_kernel(entry.path)):
-        return Skipped(entry.path)
+    kind = entry.name and entry.problem is None and generic_kind(entry.name)
+    if kind and (why := holds_image(entry.path, kind)):
+        return Skipped(entry.path, why)
     result = _result(entry)
     render = _WORKER.get("render")
     if render is not None:
@@ -264,12 +279,13 @@ def run(args) -> int:
     results = _results(entries, jobs, args, progress, _rendered(args, fail_on),
                        adaptive=args.jobs is None)
     failed = False
+    skipped = 0
     try:
         for result in results:
             if type(result) is Skipped:
-                print(f"kimage lint: {escape_text(result.path)}: an EFI application that "
-                      f"holds no kernel (no kernel header, zboot or UKI .linux): not "
-                      f"checked", file=sys.stderr)
+                skipped += 1
+                print(f"kimage lint: {escape_text(result.path)}: {result.why}: not checked",
+                      file=sys.stderr)
                 continue
             if type(result) is tuple:  # a worker's rendering (_rendered): print it as is
                 text, exceeded = result
@@ -287,7 +303,7 @@ def run(args) -> int:
         results.close()
         if progress is not None:
             progress.close()
-    if args.format == "text" and not entries:
+    if args.format == "text" and len(entries) == skipped:
         sys.stdout.write("no kernel images\n")
     return out.finish(EXIT_FINDINGS if failed else EXIT_OK, fail_on)
 
