@@ -126,15 +126,12 @@ def _kernel_in_pe(view) -> bool:
     """True unless ``view`` is a PE file holding no kernel."""
     from validator import formats
     from validator.formats import zboot
-    from validator.formats.pe import SIGNATURE
-    from validator.formats.uki import decoder as uki
+    from validator.formats.uki import LINUX
+    from validator.formats.uki.decoder import section_names
 
-    head = view.read(0, 0x40)
-    if len(head) < 0x40 or head[:2] != b"MZ":
-        return True
-    if view.read(int.from_bytes(head[0x3C:0x40], "little"), 4) != SIGNATURE:
-        return True
-    return bool(formats.own_magic(view) or zboot.probe(view) or uki.probe(view))
+    names = section_names(view)  # None: no PE file
+    return names is None or bool(formats.own_magic(view) or zboot.probe(view)
+                                 or LINUX.encode() in names)
 
 
 def _check_one(entry):

@@ -95,7 +95,7 @@ rule("uki/linux-machine", "error",
      ("efi",))
 
 
-def _section_names(view) -> list[bytes] | None:
+def section_names(view) -> list[bytes] | None:
     """The section names of a PE file, from a bounded read of its section table; None when
     ``view`` is no PE file. The probe's cheap look; ``unwrap`` reads the headers with the
     spec."""
@@ -113,7 +113,7 @@ def _section_names(view) -> list[bytes] | None:
 
 
 def probe(view) -> bool:
-    names = _section_names(view)
+    names = section_names(view)
     return names is not None and LINUX.encode() in names
 
 
