@@ -5,8 +5,9 @@ SBAT data in sections of their own (made by ukify or objcopy).
 Recognised by its section table: a PE file (``MZ``, ``PE\\0\\0`` at e_lfanew) with a
 ``.linux`` section. The headers and the section table are read by the PE container's
 describe (``validator.formats.pe.decoder``, the parser generated from
-``specs/pe_efi_stub.ksy``); the section names and sizes are taken as systemd-stub takes
-them (the first section of a name, MIN(SizeOfRawData, VirtualSize) bytes). The text
+``specs/pe_efi_stub.ksy``); which section of a name is booted is what the stub of the
+file's own version takes (``stub``: the last before 255, the first, profile 0's from 257),
+MIN(SizeOfRawData, VirtualSize) bytes of it. The text
 sections are read up to ``TEXT_LIMIT`` bytes each. The layer hands on the ``.linux`` bytes
 (an EFI-stub Image, or a zboot PE whose layer follows) and checks what systemd-stub
 requires of that kernel before it starts it (systemd v257 src/boot/linux.c linux_exec,
