@@ -45,7 +45,7 @@ _NOT_IMAGE = _one_pattern(NOT_IMAGES)
 
 
 #: Patterns that name other files as well: each with what lint requires of a file that
-#: only such a pattern names before it checks it (``lint.holds_image``). /boot/efi holds
+#: only such a pattern names before it checks it (``lint.not_an_image``). /boot/efi holds
 #: the boot loaders (GRUB, shim, systemd-boot: EFI applications); /boot/grub/i386-pc
 #: holds GRUB's boot.img (its boot sector).
 GENERIC = {"*.efi": "efi", "boot*.img": "android", "vendor_boot*.img": "android"}

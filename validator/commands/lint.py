@@ -99,11 +99,12 @@ class Skipped:
         self.path, self.why = path, why
 
 
-def holds_image(path: str, kind: str) -> str | None:
-    """Why a file that only a generic pattern of ``kind`` names is not checked, or None
-    when it is: "efi", an EFI application ("MZ", "PE\\0\\0" at e_lfanew) with no header
-    format's own magic (an arm64 or riscv64 Image's, a bzImage's), no zboot header and no
-    UKI ``.linux``; "android", a file without an Android boot or vendor_boot magic."""
+def not_an_image(path: str, kind: str) -> str | None:
+    """Why a file that only a generic pattern of ``kind`` names is not an image lint
+    checks, or None when it is one. "efi": an EFI application ("MZ", "PE\\0\\0" at
+    e_lfanew) with no header format's own magic (an arm64 or riscv64 Image's, a
+    bzImage's), no zboot header and no UKI ``.linux``. "android": a file without an
+    Android boot or vendor_boot magic."""
     from validator.io.source import InputError, Source
     from validator.io.views import View
 
@@ -119,6 +120,8 @@ def holds_image(path: str, kind: str) -> str | None:
                 "an EFI application that holds no kernel (no kernel header, zboot or UKI "
                 ".linux)")
     except InputError:  # check says why it cannot be read
+        return None
+    except Exception:  # never raises (_check_one): check reports what it makes of the file
         return None
 
 
@@ -139,7 +142,7 @@ def _check_one(entry):
     the report prints of it (see ``_rendered``), or ``Skipped``. Never raises: an
     unreadable path or companion is ``layer/unreadable``, a bug ``kimage/internal-error``."""
     kind = entry.name and entry.problem is None and generic_kind(entry.name)
-    if kind and (why := holds_image(entry.path, kind)):
+    if kind and (why := not_an_image(entry.path, kind)):
         return Skipped(entry.path, why)
     result = _result(entry)
     render = _WORKER.get("render")
