@@ -23,6 +23,7 @@ kernels (``variants --full-debian``, cross-built ones) can show the stub.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -106,17 +107,7 @@ def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> V
     v, ok = new_verdict("efi", image, rel, arch, sha, version(), available(arch))
     if not ok:
         return v
-    CACHE.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="efi-", dir=CACHE))
-    try:
-        boot = scratch / "EFI" / "BOOT"
-        boot.mkdir(parents=True)
-        target = boot / "BOOTAA64.EFI"
-        try:
-            os.link(image, target)
-        except OSError:
-            shutil.copyfile(image, target)
-        con = Console(command(scratch), env=dict(os.environ, LC_ALL="C"))
+    with _started(image) as con:
         deadline = time.monotonic() + TIMEOUT
         try:
             hit = con.wait_for(["BdsDxe: starting", "BdsDxe: failed to load"], deadline)
@@ -139,10 +130,30 @@ def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> V
             v.log_tail = tail([ln for ln in lines if "UEFI firmware (version" not in ln])
         finally:
             v.seconds = round(con.elapsed(), 3)
+    return v
+
+
+@contextlib.contextmanager
+def _started(image: Path):
+    """The firmware under QEMU with ``image`` as \\EFI\\BOOT\\BOOTAA64.EFI on its disk: its
+    Console, closed and the disk removed on the way out."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="efi-", dir=CACHE))
+    try:
+        boot = scratch / "EFI" / "BOOT"
+        boot.mkdir(parents=True)
+        target = boot / "BOOTAA64.EFI"
+        try:
+            os.link(image, target)
+        except OSError:
+            shutil.copyfile(image, target)
+        con = Console(command(scratch), env=dict(os.environ, LC_ALL="C"))
+        try:
+            yield con
+        finally:
             con.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return v
 
 
 #: The kernel's own line with the command line it was started with (init/main.c)
@@ -153,21 +164,10 @@ def kernel_cmdline(image: Path, timeout: float = 90.0) -> str | None:
     """Boot ``image`` (a UKI around a full kernel) as above and return the command line
     the kernel says it got, or None when it says none within ``timeout`` seconds: what
     systemd-stub passed on from the ``.cmdline`` it chose."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="efi-", dir=CACHE))
-    try:
-        boot = scratch / "EFI" / "BOOT"
-        boot.mkdir(parents=True)
-        shutil.copyfile(image, boot / "BOOTAA64.EFI")
-        con = Console(command(scratch), env=dict(os.environ, LC_ALL="C"))
-        try:
-            deadline = time.monotonic() + timeout
-            if con.wait_for([CMDLINE], deadline) is None:
-                return None
-            _wait_line_end(con, CMDLINE, deadline)
-            line = next(ln for ln in clean(con.text()) if CMDLINE in ln)
-            return line.split(CMDLINE, 1)[1].strip()
-        finally:
-            con.close()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    with _started(image) as con:
+        deadline = time.monotonic() + timeout
+        if con.wait_for([CMDLINE], deadline) is None:
+            return None
+        _wait_line_end(con, CMDLINE, deadline)
+        line = next(ln for ln in clean(con.text()) if CMDLINE in ln)
+        return line.split(CMDLINE, 1)[1].strip()

@@ -116,8 +116,9 @@ def stream_decoder(codec: str, view, head: bytes):
         import bz2
         return (lambda: _ObjDecoder(view, bz2.BZ2Decompressor())), None
     if codec == "lz4" and head.startswith(LZ4_LEGACY):
-        import lz4.block  # noqa: F401 (imported here, a missing library is no corrupt stream)
-        return (lambda: _Lz4Legacy(view)), None
+        import lz4.block  # here: a missing library is no corrupt stream
+
+        return (lambda: _Lz4Legacy(view, lz4.block)), None
     if codec == "lz4":
         import lz4.frame
         declared = None
@@ -137,7 +138,7 @@ def stream_decoder(codec: str, view, head: bytes):
             declared = None if size == zstandard.CONTENTSIZE_UNKNOWN else size
         except zstandard.ZstdError:
             pass
-        return (lambda: _Zstd(view)), declared
+        return (lambda: _Zstd(view, zstandard)), declared
     raise ValueError(codec)
 
 
@@ -203,10 +204,8 @@ class _Lz4Legacy:
     ``Image.lz4-dtb`` (``cat Image.lz4 *.dtb``, as ``Image.gz-dtb``) appends the DTBs the
     bootloader takes from behind the kernel; they are ``trailing_bytes``."""
 
-    def __init__(self, parent):
-        import lz4.block
-
-        self._block = lz4.block
+    def __init__(self, parent, block):
+        self._block = block  # the lz4.block module
         self.parent = parent
         self.in_pos = 4
         self.consumed = 4
@@ -261,11 +260,8 @@ class _Zstd:
     """zstandard's stream_reader (bounded reads); at its end the frame's block headers
     are walked to tell a complete frame from one cut short."""
 
-    def __init__(self, parent):
-        from validator import zstdlib
+    def __init__(self, parent, zstandard):
         from validator.io.views import ViewFile
-
-        zstandard = zstdlib.load()
 
         self.parent = parent
         self._file = ViewFile(parent)

@@ -145,9 +145,9 @@ def unwrap(view, ctx: Context) -> Unwrapped:
     if profiles:
         d["profiles"] = profiles
     _companions(view, found, d)
+    last = [s for s in table if s["name"] == LINUX][-1]  # kexec-tools' (the probe found one)
     linux = found.get(LINUX)
-    if linux is None:  # the probe found one: in a profile the stub does not boot by default
-        last = [s for s in table if s["name"] == LINUX][-1]
+    if linux is None:  # in a profile the stub does not boot by default
         linux = {"offset": last["raw_offset"], "size": last["raw_size"],
                  "outside": last.get("raw_in_file") is False}
         result.findings.append(finding(
@@ -164,7 +164,6 @@ def unwrap(view, ctx: Context) -> Unwrapped:
         "layer/uki", f".linux: {linux['size']:#x} bytes at {linux['offset']:#x}; "
         f"{', '.join(n for n in SECTIONS if n in found and n != LINUX) or 'no other section'}"
         f"{profile_note}", offset=linux["offset"]))
-    last = [s for s in table if s["name"] == LINUX][-1]
     if last["raw_offset"] != linux["offset"]:  # kexec-tools reads another .linux
         d["kexec_tools_linux"] = {"offset": last["raw_offset"], "size": last["raw_size"]}
     if linux.get("outside"):

@@ -65,23 +65,23 @@ def booted(table: list[dict], how: str) -> tuple[dict[str, dict], int, list[str]
     ``.linuxIN`` or ``.dtbauto`` section counts as ``.linux`` or ``.dtb`` (Debian's 252
     stub boots a ``.linuxIN`` after ``.linux``, run here: "Bad kernel image")."""
     marks = [i for i, s in enumerate(table) if s["name"] == PROFILE]
-    chosen: dict[str, dict] = {}
     if how == LAST:
+        chosen: dict[str, dict] = {}
         for s in table:
             for name in SECTIONS:
                 if s["name"].startswith(name):
                     chosen[name] = s
         return chosen, len(marks), []
     if how == FIRST or not marks:
-        for s in table:
-            if s["name"] in SECTIONS:
-                chosen.setdefault(s["name"], s)
-        return chosen, len(marks), []
-    zero = table[marks[0] + 1:marks[1] if len(marks) > 1 else len(table)]
-    for part in (table[:marks[0]], zero):
-        first: dict[str, dict] = {}
-        for s in part:
-            if s["name"] in SECTIONS:
-                first.setdefault(s["name"], s)
-        chosen.update(first)
-    return chosen, len(marks), [n for n in SECTIONS if any(s["name"] == n for s in zero)]
+        return _first(table), len(marks), []
+    zero = _first(table[marks[0] + 1:marks[1] if len(marks) > 1 else len(table)])
+    return {**_first(table[:marks[0]]), **zero}, len(marks), [n for n in SECTIONS if n in zero]
+
+
+def _first(part: list[dict]) -> dict[str, dict]:
+    """{name of ``SECTIONS``: the first section of that name in ``part``}."""
+    out: dict[str, dict] = {}
+    for s in part:
+        if s["name"] in SECTIONS:
+            out.setdefault(s["name"], s)
+    return out
