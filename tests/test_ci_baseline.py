@@ -5,9 +5,11 @@ is a one-line usage error before anything is checked."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import sys
 
 import jsonschema
 import pytest
@@ -97,6 +99,26 @@ def test_the_fingerprint_is_rule_image_pattern_version_field(tree):
         ("arm64/image-size-zero", "vmlinuz-*-arm64", "3.12.0-1", "image_size", 1),
         ("arm64/no-efi-stub", "vmlinuz-*-arm64", "3.12.0-1", "code0", 1),
         ("arm64/file-truncated", "vmlinuz-*-arm64", "6.1.0-51", "pe_offset", 1)}
+
+
+@pytest.mark.parametrize("builtin", [True, False], ids=["cpython-sha256", "hashlib"])
+def test_fingerprints_are_sha256_of_the_key(builtin, monkeypatch):
+    """A fingerprint is the first 32 hexadecimal digits of SHA-256 over FORMAT, rule,
+    image pattern, version and field joined by NUL (a repeat: over ``fp:n``), whether
+    CPython's own SHA-256 or hashlib's computes it: baselines and code-scanning alerts
+    keep matching. The expected digests are hashlib's."""
+    monkeypatch.setattr(baseline, "_SHA256", [])
+    if not builtin:
+        monkeypatch.setitem(sys.modules, "_sha2", None)
+        monkeypatch.setitem(sys.modules, "_sha256", None)
+    key = "\0".join(("kimage-baseline/1", "arm64/no-efi-stub", "vmlinuz-*-arm64",
+                     "6.1.0-50", "code0"))
+    fp = baseline.fingerprint("arm64/no-efi-stub", "vmlinuz-*-arm64", "6.1.0-50", "code0")
+    assert fp == hashlib.sha256(key.encode()).hexdigest()[:32]
+    assert (baseline._SHA256[0] is hashlib.sha256) is not builtin
+    unique = baseline.Unique()
+    assert [unique(fp) for _ in range(3)] == [
+        fp, *(hashlib.sha256(f"{fp}:{n}".encode()).hexdigest()[:32] for n in (1, 2))]
 
 
 def test_stale_entries_are_listed_and_do_not_fail(tree):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from validator import checker, ci_formats
+from validator import checker, ci_formats, ci_stream
 from validator.ci_stream import STREAMED, Spool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,11 +65,16 @@ def _streamed(fmt, results, **kw) -> str:
     return out.getvalue()
 
 
+@pytest.mark.parametrize("spilled", [False, True], ids=["in-memory", "spilled"])
 @pytest.mark.parametrize("fmt", STREAMED)
-def test_streamed_reports_are_the_whole_list_reports(fmt, tmp_path, monkeypatch):
+def test_streamed_reports_are_the_whole_list_reports(fmt, spilled, tmp_path, monkeypatch):
+    """Held in memory (a check's report) or moved to a temporary file at the first part
+    (SPILL 0: a lint run's), the report is the same."""
     results, roots = _results(tmp_path)
     assert len(results) == 9 and len({len(r.findings) for r in results}) > 1
     monkeypatch.chdir(tmp_path)
+    if spilled:
+        monkeypatch.setattr(ci_stream, "SPILL", 0)
     for kw in (dict(roots=roots), dict(roots=roots[:1]), dict(roots=["a", "b"]),
                dict(roots=roots, uri_roots=["."]), dict(roots=[], exit_code=1),
                dict(roots=roots, fail_on="info", exit_code=2)):
@@ -99,3 +104,21 @@ def test_lint_memory_is_flat_in_a_whole_run_format(tmp_path):
         assert proc.stdout.count('"file_size"') == n
         peaks[n] = int(proc.stderr.strip().splitlines()[-1])
     assert peaks[1500] - peaks[150] < 4096, peaks
+
+
+def test_a_part_moves_to_a_temporary_file_past_spill(monkeypatch):
+    """Text past SPILL characters leaves memory for an unnamed temporary file, which
+    gives back every character written: surrogates (names that are not UTF-8) and a
+    carriage return included, with no newline translated."""
+    monkeypatch.setattr(ci_stream, "SPILL", 10)
+    part = ci_stream._Part()
+    try:
+        part.write("abc\r\n")
+        assert isinstance(part.file, io.StringIO)
+        part.write("d\udcff\re\nfgh")
+        assert not isinstance(part.file, io.StringIO) and part.file.fileno() >= 0
+        part.write("ij\n")
+        assert part.rewound().read() == "abc\r\nd\udcff\re\nfghij\n"
+        assert list(part.rewound()) == ["abc\r\n", "d\udcff\re\n", "fghij\n"]
+    finally:
+        part.close()

@@ -109,6 +109,13 @@ def _at_startup(tmp_path) -> set[str]:
                                    "_json"}
 
 
+def _imported_by(tmp_path, module: str) -> set[str]:
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    return set(json.loads(out))
+
+
 def test_raw_arm64_image_without_efi_stub(tmp_path):
     image = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"
     modules, result = _modules(tmp_path, image)
@@ -151,6 +158,30 @@ def test_the_readers_of_config_system_map_and_target_bring_no_heavy_module(tmp_p
     added = modules - _at_startup(tmp_path) - {"json", "json.decoder", "json.scanner",
                                                "json.encoder", "_json"}
     assert not (added & (HEAVY_STDLIB - {"gzip"})), sorted(added & HEAVY_STDLIB)
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github", "gitlab", "junit"])
+def test_a_check_in_a_ci_format_writes_no_temporary_file(tmp_path, fmt):
+    """A check's report in a whole-run format stays in memory (validator.ci_stream's
+    SPILL): no tempfile, which brings shutil, random, bz2 and lzma (15 M instructions);
+    the fingerprints of GitLab and SARIF without OpenSSL (hashlib, 11 M); a SARIF
+    location without pathlib. The report is a report of the image all the same."""
+    image = CORPUS / "synthetic/arm64/v5.8-4k-le-anywhere-noefi.img"
+    modules, _ = _modules(tmp_path, image, "--format", fmt)
+    assert "validator.ci_stream" in modules
+    added = modules - _at_startup(tmp_path)
+    if fmt == "sarif":  # run from a checkout, SARIF's helpUri asks the installed metadata
+        added -= _imported_by(tmp_path, "importlib.metadata")  # (a pip install does not)
+    heavy = {"tempfile", "shutil", "random", "bz2", "lzma", "hashlib", "_hashlib", "pathlib",
+             "contextlib"}
+    assert not added & heavy, sorted(added & heavy)
+    report = subprocess.run([sys.executable, "-m", "validator", "check", "--format", fmt,
+                             str(image)], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert report.returncode == 0, report.stderr
+    assert image.name in report.stdout
+    if fmt in ("json", "sarif", "gitlab"):
+        json.loads(report.stdout)
 
 
 @pytest.mark.slow

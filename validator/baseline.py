@@ -86,10 +86,26 @@ def identity(result, roots) -> tuple[str, str]:
 
 
 def fingerprint(rule: str, image: str, version: str, field: str) -> str:
-    import hashlib
-
     key = "\0".join((FORMAT, rule, image, version, field))
-    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return _sha256(key.encode("utf-8", "surrogateescape"))[:32]
+
+
+def _sha256(data: bytes) -> str:
+    """SHA-256 of ``data`` in hexadecimal, by CPython's own implementation when it was
+    built with one (``_sha2`` from 3.12, ``_sha256`` in 3.11): ``hashlib`` first loads
+    OpenSSL, 11 M instructions, a ninth of a check in a CI format. The digest is the
+    same; without that module, hashlib's."""
+    if not _SHA256:
+        for name in ("_sha2", "_sha256", "hashlib"):
+            try:
+                _SHA256.append(__import__(name).sha256)
+                break
+            except (ImportError, AttributeError):
+                continue
+    return _SHA256[0](data).hexdigest()
+
+
+_SHA256: list = []
 
 
 def keyed(result, roots):
@@ -111,14 +127,12 @@ class Unique:
         self.repeats: dict = {}
 
     def __call__(self, fp: str) -> str:
-        import hashlib
-
         key = _packed(fp)
         if self.seen.add(key) if type(key) is bytes else _added(self.other, key):
             return fp
         n = self.repeats.get(key, 1)
         self.repeats[key] = n + 1
-        return hashlib.sha256(f"{fp}:{n}".encode()).hexdigest()[:32]
+        return _sha256(f"{fp}:{n}".encode())[:32]
 
 
 def _added(seen: set, key) -> bool:

@@ -2,7 +2,8 @@
 ``github``, ``gitlab``, ``junit``) without holding every result until the end.
 
 ``Spool(fmt, ...)`` takes each result (``add``), renders its part of the report at once
-into an unnamed temporary file, keeps only what the report's head and tail need (counts,
+(held in memory up to ``SPILL`` characters, then in an unnamed temporary file: a check's
+report never imports ``tempfile``), keeps only what the report's head and tail need (counts,
 the roots in use, fingerprints seen) and drops the result; ``write(out, exit_code)``
 writes the head, the spooled parts and the tail. The text is byte for byte what
 ``validator.ci_formats.render`` makes of the list of results (tests/test_ci_stream.py
@@ -15,6 +16,7 @@ part as the whole document's dump has it.
 
 from __future__ import annotations
 
+import io
 import os
 
 STREAMED = ("json", "sarif", "github", "gitlab", "junit")
@@ -23,6 +25,11 @@ _HOLE = "@@kimage-part@@"
 _BASE = "\ue000"
 _BASE_END = "\ue001"
 _COPY = 1 << 16
+#: The characters a part of the report holds in memory before it moves to an unnamed
+#: temporary file (at most 4 bytes each): a check, or a lint run of some hundreds of
+#: images, writes no file, and does not import ``tempfile`` (shutil, random, bz2, lzma:
+#: 15 M instructions, a sixth of a check's start-up; bench/coldstart.py).
+SPILL = 1 << 20
 
 
 def _indented(text: str, depth: str) -> str:
@@ -38,25 +45,26 @@ class Spool:
     """One run's report in ``fmt`` (one of ``STREAMED``); see the module."""
 
     def __init__(self, fmt: str, *, fail_on: str = "error", roots=(), uri_roots=None) -> None:
-        import tempfile
-
-        from validator.baseline import Unique
-
         self.fmt, self.fail_on = fmt, fail_on
         self.roots, self.uri_roots = list(roots), uri_roots
         self.count = self.failed = 0
-        self.unique = Unique()
-        self.file = tempfile.TemporaryFile(  # noqa: SIM115  (closed by close())
-            "w+", encoding="utf-8", errors="surrogatepass", prefix="kimage-report-")
+        self.unique = None  # fingerprints made unique (GitLab, SARIF), made at need
+        self.file = _Part()
         self.artifacts = None  # SARIF: its second list, spooled apart
         self.dirs: dict[str, None] = {}  # SARIF: roots in use, in order
         self.has_cwd = False
         self.issues = 0  # GitLab
         self.rule_index = None  # SARIF
         if fmt == "sarif":
-            self.artifacts = tempfile.TemporaryFile(  # noqa: SIM115  (closed by close())
-                "w+", encoding="utf-8", errors="surrogatepass", prefix="kimage-report-")
+            self.artifacts = _Part()
             self.results = 0
+
+    def _unique(self, fp: str) -> str:
+        if self.unique is None:
+            from validator.baseline import Unique
+
+            self.unique = Unique()
+        return self.unique(fp)
 
     def close(self) -> None:
         for f in (self.file, self.artifacts):
@@ -93,7 +101,7 @@ class Spool:
                 "type": "issue",
                 "description": f"{f.rule}: {ci_formats._message(f)}",
                 "check_name": f.rule,
-                "fingerprint": self.unique(fp),
+                "fingerprint": self._unique(fp),
                 "severity": ci_formats._GITLAB_SEVERITY[f.severity],
                 "location": {"path": ci_formats._repo_path(r.path), "lines": {"begin": 1}},
             })
@@ -136,10 +144,9 @@ class Spool:
         where = self._location(place)
         if self.rule_index is None:
             self.rule_index = sarif_rule_index()
-        items = sarif_results(r, self.rule_index)
+        items = sarif_results(r, self.rule_index, where)
         for item, (_, fp, _) in zip(items, keyed(r, self.roots), strict=True):
-            item["partialFingerprints"] = {FINGERPRINT_KEY: self.unique(fp)}
-            item["locations"][0]["physicalLocation"]["artifactLocation"] = where
+            item["partialFingerprints"] = {FINGERPRINT_KEY: self._unique(fp)}
             self.file.write(",\n        " if self.results else "")
             self.file.write(_indented(dumps(item, indent=2), "        "))
             self.results += 1
@@ -184,9 +191,8 @@ class Spool:
         out.write(tail)
 
     @staticmethod
-    def _copy(spool, out, bases=None) -> None:
-        spool.flush()
-        spool.seek(0)
+    def _copy(part, out, bases=None) -> None:
+        spool = part.rewound()
         if bases is None:
             while block := spool.read(_COPY):
                 out.write(block)
@@ -258,3 +264,39 @@ class Spool:
         head, tail = _split(dumps(doc, indent=2))
         middle, tail = _split(tail) if self.results else (tail, "")
         return head, middle + ("" if self.results else "\n"), tail + "\n"
+
+
+class _Part:
+    """A part of the report: a text file in memory until more than ``SPILL`` characters
+    were written to it, then an unnamed temporary file that holds them. Text goes in and
+    comes out as it is (no newline translation), as a string would hold it."""
+
+    def __init__(self) -> None:
+        self.file = io.StringIO()
+        self.held = 0  # characters in memory; -1 once in the temporary file
+
+    def write(self, text: str) -> None:
+        self.file.write(text)
+        if self.held >= 0:
+            self.held += len(text)
+            if self.held > SPILL:
+                self._spill()
+
+    def _spill(self) -> None:
+        import tempfile
+
+        text = self.file.getvalue()
+        self.file = tempfile.TemporaryFile(  # noqa: SIM115  (closed by close())
+            "w+", encoding="utf-8", errors="surrogatepass", newline="\n",
+            prefix="kimage-report-")
+        self.file.write(text)
+        self.held = -1
+
+    def rewound(self):
+        """The file, flushed and at its start, to read."""
+        self.file.flush()
+        self.file.seek(0)
+        return self.file
+
+    def close(self) -> None:
+        self.file.close()

@@ -10,7 +10,6 @@ fails leaves FILE as it was.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 
@@ -88,6 +87,8 @@ class AtomicFile:
             raise
 
     def discard(self) -> None:
+        import contextlib  # here: every report in a CI format imports this module
+
         with contextlib.suppress(OSError):
             self.file.close()
         with contextlib.suppress(OSError):

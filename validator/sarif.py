@@ -56,10 +56,12 @@ def sarif_rule_index() -> dict[str, int]:
     return {row[0]: i for i, row in enumerate(RULES)}
 
 
-def sarif_results(r: ImageResult, index: dict[str, int]) -> list[dict]:
-    """The SARIF results of one image's findings (``index``: ``sarif_rule_index``)."""
+def sarif_results(r: ImageResult, index: dict[str, int], where: dict | None = None,
+                  ) -> list[dict]:
+    """The SARIF results of one image's findings (``index``: ``sarif_rule_index``), at
+    the artifactLocation ``where`` (else the image's path, see ``_uri``)."""
     out = []
-    uri = _uri(r.path)
+    uri = _uri(r.path) if where is None else where
     for f in r.findings:
         location: dict = {"physicalLocation": {"artifactLocation": uri}}
         offset = _file_offset(r, f.offset)
