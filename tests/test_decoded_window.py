@@ -11,6 +11,7 @@ import zlib
 
 import pytest
 
+from validator.banner import FINDER
 from validator.formats.compression import decoder as compression
 from validator.io.decoded import DecodedView
 from validator.io.limits import Context, Limits, MiB
@@ -74,6 +75,59 @@ def test_reads_give_the_decoded_bytes(tmp_path, plain):
     assert view.read(SIZE, 100) == b""
     view.finish()
     assert view.total == SIZE and view.finished and not view.findings
+
+
+def test_blocks_are_the_decoded_chunks_themselves(tmp_path, plain):
+    """``block`` hands out the stream a decoded chunk at a time, each the chunk the view
+    keeps (no copy); read so, end to end, it is the stream, and a block asked for in
+    the middle of a chunk, or behind the window, is the same bytes."""
+    view, _ = _view(tmp_path, _gzip(plain))
+    pos, sizes = 0, set()
+    while True:
+        block = view.block(pos, 1 << 20)
+        if not block:
+            break
+        assert block == plain[pos:pos + len(block)]
+        assert any(block is chunk for chunk in view._chunks), pos
+        sizes.add(len(block))
+        pos += len(block)
+    assert pos == SIZE and view.restarts == 0
+    assert max(sizes) <= DecodedView.CHUNK
+    assert view.block(SIZE - 7, 100) == plain[SIZE - 7:]
+    assert view.block(SIZE, 100) == b"" and view.block(-1, 10) == b""
+    assert view.block(1000, 10) == plain[1000:1010]  # behind the window: decoded again
+    assert view.restarts == 1
+    middle = view.block(123_457, 1 << 20)
+    assert 0 < len(middle) <= DecodedView.CHUNK
+    assert middle == plain[123_457:123_457 + len(middle)]
+    member = view.slice(1_000_000, 100_000)  # a tar member: within its own bounds
+    got = b""
+    while chunk := member.block(len(got), 1 << 20):
+        got += chunk
+    assert got == plain[1_000_000:1_100_000]
+
+
+def test_a_search_finds_what_crosses_a_chunk_border(tmp_path, plain):
+    """The banner search over a decoded stream (its chunks, as decoded) finds a banner
+    that a chunk border cuts, at its offset in the stream."""
+    view, _ = _view(tmp_path, _gzip(plain))
+    border = next(pos for pos in _chunk_starts(view) if pos > 2 * MiB)
+    banner = b"Linux version 6.1.0-50-arm64 (debian-kernel@lists.debian.org) "
+    data = plain[:border - 20] + banner + plain[border - 20 + len(banner):]
+    cut, _ = _view(tmp_path, _gzip(data), "banner.gz")
+    at = border - 20
+    assert any(at < pos < at + len(banner) for pos in _chunk_starts(cut))  # it is cut
+    view, _ = _view(tmp_path, _gzip(data), "banner.gz")
+    found = view.scan(FINDER)
+    assert found is not None and found.start() == border - 20
+    assert found.group(1) == b"6.1.0-50-arm64"
+
+
+def _chunk_starts(view):
+    pos = 0
+    while block := view.block(pos, 1 << 20):
+        pos += len(block)
+        yield pos
 
 
 def test_memory_stays_within_the_head_and_two_windows(tmp_path, plain):

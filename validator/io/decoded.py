@@ -243,6 +243,23 @@ class DecodedView:
             return self._from_window(offset, end)
         return bytes(memoryview(self._head)[offset:end]) + self._from_window(head, end)
 
+    def block(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes at ``offset``, no further than the end of the chunk
+        that holds ``offset``: that chunk itself where ``offset`` begins it. A search
+        that reads the stream so follows the chunks as they were decoded, and copies
+        nothing (``read`` joins the chunks a read spans: a copy of every byte)."""
+        if offset < 0 or length <= 0:
+            return b""
+        if offset < self._win_start:  # behind the window: as ``read``
+            self.restarts += 1
+            self._start()
+        self._advance(offset + 1)
+        if offset >= self._win_start + self._win_len:
+            return b""
+        i = bisect_right(self._starts, offset) - 1
+        end = min(offset + length, self._starts[i] + len(self._chunks[i]))
+        return self._from_window(offset, end)
+
     def _from_window(self, start: int, end: int) -> bytes:
         """The window's bytes in [start, end) (fewer at its end; none behind it)."""
         if start < self._win_start:

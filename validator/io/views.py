@@ -105,6 +105,13 @@ class SliceView:
             return b""
         return self.parent.read(self.offset + offset, min(length, self.length - offset))
 
+    def block(self, offset: int, length: int) -> bytes:
+        """As ``DecodedView.block``: no further than the parent's chunk ends."""
+        if offset < 0 or offset >= self.length:
+            return b""
+        read = getattr(self.parent, "block", self.parent.read)
+        return read(self.offset + offset, min(length, self.length - offset))
+
     def slice(self, offset: int, length: int) -> SliceView:
         offset = max(0, min(offset, self.length))
         return SliceView(self.parent, self.offset + offset,
@@ -197,8 +204,9 @@ def _scan(view, pattern: re.Pattern[bytes], max_match: int, budget: int | None):
     offset = 0
     tail = b""  # the bytes before ``offset`` where a match the last chunk cut may begin
     step = 64 * 1024  # small, so that a budget is overrun by little
+    read = getattr(view, "block", view.read)  # a decoded stream: a chunk as decoded
     while True:
-        chunk = view.read(offset, step)
+        chunk = read(offset, step)
         if not chunk:
             return None
         # A match that begins in the tail comes first; else the chunk is searched where it
