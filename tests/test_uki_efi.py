@@ -74,36 +74,42 @@ def test_systemd_stub_refuses_what_the_uki_rules_report(fault, rule, tmp_path, m
 STUBS = ROOT / "build" / "uki" / "stubs"
 
 
-@pytest.mark.parametrize("probe", ["252-dup", "254-dup", "257-dup", "257-zero"])
+@pytest.mark.parametrize("probe", ["252-dup", "254-dup", "257-dup", "257-zero",
+                                   "unstable-dup", "unstable-zero"])
 def test_the_cmdline_kimage_reports_is_the_one_the_stub_boots(probe):
-    """Debian's systemd-stub 252, 254 and 257 around the Debian kernel, with .cmdline
-    "base" and two joined profiles "zero" and "one" (corpus/uki/make.sh): with every
-    .profile renamed (three .cmdline sections, no profile) 252 and 254 boot the last,
-    257 the first; with only the base's own .profile renamed, 257 boots profile 0's.
-    The kernel's "Kernel command line:" is the truth; kimage's reported .cmdline and
-    stub version must match it."""
+    """Debian's systemd-stub 252, 254, 257 and unstable's (262 in December 2026) around
+    the Debian kernel, with .cmdline "base" and two joined profiles "zero" and "one"
+    (corpus/uki/make.sh): with every .profile renamed (three .cmdline sections, no
+    profile) 252 and 254 boot the last, 257 on the first; with only the base's own
+    .profile renamed, 257 on boot profile 0's. The kernel's "Kernel command line:" is
+    the truth; kimage's reported .cmdline and stub version must match it."""
     image = STUBS / f"{probe}.efi"
     if not image.is_file():
         pytest.skip(f"{image} missing: corpus/uki/make.sh could not fetch that stub")
+    release = probe.split("-")[0]
+    if release == "unstable":  # the Debian version of the package it came from
+        release = (STUBS / "unstable.version").read_text().strip().split(".")[0]
+        assert int(release) >= 257, release
     booted = efi.kernel_cmdline(image)
     assert booted is not None, "the kernel printed no command line"
     result = check_image(image, Options(loaders={"efi"}))
     layer = next(layer for layer in result.layers if layer.kind == "uki").details
     assert layer["cmdline"] == booted
-    assert layer["stub"].startswith(probe.split("-")[0])
-    expected = {"252-dup": "one", "254-dup": "one", "257-dup": "base", "257-zero": "zero"}
-    assert booted.endswith(f"kimage.cmdline={expected[probe]}")
+    assert layer["stub"].split(".")[0] == release
+    expected = "one" if int(release) < 255 else "zero" if probe.endswith("-zero") else "base"
+    assert booted.endswith(f"kimage.cmdline={expected}")
 
 
 def test_a_stub_before_255_matches_section_names_by_prefix(monkeypatch):
     """252's stub compares a section's name over the wanted name's length only (src/boot/
     efi/pe.c locate_sections) and keeps the last match: the probe's .linuxIN (its .initrd,
     renamed, after .linux) is the kernel it starts, and it says "Bad kernel image"; kimage
-    reports uki/linux-not-pe and efi rejects. 257 matches names exactly and boots the
-    same file around it."""
+    reports uki/linux-not-pe and efi rejects. 257 and unstable's match names exactly and
+    boot the same file around it."""
     old, new = STUBS / "252-prefix.efi", STUBS / "257-prefix.efi"
     if not (old.is_file() and new.is_file()):
         pytest.skip("stub probes missing: corpus/uki/make.sh could not fetch the stubs")
+    newer = [p for p in (new, STUBS / "unstable-prefix.efi") if p.is_file()]
     console: list[str] = []
     classify = efi.classify
     monkeypatch.setattr(efi, "classify", lambda lines: (console.extend(lines),
@@ -114,5 +120,7 @@ def test_a_stub_before_255_matches_section_names_by_prefix(monkeypatch):
     verdict = check_image(old, Options(loaders={"efi"})).loaders["efi"]
     assert verdict["verdict"] == "reject" and "uki/linux-not-pe" in verdict["reasons"]
     monkeypatch.undo()
-    assert efi.kernel_cmdline(new).endswith("kimage.cmdline=base")
-    assert check_image(new, Options(loaders={"efi"})).loaders["efi"]["verdict"] == "accept"
+    for image in newer:
+        assert efi.kernel_cmdline(image).endswith("kimage.cmdline=base"), image.name
+        verdict = check_image(image, Options(loaders={"efi"})).loaders["efi"]
+        assert verdict["verdict"] == "accept", image.name

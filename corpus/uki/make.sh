@@ -79,7 +79,8 @@ echo "make.sh: $(ls "$B"/out/*.efi | wc -l) UKIs in $B/out"
 
 # systemd-stub by release, for tests/test_uki_efi.py: which of several sections of a name,
 # and which profile, each boots. Debian 12's 252 (the system's own suites), bookworm-
-# backports' 254 and trixie's 257 (above), unpacked, each around the Debian kernel with
+# backports' 254, trixie's 257 (above) and unstable's (262 in December 2026), unpacked,
+# each around the Debian kernel with
 # .cmdline "base" and two joined profiles whose .cmdline is "zero" and "one". In
 # stubs/NNN-dup.efi every .profile section is renamed (.notprof): three .cmdline sections
 # and no profile; in stubs/NNN-zero.efi only the first, the base's own, so that profile 0
@@ -106,13 +107,29 @@ if [ ! -f "$S/252/usr/lib/systemd/boot/efi/linuxaa64.efi.stub" ]; then
       dpkg-deb -x "$(ls "$S"/debs/systemd-boot-efi_252*_arm64.deb | head -n 1)" "$S/252"; } ||
         echo "make.sh: Debian 12's systemd-boot-efi 252 not fetched" >&2
 fi
+# unstable's systemd-boot-efi, whatever its release is today: unpacked into $S/unstable,
+# its probes named unstable-*.efi, its Debian version in $S/unstable.version
+un=$B/apt-unstable
+if [ ! -f "$S/unstable/usr/lib/systemd/boot/efi/linuxaa64.efi.stub" ]; then
+    mkdir -p "$un/sources" "$un/lists/partial" "$un/cache/archives/partial" "$S/debs-unstable"
+    sed -n '/^URIs:/p;/^Signed-By:/p' /etc/apt/sources.list.d/debian.sources | head -n 2 |
+        { cat; echo "Types: deb"; echo "Suites: unstable"; echo "Components: main"; } \
+        >"$un/sources/debian.sources"
+    UN="-o Dir::Etc::sourceparts=$un/sources -o Dir::Etc::sourcelist=/dev/null -o Dir::State::Lists=$un/lists -o Dir::Cache=$un/cache -o APT::Architectures::=amd64 -o APT::Architectures::=arm64"
+    { apt-get -q $UN update >"$un/update.log" 2>&1 &&
+      (cd "$S/debs-unstable" && apt-get -q $UN download systemd-boot-efi:arm64 >/dev/null 2>&1) &&
+      deb=$(ls "$S"/debs-unstable/systemd-boot-efi_*_arm64.deb | head -n 1) &&
+      dpkg-deb -x "$deb" "$S/unstable" &&
+      basename "$deb" | sed 's/^systemd-boot-efi_\([^_]*\)_.*/\1/' >"$S/unstable.version"; } ||
+        echo "make.sh: unstable's systemd-boot-efi not fetched" >&2
+fi
 ADDON=$B/root/usr/lib/systemd/boot/efi/addonaa64.efi.stub
 for p in zero one; do
     $UKIFY build --efi-arch aa64 --stub "$ADDON" --profile "ID=$p" \
         --cmdline "console=ttyAMA0 kimage.cmdline=$p" --output "$S/profile-$p.efi" \
         >>"$S/build.log" 2>&1
 done
-for v in 252 254 257; do
+for v in 252 254 257 unstable; do
     stub=$S/$v/usr/lib/systemd/boot/efi/linuxaa64.efi.stub
     [ "$v" = 257 ] && stub=$STUB
     [ -f "$stub" ] || continue
@@ -141,4 +158,4 @@ for kind, renamed in (("dup", marks), ("zero", marks[:1])):
         open(f"{out}-prefix.efi", "wb").write(bytes(d))
 PY
 done
-echo "make.sh: $(ls "$S"/[0-9]*-dup.efi "$S"/[0-9]*-zero.efi 2>/dev/null | wc -l) stub probes in $S"
+echo "make.sh: $(ls "$S"/*-dup.efi "$S"/*-zero.efi 2>/dev/null | wc -l) stub probes in $S"

@@ -17,8 +17,9 @@ from validator.loaders import riscv, x86
 from validator.rules.engine import Context
 
 NAME = "efi"
-VERSIONS = ("EDK2 2022.11 (Debian 12 qemu-efi-aarch64, run), systemd-stub 257 (Debian 13, run on "
-            "UKIs) and systemd-boot (read)")
+VERSIONS = ("EDK2 2022.11 (Debian 12 qemu-efi-aarch64, run), systemd-stub 252, 254, 257 and 262 "
+            "(Debian 12, bookworm-backports, 13 and unstable, run on UKIs: tests/test_uki_efi.py) "
+            "and systemd-boot (read)")
 RELEASES = (("2022.11", "edk2-stable202211 MdePkg/Library/BasePeCoffLib", "run"),)
 NOT_APPLICABLE = "ppc64 kernels are not EFI applications"
 
