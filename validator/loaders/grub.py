@@ -22,10 +22,15 @@ from validator.loaders import at_least, riscv, x86
 from validator.rules.engine import Context
 
 NAME = "grub"
-VERSIONS = "GRUB 2.06 and 2.12 (read)"
+VERSIONS = "GRUB 2.06, 2.12 and 2.14 (read)"
+#: 2.14 (upstream, as in Debian unstable's 2.14-4 orig source; its patches not read)
+#: checks an image's header as 2.12 does
+#: (grub_arch_efi_linux_load_image_header and grub_arch_efi_linux_check_image are the
+#: same); what changed is shim's loader protocol and the command line's load options.
 RELEASES = (
     ("2.06", "grub-2.06 grub-core/loader/arm64/linux.c", "read"),
     ("2.12", "grub-2.12 grub-core/loader/efi/linux.c", "read"),
+    ("2.14", "grub-2.14 grub-core/loader/efi/linux.c", "read"),
 )
 #: grub-2.06 grub_arch_efi_linux_check_image: the magic is compared before "MZ".
 REJECTS_BY_VERSION = {
