@@ -106,6 +106,9 @@ fuzz: $(BIN)/python
 # guest kernels takes about 15 minutes once). KDUMP_GUEST=1: also a real kexec -p and
 # panic in Debian 13's arm64 kernel per recorded crashkernel= size (loadertruth/kdump_guest.py).
 LOADERS ?= kexec-tools,kexec-tools-file,kexec-tools-crash,u-boot,qemu
+# SUITE_LOADERS: what runs again with Debian 13's and unstable's loaders; efi there runs
+# each suite's EDK2 (half an hour each).
+SUITE_LOADERS ?= kexec-tools,kexec-tools-crash,u-boot,qemu
 KDUMP_GUEST ?= 0
 loader-truth: $(BIN)/python
 	$(PIP) install -e '.[test]'
@@ -115,10 +118,10 @@ loader-truth: $(BIN)/python
 	$(BIN)/python -m loadertruth.run --images build/loadertruth/variants \
 		--out build/loadertruth/results.json --loaders $(LOADERS) --jobs 2 --quiet
 	$(BIN)/python -m loadertruth.table build/loadertruth/results.json
-	@# kexec-tools, U-Boot and QEMU of Debian 13 and unstable beside Debian 12's (no root)
+	@# kexec-tools, U-Boot, QEMU (and EDK2) of Debian 13 and unstable beside Debian 12's (no root)
 	for s in trixie unstable; do sh loadertruth/install.sh suite $$s && \
 		LOADERTRUTH_SUITE=$$s $(BIN)/python -m loadertruth.run --images build/loadertruth/variants \
-		--out build/loadertruth/results-$$s.json --loaders kexec-tools,kexec-tools-crash,u-boot,qemu --jobs 2 --quiet; done
+		--out build/loadertruth/results-$$s.json --loaders $(SUITE_LOADERS) --jobs 2 --quiet; done
 	$(BIN)/python -m loadertruth.compare --json build/loadertruth/agreement.json \
 		--results build/loadertruth/results.json $$(ls build/loadertruth/results-*.json 2>/dev/null)
 	@# the tests of tests/ marked loader_truth: the second release of a real-loader pair

@@ -31,10 +31,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import CACHE, Verdict, new_verdict, qemu, tail, versions
+from .common import CACHE, Verdict, new_verdict, qemu, suite, suite_qemu_root, tail, versions
 from .console import Console
 
+#: The machine's EDK2 (Debian 12's qemu-efi-aarch64 2022.11); with a suite, the suite's
+#: (``firmware``), which install.sh suite SUITE unpacks beside the suite's QEMU.
 FIRMWARE = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
+FIRMWARE_IN_ROOT = Path("usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
 RAM_MIB = 2048
 TIMEOUT = 40.0
 #: after "starting", how long to wait for the stub's first line
@@ -51,13 +54,20 @@ STUB = "EFI stub: "
 OUR_DEVICE = "UEFI Misc Device"
 
 
+def firmware() -> Path:
+    """The EDK2 that runs: the machine's, or with ``$LOADERTRUTH_SUITE`` that suite's
+    (its QEMU_EFI.fd, started with ``-bios`` as Debian 12's is)."""
+    return suite_qemu_root() / FIRMWARE_IN_ROOT if suite() else FIRMWARE
+
+
 def available(arch: str = "arm64") -> tuple[bool, str]:
     if arch != "arm64":
         return False, "the EDK2 build here is arm64 (qemu-efi-aarch64)"
     if qemu() is None:
         return False, "qemu-system-aarch64 not installed (qemu-system-arm)"
-    if not FIRMWARE.is_file():
-        return False, f"{FIRMWARE} missing (qemu-efi-aarch64)"
+    if not firmware().is_file():
+        how = f"install.sh suite {suite()}" if suite() else "qemu-efi-aarch64"
+        return False, f"{firmware()} missing ({how})"
     return True, ""
 
 
@@ -69,7 +79,7 @@ def command(fatdir: Path) -> list[str]:
     return [
         qemu() or "qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a57",
         "-m", str(RAM_MIB), "-nographic", "-nic", "none", "-monitor", "none",
-        "-serial", "stdio", "-no-reboot", "-bios", str(FIRMWARE),
+        "-serial", "stdio", "-no-reboot", "-bios", str(firmware()),
         "-drive", f"if=none,id=d0,format=raw,readonly=on,file=fat:{fatdir}",
         "-device", "virtio-blk-device,drive=d0",
     ]

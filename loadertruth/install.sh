@@ -86,7 +86,9 @@ suite_root() {
         -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o "$(pkgcache "$d/cache")" \
         -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
     root="$CACHE/root-arm64-$suite"
-    if [ -f "$root/.installed" ] && [ "${REFRESH:-0}" != 1 ]; then return 0; fi
+    qroot="$CACHE/root-amd64-$suite-qemu"
+    if [ -f "$root/.installed" ] && [ -f "$qroot/usr/share/qemu-efi-aarch64/QEMU_EFI.fd" ] &&
+        [ "${REFRESH:-0}" != 1 ]; then return 0; fi
     apt-get -q "$@" update >"$d/update.log" 2>&1 || {
         echo "install.sh: apt-get update for $suite failed (see $d/update.log)" >&2; exit 1; }
     pkgs=$(apt-cache "$@" depends --recurse --no-recommends --no-suggests --no-conflicts \
@@ -112,10 +114,10 @@ suite_root() {
     done
     # merged /usr (trixie on): the loader and kexec are found at /lib and /sbin
     for dir in lib sbin bin; do [ -e "$root/$dir" ] || ln -s "usr/$dir" "$root/$dir"; done
-    # qemu-system-aarch64 (amd64) and u-boot-qemu of the suite, with qemu's library
-    # closure, into root-amd64-SUITE-qemu: loadertruth starts that qemu with the suite's
-    # own ld.so and libraries (loadertruth.common.qemu), for the u-boot and qemu loaders
-    qroot="$CACHE/root-amd64-$suite-qemu"
+    # qemu-system-aarch64 (amd64), u-boot-qemu and qemu-efi-aarch64 (EDK2) of the suite,
+    # with qemu's library closure, into root-amd64-SUITE-qemu: loadertruth starts that
+    # qemu with the suite's own ld.so and libraries (loadertruth.common.qemu), for the
+    # u-boot, qemu and efi loaders
     qpkgs=$(apt-cache "$@" depends --recurse --no-recommends --no-suggests --no-conflicts \
             --no-breaks --no-replaces --no-enhances qemu-system-arm 2>/dev/null |
         awk '/^[^ ]/ { pkg = $1; sub(/:.*/, "", pkg); next }
@@ -127,16 +129,16 @@ suite_root() {
                          seen[ds[j]] = 1; todo[++n] = ds[j]; out = out " " ds[j] } }
                  print out }')
     host=""
-    for pv in $(PKGS="qemu-system-arm u-boot-qemu" candidates "" "$@"); do
+    for pv in $(PKGS="qemu-system-arm u-boot-qemu qemu-efi-aarch64" candidates "" "$@"); do
         host="$host${host:+,}\"${pv%%=*}\": \"${pv#*=}\""
     done
     rm -rf "$qroot" "$CACHE/debs/qemu-$suite"
     mkdir -p "$qroot" "$CACHE/debs/qemu-$suite"
-    (cd "$CACHE/debs/qemu-$suite" && apt-get -q "$@" download $qpkgs u-boot-qemu >"$CACHE/apt-download-qemu-$suite.log" 2>&1)
+    (cd "$CACHE/debs/qemu-$suite" && apt-get -q "$@" download $qpkgs u-boot-qemu qemu-efi-aarch64 >"$CACHE/apt-download-qemu-$suite.log" 2>&1)
     for deb in "$CACHE/debs/qemu-$suite"/*.deb; do dpkg-deb -x "$deb" "$qroot"; done
     printf '{"suite": "%s", "arm64": {%s}, "host": {%s}}\n' "$suite" "$json" "$host" >"$CACHE/versions-$suite.json"
     echo "$want" >"$root/.installed"
-    echo "install.sh: kexec-tools, qemu-system-arm and u-boot-qemu of $suite ready in $root, $qroot"
+    echo "install.sh: kexec-tools, qemu-system-arm, u-boot-qemu and qemu-efi-aarch64 of $suite ready in $root, $qroot"
 }
 
 # kexec-tools for amd64 (Debian's 2.0.25 on Debian 12) and the Xen libraries it links,

@@ -63,6 +63,9 @@ def images(tmp_path_factory, real_images) -> dict[str, Path]:
     v = next(v for v in variants.arm64_variants(base) if v.name == "magic--byte0-xor01")
     variants._copy_sparse(base, out / "bad-magic", v.truncate, v.patch, v.extend)
     imgs["bad-magic"] = out / "bad-magic"
+    v = next(v for v in variants.arm64_variants(base) if v.name == "code0--mz-broken-MY")
+    variants._copy_sparse(base, out / "no-mz", v.truncate, v.patch, v.extend)
+    imgs["no-mz"] = out / "no-mz"
     return imgs
 
 
@@ -162,6 +165,18 @@ def test_trixie_u_boot_and_qemu_agree_with_kimage(images, monkeypatch):
     assert sum(cell[2] for cell in table.values()) == len(records)
 
 
+def _run_suite(monkeypatch, suite: str, harness, what: str) -> None:
+    """Run ``suite``'s loaders ("": the machine's own, Debian 12's); skip when
+    ``harness`` (a loadertruth module) cannot run that suite's ``what`` here."""
+    if suite:
+        monkeypatch.setenv("LOADERTRUTH_SUITE", suite)
+    else:
+        monkeypatch.delenv("LOADERTRUTH_SUITE", raising=False)
+    ok, why = harness.available("arm64")
+    if not ok:
+        pytest.skip(f"{what} of {suite or 'bookworm'} not runnable: {why}")
+
+
 #: The Linux PE magic that zboot headers carry at 0x38 from kernel 6.2 (zboot-header.S;
 #: specs/efi_zboot.ksy linux_pe_magic), little-endian.
 LINUX_PE_MAGIC = (0x818223CD).to_bytes(4, "little")
@@ -196,13 +211,7 @@ def test_qemu_by_release_on_zboots_of_6_2_kernels(suite, zboots_6_2, monkeypatch
     from loadertruth import qemu
     from validator import checker
 
-    if suite:
-        monkeypatch.setenv("LOADERTRUTH_SUITE", suite)
-    else:
-        monkeypatch.delenv("LOADERTRUTH_SUITE", raising=False)
-    ok, why = qemu.available("arm64")
-    if not ok:
-        pytest.skip(f"QEMU of {suite or 'bookworm'} not runnable: {why}")
+    _run_suite(monkeypatch, suite, qemu, "QEMU")
     release = QEMU_SUITES[suite]
     outcomes = {}
     for name, path in zboots_6_2.items():
@@ -216,3 +225,32 @@ def test_qemu_by_release_on_zboots_of_6_2_kernels(suite, zboots_6_2, monkeypatch
     # and what the releases' sources say (hw/core/loader.c unpack_efi_zboot_image)
     assert outcomes == {"gzip": release != "7.2", "zstd22": False,
                         "zstd": release == "11.1"}, outcomes
+
+
+EFI_SUITES = {"": "2022.11", "trixie": "2025.02", "unstable": "2026.08"}
+
+
+@pytest.mark.parametrize("suite", list(EFI_SUITES), ids=lambda s: s or "bookworm")
+def test_edk2_by_release_agrees_with_kimage(suite, images, monkeypatch):
+    """Debian's EDK2 (qemu-efi-aarch64) of each suite, with that suite's QEMU: a gzip
+    zboot and the Debian Image with a wrong ARM\\x64 magic are started, the Image.gz and
+    the Image whose "MZ" is broken are refused by LoadImage. The real boot of each
+    release is the oracle; kimage's efi@RELEASE verdict must agree."""
+    from loadertruth import efi
+    from loadertruth.compare import compare, kimage_verdicts
+
+    _run_suite(monkeypatch, suite, efi, "EDK2")
+    release = EFI_SUITES[suite]
+    real = {"zboot-gzip": True, "bad-magic": True, "Image.gz": False, "no-mz": False}
+    records = []
+    for name, want in real.items():
+        rec = efi.run(images[name], name).to_json()
+        assert f" {release}" in rec["loader_version"], rec["loader_version"]
+        assert rec["accept"] is want, (name, rec["message"], rec["log_tail"])
+        records.append(dict(rec, **{"class": name, "variant": name}))
+    verdicts = {name: kimage_verdicts(images[name].parent, {images[name].name})[
+        images[name].name] for name in real}
+    table, disagreements, explained = compare(records, verdicts)
+    assert not disagreements and not explained, (disagreements, explained)
+    assert {key[0] for key in table} == {f"efi@{release}"}
+    assert sum(cell[2] for cell in table.values()) == len(records)

@@ -89,16 +89,24 @@ echo "make.sh: $(ls "$B"/out/*.efi | wc -l) UKIs in $B/out"
 S=$B/stubs
 mkdir -p "$S/debs"
 : >"$S/build.log"
-bp=$B/apt-bookworm-backports
-if [ ! -f "$S/254/usr/lib/systemd/boot/efi/linuxaa64.efi.stub" ]; then
-    mkdir -p "$bp/sources" "$bp/lists/partial" "$bp/cache/archives/partial"
+# fetch_stub SUITE DIR: that suite's systemd-boot-efi:arm64 unpacked into $S/DIR, through a
+# private apt configuration ($B/apt-SUITE: the URIs and keyring of the machine's
+# debian.sources); its Debian version in $S/DIR.version. Fails when it cannot.
+fetch_stub() {
+    a=$B/apt-$1
+    mkdir -p "$a/sources" "$a/lists/partial" "$a/cache/archives/partial" "$S/debs-$1"
     sed -n '/^URIs:/p;/^Signed-By:/p' /etc/apt/sources.list.d/debian.sources | head -n 2 |
-        { cat; echo "Types: deb"; echo "Suites: bookworm-backports"; echo "Components: main"; } \
-        >"$bp/sources/debian.sources"
-    BP="-o Dir::Etc::sourceparts=$bp/sources -o Dir::Etc::sourcelist=/dev/null -o Dir::State::Lists=$bp/lists -o Dir::Cache=$bp/cache -o APT::Architectures::=amd64 -o APT::Architectures::=arm64"
-    { apt-get -q $BP update >"$bp/update.log" 2>&1 &&
-      (cd "$S/debs" && apt-get -q $BP download systemd-boot-efi:arm64 >/dev/null 2>&1) &&
-      dpkg-deb -x "$(ls "$S"/debs/systemd-boot-efi_254*_arm64.deb | head -n 1)" "$S/254"; } ||
+        { cat; echo "Types: deb"; echo "Suites: $1"; echo "Components: main"; } \
+        >"$a/sources/debian.sources"
+    o="-o Dir::Etc::sourceparts=$a/sources -o Dir::Etc::sourcelist=/dev/null -o Dir::State::Lists=$a/lists -o Dir::Cache=$a/cache -o APT::Architectures::=amd64 -o APT::Architectures::=arm64"
+    apt-get -q $o update >"$a/update.log" 2>&1 &&
+        (cd "$S/debs-$1" && apt-get -q $o download systemd-boot-efi:arm64 >/dev/null 2>&1) &&
+        deb=$(ls "$S/debs-$1"/systemd-boot-efi_*_arm64.deb | head -n 1) &&
+        dpkg-deb -x "$deb" "$S/$2" &&
+        basename "$deb" | sed 's/^systemd-boot-efi_\([^_]*\)_.*/\1/' >"$S/$2.version"
+}
+if [ ! -f "$S/254/usr/lib/systemd/boot/efi/linuxaa64.efi.stub" ]; then
+    fetch_stub bookworm-backports 254 ||
         echo "make.sh: bookworm-backports' systemd-boot-efi 254 not fetched" >&2
 fi
 if [ ! -f "$S/252/usr/lib/systemd/boot/efi/linuxaa64.efi.stub" ]; then
@@ -107,21 +115,9 @@ if [ ! -f "$S/252/usr/lib/systemd/boot/efi/linuxaa64.efi.stub" ]; then
       dpkg-deb -x "$(ls "$S"/debs/systemd-boot-efi_252*_arm64.deb | head -n 1)" "$S/252"; } ||
         echo "make.sh: Debian 12's systemd-boot-efi 252 not fetched" >&2
 fi
-# unstable's systemd-boot-efi, whatever its release is today: unpacked into $S/unstable,
-# its probes named unstable-*.efi, its Debian version in $S/unstable.version
-un=$B/apt-unstable
+# unstable's, whatever its release is today: its probes are named unstable-*.efi
 if [ ! -f "$S/unstable/usr/lib/systemd/boot/efi/linuxaa64.efi.stub" ]; then
-    mkdir -p "$un/sources" "$un/lists/partial" "$un/cache/archives/partial" "$S/debs-unstable"
-    sed -n '/^URIs:/p;/^Signed-By:/p' /etc/apt/sources.list.d/debian.sources | head -n 2 |
-        { cat; echo "Types: deb"; echo "Suites: unstable"; echo "Components: main"; } \
-        >"$un/sources/debian.sources"
-    UN="-o Dir::Etc::sourceparts=$un/sources -o Dir::Etc::sourcelist=/dev/null -o Dir::State::Lists=$un/lists -o Dir::Cache=$un/cache -o APT::Architectures::=amd64 -o APT::Architectures::=arm64"
-    { apt-get -q $UN update >"$un/update.log" 2>&1 &&
-      (cd "$S/debs-unstable" && apt-get -q $UN download systemd-boot-efi:arm64 >/dev/null 2>&1) &&
-      deb=$(ls "$S"/debs-unstable/systemd-boot-efi_*_arm64.deb | head -n 1) &&
-      dpkg-deb -x "$deb" "$S/unstable" &&
-      basename "$deb" | sed 's/^systemd-boot-efi_\([^_]*\)_.*/\1/' >"$S/unstable.version"; } ||
-        echo "make.sh: unstable's systemd-boot-efi not fetched" >&2
+    fetch_stub unstable unstable || echo "make.sh: unstable's systemd-boot-efi not fetched" >&2
 fi
 ADDON=$B/root/usr/lib/systemd/boot/efi/addonaa64.efi.stub
 for p in zero one; do
