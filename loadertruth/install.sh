@@ -136,6 +136,8 @@ suite_root() {
     mkdir -p "$qroot" "$CACHE/debs/qemu-$suite"
     (cd "$CACHE/debs/qemu-$suite" && apt-get -q "$@" download $qpkgs u-boot-qemu qemu-efi-aarch64 >"$CACHE/apt-download-qemu-$suite.log" 2>&1)
     for deb in "$CACHE/debs/qemu-$suite"/*.deb; do dpkg-deb -x "$deb" "$qroot"; done
+    # loadertruth.efi runs QEMU_EFI.fd (-bios); the 64 MiB pflash images are not used
+    rm -rf "$qroot/usr/share/AAVMF"
     printf '{"suite": "%s", "arm64": {%s}, "host": {%s}}\n' "$suite" "$json" "$host" >"$CACHE/versions-$suite.json"
     echo "$want" >"$root/.installed"
     echo "install.sh: kexec-tools, qemu-system-arm, u-boot-qemu and qemu-efi-aarch64 of $suite ready in $root, $qroot"
