@@ -84,6 +84,36 @@ def test_grub_2_06_refuses_zboot_2_12_starts_it():
     assert verdict(ZBOOT_GZIP, "grub@2.12")["verdict"] == "accept"
 
 
+@pytest.mark.parametrize("lie", ["codec", "offset", "size"])
+def test_a_zboot_header_that_misleads_is_started_by_its_own_stub(lie, tmp_path):
+    """The zboot header's payload fields (codec name at 0x18, payload offset at 0x08 and
+    size at 0x0c) mislead kexec-tools and QEMU, which refuse the image; the firmware, and
+    GRUB from 2.12 through it, start the image's own stub, which reads none of them:
+    EDK2 2022.11, 2025.02 and 2026.08 boot such an image to "EFI stub: Booting Linux
+    Kernel..." (tests/test_loadertruth_versions.py, the 353 loader-truth variants)."""
+    data = bytearray(ZBOOT_GZIP.read_bytes())
+    if lie == "codec":
+        data[0x18:0x38] = b"lz4".ljust(0x20, b"\0")
+    elif lie == "offset":
+        data[0x08:0x0C] = (len(data) + 0x1000).to_bytes(4, "little")
+    else:
+        data[0x0C:0x10] = b"\0\0\0\0"
+    image = tmp_path / f"vmlinuz-{lie}.efi"
+    image.write_bytes(bytes(data))
+    assert verdict(image, "efi@2025.02")["verdict"] == "accept"
+    assert verdict(image, "grub@2.12")["verdict"] == "accept"
+    assert verdict(image, "grub@2.06")["reasons"] == ["layer/zboot"]
+    refused = verdict(image, "kexec-tools@2.0.32")
+    assert refused["verdict"] == "reject" and refused["reasons"][0].startswith("zboot/")
+    # a payload that the header finds and that fails to decode stops the stub too
+    bad = bytearray(ZBOOT_GZIP.read_bytes())
+    offset = int.from_bytes(bad[0x08:0x0C], "little")
+    bad[offset + 64:offset + 4096] = bytes(4096 - 64)
+    corrupt = tmp_path / "vmlinuz-corrupt.efi"
+    corrupt.write_bytes(bytes(bad))
+    assert verdict(corrupt, "efi@2025.02")["verdict"] == "reject"
+
+
 def test_newest_release_with_the_differing_ranges():
     result = checker.check_image(ZBOOT_ZSTD, checker.Options())
     kt = result.loaders["kexec-tools"]

@@ -5,6 +5,10 @@ One module per real loader. Each declares ``NAME``, ``VERSIONS`` (what was read 
 "run" when loadertruth runs that release here, else "read")), ``applies(ctx)`` (does the
 loader handle this kind of kernel at all), ``REJECTS`` (the rule IDs whose findings make
 that loader refuse the image at every release, each with the loader code that does it),
+optionally ``STARTS_ZBOOT_STUB`` (True: the loader starts an EFI zboot image's own PE, whose
+stub decompresses the payload it was linked with and reads none of the zboot header's
+payload fields, so a zboot whose payload kimage cannot find through a misleading header,
+``ZBOOT_HEADER_FIELDS``, is judged by its PE, not refused for holding no kernel),
 optionally ``REJECTS_BY_VERSION`` ({rule ID: (first, last, note)}: refused only from
 ``first`` to ``last``, inclusive, None for open) and, where a loader's behaviour depends on
 more than findings, ``special(ctx, version)`` returning extra (rule ID or None, note,
@@ -109,6 +113,12 @@ def names() -> list[str]:
 
 #: Layers of a file that is no kernel by design: no loader applies (the layer's kind ->
 #: the note each loader's verdict carries).
+#: Findings about an EFI zboot header's payload fields alone (where the payload is, its
+#: codec): the loaders that unpack the image read them; a loader that starts the image's
+#: own stub (``STARTS_ZBOOT_STUB``) does not (validator/formats/zboot/decoder.py).
+ZBOOT_HEADER_FIELDS = frozenset({"zboot/payload-outside-file", "zboot/unknown-compression",
+                                 "zboot/compression-mismatch"})
+
 NO_KERNEL = {"android-vendor-boot": "a vendor_boot image holds no kernel: the loaders "
                                     "judge the boot.img that goes with it",
              "android-init-boot": "an init_boot image holds the generic ramdisk, no kernel: "
@@ -148,6 +158,10 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
     if kernelless is not None:
         by_design.append(kernelless)
     foreign = ctx.result.format == FOREIGN
+    # a zboot PE whose header's payload fields mislead: its own stub, which reads none of
+    # them, still runs (a payload that fails to decode or is no kernel stops it too)
+    zboot_pe = (no_kernel and not found.isdisjoint(ZBOOT_HEADER_FIELDS)
+                and ctx.layer("zboot") is not None and "layer/zboot-no-pe" not in found)
     for module in modules():
         if wanted and module.NAME not in wanted:
             continue
@@ -161,7 +175,8 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
             out[module.NAME] = v
             continue
         applies = foreign or module.applies(ctx)
-        if foreign or not applies or no_kernel:
+        missing = no_kernel and not (zboot_pe and _optional(module, "STARTS_ZBOOT_STUB"))
+        if foreign or not applies or missing:
             v = (Verdict(module.NAME, "n/a", notes=[
                 f"kimage does not describe {ctx.facts.get('arch')} kernels"],
                 version=version or newest) if foreign else
@@ -284,12 +299,48 @@ def _releases(ctx: Context, module, found, modelled: list[str], build: str | Non
     special = _optional(module, "special")
     chosen = (build_of(module, build, ctx.facts.get("arch"))
               if _optional(module, "BUILDS") else None)
+    if special is None and chosen is None:
+        return _by_tables(ctx, module, found, modelled)
     out = []
     for release in modelled:
         v = Verdict(module.NAME, "accept", version=release)
         libraries = None if chosen is None else _record_build(v, chosen, build)
         out.append((release, _decide(ctx, module, found, release, v, libraries, special)))
     return out
+
+
+def _by_tables(ctx: Context, module, found, modelled: list[str]) -> list:
+    """``_releases`` for a loader that its tables alone decide (no ``special``, one
+    build): the releases that refuse the same rules share one Verdict, decided at the
+    newest of them, so the verdict ``judge`` returns is the newest release's own."""
+    if len(modelled) > 1 and _same_tables(module):  # every release, one verdict
+        newest = modelled[-1]
+        v = _decide(ctx, module, found, newest, Verdict(module.NAME, "accept", version=newest),
+                    None, None)
+        return [(release, v) for release in modelled]
+    out, decided = [], {}
+    for release in reversed(modelled):
+        refusals = refused(module, release, None)
+        v = decided.get(refusals)
+        if v is None:
+            v = decided[refusals] = _decide(ctx, module, found, release, Verdict(
+                module.NAME, "accept", version=release), None, None)
+        out.append((release, v))
+    out.reverse()
+    return out
+
+
+def _same_tables(module) -> bool:
+    """True when every modelled release of ``module`` refuses the same rules (asked once
+    a run: lint judges every image at every release)."""
+    same = _SAME_TABLES.get(module)
+    if same is None:
+        same = _SAME_TABLES[module] = len({refused(module, r, None)
+                                           for r in releases(module)}) == 1
+    return same
+
+
+_SAME_TABLES: dict = {}
 
 
 def _decide(ctx: Context, module, found, release: str, v: Verdict, libraries, special):

@@ -17,10 +17,19 @@ from validator.loaders import riscv, x86
 from validator.rules.engine import Context
 
 NAME = "efi"
-VERSIONS = ("EDK2 2022.11 (Debian 12 qemu-efi-aarch64, run), systemd-stub 252, 254, 257 and 262 "
-            "(Debian 12, bookworm-backports, 13 and unstable, run on UKIs: tests/test_uki_efi.py) "
-            "and systemd-boot (read)")
-RELEASES = (("2022.11", "edk2-stable202211 MdePkg/Library/BasePeCoffLib", "run"),)
+VERSIONS = ("EDK2 2022.11, 2025.02 and 2026.08 (Debian 12's, 13's and unstable's "
+            "qemu-efi-aarch64, run), systemd-stub 252, 254, 257 and 262 (Debian 12, "
+            "bookworm-backports, 13 and unstable, run on UKIs: tests/test_uki_efi.py) and "
+            "systemd-boot (read)")
+#: The same verdict at each release on the 353 arm64 loader-truth variants (README).
+RELEASES = (("2022.11", "edk2-stable202211 MdePkg/Library/BasePeCoffLib", "run"),
+            ("2025.02", "edk2-stable202502 MdePkg/Library/BasePeCoffLib", "run"),
+            ("2026.08", "edk2-stable202608 MdePkg/Library/BasePeCoffLib", "run"))
+#: The firmware starts a zboot's PE, and its stub (drivers/firmware/efi/libstub/zboot.c)
+#: decompresses [_gzdata_start, _gzdata_end) with the codec built into it: the header's
+#: payload offset, size and codec name are not read. Run: EDK2 2022.11, 2025.02 and
+#: 2026.08 boot a zboot whose header names another codec, or a payload past the file.
+STARTS_ZBOOT_STUB = True
 NOT_APPLICABLE = "ppc64 kernels are not EFI applications"
 
 REJECTS = {

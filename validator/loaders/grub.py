@@ -22,16 +22,19 @@ from validator.loaders import at_least, riscv, x86
 from validator.rules.engine import Context
 
 NAME = "grub"
-VERSIONS = "GRUB 2.06, 2.12 and 2.14 (read)"
+VERSIONS = "GRUB 2.06 and 2.12 (read); 2.14 read too, and judged as 2.12"
 #: 2.14 (upstream, as in Debian unstable's 2.14-4 orig source; its patches not read)
-#: checks an image's header as 2.12 does
-#: (grub_arch_efi_linux_load_image_header and grub_arch_efi_linux_check_image are the
-#: same); what changed is shim's loader protocol and the command line's load options.
+#: checks an image's header as 2.12 does (grub_arch_efi_linux_load_image_header and
+#: grub_arch_efi_linux_check_image are the same; what changed is shim's loader protocol
+#: and the command line's load options), so ``grub@2.14`` is judged as 2.12, the release
+#: before it, and no third release is judged for every image.
 RELEASES = (
     ("2.06", "grub-2.06 grub-core/loader/arm64/linux.c", "read"),
     ("2.12", "grub-2.12 grub-core/loader/efi/linux.c", "read"),
-    ("2.14", "grub-2.14 grub-core/loader/efi/linux.c", "read"),
 )
+#: From 2.12 a zboot's PE goes to the firmware's LoadImage and StartImage: its stub reads
+#: none of the zboot header's payload fields (validator/loaders/efi.py, run there).
+STARTS_ZBOOT_STUB = True
 #: grub-2.06 grub_arch_efi_linux_check_image: the magic is compared before "MZ".
 REJECTS_BY_VERSION = {
     "arm64/bad-magic": (None, "2.06", "grub_arch_efi_linux_check_image: 'invalid magic number'"),

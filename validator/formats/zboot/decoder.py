@@ -25,25 +25,34 @@ from validator.formats.zboot import HEADER_SIZE, KEXEC_TOOLS_PREFIXES, NAMES
 from validator.io.limits import Context
 from validator.model import Layer
 
+#: The zboot header's payload fields are for the loaders that unpack the image themselves
+#: (kexec-tools, QEMU's -kernel); firmware starts the image's own stub, which reads none
+#: of them (zboot.c decompresses [_gzdata_start, _gzdata_end) with the codec built into
+#: it): EDK2 2022.11, 2025.02 and 2026.08 boot a zboot whose header lies (loadertruth).
 rule("zboot/payload-outside-file", "error",
      "the zboot payload offset and size point outside the file",
-     "The EFI stub and kexec-tools read the compressed Image from [payload_offset, "
+     "kexec-tools (and QEMU's -kernel) read the compressed Image from [payload_offset, "
      "payload_offset + payload_size); a range past the end of the file is a cut-short or "
-     "corrupt image.",
-     "Linux 6.1 drivers/firmware/efi/libstub/zboot-header.S; kexec-tools kexec-pe-zboot.c",
-     ("kexec-tools", "efi"))
+     "corrupt image to them. Firmware starts the image's own stub, which decompresses the "
+     "payload it was linked with and reads none of these fields.",
+     "Linux 6.1 drivers/firmware/efi/libstub/zboot-header.S, zboot.c; kexec-tools "
+     "kexec-pe-zboot.c; EDK2 2022.11, 2025.02 and 2026.08 runs (loadertruth/)",
+     ("kexec-tools", "qemu"))
 rule("zboot/unknown-compression", "error",
      "the zboot compression name is not one the kernel writes",
      "Linux writes gzip, lz4, lzma, lzo, xzkern or zstd22 (6.1 to 6.12.10) and gzip or zstd "
-     "(6.13 and later) at 0x18; any other name is no zboot image a loader knows.",
-     "Linux 6.1 drivers/firmware/efi/libstub/Makefile.zboot comp-type-y",
-     ("kexec-tools", "efi"))
+     "(6.13 and later) at 0x18; any other name is no zboot image that kexec-tools or QEMU "
+     "unpacks. The image's own stub does not read it.",
+     "Linux 6.1 drivers/firmware/efi/libstub/Makefile.zboot comp-type-y; EDK2 runs "
+     "(loadertruth/)",
+     ("kexec-tools", "qemu"))
 rule("zboot/compression-mismatch", "error",
      "the zboot payload does not start with the magic of the codec its header names",
-     "The stub decompresses with the codec built into it, which the header names; a payload "
-     "of another codec fails to decompress at boot.",
-     "Linux 6.1 drivers/firmware/efi/libstub/Makefile.zboot",
-     ("kexec-tools", "efi"))
+     "The header names the codec built into the stub; kexec-tools and QEMU pick their "
+     "decoder by that name and fail on a payload of another codec. The stub itself "
+     "decompresses with its own codec whatever the header says.",
+     "Linux 6.1 drivers/firmware/efi/libstub/Makefile.zboot; EDK2 runs (loadertruth/)",
+     ("kexec-tools", "qemu"))
 rule("zboot/no-arm64-image", "error",
      "the decompressed zboot payload is not an arm64 Image",
      "kexec-tools requires ARM\\x64 at 0x38 of the decompressed payload "
