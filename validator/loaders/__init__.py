@@ -32,11 +32,13 @@ from validator.loaders.versions import (  # noqa: F401  (public names of loaders
     at_least,
     build_of,
     parse_spec,
+    ranges,
     refused,
     rejects_any_version,
     rejects_at,
     release_for,
     releases,
+    same_tables,
     split_build,
     version_key,
 )
@@ -195,7 +197,7 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
         else:
             per = _releases(ctx, module, found, modelled, build)
             v = per[-1][1]
-            v.by_version = _ranges(per, v)
+            v.by_version = ranges(per, v)
         if build is None and _optional(module, "BUILDS"):
             release = release_for(module, version or newest)
             v.by_build = [b for b in (_judge_release(ctx, module, found, release, name)
@@ -313,7 +315,7 @@ def _by_tables(ctx: Context, module, found, modelled: list[str]) -> list:
     """``_releases`` for a loader that its tables alone decide (no ``special``, one
     build): the releases that refuse the same rules share one Verdict, decided at the
     newest of them, so the verdict ``judge`` returns is the newest release's own."""
-    if len(modelled) > 1 and _same_tables(module):  # every release, one verdict
+    if len(modelled) > 1 and same_tables(module):  # every release, one verdict
         newest = modelled[-1]
         v = _decide(ctx, module, found, newest, Verdict(module.NAME, "accept", version=newest),
                     None, None)
@@ -328,19 +330,6 @@ def _by_tables(ctx: Context, module, found, modelled: list[str]) -> list:
         out.append((release, v))
     out.reverse()
     return out
-
-
-def _same_tables(module) -> bool:
-    """True when every modelled release of ``module`` refuses the same rules (asked once
-    a run: lint judges every image at every release)."""
-    same = _SAME_TABLES.get(module)
-    if same is None:
-        same = _SAME_TABLES[module] = len({refused(module, r, None)
-                                           for r in releases(module)}) == 1
-    return same
-
-
-_SAME_TABLES: dict = {}
 
 
 def _decide(ctx: Context, module, found, release: str, v: Verdict, libraries, special):
@@ -358,21 +347,6 @@ def _decide(ctx: Context, module, found, release: str, v: Verdict, libraries, sp
     v.verdict = "reject" if reasons else "accept"
     v.reasons, v.notes, v.why = reasons, list(filter(None, notes)), why
     return v
-
-
-def _ranges(per: list, newest: Verdict) -> list[VersionRange]:
-    """Runs of consecutive releases with the same verdict and reasons, for the runs that
-    differ from the newest release's."""
-    out: list[VersionRange] = []
-    previous: tuple | None = None  # (verdict, reasons) of the release before
-    for release, v in per:
-        key = (v.verdict, v.reasons)
-        if out and key == previous and key != (newest.verdict, newest.reasons):
-            out[-1].last = release
-        elif key != (newest.verdict, newest.reasons):
-            out.append(VersionRange(release, release, v))
-        previous = key
-    return out
 
 
 def unreported(verdicts: dict, findings: list[Finding]) -> list[Finding]:

@@ -1,10 +1,13 @@
 """Loader releases and builds as users name them: ``NAME[@VERSION[+BUILD]]`` specs, the
-order of versions, the modelled release that stands for a version, and what a loader
-module's tables refuse at a release (worked out once per run: lint asks for every image)."""
+order of versions, the modelled release that stands for a version, what a loader
+module's tables refuse at a release (worked out once per run: lint asks for every image),
+and the ranges of releases whose verdict differs from the newest one's."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+
+from validator.loaders.verdict import Verdict, VersionRange
 
 
 class LoaderSpecError(ValueError):
@@ -157,3 +160,31 @@ def _build_of(module, builds: dict, build: str | None, arch: str | None) -> tupl
         note = (f"{chosen.title} on {arch or 'this architecture'} is not modelled: "
                 f"judged as {default.title}")
     return chosen.name, libraries, chosen.title, note
+
+
+def same_tables(module) -> bool:
+    """True when every modelled release of ``module`` refuses the same rules (asked once
+    a run: lint judges every image at every release)."""
+    same = _SAME_TABLES.get(module)
+    if same is None:
+        same = _SAME_TABLES[module] = len({refused(module, r, None)
+                                           for r in releases(module)}) == 1
+    return same
+
+
+_SAME_TABLES: dict = {}
+
+
+def ranges(per: list, newest: Verdict) -> list[VersionRange]:
+    """Runs of consecutive releases with the same verdict and reasons, for the runs that
+    differ from the newest release's."""
+    out: list[VersionRange] = []
+    previous: tuple | None = None  # (verdict, reasons) of the release before
+    for release, v in per:
+        key = (v.verdict, v.reasons)
+        if out and key == previous and key != (newest.verdict, newest.reasons):
+            out[-1].last = release
+        elif key != (newest.verdict, newest.reasons):
+            out.append(VersionRange(release, release, v))
+        previous = key
+    return out
