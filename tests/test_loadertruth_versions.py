@@ -63,6 +63,10 @@ def images(tmp_path_factory, real_images) -> dict[str, Path]:
     v = next(v for v in variants.arm64_variants(base) if v.name == "magic--byte0-xor01")
     variants._copy_sparse(base, out / "bad-magic", v.truncate, v.patch, v.extend)
     imgs["bad-magic"] = out / "bad-magic"
+    raw = bytearray(gzip.decompress(imgs["Image.gz"].read_bytes()))  # whole, stub and all
+    raw[0x38] ^= 0x01
+    imgs["Image-bad-magic"] = out / "Image-bad-magic"
+    imgs["Image-bad-magic"].write_bytes(bytes(raw))
     lies = bytearray(imgs["zboot-gzip"].read_bytes())  # a zboot header naming another codec
     lies[0x18:0x38] = b"lz4".ljust(0x20, b"\0")
     imgs["zboot-lies"] = out / "zboot-lies.efi"
@@ -234,21 +238,23 @@ EFI_SUITES = {"": "2022.11", "trixie": "2025.02", "unstable": "2026.08"}
 @pytest.mark.parametrize("suite", list(EFI_SUITES), ids=lambda s: s or "bookworm")
 def test_edk2_by_release_agrees_with_kimage(suite, images, monkeypatch):
     """Debian's EDK2 (qemu-efi-aarch64) of each suite, with that suite's QEMU: a gzip
-    zboot, one whose header names lz4 (the stub reads no header field) and the Debian
-    Image with a wrong ARM\\x64 magic are started, the Image.gz (no "MZ") is refused by
-    LoadImage. The real boot of each release is the oracle; kimage's efi@RELEASE verdict
-    must agree (make loader-truth SUITE_LOADERS=...,efi runs all 353 variants)."""
+    zboot, one whose header names lz4 (the stub reads no header field) and the corpus
+    Image with a wrong ARM\\x64 magic are started (its EFI stub says so), the Image.gz
+    (no "MZ") is refused by LoadImage. The real boot of each release is the oracle;
+    kimage's efi@RELEASE verdict must agree (make loader-truth SUITE_LOADERS=...,efi
+    runs all 353 variants)."""
     from loadertruth import efi
     from loadertruth.compare import compare, kimage_verdicts
 
     _run_suite(monkeypatch, suite, efi, "EDK2")
     release = EFI_SUITES[suite]
-    real = {"zboot-gzip": True, "zboot-lies": True, "bad-magic": True, "Image.gz": False}
+    real = {"zboot-gzip": True, "zboot-lies": True, "Image-bad-magic": True, "Image.gz": False}
     records = []
     for name, want in real.items():
         rec = efi.run(images[name], name).to_json()
         assert f" {release}" in rec["loader_version"], rec["loader_version"]
         assert rec["accept"] is want, (name, rec["message"], rec["log_tail"])
+        assert rec["observed"].get("stub_ran", False) is want, (name, rec["log_tail"])
         records.append(dict(rec, **{"class": name, "variant": name}))
     verdicts = {name: kimage_verdicts(images[name].parent, {images[name].name})[
         images[name].name] for name in real}
