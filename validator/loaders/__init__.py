@@ -113,14 +113,14 @@ def names() -> list[str]:
     return [m.NAME for m in modules()]
 
 
-#: Layers of a file that is no kernel by design: no loader applies (the layer's kind ->
-#: the note each loader's verdict carries).
 #: Findings about an EFI zboot header's payload fields alone (where the payload is, its
 #: codec): the loaders that unpack the image read them; a loader that starts the image's
 #: own stub (``STARTS_ZBOOT_STUB``) does not (validator/formats/zboot/decoder.py).
 ZBOOT_HEADER_FIELDS = frozenset({"zboot/payload-outside-file", "zboot/unknown-compression",
                                  "zboot/compression-mismatch"})
 
+#: Layers of a file that is no kernel by design: no loader applies (the layer's kind ->
+#: the note each loader's verdict carries).
 NO_KERNEL = {"android-vendor-boot": "a vendor_boot image holds no kernel: the loaders "
                                     "judge the boot.img that goes with it",
              "android-init-boot": "an init_boot image holds the generic ramdisk, no kernel: "
@@ -301,34 +301,17 @@ def _releases(ctx: Context, module, found, modelled: list[str], build: str | Non
     special = _optional(module, "special")
     chosen = (build_of(module, build, ctx.facts.get("arch"))
               if _optional(module, "BUILDS") else None)
-    if special is None and chosen is None:
-        return _by_tables(ctx, module, found, modelled)
+    if special is None and chosen is None and len(modelled) > 1 and same_tables(module):
+        # its tables alone decide, the same at every release: one verdict, the newest's
+        newest = modelled[-1]
+        v = _decide(ctx, module, found, newest, Verdict(module.NAME, "accept", version=newest),
+                    None, None)
+        return [(release, v) for release in modelled]
     out = []
     for release in modelled:
         v = Verdict(module.NAME, "accept", version=release)
         libraries = None if chosen is None else _record_build(v, chosen, build)
         out.append((release, _decide(ctx, module, found, release, v, libraries, special)))
-    return out
-
-
-def _by_tables(ctx: Context, module, found, modelled: list[str]) -> list:
-    """``_releases`` for a loader that its tables alone decide (no ``special``, one
-    build): the releases that refuse the same rules share one Verdict, decided at the
-    newest of them, so the verdict ``judge`` returns is the newest release's own."""
-    if len(modelled) > 1 and same_tables(module):  # every release, one verdict
-        newest = modelled[-1]
-        v = _decide(ctx, module, found, newest, Verdict(module.NAME, "accept", version=newest),
-                    None, None)
-        return [(release, v) for release in modelled]
-    out, decided = [], {}
-    for release in reversed(modelled):
-        refusals = refused(module, release, None)
-        v = decided.get(refusals)
-        if v is None:
-            v = decided[refusals] = _decide(ctx, module, found, release, Verdict(
-                module.NAME, "accept", version=release), None, None)
-        out.append((release, v))
-    out.reverse()
     return out
 
 
