@@ -36,8 +36,8 @@ from .console import Console
 
 #: The machine's EDK2 (Debian 12's qemu-efi-aarch64 2022.11); with a suite, the suite's
 #: (``firmware``), which install.sh suite SUITE unpacks beside the suite's QEMU.
-FIRMWARE = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
 FIRMWARE_IN_ROOT = Path("usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
+FIRMWARE = Path("/") / FIRMWARE_IN_ROOT
 RAM_MIB = 2048
 TIMEOUT = 40.0
 #: after "starting", how long to wait for the stub's first line

@@ -99,21 +99,21 @@ HEAVY_STDLIB = {"dataclasses", "inspect", "typing", "pathlib", "hashlib", "gzip"
                 "json", "tomllib", "platform"}
 
 
-def _at_startup(tmp_path) -> set[str]:
-    """What the interpreter of this venv imports by itself (the editable install's finder
-    brings pathlib and re, for one): not kimage's doing."""
-    code = "import json, sys; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path,
-                         capture_output=True, text=True, check=True).stdout
-    return set(json.loads(out)) - {"json", "json.decoder", "json.scanner", "json.encoder",
-                                   "_json"}
-
-
-def _imported_by(tmp_path, module: str) -> set[str]:
-    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+def _imported_by(tmp_path, module: str | None = None) -> set[str]:
+    """What this venv's interpreter has imported after ``import json, sys`` (and
+    ``module``, when given)."""
+    imports = f"json, sys, {module}" if module else "json, sys"
+    code = f"import {imports}; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path,
                          capture_output=True, text=True, check=True).stdout
     return set(json.loads(out))
+
+
+def _at_startup(tmp_path) -> set[str]:
+    """What the interpreter of this venv imports by itself (the editable install's finder
+    brings pathlib and re, for one): not kimage's doing."""
+    return _imported_by(tmp_path) - {"json", "json.decoder", "json.scanner", "json.encoder",
+                                     "_json"}
 
 
 def test_raw_arm64_image_without_efi_stub(tmp_path):

@@ -273,14 +273,11 @@ class _Part:
 
     def __init__(self) -> None:
         self.file = io.StringIO()
-        self.held = 0  # characters in memory; -1 once in the temporary file
 
     def write(self, text: str) -> None:
         self.file.write(text)
-        if self.held >= 0:
-            self.held += len(text)
-            if self.held > SPILL:
-                self._spill()
+        if type(self.file) is io.StringIO and self.file.tell() > SPILL:
+            self._spill()
 
     def _spill(self) -> None:
         import tempfile
@@ -290,7 +287,6 @@ class _Part:
             "w+", encoding="utf-8", errors="surrogatepass", newline="\n",
             prefix="kimage-report-")
         self.file.write(text)
-        self.held = -1
 
     def rewound(self):
         """The file, flushed and at its start, to read."""

@@ -233,10 +233,7 @@ class DecodedView:
         head = len(self._head)
         if end <= head:
             return bytes(memoryview(self._head)[offset:end])
-        if max(offset, head) < self._win_start:
-            # behind the window: decode again from the start (bounded, memory-flat)
-            self.restarts += 1
-            self._start()
+        self._rewind_for(max(offset, head))
         self._advance(end)
         head = len(self._head)
         if offset >= head:
@@ -250,15 +247,19 @@ class DecodedView:
         nothing (``read`` joins the chunks a read spans: a copy of every byte)."""
         if offset < 0 or length <= 0:
             return b""
-        if offset < self._win_start:  # behind the window: as ``read``
-            self.restarts += 1
-            self._start()
+        self._rewind_for(offset)
         self._advance(offset + 1)
         if offset >= self._win_start + self._win_len:
             return b""
         i = bisect_right(self._starts, offset) - 1
         end = min(offset + length, self._starts[i] + len(self._chunks[i]))
         return self._from_window(offset, end)
+
+    def _rewind_for(self, offset: int) -> None:
+        """Behind the window: decode again from the start (bounded, memory-flat)."""
+        if offset < self._win_start:
+            self.restarts += 1
+            self._start()
 
     def _from_window(self, start: int, end: int) -> bytes:
         """The window's bytes in [start, end) (fewer at its end; none behind it)."""

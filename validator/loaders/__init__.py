@@ -8,7 +8,7 @@ that loader refuse the image at every release, each with the loader code that do
 optionally ``STARTS_ZBOOT_STUB`` (True: the loader starts an EFI zboot image's own PE, whose
 stub decompresses the payload it was linked with and reads none of the zboot header's
 payload fields, so a zboot whose payload kimage cannot find through a misleading header,
-``ZBOOT_HEADER_FIELDS``, is judged by its PE, not refused for holding no kernel),
+``formats.zboot.HEADER_FIELD_RULES``, is judged by its PE, not refused for holding no kernel),
 optionally ``REJECTS_BY_VERSION`` ({rule ID: (first, last, note)}: refused only from
 ``first`` to ``last``, inclusive, None for open) and, where a loader's behaviour depends on
 more than findings, ``special(ctx, version)`` returning extra (rule ID or None, note,
@@ -113,12 +113,6 @@ def names() -> list[str]:
     return [m.NAME for m in modules()]
 
 
-#: Findings about an EFI zboot header's payload fields alone (where the payload is, its
-#: codec): the loaders that unpack the image read them; a loader that starts the image's
-#: own stub (``STARTS_ZBOOT_STUB``) does not (validator/formats/zboot/decoder.py).
-ZBOOT_HEADER_FIELDS = frozenset({"zboot/payload-outside-file", "zboot/unknown-compression",
-                                 "zboot/compression-mismatch"})
-
 #: Layers of a file that is no kernel by design: no loader applies (the layer's kind ->
 #: the note each loader's verdict carries).
 NO_KERNEL = {"android-vendor-boot": "a vendor_boot image holds no kernel: the loaders "
@@ -160,10 +154,7 @@ def judge(ctx: Context, findings: list[Finding], only=None) -> dict:
     if kernelless is not None:
         by_design.append(kernelless)
     foreign = ctx.result.format == FOREIGN
-    # a zboot PE whose header's payload fields mislead: its own stub, which reads none of
-    # them, still runs (a payload that fails to decode or is no kernel stops it too)
-    zboot_pe = (no_kernel and not found.isdisjoint(ZBOOT_HEADER_FIELDS)
-                and ctx.layer("zboot") is not None and "layer/zboot-no-pe" not in found)
+    zboot_pe = no_kernel and ctx.layer("zboot") is not None and _misleading_zboot(found)
     for module in modules():
         if wanted and module.NAME not in wanted:
             continue
@@ -276,6 +267,14 @@ def _record_build(v: Verdict, chosen: tuple, build: str | None) -> tuple[str, ..
 
 
 _OPTIONAL: dict = {}  # (loader module, name) -> its attribute or None, once per run
+
+
+def _misleading_zboot(found: set[str]) -> bool:
+    """A zboot whose header's payload fields mislead: its own stub, which reads none of
+    them, still runs (a payload that fails to decode, or is no kernel, stops it too)."""
+    from validator.formats.zboot import HEADER_FIELD_RULES
+
+    return not found.isdisjoint(HEADER_FIELD_RULES)
 
 
 def _optional(module, name: str):

@@ -20,6 +20,12 @@ KEXEC_TOOLS_PREFIXES = ("gzip", "zstd", "lzma")
 LINUX_PE_MAGIC = 0x818223CD
 #: Where zboot-header.S places the compressed payload (SizeOfHeaders).
 PAYLOAD_OFFSET = 0x200
+#: The findings about the header's payload fields alone (where the payload is, its codec):
+#: kexec-tools and QEMU unpack the image by them; the image's own stub reads none of them
+#: (zboot.c decompresses [_gzdata_start, _gzdata_end) with the codec built into it), so a
+#: loader that starts that stub (``validator.loaders`` ``STARTS_ZBOOT_STUB``) ignores them.
+HEADER_FIELD_RULES = frozenset({"zboot/payload-outside-file", "zboot/unknown-compression",
+                                "zboot/compression-mismatch"})
 
 
 def probe(view) -> bool:

@@ -25,10 +25,8 @@ from validator.formats.zboot import HEADER_SIZE, KEXEC_TOOLS_PREFIXES, NAMES
 from validator.io.limits import Context
 from validator.model import Layer
 
-#: The zboot header's payload fields are for the loaders that unpack the image themselves
-#: (kexec-tools, QEMU's -kernel); firmware starts the image's own stub, which reads none
-#: of them (zboot.c decompresses [_gzdata_start, _gzdata_end) with the codec built into
-#: it): EDK2 2022.11, 2025.02 and 2026.08 boot a zboot whose header lies (loadertruth).
+#: The three rules of HEADER_FIELD_RULES: EDK2 2022.11, 2025.02 and 2026.08 boot a zboot
+#: whose header lies so (loadertruth), kexec-tools and QEMU's -kernel do not.
 rule("zboot/payload-outside-file", "error",
      "the zboot payload offset and size point outside the file",
      "kexec-tools (and QEMU's -kernel) read the compressed Image from [payload_offset, "
