@@ -51,7 +51,7 @@ import time
 from pathlib import Path
 
 from .common import CACHE, REPO, which
-from .kexec_file_kernel import S_IFCHR, S_IFDIR, S_IFREG, cpio_newc
+from .cpio import S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, cpio_newc
 
 WORK = CACHE / "kdump-guest"
 KROOT = WORK / "kernel"          # dpkg-deb -x of linux-image-*-arm64 (./boot only)
@@ -63,7 +63,6 @@ CPUS = 1
 TIMEOUT = 600.0
 #: seconds without console output after which a guest is taken as hung
 IDLE = 90.0
-S_IFLNK = 0o120000
 MiB = 1 << 20
 
 #: the capture kernel's command line: kdump-tools' arm64 KDUMP_CMDLINE_APPEND defaults

@@ -14,12 +14,14 @@ Images reach the guest cheaply: each distinct base (the ``as-is`` variant of a
 manifest base, or the image itself) is shipped once in the initramfs as its data
 extents (the sparse zeros are left out), and the job file ``/job`` lists per image its
 base, its size (truncation / extension) and the (offset, bytes) patches that turn
-the base into it. The guest rebuilds each image in a memfd and passes that fd.
+the base into it (loadertruth/imagediff.py). The guest rebuilds each image in a memfd
+and passes that fd.
 
 Console lines (see the C file): ``KFL <id> <mode> <rc> <errno name> <errno> <us>``
 decides; ``KFL-KMSG`` lines are what the kernel logged during that load (with
 ``dyndbg`` on arch/arm64/kernel/kexec_image.c and kernel/kexec_file.c, the
-``pr_debug`` placement lines); ``KFL-UNLOAD`` confirms the unload.
+``pr_debug`` placement lines); ``KFL-UNLOAD`` confirms the unload. They are read back by
+loadertruth/kexec_file_console.py.
 
 The kernel: Debian 12's own arm64 kernels (``linux-image-6.1.0-*-arm64``, also the
 cloud flavour) are built with ``# CONFIG_KEXEC_FILE is not set``: the system call
@@ -33,18 +35,18 @@ that turns on KEXEC_FILE (no KEXEC_SIG, lockdown forced to none, 4K pages, LE), 
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
-import re
 import shutil
-import struct
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .common import CACHE, REPO, Verdict, sha256_file, versions, which
+from .cpio import S_IFCHR, S_IFDIR, S_IFREG, cpio_newc
+from .imagediff import diff_patches, encode_base
+from .kexec_file_console import parse_console, verdict_fields
 
 LOADER_NORMAL = "kexec-file-kernel"
 LOADER_CRASH = "kexec-file-kernel-crash"
@@ -60,157 +62,6 @@ CRASHKERNEL = "256M"
 GUEST_CMDLINE = "console=ttyAMA0 loadertruth"
 BOOT_TIMEOUT = 120.0
 PER_LOAD_TIMEOUT = 3.0
-#: a patch line holds at most this many bytes (the guest reads 64 KiB lines)
-PATCH_CHUNK = 4096
-#: gaps of equal bytes shorter than this between two differences are patched over
-PATCH_MERGE = 16
-
-# ----------------------------------------------------------------------- file extents
-
-SEEK_DATA = getattr(os, "SEEK_DATA", 3)
-SEEK_HOLE = getattr(os, "SEEK_HOLE", 4)
-BLOCK = 1 << 16
-
-
-def data_extents(path: Path) -> list[tuple[int, int]]:
-    """(offset, length) of the non-hole regions of a file (the whole file where the
-    file system cannot say), in order."""
-    size = path.stat().st_size
-    out = []
-    with open(path, "rb") as f:
-        fd = f.fileno()
-        pos = 0
-        try:
-            while pos < size:
-                try:
-                    start = os.lseek(fd, pos, SEEK_DATA)
-                except OSError:  # ENXIO: only a hole follows
-                    break
-                end = os.lseek(fd, start, SEEK_HOLE)
-                out.append((start, min(end, size) - start))
-                pos = end
-        except OSError:
-            return [(0, size)] if size else []
-    return out
-
-
-def _nonzero_runs(f, off: int, length: int) -> list[tuple[int, bytes]]:
-    """Split a data extent into runs of 64 KiB blocks that are not all zero."""
-    runs: list[tuple[int, bytes]] = []
-    f.seek(off)
-    pos, end = off, off + length
-    zero = bytes(BLOCK)
-    while pos < end:
-        chunk = f.read(min(BLOCK, end - pos))
-        if not chunk:
-            break
-        if chunk != zero[: len(chunk)]:
-            if runs and runs[-1][0] + len(runs[-1][1]) == pos:
-                runs[-1] = (runs[-1][0], runs[-1][1] + chunk)
-            else:
-                runs.append((pos, chunk))
-        pos += len(chunk)
-    return runs
-
-
-def encode_base(path: Path) -> bytes:
-    """The guest's base format: "KBAS", u32 0, u64 size, u64 n, n x (u64 off, u64 len,
-    bytes); every byte not in an extent is zero."""
-    size = path.stat().st_size
-    runs: list[tuple[int, bytes]] = []
-    with open(path, "rb") as f:
-        for off, length in data_extents(path):
-            runs.extend(_nonzero_runs(f, off, length))
-    out = io.BytesIO()
-    out.write(b"KBAS" + struct.pack("<IQQ", 0, size, len(runs)))
-    for off, data in runs:
-        out.write(struct.pack("<QQ", off, len(data)))
-        out.write(data)
-    return out.getvalue()
-
-
-def decode_base(blob: bytes) -> bytes:
-    """The file a base blob stands for (tests; the guest does this in C)."""
-    if blob[:4] != b"KBAS":
-        raise ValueError("not a KBAS blob")
-    _, size, n = struct.unpack_from("<IQQ", blob, 4)
-    buf = bytearray(size)
-    pos = 24
-    for _ in range(n):
-        off, length = struct.unpack_from("<QQ", blob, pos)
-        pos += 16
-        data = blob[pos : pos + length]
-        pos += length
-        end = min(off + length, size)
-        if off < size:
-            buf[off:end] = data[: end - off]
-    return bytes(buf)
-
-
-def _diff_bytes(a: bytes, b: bytes, base_off: int) -> list[tuple[int, bytes]]:
-    """Ranges where b differs from a (same length), as (offset, b's bytes)."""
-    out: list[tuple[int, bytes]] = []
-    i, n = 0, len(b)
-    while i < n:
-        if a[i] == b[i]:
-            i += 1
-            continue
-        j = i + 1
-        last = i
-        while j < n and j - last <= PATCH_MERGE:
-            if a[j] != b[j]:
-                last = j
-            j += 1
-        out.append((base_off + i, b[i : last + 1]))
-        i = last + 1
-    return out
-
-
-def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for s, e in sorted(ranges):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
-    return out
-
-
-def diff_patches(base: Path, image: Path) -> list[tuple[int, bytes]]:
-    """Patches that turn ``base`` (cut or zero-extended to the image's size) into
-    ``image``. Only the data extents of either file are read: both are zero elsewhere."""
-    size = image.stat().st_size
-    bsize = base.stat().st_size
-    ranges = [(o, min(o + n, size)) for o, n in data_extents(image) + data_extents(base)
-              if o < size]
-    patches: list[tuple[int, bytes]] = []
-    with open(base, "rb") as fb, open(image, "rb") as fi:
-        for start, end in _merge(ranges):
-            pos = start
-            while pos < end:
-                n = min(BLOCK, end - pos)
-                fi.seek(pos)
-                b = fi.read(n)
-                fb.seek(pos)
-                a = fb.read(n) if pos < bsize else b""
-                a = a + bytes(n - len(a))  # past the base's end: zeros (extension)
-                if a != b:
-                    patches.extend(_diff_bytes(a, b, pos))
-                pos += n
-    # split long patches into lines the guest reads comfortably
-    out = []
-    for off, data in patches:
-        for k in range(0, len(data), PATCH_CHUNK):
-            out.append((off + k, data[k : k + PATCH_CHUNK]))
-    return out
-
-
-def apply_patches(base_bytes: bytes, size: int, patches: list[tuple[int, bytes]]) -> bytes:
-    """What the guest builds: base cut/extended to ``size``, then the patches."""
-    buf = bytearray(base_bytes[:size]) + bytearray(max(0, size - len(base_bytes)))
-    for off, data in patches:
-        buf[off : off + len(data)] = data
-    return bytes(buf)
 
 
 # ----------------------------------------------------------------------- job + initramfs
@@ -235,30 +86,6 @@ def encode_job(images: list[JobImage], bases: dict[int, str], modes: list[str],
     return "\n".join(lines) + "\n"
 
 
-def cpio_newc(entries: list[tuple[str, int, bytes, int, int]]) -> bytes:
-    """A newc cpio archive: (name, mode, data, rdev major, rdev minor) per entry."""
-    out = io.BytesIO()
-
-    def pad(n: int) -> None:
-        out.write(b"\0" * ((4 - n % 4) % 4))
-
-    for ino, (name, mode, data, major, minor) in enumerate(
-            [*entries, ("TRAILER!!!", 0, b"", 0, 0)], start=1):
-        nb = name.encode() + b"\0"
-        hdr = "070701" + "".join(f"{v:08x}" for v in (
-            ino if name != "TRAILER!!!" else 0, mode, 0, 0, 1, 0, len(data), 0, 0,
-            major, minor, len(nb), 0))
-        out.write(hdr.encode())
-        out.write(nb)
-        pad(110 + len(nb))
-        out.write(data)
-        pad(len(data))
-    return out.getvalue()
-
-
-S_IFDIR, S_IFREG, S_IFCHR = 0o040000, 0o100000, 0o020000
-
-
 def initramfs(init: bytes, base_blobs: dict[int, bytes], job: str) -> bytes:
     entries = [
         ("dev", S_IFDIR | 0o755, b"", 0, 0),
@@ -272,96 +99,6 @@ def initramfs(init: bytes, base_blobs: dict[int, bytes], job: str) -> bytes:
         ("job", S_IFREG | 0o644, job.encode(), 0, 0),
     ]
     return gzip.compress(cpio_newc(entries), compresslevel=6, mtime=0)
-
-
-# ----------------------------------------------------------------------- console
-
-
-_KFL = re.compile(r"^KFL (\d+) (normal|crash) (-?\d+) (\S+) (\d+) (\d+)\s*$")
-_UNLOAD = re.compile(r"^KFL-UNLOAD (\d+) (normal|crash) (-?\d+) (\S+) (\d+)\s*$")
-_KMSG = re.compile(r"^KFL-KMSG (-?\d+) (normal|crash|before) (\d) (.*)$")
-_ERR = re.compile(r"^KFL-ERR (\d+) (.*)$")
-_INFO = re.compile(r"^KFL-INFO (\S+) (.*)$")
-_END = re.compile(r"^KFL-END (\d+)")
-_LOADED = re.compile(r"Loaded kernel at 0x([0-9a-f]+) bufsz=0x([0-9a-f]+) memsz=0x([0-9a-f]+)")
-_PLACED = re.compile(r"Loaded (dtb|elf core header|device tree|purgatory|the kernel|"
-                     r"the backup region) at 0x([0-9a-f]+)")
-_PLACED_KEY = {"dtb": "dtb_mem", "device tree": "dtb_mem", "elf core header": "elfcorehdr_mem",
-               "purgatory": "purgatory_mem", "the kernel": "kernel_mem",
-               "the backup region": "backup_mem"}
-#: kernel log lines left out of ``observed.kmsg``: the same on every load, or a repeat
-#: of the "Loaded ..." lines with hashed pointers
-KMSG_NOISE = re.compile(r"RNG is not initialised|Loading segment \d+:|Crash PT_LOAD ELF header|"
-                        r"No dynamic reconfiguration memory|Memory node path|address cells|"
-                        r"Backup region offset updated")
-
-
-def parse_console(text: str) -> dict:
-    """The guest's lines: {"info": {key: [values]}, "loads": {(id, mode): {...}},
-    "errors": {id: text}, "end": count or None}."""
-    info: dict[str, list[str]] = {}
-    loads: dict[tuple[int, str], dict] = {}
-    kmsg: dict[tuple[int, str], list[str]] = {}
-    errors: dict[int, str] = {}
-    end = None
-    for raw in text.splitlines():
-        ln = raw.rstrip("\r")
-        # kernel console output may share the line: take the KFL part
-        i = ln.find("KFL")
-        if i < 0:
-            continue
-        ln = ln[i:]
-        if m := _KFL.match(ln):
-            key = (int(m.group(1)), m.group(2))
-            loads[key] = {"rc": int(m.group(3)), "errno": m.group(4), "errnum": int(m.group(5)),
-                          "us": int(m.group(6)), "kmsg": kmsg.pop(key, [])}
-        elif m := _UNLOAD.match(ln):
-            key = (int(m.group(1)), m.group(2))
-            if key in loads:
-                loads[key]["unload"] = m.group(4)
-        elif m := _KMSG.match(ln):
-            key = (int(m.group(1)), m.group(2))
-            entry = loads.get(key)
-            msg = f"<{m.group(3)}>{m.group(4)}"
-            if entry is not None:  # after the load: the unload's messages
-                entry.setdefault("kmsg_unload", []).append(msg)
-            else:
-                kmsg.setdefault(key, []).append(msg)
-        elif m := _ERR.match(ln):
-            errors[int(m.group(1))] = m.group(2)
-        elif m := _INFO.match(ln):
-            info.setdefault(m.group(1), []).append(m.group(2).strip())
-        elif m := _END.match(ln):
-            end = int(m.group(1))
-    return {"info": info, "loads": loads, "errors": errors, "end": end}
-
-
-def verdict_fields(load: dict | None, error: str | None) -> tuple[bool | None, str, dict]:
-    """(accept, message, observed) for one (image, mode) from the parsed console."""
-    if error is not None:
-        return None, f"harness: guest could not rebuild the image: {error}", {}
-    if load is None:
-        return None, "harness: no result line from the guest", {}
-    observed: dict = {"errno": load["errno"]}
-    kmsg = [k for k in load.get("kmsg", []) if k and not KMSG_NOISE.search(k)]
-    if kmsg:
-        observed["kmsg"] = kmsg
-    for k in kmsg:
-        if m := _LOADED.search(k):
-            observed["kernel_mem"] = int(m.group(1), 16)
-            observed["bufsz"] = int(m.group(2), 16)
-            observed["memsz"] = int(m.group(3), 16)
-        elif m := _PLACED.search(k):
-            observed[_PLACED_KEY[m.group(1)]] = int(m.group(2), 16)
-    if "unload" in load:
-        observed["unload"] = load["unload"]
-    if load["rc"] == 0:
-        return True, "kexec_file_load: 0", observed
-    message = f"kexec_file_load: -1 {load['errno']} ({load['errnum']})"
-    if load["errno"] == "ENOSYS":
-        return None, message + ": the kernel has no kexec_file_load (CONFIG_KEXEC_FILE)", \
-            observed
-    return False, message, observed
 
 
 # ----------------------------------------------------------------------- machine

@@ -22,9 +22,9 @@ import json
 import pytest
 
 from corpus.materialise import materialise
+from loadertruth.cpio import S_IFCHR, S_IFDIR, S_IFREG, cpio_newc
 from loadertruth.kdump_guest import CAPTURE_INIT, to_bytes
 from loadertruth.kdump_guest_host import preflight, verdict, write_sysroot
-from loadertruth.kexec_file_kernel import S_IFCHR, S_IFDIR, S_IFREG, cpio_newc
 from tests.conftest import ROOT
 
 RECORD = json.loads((ROOT / "loadertruth" / "kdump-guest-results.json").read_text())

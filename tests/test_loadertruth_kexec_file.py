@@ -1,12 +1,14 @@
-"""loadertruth.kexec_file_kernel: the job encoding and the console parsing (pure
-Python; the QEMU guest itself runs in ``make loader-truth``, not here)."""
+"""loadertruth.kexec_file_kernel: the job encoding (with loadertruth.imagediff) and the
+console parsing (loadertruth.kexec_file_console), pure Python; the QEMU guest itself
+runs in ``make loader-truth``, not here."""
 
 from __future__ import annotations
 
 import gzip
 import struct
 
-from loadertruth import compare
+from loadertruth import compare, imagediff
+from loadertruth import kexec_file_console as kfc
 from loadertruth import kexec_file_kernel as kfk
 from loadertruth.run import applicable
 
@@ -24,23 +26,23 @@ def test_base_roundtrip_keeps_only_data(tmp_path):
     size = 3 << 20
     data = [(0, b"\x01" * 64), (1 << 20, b"abc"), (size - 5, b"tail!")]
     p = _sparse(tmp_path / "base", size, data)
-    blob = kfk.encode_base(p)
+    blob = imagediff.encode_base(p)
     assert blob[:4] == b"KBAS"
     assert struct.unpack_from("<Q", blob, 8)[0] == size
     assert len(blob) < 4 * 65536 + 200  # zeros are not shipped
-    assert kfk.decode_base(blob) == p.read_bytes()
+    assert imagediff.decode_base(blob) == p.read_bytes()
 
 
 def test_base_of_empty_file(tmp_path):
     p = tmp_path / "empty"
     p.write_bytes(b"")
-    assert kfk.decode_base(kfk.encode_base(p)) == b""
+    assert imagediff.decode_base(imagediff.encode_base(p)) == b""
 
 
 def _rebuild(base, image):
-    patches = kfk.diff_patches(base, image)
-    got = kfk.apply_patches(kfk.decode_base(kfk.encode_base(base)), image.stat().st_size,
-                            patches)
+    patches = imagediff.diff_patches(base, image)
+    got = imagediff.apply_patches(imagediff.decode_base(imagediff.encode_base(base)),
+                                  image.stat().st_size, patches)
     return got, patches
 
 
@@ -72,7 +74,7 @@ def test_diff_zeroed_data_and_long_patch_split(tmp_path):
     img = _sparse(tmp_path / "i", size, [(0, b"\x33" * 10), (10, b"\x00" * 19990)])
     got, patches = _rebuild(base, img)
     assert got == img.read_bytes()
-    assert all(len(d) <= kfk.PATCH_CHUNK for _, d in patches)
+    assert all(len(d) <= imagediff.PATCH_CHUNK for _, d in patches)
 
 
 def test_job_encoding():
@@ -112,29 +114,29 @@ KFL-END 4
 
 
 def test_parse_console():
-    p = kfk.parse_console(CONSOLE)
+    p = kfc.parse_console(CONSOLE)
     assert p["end"] == 4
     assert p["info"]["osrelease"] == ["6.1.176"]
     assert p["loads"][(0, "normal")]["unload"] == "OK"
     assert p["loads"][(0, "crash")]["errno"] == "EADDRNOTAVAIL"
     assert p["errors"] == {2: "ftruncate No space left on device"}
 
-    acc, msg, obs = kfk.verdict_fields(p["loads"][(0, "normal")], None)
+    acc, msg, obs = kfc.verdict_fields(p["loads"][(0, "normal")], None)
     assert acc is True and msg == "kexec_file_load: 0"
     assert obs["kernel_mem"] == 0x40200000 and obs["memsz"] == 0x1F80000
     assert obs["unload"] == "OK"
-    acc, msg, obs = kfk.verdict_fields(p["loads"][(1, "normal")], None)
+    acc, msg, obs = kfc.verdict_fields(p["loads"][(1, "normal")], None)
     assert acc is False and msg == "kexec_file_load: -1 ENOEXEC (8)"
     assert obs["kmsg"] == ["<3>kexec_image: Could not find any suitable kernel location!"]
     # the harness cannot decide: rebuild error, no line, no kexec_file_load at all
-    assert kfk.verdict_fields(None, p["errors"][2])[0] is None
-    assert kfk.verdict_fields(None, None)[0] is None
-    acc, msg, _ = kfk.verdict_fields(p["loads"][(3, "normal")], None)
+    assert kfc.verdict_fields(None, p["errors"][2])[0] is None
+    assert kfc.verdict_fields(None, None)[0] is None
+    acc, msg, _ = kfc.verdict_fields(p["loads"][(3, "normal")], None)
     assert acc is None and "CONFIG_KEXEC_FILE" in msg
 
 
 def test_parse_console_line_shared_with_kernel_output():
-    p = kfk.parse_console("[   12.3] random: crng init doneKFL 5 crash 0 OK 0 7\r\n")
+    p = kfc.parse_console("[   12.3] random: crng init doneKFL 5 crash 0 OK 0 7\r\n")
     assert p["loads"][(5, "crash")]["rc"] == 0
 
 
@@ -165,7 +167,7 @@ def test_ppc64_placement_lines():
         "<7>Loaded elf core header at 0x22890000, bufsz=0x1000 memsz=0x10000",
         "<7>No dynamic reconfiguration memory found",
         "<7>kexec_elf: Loaded device tree at 0x2ffd0000"]}
-    _, _, obs = kfk.verdict_fields(load, None)
+    _, _, obs = kfc.verdict_fields(load, None)
     assert (obs["kernel_mem"], obs["purgatory_mem"], obs["elfcorehdr_mem"], obs["dtb_mem"]) == (
         0x20000000, 0x2FFE0000, 0x22890000, 0x2FFD0000)
     assert len(obs["kmsg"]) == 4  # the constant line is dropped
