@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_excerpts as mx  # noqa: E402  (the arm64/ppc64 maker's helpers)
+import excerpt_tools as mx  # noqa: E402  (the excerpt makers' shared helpers)
 
 OUT_DIR_DEFAULT = Path(__file__).resolve().parent
 #: The facts test_corpus compares for a riscv64 kernel.
@@ -143,7 +143,7 @@ def process(deb: Path, out_root: Path) -> str:
         ranges = mx.finish_ranges(ranges)
         outdir = out_root / name
         outdir.mkdir(parents=True, exist_ok=True)
-        (outdir / "image.excerpt.json").write_text(mx._dump_excerpt(
+        (outdir / "image.excerpt.json").write_text(mx.dump_excerpt(
             {"format": mx.FORMAT, "source": src, "ranges": ranges}))
         shutil.copyfile(root / "boot" / f"config-{abi}", outdir / "config")
         (outdir / "symbols").write_text("# no symbols: Debian ships a stub System.map\n")
