@@ -101,13 +101,14 @@ fuzz: $(BIN)/python
 
 # The real loaders (kexec-tools under qemu-user; U-Boot, EDK2 and QEMU's -kernel under
 # qemu-system) on one-field variants of real kernels; needs root for apt-get.
-# LOADERS: a subset, or more: efi (half an hour), kexec-file-kernel and
+# LOADERS: a subset, or more: efi (half an hour), grub (Debian's signed GRUB under that
+# EDK2, about as long), kexec-file-kernel and
 # kexec-file-kernel-crash (the kernel's kexec_file_load in a guest; building the two
 # guest kernels takes about 15 minutes once). KDUMP_GUEST=1: also a real kexec -p and
 # panic in Debian 13's arm64 kernel per recorded crashkernel= size (loadertruth/kdump_guest.py).
 LOADERS ?= kexec-tools,kexec-tools-file,kexec-tools-crash,u-boot,qemu
 # SUITE_LOADERS: what runs again with Debian 13's and unstable's loaders; efi there runs
-# each suite's EDK2 (half an hour each).
+# each suite's EDK2, grub its GRUB under that EDK2 (half an hour each).
 SUITE_LOADERS ?= kexec-tools,kexec-tools-crash,u-boot,qemu
 KDUMP_GUEST ?= 0
 loader-truth: $(BIN)/python

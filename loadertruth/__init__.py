@@ -9,6 +9,8 @@ cache directory (``build/loadertruth`` by default, ``$LOADERTRUTH_CACHE`` to mov
 - ``kexec-tools-crash``  ``kexec -p``: a panic kernel into a fixture crashkernel region
 - ``u-boot``             U-Boot ``booti`` (qemu_arm64) under qemu-system-aarch64
 - ``efi``                EDK2 (qemu-efi-aarch64) starting the image as an EFI application
+- ``grub``               Debian's signed GRUB (grub-efi-arm64-signed) under that EDK2:
+                         ``linux`` then ``boot``
 - ``qemu``               qemu-system-aarch64 ``-M virt -kernel`` (QEMU's own loader, no
                          firmware), observed at the kernel's first instruction
 - ``kexec-file-kernel``  the kernel's own kexec_file_load(2) in an arm64 Linux 6.1 guest
@@ -22,5 +24,5 @@ writes them as a JSON list keyed by (image, loader).
 __all__ = ["LOADERS"]
 
 #: Loader names, in the order ``run.py`` runs them.
-LOADERS = ("kexec-tools", "kexec-tools-file", "kexec-tools-crash", "u-boot", "efi",
+LOADERS = ("kexec-tools", "kexec-tools-file", "kexec-tools-crash", "u-boot", "efi", "grub",
            "kexec-file-kernel", "kexec-file-kernel-crash", "qemu")

@@ -13,9 +13,10 @@ that is one distribution's build of a loader kimage models by build (``BUILD``: 
 kexec-tools loadertruth runs are Debian's packages) is judged as that build,
 ``kexec-tools@2.0.32+debian``.
 The real loaders map onto kimage's as follows: ``kexec-tools`` (``kexec -l``) and
-``kexec-tools-crash`` (``kexec -p``) onto kimage's ``kexec-tools``; ``u-boot`` and ``efi``
-onto themselves. ``kexec-tools-file`` (``kexec -s``) runs only the userspace magic probe
-of kexec_file_load, not the kernel's loader, so it has no kimage counterpart.
+``kexec-tools-crash`` (``kexec -p``) onto kimage's ``kexec-tools``; ``u-boot``, ``efi``,
+``grub`` and ``qemu`` onto themselves. ``kexec-tools-file`` (``kexec -s``) runs only the
+userspace magic probe of kexec_file_load, not the kernel's loader, so it has no kimage
+counterpart.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ KIMAGE_LOADER = {
     "kexec-tools-crash": "kexec-tools",
     "u-boot": "u-boot",
     "efi": "efi",
+    "grub": "grub",
     "qemu": "qemu",
     # the kernel's own kexec_file_load in an arm64 guest (normal and KEXEC_FILE_ON_CRASH)
     "kexec-file-kernel": "kexec-file",
@@ -41,8 +43,8 @@ KIMAGE_LOADER = {
 }
 
 #: real loader name -> the build of kimage's loader it is (``NAME@VERSION+BUILD``): every
-#: kexec-tools loadertruth runs is Debian's package (loadertruth/kexec.py)
-BUILD = {"kexec-tools": "debian", "kexec-tools-crash": "debian"}
+#: kexec-tools and GRUB loadertruth runs is Debian's package (loadertruth/kexec.py, grub.py)
+BUILD = {"kexec-tools": "debian", "kexec-tools-crash": "debian", "grub": "debian"}
 
 
 #: Differences that are a documented, version- or machine-specific loader behaviour, not a

@@ -20,6 +20,8 @@
 # `install.sh kdump-guest`: Debian 13's arm64 kernel and busybox-static for
 # loadertruth/kdump_guest.py (see kdump_guest below).
 # `install.sh mkbootimg`: Debian 13's mkbootimg for boot/vendor_boot v4 (see mkbootimg_root).
+# `install.sh grub [SUITE]`: Debian's signed arm64 GRUB (see grub_root); `install.sh suite`
+# and `install.sh` (all, kexec) unpack it too.
 # CACHE defaults to build/loadertruth under the repository (git-ignored).
 # REFRESH=1 re-resolves the foreign packages and re-unpacks them if a version changed.
 set -eu
@@ -88,7 +90,7 @@ suite_root() {
     root="$CACHE/root-arm64-$suite"
     qroot="$CACHE/root-amd64-$suite-qemu"
     if [ -f "$root/.installed" ] && [ -f "$qroot/usr/share/qemu-efi-aarch64/QEMU_EFI.fd" ] &&
-        [ "${REFRESH:-0}" != 1 ]; then return 0; fi
+        [ "${REFRESH:-0}" != 1 ]; then grub_root "$suite"; return 0; fi
     apt-get -q "$@" update >"$d/update.log" 2>&1 || {
         echo "install.sh: apt-get update for $suite failed (see $d/update.log)" >&2; exit 1; }
     pkgs=$(apt-cache "$@" depends --recurse --no-recommends --no-suggests --no-conflicts \
@@ -141,6 +143,33 @@ suite_root() {
     printf '{"suite": "%s", "arm64": {%s}, "host": {%s}}\n' "$suite" "$json" "$host" >"$CACHE/versions-$suite.json"
     echo "$want" >"$root/.installed"
     echo "install.sh: kexec-tools, qemu-system-arm, u-boot-qemu and qemu-efi-aarch64 of $suite ready in $root, $qroot"
+    grub_root "$suite"
+}
+
+# grub_root [SUITE]: Debian's signed monolithic GRUB (grub-efi-arm64-signed:arm64, the
+# grubaa64.efi.signed distributions boot) of SUITE, or of the machine's own suite without
+# one, unpacked (dpkg-deb -x, nothing installed) into $CACHE/root-grub[-SUITE], its
+# version in .version there; loadertruth/grub.py starts it under that suite's EDK2.
+grub_root() {
+    gsuite=${1:-}
+    groot="$CACHE/root-grub${gsuite:+-$gsuite}"
+    [ -f "$groot/usr/lib/grub/arm64-efi-signed/grubaa64.efi.signed" ] && [ "${REFRESH:-0}" != 1 ] && return 0
+    if [ -n "$gsuite" ]; then
+        gd="$CACHE/apt-$gsuite"
+        set -- -o "Dir::Etc::sourceparts=$gd/sources" -o Dir::Etc::sourcelist=/dev/null \
+            -o "Dir::State::Lists=$gd/lists" -o "Dir::Cache=$gd/cache" -o "$(pkgcache "$gd/cache")" \
+            -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
+    else
+        set -- -o "$(pkgcache "$CACHE")"
+    fi
+    gv=$(apt-cache "$@" policy grub-efi-arm64-signed:arm64 2>/dev/null | sed -n 's/^ *Candidate: //p')
+    [ -n "$gv" ] && [ "$gv" != "(none)" ] || { echo "install.sh: no grub-efi-arm64-signed:arm64 in ${gsuite:-the machine's suite}" >&2; return 1; }
+    rm -rf "$groot" "$CACHE/debs/grub${gsuite:+-$gsuite}"
+    mkdir -p "$groot" "$CACHE/debs/grub${gsuite:+-$gsuite}"
+    (cd "$CACHE/debs/grub${gsuite:+-$gsuite}" && apt-get -q "$@" download "grub-efi-arm64-signed:arm64=$gv" >"$CACHE/apt-download-grub${gsuite:+-$gsuite}.log" 2>&1)
+    dpkg-deb -x "$CACHE/debs/grub${gsuite:+-$gsuite}"/grub-efi-arm64-signed_*.deb "$groot"
+    echo "$gv" >"$groot/.version"
+    echo "install.sh: grub-efi-arm64-signed $gv ready in $groot"
 }
 
 # kexec-tools for amd64 (Debian's 2.0.25 on Debian 12) and the Xen libraries it links,
@@ -289,7 +318,8 @@ case "${1:-all}" in
         --no-install-recommends qemu-system-arm >/dev/null; kdump_guest; exit 0 ;;
     riscv) riscv_root; exit 0 ;;
     mkbootimg) mkbootimg_root; exit 0 ;;
-    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86|riscv|kdump-guest|mkbootimg]" >&2; exit 2 ;;
+    grub) grub_root "${2:-}"; exit $? ;;
+    *) echo "usage: install.sh [all|kexec|kexec-file|suite SUITE|x86|riscv|kdump-guest|mkbootimg|grub [SUITE]]" >&2; exit 2 ;;
 esac
 ARCHES="arm64 ppc64el"
 
@@ -373,6 +403,9 @@ for a in $ARCHES; do
     done
     echo "$want" >"$stamp"
 done
+
+# the machine's own signed GRUB (loadertruth/grub.py; make test's GRUB subset)
+grub_root || echo "install.sh: GRUB not unpacked; the grub loader will be skipped" >&2
 
 # kexec-file mode: Debian's arm64 kernel (recorded, and runnable with
 # LOADERTRUTH_KFK_KERNEL=debian: its kexec_file_load answers ENOSYS) and the guest

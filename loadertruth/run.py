@@ -12,8 +12,8 @@ false, or null when the harness could not decide), ``message`` (the deciding lin
 ``variant`` when DIR has a variants ``manifest.json``. Run times go to
 ``<out>.timings.json`` so that ``results.json`` is the same on every run.
 
-Pairs a loader cannot take are not run: U-Boot ``booti``, EFI and QEMU ``-kernel`` get
-arm64 images only;
+Pairs a loader cannot take are not run: U-Boot ``booti``, EFI, GRUB and QEMU ``-kernel``
+get arm64 images only;
 kexec-tools runs the arm64 or the ppc64el build by the image's arch (manifest, else
 ELF e_machine: EM_PPC64/EM_PPC -> ppc64, anything else -> arm64).
 """
@@ -27,7 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import LOADERS, efi, kexec, kexec_file_kernel, qemu, uboot
+from . import LOADERS, efi, grub, kexec, kexec_file_kernel, qemu, uboot
 from .common import Verdict, sha256_file, sniff_arch
 
 
@@ -51,7 +51,7 @@ def list_images(images: Path, manifest: dict[str, dict]) -> list[str]:
 def applicable(loader: str, arch: str) -> bool:
     if loader in kexec_file_kernel.NAMES:
         return arch in kexec_file_kernel.GUESTS
-    if loader in ("u-boot", "efi", "qemu"):
+    if loader in ("u-boot", "efi", "grub", "qemu"):
         return arch == "arm64"
     return True
 
@@ -63,6 +63,8 @@ def run_one(loader: str, path: Path, rel: str, arch: str, sha: str, isolation: s
         return uboot.run(path, rel, arch=arch, sha=sha)
     if loader == "efi":
         return efi.run(path, rel, arch=arch, sha=sha)
+    if loader == "grub":
+        return grub.run(path, rel, arch=arch, sha=sha)
     if loader == "qemu":
         return qemu.run(path, rel, arch=arch, sha=sha)
     if loader in kexec_file_kernel.NAMES:
@@ -99,10 +101,10 @@ def check_available(loaders: list[str]) -> list[str]:
             ok, why = uboot.available()
             if not ok:
                 problems.append(f"u-boot: {why}")
-        elif loader == "efi":
-            ok, why = efi.available()
+        elif loader in ("efi", "grub"):
+            ok, why = (efi if loader == "efi" else grub).available()
             if not ok:
-                problems.append(f"efi: {why}")
+                problems.append(f"{loader}: {why}")
         elif loader == "qemu":
             ok, why = qemu.available()
             if not ok:

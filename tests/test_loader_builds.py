@@ -121,7 +121,7 @@ def test_without_a_build_by_build_lists_the_builds_that_differ(images):
         "kexec-tools"]["by_build"] == []
     assert verdict(images["zboot-zstd"], "kexec-tools@2.0.29")["by_build"] == []
     # loaders without builds say nothing of builds
-    assert "by_build" not in result.loaders["grub"] and "build" not in result.loaders["grub"]
+    assert "by_build" not in result.loaders["efi"] and "build" not in result.loaders["efi"]
 
 
 def test_ppc64_debian_build_has_no_zlib(tmp_path):
@@ -173,7 +173,7 @@ def test_parse_spec_and_split_build():
     ("kexec-tools@2.0.29+", "unknown build ''"),
     ("kexec-tools@2.0.29+fedora", "unknown build 'fedora'"),
     ("kexec-tools@2.0.29+debian+x", "unknown build 'debian+x'"),
-    ("grub@2.12+debian", "grub has no builds modelled"),
+    ("efi@2025.02+debian", "efi has no builds modelled"),
     ("kexec-tools@1.0+debian", "modelled from 2.0.25"),
     ("kexec-tools@+debian", "expected kexec-tools@VERSION")])
 def test_cli_bad_build_is_one_line(spec, says):

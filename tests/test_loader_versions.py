@@ -84,6 +84,25 @@ def test_grub_2_06_refuses_zboot_2_12_starts_it():
     assert verdict(ZBOOT_GZIP, "grub@2.12")["verdict"] == "accept"
 
 
+def test_debian_grub_2_06_has_no_magic_check(tmp_path):
+    """Debian 12's GRUB 2.06-13 carries upstream's removal of the ARM\\x64 magic check
+    (debian/patches/arm64_remove_magic_number_check.patch, upstream 69edb312 from 2.12):
+    its signed GRUB, run under EDK2, starts a zboot and an Image with a wrong magic
+    (loadertruth/grub.py; tests/test_loadertruth_grub.py). An upstream 2.06 refuses both."""
+    assert verdict(ZBOOT_GZIP, "grub@2.06+debian")["verdict"] == "accept"
+    bad = tmp_path / "Image-bad-magic"
+    data = bytearray(gzip.decompress(IMAGE_GZ.read_bytes()))
+    data[0x38] ^= 1
+    bad.write_bytes(bytes(data))
+    upstream = verdict(bad, "grub@2.06")
+    assert (upstream["verdict"], upstream["reasons"]) == ("reject", ["arm64/bad-magic"])
+    assert verdict(bad, "grub@2.06+debian")["verdict"] == "accept"
+    assert verdict(bad, "grub@2.12")["verdict"] == "accept"
+    # asked for 2.06 without a build: the upstream build's verdict, Debian's in by_build
+    v = verdict(bad, "grub@2.06")
+    assert [(b["build"], b["verdict"]) for b in v["by_build"]] == [("debian", "accept")]
+
+
 @pytest.mark.parametrize("lie", ["codec", "offset", "size"])
 def test_a_zboot_header_that_misleads_is_started_by_its_own_stub(lie, tmp_path):
     """The zboot header's payload fields (codec name at 0x18, payload offset at 0x08 and

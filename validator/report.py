@@ -100,7 +100,13 @@ def _text_image(r: ImageResult, color: bool) -> str:
 
 
 def _libraries(libraries: list[str]) -> str:
-    """A build's optional libraries for the loaders line: "zlib only", "zlib, liblzma"."""
+    """A build's optional libraries for the loaders line: "zlib only", "zlib, liblzma";
+    a patch it applies (GRUB's: "NAME.patch") as "patched: NAME"."""
+    patches = [x.removesuffix(".patch") for x in libraries if x.endswith(".patch")]
+    libraries = [x for x in libraries if not x.endswith(".patch")]
+    if patches:
+        said = f"patched: {', '.join(patches)}"
+        return f"{said}; {_libraries(libraries)}" if libraries else said
     if not libraries:
         return "no optional library"
     return f"{libraries[0]} only" if len(libraries) == 1 else ", ".join(libraries)

@@ -83,7 +83,9 @@ SCHEMA: dict = {
                                   "for one)"},
                         "libraries": {"type": "array", "items": {"type": "string"},
                                       "description": "the optional libraries that build "
-                                                     "links on the image's architecture"},
+                                                     "links on the image's architecture, "
+                                                     "and the patches it applies "
+                                                     "(NAME.patch)"},
                         "by_build": {
                             "type": "array",
                             "description": "present when no build was asked for: the "

@@ -56,9 +56,10 @@ class Verdict:
 
 
 class Build:
-    """One way a loader is built: the optional libraries it links, by architecture (kimage's
-    ``arch`` fact; the key None stands for every architecture not listed), and where that
-    was read."""
+    """One way a loader is built: the optional libraries it links, and the distribution's
+    patches that change a verdict (``NAME.patch``), by architecture (kimage's ``arch``
+    fact; the key None stands for every architecture not listed), and where that was
+    read."""
 
     __slots__ = ("name", "title", "by_arch", "evidence")
 

@@ -25,7 +25,8 @@ from validator.units import human_size
 rule("arm64/bad-magic", "error",
      "the arm64 Image magic ARM\\x64 is missing at 0x38",
      "kexec-tools (arm64_header_check_magic), kexec_file_load (image_probe), U-Boot booti "
-     "('Bad Linux ARM64 Image magic!') and GRUB up to 2.06 refuse an Image without it; the "
+     "('Bad Linux ARM64 Image magic!') and an upstream GRUB up to 2.06 (not Debian's 2.06-13) "
+     "refuse an Image without it; the "
      "file was recognised as an arm64 EFI image (or an arm64 vmlinux) by other means: its "
      "MZ and arm64 PE header, or its ELF e_machine. (EFI zboot files are unwrapped as a "
      "zboot layer and judged by layer/zboot.)",
