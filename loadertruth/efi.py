@@ -143,20 +143,33 @@ def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> V
     return v
 
 
-@contextlib.contextmanager
 def _started(image: Path):
-    """The firmware under QEMU with ``image`` as \\EFI\\BOOT\\BOOTAA64.EFI on its disk: its
-    Console, closed and the disk removed on the way out."""
+    """The firmware under QEMU with ``image`` as \\EFI\\BOOT\\BOOTAA64.EFI on its disk."""
+    return started({BOOT_FILE: image})
+
+
+#: The removable-media boot file the boot manager tries on its own.
+BOOT_FILE = "EFI/BOOT/BOOTAA64.EFI"
+
+
+@contextlib.contextmanager
+def started(files: dict[str, Path | str], prefix: str = "efi-"):
+    """The firmware under QEMU with a FAT disk that holds ``files`` ({path on the disk:
+    a file to link or copy there, or the text to write}): its Console, closed and the disk
+    removed on the way out."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="efi-", dir=CACHE))
+    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=CACHE))
     try:
-        boot = scratch / "EFI" / "BOOT"
-        boot.mkdir(parents=True)
-        target = boot / "BOOTAA64.EFI"
-        try:
-            os.link(image, target)
-        except OSError:
-            shutil.copyfile(image, target)
+        for name, what in files.items():
+            target = scratch / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(what, str):
+                target.write_text(what)
+                continue
+            try:
+                os.link(what, target)
+            except OSError:
+                shutil.copyfile(what, target)
         con = Console(command(scratch), env=dict(os.environ, LC_ALL="C"))
         try:
             yield con

@@ -28,17 +28,12 @@ the signed image runs as it would with Secure Boot off.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from . import efi
 from .common import CACHE, Verdict, new_verdict, suite, tail
-from .console import Console
 
 #: Debian's signed monolithic GRUB, unpacked by install.sh (machine: root-grub; a suite:
 #: root-grub-SUITE)
@@ -154,24 +149,7 @@ def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> V
     return v
 
 
-@contextlib.contextmanager
 def _started(image: Path):
     """EDK2 under QEMU booting GRUB from a FAT disk that holds ``image`` as \\k."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="grub-", dir=CACHE))
-    try:
-        boot = scratch / "EFI" / "BOOT"
-        boot.mkdir(parents=True)
-        shutil.copyfile(binary(), boot / "BOOTAA64.EFI")
-        (boot / "grub.cfg").write_text(CONFIG)
-        try:
-            os.link(image, scratch / "k")
-        except OSError:
-            shutil.copyfile(image, scratch / "k")
-        con = Console(efi.command(scratch), env=dict(os.environ, LC_ALL="C"))
-        try:
-            yield con
-        finally:
-            con.close()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    return efi.started({efi.BOOT_FILE: binary(), "EFI/BOOT/grub.cfg": CONFIG, "k": image},
+                       prefix="grub-")
