@@ -1,8 +1,8 @@
 """Debian's signed GRUB (grub-efi-arm64-signed) of each suite, run under that suite's EDK2
 and QEMU (loadertruth/grub.py), against kimage's ``grub@RELEASE+debian``.
 
-The fast subset of ``make loader-truth LOADERS=...,grub`` (Debian 12's and unstable's
-here; trixie's 2.12 with the tests marked loader_truth): a gzip zboot and the corpus
+The fast subset of ``make loader-truth LOADERS=...,grub`` (Debian 12's here; trixie's
+2.12 and unstable's 2.14 with the tests marked loader_truth): a gzip zboot and the corpus
 Image with a wrong ARM\\x64 magic are started (their EFI stubs print), an Image.zst is
 refused ("plain image kernel not supported": GRUB undoes gzip, xz and lzo, not zstd).
 Debian 12's 2.06-13 starts the first two because Debian carries upstream's removal of
@@ -40,8 +40,8 @@ def grub_images(tmp_path_factory) -> dict:
 
 
 @pytest.mark.parametrize("suite", [
-    "", pytest.param("trixie", marks=pytest.mark.loader_truth), "unstable"],
-    ids=lambda s: s or "bookworm")
+    "", pytest.param("trixie", marks=pytest.mark.loader_truth),
+    pytest.param("unstable", marks=pytest.mark.loader_truth)], ids=lambda s: s or "bookworm")
 def test_debian_grub_by_release_agrees_with_kimage(suite, grub_images, monkeypatch):
     from loadertruth import grub
     from loadertruth.compare import compare, kimage_verdicts
