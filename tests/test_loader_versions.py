@@ -101,6 +101,10 @@ def test_debian_grub_2_06_has_no_magic_check(tmp_path):
     # asked for 2.06 without a build: the upstream build's verdict, Debian's in by_build
     v = verdict(bad, "grub@2.06")
     assert [(b["build"], b["verdict"]) for b in v["by_build"]] == [("debian", "accept")]
+    # the text report names the build by its patch
+    out = kimage("check", "--loader", "grub@2.06", bad).stdout
+    assert ("grub@2.06 REJECTS (arm64/bad-magic), but Debian's build (patched: "
+            "arm64_remove_magic_number_check) accepts") in out, out
 
 
 @pytest.mark.parametrize("lie", ["codec", "offset", "size"])
