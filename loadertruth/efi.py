@@ -103,7 +103,7 @@ def classify(lines: list[str]) -> tuple[bool | None, str, dict]:
     return None, "", observed
 
 
-def _wait_line_end(con: Console, needle: str, deadline: float) -> None:
+def wait_line_end(con: Console, needle: str, deadline: float) -> None:
     """Wait until the line holding ``needle`` is complete (or the deadline)."""
     while time.monotonic() < deadline:
         t = con.text()
@@ -123,11 +123,11 @@ def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> V
             hit = con.wait_for(["BdsDxe: starting", "BdsDxe: failed to load"], deadline)
             if hit is not None:
                 # the whole verdict line, not a part of it
-                _wait_line_end(con, hit, deadline)
+                wait_line_end(con, hit, deadline)
             if hit == "BdsDxe: starting":
                 stub_deadline = min(deadline, time.monotonic() + STUB_WAIT)
                 if con.wait_for([STUB, RETURNED], stub_deadline) == STUB:
-                    _wait_line_end(con, STUB, stub_deadline)
+                    wait_line_end(con, STUB, stub_deadline)
             text = con.text()
             lines = clean(text[: text.rfind("\n") + 1])
             v.accept, v.message, v.observed = classify(lines)
@@ -191,6 +191,6 @@ def kernel_cmdline(image: Path, timeout: float = 90.0) -> str | None:
         deadline = time.monotonic() + timeout
         if con.wait_for([CMDLINE], deadline) is None:
             return None
-        _wait_line_end(con, CMDLINE, deadline)
+        wait_line_end(con, CMDLINE, deadline)
         line = next(ln for ln in clean(con.text()) if CMDLINE in ln)
         return line.split(CMDLINE, 1)[1].strip()

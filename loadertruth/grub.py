@@ -39,8 +39,6 @@ from .common import CACHE, Verdict, new_verdict, suite, tail
 #: root-grub-SUITE)
 GRUB_IN_ROOT = Path("usr/lib/grub/arm64-efi-signed/grubaa64.efi.signed")
 TIMEOUT = 60.0
-#: after "loaded", how long to wait for the kernel's EFI stub
-STUB_WAIT = 8.0
 MARK = "KLT-GRUB "
 CONFIG = f"""set timeout=0
 set pager=0
@@ -127,10 +125,13 @@ def run(image: Path, rel: str, arch: str = "arm64", sha: str | None = None) -> V
         deadline = time.monotonic() + TIMEOUT
         try:
             hit = con.wait_for([f"{MARK}loaded", f"{MARK}refused", CRASH], deadline)
-            if hit == f"{MARK}loaded":
-                stub_deadline = min(deadline, time.monotonic() + STUB_WAIT)
-                con.wait_for([efi.STUB, f"{MARK}boot-returned"], stub_deadline)
-            time.sleep(0.2)  # the rest of the deciding line
+            if hit is not None:  # the whole deciding line
+                efi.wait_line_end(con, hit, deadline)
+            if hit == f"{MARK}loaded":  # then the kernel's EFI stub, as efi waits for it
+                stub_deadline = min(deadline, time.monotonic() + efi.STUB_WAIT)
+                said = con.wait_for([efi.STUB, f"{MARK}boot-returned"], stub_deadline)
+                if said is not None:
+                    efi.wait_line_end(con, said, stub_deadline)
             text = con.text()
             lines = efi.clean(text[: text.rfind("\n") + 1])
             v.accept, v.message, v.observed = classify(lines)
